@@ -25,6 +25,9 @@ namespace ConcurrencySafety.Channels;
 /// <summary>A waiting party: one thread or one asynchronous operation that waits to be completed.</summary>
 internal class Waiter : IValueTaskSource
 {
+    /// <summary>How many SpinWait rounds a blocking owner spins and yields before it parks.</summary>
+    internal const int SpinLimit = 100;
+
     /// <summary>Outcome code: nobody has claimed the waiter yet.</summary>
     internal const int Waiting = 0;
     /// <summary>Outcome code: the owner withdrew during select registration (a channel was ready) and will retry.</summary>
@@ -128,10 +131,12 @@ internal class Waiter : IValueTaskSource
     {
         Debug.Assert(!_isAsync);
 
-        // Spin briefly first: on a busy channel the partner usually arrives within microseconds
-        // and blocking in the kernel would cost far more. Stop before the spinner starts sleeping.
+        // Spin, then yield, before blocking: on a busy channel the partner usually arrives
+        // within microseconds, and parking in the kernel costs a context switch on each side.
+        // Yielding (rather than only spinning) matters on machines with few cores, where the
+        // partner may need this very core to run. This is crossbeam's Backoff::snooze idea.
         var spinner = default(SpinWait);
-        while (!spinner.NextSpinWillYield)
+        while (spinner.Count < SpinLimit)
         {
             if (Volatile.Read(ref _signaled) != 0)
             {
