@@ -11,7 +11,7 @@ internal readonly record struct Msg(long Value);
 
 internal static class ChannelWorkloads
 {
-    public static readonly string[] Tests = ["seq", "spsc", "mpsc", "mpmc"];
+    public static readonly string[] Tests = ["seq", "spsc", "mpsc", "mpmc", "select_rx", "select_both"];
 
     public static (string Name, int? Capacity)[] Flavors(int n) =>
         [("bounded0", 0), ("bounded1", 1), ("boundedN", n), ("unbounded", null)];
@@ -64,6 +64,41 @@ internal static class ChannelWorkloads
                 Join(producers);
                 break;
             }
+            case "select_rx":
+            {
+                var chans = Enumerable.Range(0, t).Select(_ => Make(capacity)).ToArray();
+                var producers = chans.Select(c => Spawn(() => { for (int i = 0; i < n / t; i++) c.Item1.Send(new Msg(i)); })).ToArray();
+                var selector = new Selector();
+                foreach (var (_, r) in chans) selector.Receive(r, static _ => { });
+                for (int i = 0; i < n / t * t; i++) selector.Select();
+                Join(producers);
+                Dispose(chans);
+                break;
+            }
+            case "select_both":
+            {
+                var chans = Enumerable.Range(0, t).Select(_ => Make(capacity)).ToArray();
+                var threads = new List<Thread>();
+                for (int j = 0; j < t; j++)
+                {
+                    threads.Add(Spawn(() =>
+                    {
+                        var selector = new Selector();
+                        foreach (var (s, _) in chans) selector.Send(s, new Msg(1));
+                        for (int i = 0; i < n / t; i++) selector.Select();
+                    }));
+                    threads.Add(Spawn(() =>
+                    {
+                        var selector = new Selector();
+                        foreach (var (_, r) in chans) selector.Receive(r, static _ => { });
+                        for (int i = 0; i < n / t; i++) selector.Select();
+                    }));
+                }
+
+                Join([.. threads]);
+                Dispose(chans);
+                break;
+            }
             case "mpmc":
             {
                 var threads = new List<Thread>();
@@ -105,6 +140,41 @@ internal static class ChannelWorkloads
                 await Task.WhenAll(producers);
                 break;
             }
+            case "select_rx":
+            {
+                var chans = Enumerable.Range(0, t).Select(_ => Make(capacity)).ToArray();
+                var producers = chans.Select(c => Task.Run(async () => { for (int i = 0; i < n / t; i++) await c.Item1.SendAsync(new Msg(i)); })).ToArray();
+                var selector = new Selector();
+                foreach (var (_, r) in chans) selector.Receive(r, static _ => { });
+                for (int i = 0; i < n / t * t; i++) await selector.SelectAsync();
+                await Task.WhenAll(producers);
+                Dispose(chans);
+                break;
+            }
+            case "select_both":
+            {
+                var chans = Enumerable.Range(0, t).Select(_ => Make(capacity)).ToArray();
+                var tasks = new List<Task>();
+                for (int j = 0; j < t; j++)
+                {
+                    tasks.Add(Task.Run(async () =>
+                    {
+                        var selector = new Selector();
+                        foreach (var (s, _) in chans) selector.Send(s, new Msg(1));
+                        for (int i = 0; i < n / t; i++) await selector.SelectAsync();
+                    }));
+                    tasks.Add(Task.Run(async () =>
+                    {
+                        var selector = new Selector();
+                        foreach (var (_, r) in chans) selector.Receive(r, static _ => { });
+                        for (int i = 0; i < n / t; i++) await selector.SelectAsync();
+                    }));
+                }
+
+                await Task.WhenAll(tasks);
+                Dispose(chans);
+                break;
+            }
             case "mpmc":
             {
                 var tasks = new List<Task>();
@@ -121,6 +191,15 @@ internal static class ChannelWorkloads
 
         tx.Dispose();
         rx.Dispose();
+    }
+
+    private static void Dispose((Sender<Msg>, Receiver<Msg>)[] chans)
+    {
+        foreach (var (s, r) in chans)
+        {
+            s.Dispose();
+            r.Dispose();
+        }
     }
 
     internal static Thread Spawn(Action body)

@@ -10,6 +10,13 @@ namespace ConcurrencySafety.Selection;
 /// <summary>One operation a select may complete.</summary>
 internal abstract class SelectArm
 {
+    /// <summary>
+    /// Gets or sets a value indicating whether the arm takes no further part in selects: its
+    /// channel reported "disconnected" to its handler (it can never complete otherwise again),
+    /// or the caller disabled it. This is Go's "set the channel to nil" idiom, done for you.
+    /// </summary>
+    internal bool Retired { get; set; }
+
     /// <summary>Gets the channel handle of the arm (to check what the caller completes in the dynamic form).</summary>
     internal abstract object Handle { get; }
 
@@ -102,6 +109,7 @@ internal sealed class ReceiveArm<T> : SelectArm
         }
         else if (_onDisconnected is not null)
         {
+            Retired = true;
             _onDisconnected();
         }
         else
@@ -185,6 +193,7 @@ internal sealed class SendArm<T> : SelectArm
         }
         else if (_onDisconnected is not null)
         {
+            Retired = true;
             _onDisconnected(result.UnsentItem);
         }
         else

@@ -173,9 +173,19 @@ internal sealed class SelectEngine
             throw new ArgumentException("A select with no operations, no default and no timeout would wait forever. Add at least one receive or send arm, a Default or a Timeout.");
         }
 
+        int active = 0;
         foreach (var arm in _arms)
         {
-            arm.ThrowIfDisposed();
+            if (!arm.Retired)
+            {
+                arm.ThrowIfDisposed();
+                active++;
+            }
+        }
+
+        if (active == 0 && _arms.Count > 0 && !HasDefault && _timeout == System.Threading.Timeout.InfiniteTimeSpan)
+        {
+            throw new InvalidOperationException("Every arm of this select has been retired (its channel reported disconnected, or it was disabled), so it would wait forever. Stop selecting once every channel is closed, or add a Default or a Timeout.");
         }
 
         if (Interlocked.Exchange(ref _busy, 1) != 0)
@@ -211,7 +221,8 @@ internal sealed class SelectEngine
                 i -= n;
             }
 
-            if (_arms[i].TryComplete())
+            var arm = _arms[i];
+            if (!arm.Retired && arm.TryComplete())
             {
                 return i;
             }
@@ -240,6 +251,11 @@ internal sealed class SelectEngine
         for (int i = 0; i < _arms.Count; i++)
         {
             attempted = i + 1;
+            if (_arms[i].Retired)
+            {
+                continue;
+            }
+
             if (!_arms[i].Register(_waiter, i))
             {
                 // Ready now. Withdraw unless a partner already completed us through an earlier arm.
@@ -340,7 +356,10 @@ internal sealed class SelectEngine
     {
         for (int i = 0; i < attempted; i++)
         {
-            _arms[i].Unregister();
+            if (!_arms[i].Retired)
+            {
+                _arms[i].Unregister();
+            }
         }
 
         int outcome = _waiter.Outcome;

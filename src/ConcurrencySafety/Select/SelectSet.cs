@@ -81,6 +81,22 @@ public sealed class SelectSet
         return _engine.Arms.Count - 1;
     }
 
+    /// <summary>
+    /// Removes an operation from later selects without renumbering the others (Go's "set the
+    /// channel to nil"). Use it once a receive reported disconnected, or a send arm's job is done.
+    /// </summary>
+    /// <param name="index">The index returned when the operation was added.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not an operation of this set.</exception>
+    public void Disable(int index)
+    {
+        if ((uint)index >= (uint)_engine.Arms.Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"The index must be one returned by AddReceive/AddSend: 0 to {_engine.Arms.Count - 1}.");
+        }
+
+        _engine.Arms[index].Retired = true;
+    }
+
     /// <summary>Blocks until one operation completes.</summary>
     /// <param name="cancellationToken">Cancels the wait; no operation completes then.</param>
     /// <returns>The completed operation.</returns>

@@ -1,3 +1,4 @@
+using System.Linq;
 using System.Runtime.CompilerServices;
 using ConcurrencySafety.Selection;
 
@@ -19,7 +20,11 @@ namespace ConcurrencySafety;
 /// <para>A closed, drained channel makes its receive arm ready with a "disconnected" outcome
 /// (it never blocks forever): the <c>onDisconnected</c> handler runs, or, without one, the
 /// select throws <see cref="ChannelDisconnectedException"/>. A send arm whose receivers are all
-/// gone is ready the same way and gives its item back.</para>
+/// gone is ready the same way and gives its item back. After its disconnected handler has run,
+/// an arm is retired: later selects of this selector skip it (Go programs set such a channel
+/// to nil by hand), so a loop over several producers ends cleanly instead of spinning. Once
+/// every arm is retired, a select without a default or timeout throws
+/// <see cref="InvalidOperationException"/> rather than wait forever.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -46,6 +51,9 @@ public sealed class Selector
         get => _engine.Biased;
         set => _engine.Biased = value;
     }
+
+    /// <summary>Gets the number of arms still taking part (not retired by a disconnected handler).</summary>
+    public int ActiveCount => _engine.Arms.Count(arm => !arm.Retired);
 
     /// <summary>Gets the number of receive and send arms.</summary>
     public int Count => _engine.Arms.Count;

@@ -229,6 +229,26 @@ public class SelectorTests
     }
 
     [Fact]
+    public void A_disconnected_arm_is_retired_after_its_handler_ran_so_a_loop_does_not_spin()
+    {
+        var (aTx, a) = Chan.Bounded<int>(1);
+        var (bTx, b) = Chan.Bounded<int>(1);
+        aTx.Dispose();
+        int closedA = 0, items = 0;
+        var selector = new Selector().Receive(a, _ => { }, () => closedA++).Receive(b, _ => items++);
+        Assert.Equal(0, selector.Select()); // a reports closed once ...
+        Assert.Equal(1, selector.ActiveCount);
+        bTx.Send(5);
+        Assert.Equal(1, selector.Select()); // ... and is skipped afterwards
+        Assert.Equal((1, 1), (closedA, items));
+
+        var onlyClosed = new Selector().Receive(a, _ => { }, () => { });
+        onlyClosed.Select();
+        Assert.Contains("retired", Assert.Throws<InvalidOperationException>(() => onlyClosed.Select()).Message);
+        bTx.Dispose();
+    }
+
+    [Fact]
     public void A_send_arm_without_receivers_gives_its_item_back()
     {
         var (tx, rx) = Chan.Rendezvous<string>();
@@ -350,6 +370,9 @@ public class SelectorTests
         Assert.Equal(2, second.Receive(buffered.Receiver));
         Assert.Throws<InvalidOperationException>(() => first.Receive(buffered.Receiver));
         Assert.Throws<ArgumentException>(() => new SelectSet().Select());
+        set2.Disable(0);
+        Assert.Null(set2.TrySelect());
+        Assert.Throws<ArgumentOutOfRangeException>(() => set2.Disable(5));
         tx.Dispose();
     }
 }
