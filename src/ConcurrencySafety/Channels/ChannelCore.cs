@@ -385,6 +385,80 @@ internal abstract class ChannelCore<T>
 
     // ------------------------------------------------------------------ async forms
 
+    /// <summary>
+    /// The hot async send: no timeout, throws on disconnection. A waiting send is a pooled
+    /// node awaited directly (no state machine); its GetResult finishes the operation.
+    /// </summary>
+    public ValueTask SendDirectAsync(T item, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        WaitNode<T> node;
+        lock (_sync)
+        {
+            var status = TrySendLocked(item);
+            if (status != SendStatus.Full)
+            {
+                AssertInvariants();
+                return status == SendStatus.Sent ? default : ValueTask.FromException(ChannelErrors.SendDisconnected());
+            }
+
+            node = RentAsyncNode();
+            node.PrepareSingle(isAsync: true);
+            node.Item = item;
+            PrepareDirect(node, sender: true, cancellationToken);
+            EnqueueSender(node);
+        }
+
+        return new ValueTask(node, node.Version);
+    }
+
+    /// <summary>The hot async receive: no timeout, throws on disconnection. See <see cref="SendDirectAsync"/>.</summary>
+    public ValueTask<T> ReceiveDirectAsync(CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<T>(cancellationToken);
+        }
+
+        WaitNode<T> node;
+        lock (_sync)
+        {
+            var status = TryReceiveLocked(out T item);
+            if (status != ReceiveStatus.Empty)
+            {
+                AssertInvariants();
+                return status == ReceiveStatus.Received ? new ValueTask<T>(item) : ValueTask.FromException<T>(ChannelErrors.ReceiveDisconnected());
+            }
+
+            node = RentAsyncNode();
+            node.PrepareSingle(isAsync: true);
+            PrepareDirect(node, sender: false, cancellationToken);
+            EnqueueReceiver(node);
+        }
+
+        return new ValueTask<T>(node, node.Version);
+    }
+
+    /// <summary>
+    /// Arms a directly awaited node. Called under the lock before the node is queued, so the
+    /// registration is stored before any completer can see the node; the cancellation callback
+    /// never takes the channel lock, so registering here cannot deadlock even if the token is
+    /// cancelled right now and the callback runs inline.
+    /// </summary>
+    private void PrepareDirect(WaitNode<T> node, bool sender, CancellationToken cancellationToken)
+    {
+        node.DirectChannel = this;
+        node.DirectIsSender = sender;
+        node.DirectToken = cancellationToken;
+        node.DirectRegistration = cancellationToken.CanBeCanceled
+            ? cancellationToken.UnsafeRegister(Waiter.CancelCallback, node)
+            : default;
+    }
+
     /// <summary>Sends asynchronously, waiting up to <paramref name="millisecondsTimeout"/>. Completes with Sent, Disconnected or Timeout; faults with OperationCanceledException.</summary>
     public ValueTask<SendStatus> SendAsync(T item, int millisecondsTimeout, CancellationToken cancellationToken)
     {
@@ -779,7 +853,7 @@ internal abstract class ChannelCore<T>
     }
 
     /// <summary>Gives a node back once nobody references it (it is unregistered and its registrations are disposed).</summary>
-    private void ReturnAsyncNode(WaitNode<T> node)
+    internal void ReturnAsyncNode(WaitNode<T> node)
     {
         Debug.Assert(!node.IsQueued);
         var pool = _asyncNodes;

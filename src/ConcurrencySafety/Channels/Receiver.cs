@@ -88,21 +88,7 @@ public sealed class Receiver<T> : IEnumerable<T>, IAsyncEnumerable<T>, IDisposab
     public ValueTask<T> ReceiveAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        var pending = Core.ReceiveAsync(Timeout.Infinite, cancellationToken);
-        if (pending.IsCompletedSuccessfully)
-        {
-            var result = pending.Result;
-            return result.IsReceived ? new ValueTask<T>(result.Value) : ValueTask.FromException<T>(Disconnected());
-        }
-
-        return AwaitReceive(pending);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<T> AwaitReceive(ValueTask<ReceiveResult<T>> pending)
-    {
-        var result = await pending.ConfigureAwait(false);
-        return result.IsReceived ? result.Value : throw Disconnected();
+        return Core.ReceiveDirectAsync(cancellationToken);
     }
 
     /// <summary>Receives an item if one is available at once, without waiting.</summary>
@@ -273,6 +259,5 @@ public sealed class Receiver<T> : IEnumerable<T>, IAsyncEnumerable<T>, IDisposab
     private static void ThrowDisposed() =>
         throw new ObjectDisposedException(typeof(Receiver<T>).FullName, "This receiver was disposed. Clone a receiver before disposing it if another consumer still needs one.");
 
-    private static ChannelDisconnectedException Disconnected() =>
-        new("Cannot receive: every sender of this channel was disposed and the buffer is drained, so no item will ever arrive. Use TryReceive or foreach to end cleanly instead of an exception.");
+    private static ChannelDisconnectedException Disconnected() => ChannelErrors.ReceiveDisconnected();
 }

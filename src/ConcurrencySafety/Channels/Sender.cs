@@ -86,22 +86,7 @@ public sealed class Sender<T> : IDisposable
     public ValueTask SendAsync(T item, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        var pending = Core.SendAsync(item, Timeout.Infinite, cancellationToken);
-        if (pending.IsCompletedSuccessfully)
-        {
-            return pending.Result == SendStatus.Sent ? default : ValueTask.FromException(Disconnected());
-        }
-
-        return AwaitSend(pending);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private static async ValueTask AwaitSend(ValueTask<SendStatus> pending)
-    {
-        if (await pending.ConfigureAwait(false) != SendStatus.Sent)
-        {
-            throw Disconnected();
-        }
+        return Core.SendDirectAsync(item, cancellationToken);
     }
 
     /// <summary>Sends an item if that is possible at once, without waiting.</summary>
@@ -230,6 +215,5 @@ public sealed class Sender<T> : IDisposable
     private static void ThrowDisposed() =>
         throw new ObjectDisposedException(typeof(Sender<T>).FullName, "This sender was disposed. Clone a sender before disposing it if another producer still needs one.");
 
-    private static ChannelDisconnectedException Disconnected() =>
-        new("Cannot send: every receiver of this channel was disposed, so the item could never be received. Use TrySend to get the item back instead of an exception.");
+    private static ChannelDisconnectedException Disconnected() => ChannelErrors.SendDisconnected();
 }

@@ -1,3 +1,5 @@
+using System.Threading.Tasks.Sources;
+
 namespace ConcurrencySafety.Channels;
 
 /// <summary>How a registered operation ended, as written by the party that completed it.</summary>
@@ -19,8 +21,26 @@ internal enum NodeStatus : byte
 /// pooled object serves the whole wait. For a select, each arm has a node whose owner is the
 /// select's shared waiter, and <see cref="Arm"/> says which arm it is.
 /// </summary>
-internal sealed class WaitNode<T> : Waiter
+internal sealed class WaitNode<T> : Waiter, IValueTaskSource<T>
 {
+    // ----- direct await (plain SendAsync/ReceiveAsync, the hot async path) -----
+    // The caller awaits the node itself, as System.Threading.Channels awaits its pooled
+    // AsyncOperation: no async state machine. GetResult then finishes the operation
+    // (disposes the cancellation registration, unregisters after a cancellation, reads the
+    // outcome, returns the node to the channel's pool) and returns or throws.
+
+    /// <summary>The channel a directly awaited node belongs to; null when awaited through a state machine.</summary>
+    internal ChannelCore<T>? DirectChannel;
+
+    /// <summary>True when the directly awaited node is a send (else a receive).</summary>
+    internal bool DirectIsSender;
+
+    /// <summary>The token of a directly awaited operation, for the OperationCanceledException.</summary>
+    internal CancellationToken DirectToken;
+
+    /// <summary>Registration of <see cref="DirectToken"/>; set under the channel lock before the node becomes visible to completers.</summary>
+    internal CancellationTokenRegistration DirectRegistration;
+
     /// <summary>The waiter to claim before completing this registration.</summary>
     internal Waiter Owner = null!;
 
@@ -60,6 +80,65 @@ internal sealed class WaitNode<T> : Waiter
         Arm = arm;
         Status = NodeStatus.None;
     }
+
+    /// <summary>Finishes a directly awaited operation and recycles the node. Returns the outcome code and status.</summary>
+    private (int Outcome, NodeStatus Status, T Item, CancellationToken Token) FinishDirect(short token)
+    {
+        ConsumeSignal(token);
+        var channel = DirectChannel!;
+        DirectRegistration.Dispose(); // waits for a running cancellation callback
+        int outcome = Outcome;
+        if (outcome < SelectedBase)
+        {
+            channel.Unregister(this, DirectIsSender);
+        }
+
+        var result = (outcome, Status, Item, DirectToken);
+        Item = default!;
+        DirectChannel = null;
+        DirectToken = default;
+        DirectRegistration = default;
+        channel.ReturnAsyncNode(this); // nothing below may touch the node
+        return result;
+    }
+
+    private protected override void GetResultCore(short token)
+    {
+        if (DirectChannel is null)
+        {
+            base.GetResultCore(token);
+            return;
+        }
+
+        Debug.Assert(DirectIsSender);
+        var (outcome, status, _, cancellationToken) = FinishDirect(token);
+        if (outcome == Cancelled)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
+
+        if (status != NodeStatus.Done)
+        {
+            throw ChannelErrors.SendDisconnected();
+        }
+    }
+
+    T IValueTaskSource<T>.GetResult(short token)
+    {
+        Debug.Assert(DirectChannel is not null && !DirectIsSender);
+        var (outcome, status, item, cancellationToken) = FinishDirect(token);
+        if (outcome == Cancelled)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
+
+        return status == NodeStatus.Done ? item : throw ChannelErrors.ReceiveDisconnected();
+    }
+
+    ValueTaskSourceStatus IValueTaskSource<T>.GetStatus(short token) => GetStatusCore(token);
+
+    void IValueTaskSource<T>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        OnCompletedCore(continuation, state, token, flags);
 
     /// <summary>Tries to win the owner for this registration.</summary>
     internal bool TryClaim() => Owner.TryClaim(OwnerGeneration, Arm);

@@ -198,7 +198,23 @@ internal class Waiter : IValueTaskSource
         }
     };
 
-    void IValueTaskSource.GetResult(short token) => _core.GetResult(token);
+    /// <summary>Gets the version of the current async operation (the ValueTask token).</summary>
+    internal short Version => _core.Version;
+
+    /// <summary>Consumes the async signal; throws if the token does not match the current operation.</summary>
+    private protected void ConsumeSignal(short token) => _core.GetResult(token);
+
+    /// <summary>What awaiting this waiter as a non-generic ValueTask returns; nodes that are awaited directly override it to finish their operation.</summary>
+    private protected virtual void GetResultCore(short token) => _core.GetResult(token);
+
+    void IValueTaskSource.GetResult(short token) => GetResultCore(token);
+
+    /// <summary>Gets the status of the async signal.</summary>
+    internal ValueTaskSourceStatus GetStatusCore(short token) => _core.GetStatus(token);
+
+    /// <summary>Schedules a continuation for the async signal.</summary>
+    internal void OnCompletedCore(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
 
     ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
 

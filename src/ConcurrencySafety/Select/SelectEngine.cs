@@ -319,6 +319,13 @@ internal sealed class SelectEngine
             _timer ??= _time.CreateTimer(static s => ((SelectEngine)s!).OnTimer(), this, System.Threading.Timeout.InfiniteTimeSpan, System.Threading.Timeout.InfiniteTimeSpan);
             _timer.Change(due, System.Threading.Timeout.InfiniteTimeSpan);
             timerArmed = true;
+
+            // The clock may have passed the deadline before the timer existed (a fake clock
+            // advanced while we registered): time out now rather than wait for a later tick.
+            if (_time.GetElapsedTime(_startTimestamp) >= _timeout)
+            {
+                OnTimer();
+            }
         }
 
         return (registration, timerArmed);
