@@ -794,18 +794,6 @@ internal abstract class ChannelCore<T>
         }
     }
 
-    /// <summary>Gets a value indicating whether a try-receive would not report Empty (an item, a waiting sender, or closed).</summary>
-    internal bool IsReceiveReady
-    {
-        get
-        {
-            lock (_sync)
-            {
-                return BufferCount > 0 || _senderCount == 0 || _senders.PeekClaimable(null) is not null;
-            }
-        }
-    }
-
     /// <summary>Gets how many claimable senders and receivers wait (for tests and diagnostics).</summary>
     internal (int Senders, int Receivers) WaitingCounts
     {
