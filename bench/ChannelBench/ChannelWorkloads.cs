@@ -2,9 +2,9 @@
 // implementations: `cs-sync` (dedicated threads, blocking Send/Receive) and `cs-async`
 // (thread-pool tasks, SendAsync/ReceiveAsync). Each message is one 64-bit struct.
 using System.Diagnostics;
-using ConcurrencySafety;
+using System.Globalization;
 
-namespace ChannelBench;
+namespace ConcurrencySafety.Bench;
 
 /// <summary>One message: a 64-bit integer in a struct, as in the anchors.</summary>
 internal readonly record struct Msg(long Value);
@@ -13,32 +13,37 @@ internal static class ChannelWorkloads
 {
     public static readonly string[] Tests = ["seq", "spsc", "mpsc", "mpmc", "select_rx", "select_both"];
 
+    /// <summary>One registered case per test; each prints every flavour in both implementations.</summary>
+    public static IEnumerable<Workload> All { get; } = Tests
+        .Select(test => new Workload(test, (n, t, output) =>
+        {
+            RunTest(test, n, t, output);
+            return Task.CompletedTask;
+        }))
+        .ToArray();
+
     public static (string Name, int? Capacity)[] Flavors(int n) =>
         [("bounded0", 0), ("bounded1", 1), ("boundedN", n), ("unbounded", null)];
 
     private static (Sender<Msg>, Receiver<Msg>) Make(int? capacity) =>
         capacity is int c ? Chan.Bounded<Msg>(c) : Chan.Unbounded<Msg>();
 
-    /// <summary>Runs every test on every flavour in both implementations, printing one line per case.</summary>
-    public static void Run(int n, int t, string? only)
+    /// <summary>Runs one test on every flavour in both implementations, printing one line per case.</summary>
+    private static void RunTest(string test, int n, int t, TextWriter output)
     {
-        foreach (var test in Tests)
+        foreach (var (flavor, capacity) in Flavors(n))
         {
-            if (only is not null && only != test) continue;
-            foreach (var (flavor, capacity) in Flavors(n))
-            {
-                if (test == "seq" && (capacity is int c && c < n)) continue;
-                Report("cs-sync", test, flavor, () => RunSync(test, n, t, capacity));
-                Report("cs-async", test, flavor, () => RunAsync(test, n, t, capacity).GetAwaiter().GetResult());
-            }
+            if (test == "seq" && (capacity is int c && c < n)) continue;
+            Report(output, "cs-sync", test, flavor, () => RunSync(test, n, t, capacity));
+            Report(output, "cs-async", test, flavor, () => RunAsync(test, n, t, capacity).GetAwaiter().GetResult());
         }
     }
 
-    internal static void Report(string impl, string test, string flavor, Action run)
+    private static void Report(TextWriter output, string impl, string test, string flavor, Action run)
     {
         var sw = Stopwatch.StartNew();
         run();
-        Console.WriteLine($"{impl} {test} {flavor} {sw.Elapsed.TotalSeconds:F3}");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{impl} {test} {flavor} {sw.Elapsed.TotalSeconds:F3}"));
     }
 
     private static void RunSync(string test, int n, int t, int? capacity)
