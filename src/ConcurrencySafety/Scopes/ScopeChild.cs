@@ -19,6 +19,10 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
 
     private readonly TaskScope _scope;
 
+    /// <summary>The scope's token, copied so that running children do not read the scope object
+    /// (whose live count is written by every spawn and every completion).</summary>
+    private readonly CancellationToken _token;
+
     /// <summary>The user's delegate; cleared when it has run so that captures can be collected.</summary>
     private object? _work;
 
@@ -47,6 +51,7 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
     internal ScopeChild(TaskScope scope, object work, byte kind)
     {
         _scope = scope;
+        _token = scope.Token;
         _work = work;
         _kind = kind;
         _context = ExecutionContext.Capture();
@@ -70,7 +75,7 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
     /// <summary>Runs the delegate on the current thread.</summary>
     private void Run()
     {
-        CancellationToken token = _scope.Token;
+        CancellationToken token = _token;
         if (token.IsCancellationRequested)
         {
             // Started after the scope was canceled: the delegate does not run (as a coroutine
@@ -153,7 +158,7 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
     /// </summary>
     private void Complete(Exception? exception, bool canceled)
     {
-        if (exception is OperationCanceledException && _scope.Token.IsCancellationRequested)
+        if (exception is OperationCanceledException && _token.IsCancellationRequested)
         {
             _canceled = true;
             _exception = exception;
@@ -178,7 +183,7 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
     {
         if (_canceled)
         {
-            tcs.TrySetCanceled(_scope.Token);
+            tcs.TrySetCanceled(_token);
         }
         else if (_exception is not null)
         {

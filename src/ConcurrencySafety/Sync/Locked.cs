@@ -19,7 +19,7 @@ namespace ConcurrencySafety;
 /// </remarks>
 public sealed class Locked<T>
 {
-    private readonly PermitQueue _queue = new(1);
+    private readonly PermitQueue _queue = new(1, fair: false);
     private T _value;
 
     /// <summary>Creates the lock, owning <paramref name="value"/>.</summary>

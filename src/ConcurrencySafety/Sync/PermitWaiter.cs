@@ -13,6 +13,10 @@ internal sealed class PermitWaiter : IValueTaskSource<Permit>
     internal const int Held = 2;
     internal const int Canceled = 3;
     internal const int TimedOut = 4;
+    internal const int Retry = 5;
+
+    /// <summary>Stopwatch timestamp of the first enqueue (starvation check in barging mode).</summary>
+    internal long QueuedAt;
 
     /// <summary>The queue this node belongs to (releases go back there).</summary>
     internal readonly PermitQueue Owner;

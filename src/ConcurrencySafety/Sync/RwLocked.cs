@@ -21,7 +21,7 @@ public sealed class RwLocked<T>
     /// <summary>The permit count: the maximum number of simultaneous readers.</summary>
     internal const int MaxReaders = 1 << 30;
 
-    private readonly PermitQueue _queue = new(MaxReaders);
+    private readonly PermitQueue _queue = new(MaxReaders, fair: false);
     private T _value;
 
     /// <summary>Creates the lock, owning <paramref name="value"/>.</summary>
