@@ -1,12 +1,13 @@
-using System.Runtime.CompilerServices;
-
 namespace ConcurrencySafety;
 
 /// <summary>
-/// A child task spawned into a <see cref="TaskScope"/>. Await it (any number of times) to get
-/// its completion; the scope joins it in any case.
+/// A child task spawned into a <see cref="TaskScope"/>. <c>await handle.JoinAsync()</c> waits for
+/// it (any number of times); the scope joins it in any case.
 /// </summary>
 /// <remarks>
+/// The handle is deliberately not awaitable itself: the C# compiler warns (CS4014) about every
+/// discarded awaitable result in an async method, and discarding the handle is the normal way
+/// to spawn into a scope, which joins the child anyway.
 /// A child that failed rethrows its exception when awaited; a child stopped by the scope's
 /// cancellation is canceled. A child whose failure was observed this way is still reported by
 /// the scope (with the same exception object, counted once).
@@ -23,24 +24,15 @@ public readonly struct ChildTask
     /// <summary>Gets a value indicating whether the child has finished (in any way).</summary>
     public bool IsCompleted => Child.IsCompleted;
 
-    /// <summary>Returns a task that completes like the child.</summary>
-    /// <returns>The task (created on first use).</returns>
-    public Task AsTask() => Child.GetTask();
-
-    /// <summary>Gets an awaiter, so that the child can be awaited directly.</summary>
-    /// <returns>The awaiter.</returns>
-    public TaskAwaiter GetAwaiter() => AsTask().GetAwaiter();
-
-    /// <summary>Configures how an await on the child continues.</summary>
-    /// <param name="continueOnCapturedContext">Whether to continue on the captured context.</param>
-    /// <returns>The configured awaitable.</returns>
-    public ConfiguredTaskAwaitable ConfigureAwait(bool continueOnCapturedContext)
-        => AsTask().ConfigureAwait(continueOnCapturedContext);
+    /// <summary>Returns a task that completes like the child: successfully, faulted with the
+    /// child's exception, or canceled if the scope's cancellation stopped it.</summary>
+    /// <returns>The same task on every call (created on first use).</returns>
+    public Task JoinAsync() => Child.GetTask();
 }
 
 /// <summary>
-/// A child task with a result, spawned into a <see cref="TaskScope"/>. Await it (any number of
-/// times) to get the result.
+/// A child task with a result, spawned into a <see cref="TaskScope"/>.
+/// <c>await handle.JoinAsync()</c> returns the result (any number of times).
 /// </summary>
 /// <typeparam name="T">The result type.</typeparam>
 public readonly struct ChildTask<T>
@@ -55,19 +47,10 @@ public readonly struct ChildTask<T>
     /// <summary>Gets a value indicating whether the child has finished (in any way).</summary>
     public bool IsCompleted => Child.IsCompleted;
 
-    /// <summary>Returns a task that completes like the child, with its result.</summary>
-    /// <returns>The task (created on first use).</returns>
-    public Task<T> AsTask() => Child.GetTask();
-
-    /// <summary>Gets an awaiter, so that the child can be awaited directly.</summary>
-    /// <returns>The awaiter.</returns>
-    public TaskAwaiter<T> GetAwaiter() => AsTask().GetAwaiter();
-
-    /// <summary>Configures how an await on the child continues.</summary>
-    /// <param name="continueOnCapturedContext">Whether to continue on the captured context.</param>
-    /// <returns>The configured awaitable.</returns>
-    public ConfiguredTaskAwaitable<T> ConfigureAwait(bool continueOnCapturedContext)
-        => AsTask().ConfigureAwait(continueOnCapturedContext);
+    /// <summary>Returns a task that completes like the child, with its result (faulted with the
+    /// child's exception, or canceled if the scope's cancellation stopped it).</summary>
+    /// <returns>The same task on every call (created on first use).</returns>
+    public Task<T> JoinAsync() => Child.GetTask();
 }
 
 /// <summary>Result type of children without a result.</summary>

@@ -3,9 +3,14 @@
 // children, see docs/scopes.md and bench/README.md). Run blocks until the body and every
 // child finished, so children may use the caller's locals: they cannot outlive the call.
 //
-// Join and the final wait never simply block while a child is still queued: Join runs an
-// unstarted child inline on the joining thread (claiming it with a compare-exchange), which
-// keeps nested scopes on pool threads from waiting on work stuck behind them in the queue.
+// Join and the final wait never simply block while a child is still queued: a child is
+// claimed with a compare-exchange by whoever runs it first (a pool thread, a joiner, or the
+// body's thread). Every spawned child is also pushed on the scope's intrusive stack of
+// children; when the body returns, its thread takes the whole stack (one exchange) and runs
+// every child nobody has claimed yet, before it blocks for the running ones. So a scope
+// nested inside a pool thread never waits for its own children to reach the front of the
+// pool's queue (which could take the pool's slow thread injection, or forever). The price:
+// children stay reachable from the scope until the body returns.
 using System.Runtime.ExceptionServices;
 
 namespace ConcurrencySafety;
@@ -36,6 +41,9 @@ public sealed class Scope
 
     /// <summary>Set (with a full fence) by the body's thread before it blocks at the end.</summary>
     private int _ownerWaiting;
+
+    /// <summary>Children pushed by Spawn, linked through their Next field (taken by Finish).</summary>
+    private IThreadChild? _spawned;
 
     /// <summary>Guards <see cref="_failures"/>; also the monitor the body's thread waits on.</summary>
     private readonly object _gate = new();
@@ -97,6 +105,7 @@ public sealed class Scope
         ArgumentNullException.ThrowIfNull(work);
         Enter();
         var child = new ThreadChild<VoidResult>(this, work);
+        Push(child);
         ThreadPool.UnsafeQueueUserWorkItem(child, preferLocal: true);
         return new JoinHandle(child);
     }
@@ -112,6 +121,7 @@ public sealed class Scope
         ArgumentNullException.ThrowIfNull(work);
         Enter();
         var child = new ThreadChild<T>(this, work);
+        Push(child);
         ThreadPool.UnsafeQueueUserWorkItem(child, preferLocal: true);
         return new JoinHandle<T>(child);
     }
@@ -128,6 +138,19 @@ public sealed class Scope
             int seen = Interlocked.CompareExchange(ref _live, live + 1, live);
             if (seen == live) return;
             live = seen;
+        }
+    }
+
+    /// <summary>Pushes a child on the intrusive stack (lock-free; Finish takes all at once, so no ABA).</summary>
+    private void Push(IThreadChild child)
+    {
+        IThreadChild? head = Volatile.Read(ref _spawned);
+        while (true)
+        {
+            child.Next = head;
+            IThreadChild? seen = Interlocked.CompareExchange(ref _spawned, child, head);
+            if (ReferenceEquals(seen, head)) return;
+            head = seen;
         }
     }
 
@@ -152,6 +175,20 @@ public sealed class Scope
         // Dekker-style handshake with ChildFinished: we announce that we wait (full fence),
         // then test the count; the last child decrements (full fence), then tests the flag.
         // At least one of the two sees the other's write, so the wake-up is not lost.
+        // Run every child nobody has started yet, here (newest first); children spawned
+        // meanwhile by running children are picked up by the next round.
+        while (Volatile.Read(ref _live) > 1 && Interlocked.Exchange(ref _spawned, null) is { } chain)
+        {
+            for (IThreadChild? c = chain; c is not null;)
+            {
+                IThreadChild? next = c.Next;
+                c.Next = null;
+                c.TryRunInline();
+                c = next;
+            }
+        }
+        Volatile.Write(ref _spawned, null);
+
         Interlocked.Exchange(ref _ownerWaiting, 1);
         if (Interlocked.Decrement(ref _live) != 0)
         {
@@ -186,6 +223,12 @@ public sealed class Scope
 
 internal interface IThreadChild
 {
+    /// <summary>Link of the scope's stack of spawned children.</summary>
+    IThreadChild? Next { get; set; }
+
+    /// <summary>Runs the child on this thread if nobody has claimed it yet.</summary>
+    void TryRunInline();
+
     /// <summary>The child's exception if nobody observed it through Join (then it is marked observed).</summary>
     Exception? TakeUnobservedFailure();
 }
@@ -215,10 +258,14 @@ internal sealed class ThreadChild<T> : IThreadPoolWorkItem, IThreadChild
 
     internal bool IsFinished => Volatile.Read(ref _state) == Done;
 
-    void IThreadPoolWorkItem.Execute()
+    public IThreadChild? Next { get; set; }
+
+    void IThreadPoolWorkItem.Execute() => TryRunInline();
+
+    public void TryRunInline()
     {
-        // A joiner may have claimed and run the child inline already.
-        if (Interlocked.CompareExchange(ref _state, Running, Queued) == Queued) RunClaimed();
+        // Whoever claims the child first runs it: a pool thread, a joiner or the scope owner.
+        if (Volatile.Read(ref _state) == Queued && Interlocked.CompareExchange(ref _state, Running, Queued) == Queued) RunClaimed();
     }
 
     private void RunClaimed()

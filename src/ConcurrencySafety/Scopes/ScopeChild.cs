@@ -1,6 +1,6 @@
 // ScopeChild<T>: one child of a TaskScope. It is its own thread-pool work item (one
 // allocation per spawn besides the user's delegate), and it only creates a Task for its
-// handle when somebody asks for one (await / AsTask), so fire-and-forget children cost no Task.
+// handle when somebody asks for one (JoinAsync), so fire-and-forget children cost no Task.
 //
 // Life cycle: Spawn -> (optionally waits for a concurrency slot) -> queued on the pool ->
 // Execute runs the delegate -> Complete publishes the outcome to the handle, reports a

@@ -42,7 +42,7 @@ namespace ConcurrencySafety;
 /// {
 ///     var a = scope.Spawn(ct => client.GetSizeAsync(urlA, ct));
 ///     var b = scope.Spawn(ct => client.GetSizeAsync(urlB, ct));
-///     return new[] { await a, await b };
+///     return new[] { await a.JoinAsync(), await b.JoinAsync() };
 /// }, cancellationToken);
 /// </code>
 /// </example>
@@ -211,7 +211,7 @@ public sealed class TaskScope
     /// <summary>Spawns an asynchronous child with a result.</summary>
     /// <typeparam name="T">The result type.</typeparam>
     /// <param name="work">The child; receives <see cref="Token"/>.</param>
-    /// <returns>The child's handle; await it for the result.</returns>
+    /// <returns>The child's handle; <c>await handle.JoinAsync()</c> for the result.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is null.</exception>
     /// <exception cref="InvalidOperationException">The scope has ended.</exception>
     public ChildTask<T> Spawn<T>([RunsConcurrently] Func<CancellationToken, Task<T>> work)
