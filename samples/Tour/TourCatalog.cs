@@ -5,5 +5,9 @@ internal static class TourCatalog
 {
     public static IReadOnlyList<(string Name, Func<Task> Run)> All { get; } =
     [
+        ("scoped-threads", ScopeSamples.ScopedThreads),
+        ("task-scope", ScopeSamples.WaitGroupReplacement),
+        ("permits", ScopeSamples.Permits),
+        ("locked-data", ScopeSamples.DataOwningLock),
     ];
 }
