@@ -11,10 +11,13 @@ internal static class SpawnWorkloads
 {
     public static IEnumerable<Workload> All { get; } =
     [
-        new("spawn", (n, _, o) => Time(o, "cs-sync", () => { ThreadScopeSpawn(n); return Task.CompletedTask; })),
         new("spawn", (n, _, o) => Time(o, "cs-async", () => TaskScopeSpawn(n))),
+        new("spawn", (n, _, o) => Time(o, "cs-sync", () => { ThreadScopeSpawn(n); return Task.CompletedTask; })),
         // Diagnostic only (`ChannelBench N T spawn_dedicated`): the thread scope's children on
         // dedicated threads instead of the pool, the alternative measured for docs/scopes.md.
+        // Diagnostic only: each implementation alone in its process (for CPU-time comparisons).
+        new("spawn_async", (n, _, o) => Time(o, "cs-async", () => TaskScopeSpawn(n)), OnlyWhenAsked: true),
+        new("spawn_sync", (n, _, o) => Time(o, "cs-sync", () => { ThreadScopeSpawn(n); return Task.CompletedTask; }), OnlyWhenAsked: true),
         // Diagnostic only: the BCL anchor's shape (Task.Run + Task.WhenAll) in this process.
         new("spawn_bcl", (n, _, o) => Time(o, "bcl-inproc", () => BclSpawn(n)), OnlyWhenAsked: true),
         new("spawn_dedicated", (n, _, o) => Time(o, "cs-sync-threads", () => { DedicatedThreadsSpawn(n); return Task.CompletedTask; }), OnlyWhenAsked: true),

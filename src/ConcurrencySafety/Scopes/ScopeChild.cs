@@ -6,6 +6,8 @@
 // Execute runs the delegate -> Complete publishes the outcome to the handle, reports a
 // failure to the scope, gives back the slot, and finally leaves the scope (the scope can end
 // only after this last step, so every handle is complete when RunAsync returns).
+using System.Runtime.CompilerServices;
+
 namespace ConcurrencySafety;
 
 internal sealed class ScopeChild<T> : IThreadPoolWorkItem
@@ -48,13 +50,14 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
     /// <summary>The concurrency-limit slot held while running (default when unlimited).</summary>
     internal Permit Slot;
 
+[MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal ScopeChild(TaskScope scope, object work, byte kind)
     {
         _scope = scope;
         _token = scope.Token;
         _work = work;
         _kind = kind;
-        _context = ExecutionContext.Capture();
+        _context = ExecutionContext.Capture(); // null only when the spawner suppressed flow
     }
 
     internal static ScopeChild<T> ForAction(TaskScope scope, Action<CancellationToken> work) => new(scope, work, KindAction);
@@ -66,6 +69,7 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
     internal bool IsCompleted => ReferenceEquals(Volatile.Read(ref _waiter), s_completed) ||
                                  Volatile.Read(ref _waiter) is TaskCompletionSource<T> tcs && tcs.Task.IsCompleted;
 
+[MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void IThreadPoolWorkItem.Execute()
     {
         if (_context is null) Run();
@@ -73,6 +77,7 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
     }
 
     /// <summary>Runs the delegate on the current thread.</summary>
+[MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Run()
     {
         CancellationToken token = _token;
@@ -156,6 +161,7 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
     /// Publishes the outcome. An <see cref="OperationCanceledException"/> while the scope's
     /// token is canceled counts as cancellation, not failure (see TaskScope remarks).
     /// </summary>
+[MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Complete(Exception? exception, bool canceled)
     {
         if (exception is OperationCanceledException && _token.IsCancellationRequested)

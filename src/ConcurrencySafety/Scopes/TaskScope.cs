@@ -3,6 +3,8 @@
 // was spawned and has not finished. The scope ends when the count drops to zero; from then
 // on nothing can join it (Enter refuses a count of zero), so "no child outlives the scope"
 // holds by construction.
+using System.Runtime.CompilerServices;
+
 namespace ConcurrencySafety;
 
 /// <summary>
@@ -185,6 +187,7 @@ public sealed class TaskScope
     /// <returns>The child's handle.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is null.</exception>
     /// <exception cref="InvalidOperationException">The scope has ended.</exception>
+[MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ChildTask Spawn([RunsConcurrently] Action<CancellationToken> work)
     {
         ArgumentNullException.ThrowIfNull(work);
@@ -199,6 +202,7 @@ public sealed class TaskScope
     /// <returns>The child's handle.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is null.</exception>
     /// <exception cref="InvalidOperationException">The scope has ended.</exception>
+[MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ChildTask Spawn([RunsConcurrently] Func<CancellationToken, Task> work)
     {
         ArgumentNullException.ThrowIfNull(work);
@@ -214,6 +218,7 @@ public sealed class TaskScope
     /// <returns>The child's handle; <c>await handle.JoinAsync()</c> for the result.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is null.</exception>
     /// <exception cref="InvalidOperationException">The scope has ended.</exception>
+[MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ChildTask<T> Spawn<T>([RunsConcurrently] Func<CancellationToken, Task<T>> work)
     {
         ArgumentNullException.ThrowIfNull(work);
@@ -279,6 +284,7 @@ public sealed class TaskScope
     }
 
     /// <summary>Queues the child now, or once a concurrency slot frees up (never blocks).</summary>
+[MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Launch<T>(ScopeChild<T> child)
     {
         if (_limiter is null)
@@ -316,6 +322,7 @@ public sealed class TaskScope
     // ---------------------------------------------------------------- membership and failures
 
     /// <summary>Joins the scope as one more live participant, unless it has ended.</summary>
+[MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Enter()
     {
         int live = Volatile.Read(ref _live);
@@ -332,6 +339,7 @@ public sealed class TaskScope
     }
 
     /// <summary>A participant finished. The last one ends the scope.</summary>
+[MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void Leave()
     {
         int live = Interlocked.Decrement(ref _live);
