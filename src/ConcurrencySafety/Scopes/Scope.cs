@@ -102,7 +102,7 @@ public sealed class Scope
     /// <returns>The join handle.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is null.</exception>
     /// <exception cref="InvalidOperationException">The scope has ended.</exception>
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public JoinHandle Spawn([RunsConcurrently] Action work)
     {
         ArgumentNullException.ThrowIfNull(work);
@@ -119,7 +119,7 @@ public sealed class Scope
     /// <returns>The join handle; <see cref="JoinHandle{T}.Join"/> returns the result.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is null.</exception>
     /// <exception cref="InvalidOperationException">The scope has ended.</exception>
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public JoinHandle<T> Spawn<T>([RunsConcurrently] Func<T> work)
     {
         ArgumentNullException.ThrowIfNull(work);
@@ -130,7 +130,7 @@ public sealed class Scope
         return new JoinHandle<T>(child);
     }
 
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Enter()
     {
         int live = Volatile.Read(ref _live);
@@ -147,7 +147,7 @@ public sealed class Scope
     }
 
     /// <summary>Pushes a child on the intrusive stack (lock-free; Finish takes all at once, so no ABA).</summary>
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Push(IThreadChild child)
     {
         IThreadChild? head = Volatile.Read(ref _spawned);
@@ -166,7 +166,7 @@ public sealed class Scope
     }
 
     /// <summary>Called by a child after it published its outcome.</summary>
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void ChildFinished(object child, bool failed)
     {
         if (failed) AddFailure(child);
@@ -177,7 +177,7 @@ public sealed class Scope
     }
 
     /// <summary>The body returned: wait for the children, then report failures.</summary>
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Finish()
     {
         // Dekker-style handshake with ChildFinished: we announce that we wait (full fence),
@@ -270,14 +270,14 @@ internal sealed class ThreadChild<T> : IThreadPoolWorkItem, IThreadChild
 
     void IThreadPoolWorkItem.Execute() => TryRunInline();
 
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void TryRunInline()
     {
         // Whoever claims the child first runs it: a pool thread, a joiner or the scope owner.
         if (Volatile.Read(ref _state) == Queued && Interlocked.CompareExchange(ref _state, Running, Queued) == Queued) RunClaimed();
     }
 
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunClaimed()
     {
         Delegate work = _work!;
