@@ -440,12 +440,15 @@ public sealed class TaskScopeTests
         Assert.Throws<ArgumentNullException>(() => { _ = TaskScope.RunSupervisedAsync(null!); });
         Assert.Throws<ArgumentNullException>(() => { _ = TaskScope.RunAsync(null!, _ => Task.CompletedTask); });
         Assert.Throws<ArgumentOutOfRangeException>(() => { _ = TaskScope.RunAsync(new TaskScopeOptions { MaxConcurrency = 0 }, _ => Task.CompletedTask); });
+        Assert.Throws<ArgumentOutOfRangeException>(() => { _ = TaskScope.RunSupervisedAsync(new TaskScopeOptions { MaxConcurrency = -1 }, _ => Task.CompletedTask); });
+        Assert.Throws<ArgumentNullException>(() => { _ = TaskScope.RunAsync<int>(null!, _ => Task.FromResult(1)); });
         await TaskScope.RunAsync(async scope =>
         {
             Assert.Throws<ArgumentNullException>(() => scope.Spawn((Action<CancellationToken>)null!));
             Assert.Throws<ArgumentNullException>(() => scope.Spawn((Func<CancellationToken, Task>)null!));
             Assert.Throws<ArgumentNullException>(() => scope.Spawn((Func<CancellationToken, Task<int>>)null!));
             await Assert.ThrowsAsync<ArgumentNullException>(async () => await scope.SpawnAsync((Func<CancellationToken, Task>)null!));
+            await Assert.ThrowsAsync<ArgumentNullException>(async () => await scope.SpawnAsync((Func<CancellationToken, Task<int>>)null!));
         });
         Assert.Throws<InvalidOperationException>(() => { _ = default(ChildTask).JoinAsync(); });
         Assert.Throws<InvalidOperationException>(() => default(ChildTask<int>).IsCompleted);
