@@ -554,6 +554,11 @@ internal sealed class ConsumeFlowAnalysis
             {
                 consumed.Add((symbol, value));
             }
+            else if (symbol is not null && parameter is { Ordinal: 0 } && method.IsExtensionMethod)
+            {
+                // The receiver of an extension method: a use, like an instance call, and no escape.
+                Read(state, symbol, value.Syntax.GetLocation(), value.IsImplicit);
+            }
             else if (symbol is not null)
             {
                 // Passed along: a use, and the callee may keep it, which discharges the obligation.
@@ -575,9 +580,12 @@ internal sealed class ConsumeFlowAnalysis
             VisitCaptures(method, state);
         }
 
+        // Which values were consumed before this call: a second consumption inside the same
+        // call (TakeTwo(x, x)) is then told apart from one in an earlier loop iteration.
+        var consumedBefore = new HashSet<ISymbol>(consumed.Select(c => c.Symbol).Where(state.Consumed.ContainsKey), Comparer);
         foreach (var (symbol, reference) in consumed)
         {
-            Consume(state, symbol, reference, call);
+            Consume(state, symbol, reference, call, sameCall: !consumedBefore.Contains(symbol));
         }
 
         foreach (var symbol in revived)
@@ -628,11 +636,11 @@ internal sealed class ConsumeFlowAnalysis
         }
     }
 
-    private void Consume(ConsumeState state, ISymbol symbol, IOperation reference, IOperation call)
+    private void Consume(ConsumeState state, ISymbol symbol, IOperation reference, IOperation call, bool sameCall)
     {
         if (state.Consumed.TryGetValue(symbol, out var earlier))
         {
-            Report(ConsumeFindingKind.DoubleConsume, symbol, reference.Syntax.GetLocation(), earlier);
+            Report(ConsumeFindingKind.DoubleConsume, symbol, reference.Syntax.GetLocation(), earlier, sameCall);
         }
 
         state.Consumed[symbol] = call;
@@ -698,7 +706,7 @@ internal sealed class ConsumeFlowAnalysis
 
     // ---- Reporting ------------------------------------------------------------------------
 
-    private void Report(ConsumeFindingKind kind, ISymbol symbol, Location location, IOperation consumer)
+    private void Report(ConsumeFindingKind kind, ISymbol symbol, Location location, IOperation consumer, bool sameCall = false)
     {
         if (_findings is null || !_reported!.Add((kind, location)))
         {
@@ -707,7 +715,7 @@ internal sealed class ConsumeFlowAnalysis
 
         var consumerLocation = consumer.Syntax.GetLocation();
         var line = consumerLocation.GetLineSpan().StartLinePosition.Line + 1;
-        var where = consumerLocation.SourceSpan.Start >= location.SourceSpan.Start && consumerLocation.SourceTree == location.SourceTree
+        var where = !sameCall && location.SourceSpan.Start < consumerLocation.SourceSpan.End && consumerLocation.SourceTree == location.SourceTree
             ? $"line {line}, in an earlier iteration of the loop"
             : $"line {line}";
         var properties = ImmutableDictionary<string, string?>.Empty

@@ -1,3 +1,4 @@
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -15,11 +16,17 @@ internal sealed class TypeStateSymbols
     /// <summary>Metadata name of <c>ConcurrencySafety.MustConsumeAttribute</c>.</summary>
     public const string MustConsumeAttributeName = "ConcurrencySafety.MustConsumeAttribute";
 
-    private TypeStateSymbols(INamedTypeSymbol? consumes, INamedTypeSymbol? mustConsume)
+    /// <summary>Metadata name of <c>ConcurrencySafety.ITypeState</c>.</summary>
+    public const string TypeStateInterfaceName = "ConcurrencySafety.ITypeState";
+
+    private TypeStateSymbols(INamedTypeSymbol? consumes, INamedTypeSymbol? mustConsume, INamedTypeSymbol? typeState)
     {
         Consumes = consumes;
         MustConsume = mustConsume;
+        TypeState = typeState;
     }
+
+    public INamedTypeSymbol? TypeState { get; }
 
     public INamedTypeSymbol? Consumes { get; }
 
@@ -27,7 +34,8 @@ internal sealed class TypeStateSymbols
 
     public static TypeStateSymbols Create(Compilation compilation) => new(
         compilation.GetTypeByMetadataName(ConsumesAttributeName),
-        compilation.GetTypeByMetadataName(MustConsumeAttributeName));
+        compilation.GetTypeByMetadataName(MustConsumeAttributeName),
+        compilation.GetTypeByMetadataName(TypeStateInterfaceName));
 
     /// <summary>Whether the receiver (or, for an extension method, its <c>this</c> argument) is consumed.</summary>
     public bool ConsumesReceiver(IMethodSymbol method)
@@ -118,6 +126,16 @@ internal sealed class TypeStateSymbols
             if (HasAttribute(t.OriginalDefinition, MustConsume))
             {
                 return true;
+            }
+
+            // StateMachine<Running> is must-consume when its phantom state Running is: the
+            // obligation belongs to the state, so a final state can be dropped freely.
+            foreach (var argument in t.TypeArguments)
+            {
+                if (TypeState is not null && argument.AllInterfaces.Contains(TypeState, SymbolEqualityComparer.Default) && HasAttribute(argument.OriginalDefinition, MustConsume))
+                {
+                    return true;
+                }
             }
         }
 

@@ -16,6 +16,12 @@ namespace ConcurrencySafety;
 /// <para>
 /// The attribute is inherited: a type deriving from a must-consume type is must-consume too.
 /// </para>
+/// <para>
+/// On a phantom state type (one implementing <see cref="ITypeState"/>) it makes every type-state
+/// value in that state must-consume: with <c>[MustConsume] abstract class Running : ITypeState</c>,
+/// a <c>StateMachine&lt;Running&gt;</c> must be stopped (consumed) before it is dropped, while a
+/// <c>StateMachine&lt;Stopped&gt;</c>, whose state is final, may simply go out of scope.
+/// </para>
 /// </remarks>
 [AttributeUsage(AttributeTargets.Class | AttributeTargets.Struct | AttributeTargets.Interface, AllowMultiple = false, Inherited = true)]
 public sealed class MustConsumeAttribute : Attribute

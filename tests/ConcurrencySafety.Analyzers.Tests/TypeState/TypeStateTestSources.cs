@@ -12,11 +12,10 @@ internal static class TypeStateTestSources
     public const string Prelude = """
         using ConcurrencySafety;
 
-        public abstract class Initialized : ITypeState { private Initialized() { } }
-        public abstract class Running : ITypeState { private Running() { } }
+        [MustConsume] public abstract class Initialized : ITypeState { private Initialized() { } }
+        [MustConsume] public abstract class Running : ITypeState { private Running() { } }
         public abstract class Stopped : ITypeState { private Stopped() { } }
 
-        [MustConsume]
         public sealed class StateMachine<TState> where TState : ITypeState
         {
             internal StateMachine() { }
