@@ -5,5 +5,6 @@ internal static class TourCatalog
 {
     public static IReadOnlyList<(string Name, Func<Task> Run)> All { get; } =
     [
+        ("Type-state", TypeStateSamples.RunAsync),
     ];
 }

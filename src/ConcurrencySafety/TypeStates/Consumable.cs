@@ -50,7 +50,20 @@ public abstract class Consumable
         }
     }
 
+    private static string DisplayName(Type type)
+    {
+        if (!type.IsGenericType)
+        {
+            return type.Name;
+        }
+
+        var name = type.Name;
+        var tick = name.IndexOf('`', StringComparison.Ordinal);
+        var arguments = string.Join(", ", Array.ConvertAll(type.GetGenericArguments(), DisplayName));
+        return $"{(tick < 0 ? name : name[..tick])}<{arguments}>";
+    }
+
     private InvalidOperationException AlreadyConsumed() => new(
-        $"This {GetType().Name} was already consumed by an earlier call (a state transition or a move). " +
+        $"This {DisplayName(GetType())} was already consumed by an earlier call (a state transition or a move). " +
         "Use the value that call returned instead, or create a new one.");
 }
