@@ -9,6 +9,153 @@ public class CSA3001UseAfterConsumeTests
     private static Task Verify(string source, params DiagnosticResult[] expected) =>
         Sources.VerifyAsync<CSA3001UseAfterConsumeAnalyzer>(source, expected);
 
+    private static Task VerifyFix(string source, string fixedSource, string? key = null) =>
+        Sources.VerifyFixAsync<CSA3001UseAfterConsumeAnalyzer, CodeFixes.CSA3001UseAfterConsumeCodeFix>(source, fixedSource, key);
+
+    // ---- Code fix ----------------------------------------------------------------------------
+
+    [Fact]
+    public Task Fix_declares_a_variable_for_the_returned_state_and_uses_it() => VerifyFix("""
+        class C
+        {
+            void M()
+            {
+                var machine = StateMachine.New();
+                machine.Start();
+                System.Console.WriteLine({|CSA3001:machine|}.Processed);
+                System.Console.WriteLine({|CSA3001:machine|}.Processed + 1);
+            }
+        }
+        """, """
+        class C
+        {
+            void M()
+            {
+                var machine = StateMachine.New();
+                var running = machine.Start();
+                System.Console.WriteLine(running.Processed);
+                System.Console.WriteLine(running.Processed + 1);
+            }
+        }
+        """, CodeFixes.CSA3001UseAfterConsumeCodeFix.UseReturnedValueKey);
+
+    [Fact]
+    public Task Fix_picks_a_free_name() => VerifyFix("""
+        class C
+        {
+            void M()
+            {
+                var running = StateMachine.New().Start();
+                running.Stop();
+                System.Console.WriteLine({|CSA3001:running|}.Processed);
+                var stopped = 1;
+            }
+        }
+        """, """
+        class C
+        {
+            void M()
+            {
+                var running = StateMachine.New().Start();
+                var stopped2 = running.Stop();
+                System.Console.WriteLine(stopped2.Processed);
+                var stopped = 1;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Fix_assigns_back_when_the_returned_type_fits() => VerifyFix("""
+        class C
+        {
+            int M(Builder builder)
+            {
+                builder.With(1);
+                return {|CSA3001:builder|}.Count;
+            }
+        }
+        """, """
+        class C
+        {
+            int M(Builder builder)
+            {
+                builder = builder.With(1);
+                return builder.Count;
+            }
+        }
+        """, CodeFixes.CSA3001UseAfterConsumeCodeFix.AssignBackKey);
+
+    [Fact]
+    public Task Fix_is_not_offered_when_the_result_was_used() => VerifyFix("""
+        class C
+        {
+            int M(Builder builder)
+            {
+                var next = builder.With(1);
+                return {|CSA3001:builder|}.Count + next.Count;
+            }
+        }
+        """, """
+        class C
+        {
+            int M(Builder builder)
+            {
+                var next = builder.With(1);
+                return {|CSA3001:builder|}.Count + next.Count;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Fix_is_not_offered_when_the_new_variable_would_not_compile() => VerifyFix("""
+        class C
+        {
+            void M()
+            {
+                var running = StateMachine.New().Start();
+                running.Stop();
+                {|CSA3001:running|}.Process();
+            }
+        }
+        """, """
+        class C
+        {
+            void M()
+            {
+                var running = StateMachine.New().Start();
+                running.Stop();
+                {|CSA3001:running|}.Process();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Fix_is_not_offered_when_the_variable_is_assigned_again_later() => VerifyFix("""
+        class C
+        {
+            void M()
+            {
+                var machine = StateMachine.New();
+                machine.Start();
+                System.Console.WriteLine({|CSA3001:machine|}.Processed);
+                machine = StateMachine.New();
+                machine.Start().Stop();
+            }
+        }
+        """, """
+        class C
+        {
+            void M()
+            {
+                var machine = StateMachine.New();
+                machine.Start();
+                System.Console.WriteLine({|CSA3001:machine|}.Processed);
+                machine = StateMachine.New();
+                machine.Start().Stop();
+            }
+        }
+        """);
+
     // ---- The seed --------------------------------------------------------------------------
 
     [Fact]

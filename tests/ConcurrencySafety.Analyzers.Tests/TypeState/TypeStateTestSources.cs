@@ -65,4 +65,17 @@ internal static class TypeStateTestSources
         test.ExpectedDiagnostics.AddRange(expected);
         return test.RunAsync();
     }
+
+    /// <summary>Runs the analyzer and the fix over <paramref name="source"/> plus the prelude; expects <paramref name="fixedSource"/> (Fix All included).</summary>
+    public static Task VerifyFixAsync<TAnalyzer, TFix>(string source, string fixedSource, string? equivalenceKey = null)
+        where TAnalyzer : DiagnosticAnalyzer, new()
+        where TFix : Microsoft.CodeAnalysis.CodeFixes.CodeFixProvider, new()
+    {
+        var test = new Verifiers.CSharpCodeFixVerifier<TAnalyzer, TFix>.Test { CodeActionEquivalenceKey = equivalenceKey };
+        test.TestState.Sources.Add(("/0/Test0.cs", source));
+        test.TestState.Sources.Add(("/0/Prelude.cs", Prelude));
+        test.FixedState.Sources.Add(("/0/Test0.cs", fixedSource));
+        test.FixedState.Sources.Add(("/0/Prelude.cs", Prelude));
+        return test.RunAsync();
+    }
 }
