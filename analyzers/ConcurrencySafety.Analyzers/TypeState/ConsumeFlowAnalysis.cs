@@ -442,7 +442,7 @@ internal sealed class ConsumeFlowAnalysis
 
         if (Tracked(operation) is { } read)
         {
-            Read(state, read, operation.Syntax.GetLocation(), operation.IsImplicit);
+            Read(state, read, operation.Syntax.GetLocation(), IsCompilerGenerated(operation));
             return;
         }
 
@@ -557,12 +557,12 @@ internal sealed class ConsumeFlowAnalysis
             else if (symbol is not null && parameter is { Ordinal: 0 } && method.IsExtensionMethod)
             {
                 // The receiver of an extension method: a use, like an instance call, and no escape.
-                Read(state, symbol, value.Syntax.GetLocation(), value.IsImplicit);
+                Read(state, symbol, value.Syntax.GetLocation(), IsCompilerGenerated(value));
             }
             else if (symbol is not null)
             {
                 // Passed along: a use, and the callee may keep it, which discharges the obligation.
-                Read(state, symbol, value.Syntax.GetLocation(), value.IsImplicit);
+                Read(state, symbol, value.Syntax.GetLocation(), IsCompilerGenerated(value));
                 Discharge(state, symbol);
                 if (parameter?.RefKind == RefKind.Ref)
                 {
@@ -753,6 +753,14 @@ internal sealed class ConsumeFlowAnalysis
         var type = operation.Type?.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat) ?? "value";
         _findings.Add(new ConsumeFinding(ConsumeFindingKind.Dropped, location, null, ImmutableDictionary<string, string?>.Empty, type, "the result is discarded"));
     }
+
+    /// <summary>
+    /// Whether a reference was made up by the compiler (the disposal of a using, a foreach)
+    /// rather than written by the user. A flow capture is implicit even when it stands for the
+    /// user's own <c>x</c> in <c>x?.M()</c>; its syntax then is that identifier.
+    /// </summary>
+    private static bool IsCompilerGenerated(IOperation reference) =>
+        reference.IsImplicit && !(TypeStateSymbols.Unwrap(reference) is IFlowCaptureReferenceOperation && reference.Syntax is IdentifierNameSyntax or MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax });
 
     private static bool IsDiscarded(IOperation consumer) =>
         consumer.Parent is null or IExpressionStatementOperation && consumer.Type is { SpecialType: not SpecialType.System_Void };
