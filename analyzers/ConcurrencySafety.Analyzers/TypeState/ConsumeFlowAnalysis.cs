@@ -279,6 +279,20 @@ internal sealed class ConsumeFlowAnalysis
     private ConsumeState? ApplyEdge(ControlFlowBranch branch, ConsumeState state)
     {
         var carried = state.Clone();
+
+        // Finally regions run before the locals of the enclosing scopes die: a using
+        // declaration's local is disposed in a finally nested inside its own scope.
+        foreach (var finallyRegion in branch.FinallyRegions)
+        {
+            Solve(finallyRegion.FirstBlockOrdinal, finallyRegion.LastBlockOrdinal, carried, out var afterFinally);
+            if (afterFinally is null)
+            {
+                return null;
+            }
+
+            carried = afterFinally;
+        }
+
         var exceptional = branch.Semantics is ControlFlowBranchSemantics.Throw or ControlFlowBranchSemantics.Rethrow or ControlFlowBranchSemantics.Error;
         foreach (var region in branch.LeavingRegions)
         {
@@ -302,17 +316,6 @@ internal sealed class ConsumeFlowAnalysis
             }
 
             carried.Obligations.Clear();
-        }
-
-        foreach (var finallyRegion in branch.FinallyRegions)
-        {
-            Solve(finallyRegion.FirstBlockOrdinal, finallyRegion.LastBlockOrdinal, carried, out var afterFinally);
-            if (afterFinally is null)
-            {
-                return null;
-            }
-
-            carried = afterFinally;
         }
 
         return carried;
@@ -505,7 +508,7 @@ internal sealed class ConsumeFlowAnalysis
                 Discharge(state, source);
             }
         }
-        else if (target is ILocalSymbol { RefKind: RefKind.None } && _symbols.ProducesMustConsumeValue(assignment.Value))
+        else if (target is ILocalSymbol { RefKind: RefKind.None } local && !IsUsingLocal(local) && _symbols.ProducesMustConsumeValue(assignment.Value))
         {
             state.Obligations[target] = new HashSet<IOperation> { assignment.Value };
         }
@@ -611,9 +614,21 @@ internal sealed class ConsumeFlowAnalysis
             return;
         }
 
+        // Only names of variables that are consumed or owed are worth binding.
+        var names = new HashSet<string>(state.Consumed.Keys.Concat(state.Obligations.Keys).Select(k => k.Name));
+        if (names.Count == 0)
+        {
+            return;
+        }
+
         var seen = new HashSet<ISymbol>(Comparer);
         foreach (var identifier in syntax.DescendantNodes().OfType<IdentifierNameSyntax>())
         {
+            if (!names.Contains(identifier.Identifier.ValueText))
+            {
+                continue;
+            }
+
             var symbol = model.GetSymbolInfo(identifier, _cancellationToken).Symbol;
             if (symbol is ILocalSymbol or IParameterSymbol
                 && !Comparer.Equals(symbol.ContainingSymbol, function)
@@ -689,6 +704,13 @@ internal sealed class ConsumeFlowAnalysis
                 || field.Instance is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance } => field.Field,
             _ => null,
         };
+    }
+
+    /// <summary>A local declared by <c>using var</c> or <c>using (var ...)</c>: disposal is guaranteed.</summary>
+    private bool IsUsingLocal(ILocalSymbol local)
+    {
+        var declarator = local.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_cancellationToken);
+        return declarator?.Parent?.Parent is LocalDeclarationStatementSyntax { UsingKeyword.RawKind: not 0 } or UsingStatementSyntax;
     }
 
     private static bool InheritsFrom(INamedTypeSymbol type, INamedTypeSymbol? candidate)

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -26,6 +28,8 @@ internal sealed class TypeStateSymbols
         TypeState = typeState;
     }
 
+    private readonly ConcurrentDictionary<IMethodSymbol, bool> _isConsuming = new(SymbolEqualityComparer.Default);
+
     public INamedTypeSymbol? TypeState { get; }
 
     public INamedTypeSymbol? Consumes { get; }
@@ -45,14 +49,10 @@ internal sealed class TypeStateSymbols
             return false;
         }
 
-        for (var m = method.ReducedFrom ?? method; m is not null; m = m.OverriddenMethod)
+        foreach (var source in ContractSources(method))
         {
-            if (HasAttribute(m.OriginalDefinition, Consumes))
-            {
-                return true;
-            }
-
-            if (m.IsExtensionMethod && m.Parameters.Length > 0 && HasAttribute(m.OriginalDefinition.Parameters[0], Consumes))
+            if (HasAttribute(source, Consumes)
+                || (source.IsExtensionMethod && source.Parameters.Length > 0 && HasAttribute(source.Parameters[0], Consumes)))
             {
                 return true;
             }
@@ -64,32 +64,29 @@ internal sealed class TypeStateSymbols
     /// <summary>Whether the argument passed to <paramref name="parameter"/> is consumed.</summary>
     public bool ConsumesParameter(IParameterSymbol parameter)
     {
-        if (Consumes is null)
+        if (Consumes is null || parameter.ContainingSymbol is not IMethodSymbol method)
         {
             return false;
         }
 
-        if (HasAttribute(parameter.OriginalDefinition, Consumes))
+        // [Consumes] on an extension method consumes its 'this' argument.
+        if (parameter.Ordinal == 0 && method.IsExtensionMethod && ConsumesReceiver(method))
         {
             return true;
         }
 
-        // [Consumes] on an extension method consumes its 'this' argument.
-        if (parameter.Ordinal == 0 && parameter.ContainingSymbol is IMethodSymbol { IsExtensionMethod: true } m)
+        foreach (var source in ContractSources(method))
         {
-            return ConsumesReceiver(m);
-        }
-
-        // An override or implementation inherits the contract of what it overrides.
-        if (parameter.ContainingSymbol is IMethodSymbol { OverriddenMethod: { } overridden } && parameter.Ordinal < overridden.Parameters.Length)
-        {
-            return ConsumesParameter(overridden.Parameters[parameter.Ordinal]);
+            if (parameter.Ordinal < source.Parameters.Length && HasAttribute(source.Parameters[parameter.Ordinal], Consumes))
+            {
+                return true;
+            }
         }
 
         return false;
     }
 
-    /// <summary>Whether a call to <paramref name="method"/> consumes anything (the cheap filter).</summary>
+    /// <summary>Whether a call to <paramref name="method"/> consumes anything (the cheap filter; cached).</summary>
     public bool IsConsuming(IMethodSymbol method)
     {
         if (Consumes is null)
@@ -97,20 +94,42 @@ internal sealed class TypeStateSymbols
             return false;
         }
 
-        if (ConsumesReceiver(method))
+        return _isConsuming.GetOrAdd(method, m => ConsumesReceiver(m) || m.Parameters.Any(ConsumesParameter));
+    }
+
+    /// <summary>
+    /// The declarations whose <c>[Consumes]</c> contract a method carries: itself, what it
+    /// overrides, and the interface members it implements (the attribute is inherited).
+    /// </summary>
+    private static IEnumerable<IMethodSymbol> ContractSources(IMethodSymbol method)
+    {
+        var start = (method.ReducedFrom ?? method).OriginalDefinition;
+        for (var m = start; m is not null; m = m.OverriddenMethod?.OriginalDefinition)
         {
-            return true;
+            yield return m;
         }
 
-        foreach (var p in method.Parameters)
+        if (start.IsStatic || start.ContainingType is not { } type)
         {
-            if (ConsumesParameter(p))
+            yield break;
+        }
+
+        foreach (var explicitImplementation in start.ExplicitInterfaceImplementations)
+        {
+            yield return explicitImplementation.OriginalDefinition;
+        }
+
+        foreach (var contract in type.AllInterfaces)
+        {
+            foreach (var member in contract.GetMembers(start.Name))
             {
-                return true;
+                if (member is IMethodSymbol interfaceMethod
+                    && SymbolEqualityComparer.Default.Equals(type.FindImplementationForInterfaceMember(interfaceMethod)?.OriginalDefinition, start))
+                {
+                    yield return interfaceMethod.OriginalDefinition;
+                }
             }
         }
-
-        return false;
     }
 
     /// <summary>Whether values of <paramref name="type"/> must be consumed, disposed, returned or stored.</summary>

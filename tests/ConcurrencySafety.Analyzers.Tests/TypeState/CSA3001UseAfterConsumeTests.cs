@@ -756,6 +756,37 @@ public class CSA3001UseAfterConsumeTests
         """);
 
     [Fact]
+    public Task Consumes_on_an_interface_member_applies_to_its_implementation() => Verify("""
+        class C
+        {
+            void ThroughClass(ChannelEnd end)
+            {
+                end.Close();
+                {|CSA3001:end|}.Touch();
+            }
+
+            void ThroughInterface(IChannelEnd end)
+            {
+                end.Close();
+                {|CSA3001:end|}.Touch();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Non_consuming_interface_member_is_not_a_consume() => Verify("""
+        class C
+        {
+            void M(ChannelEnd end)
+            {
+                end.Touch();
+                end.Touch();
+                end.Close();
+            }
+        }
+        """);
+
+    [Fact]
     public Task Code_without_consuming_calls_is_not_analysed() => Verify("""
         class C
         {

@@ -39,6 +39,25 @@ internal static class TypeStateTestSources
             public void Dispose() { }
         }
 
+        [MustConsume]
+        public sealed class Lease : System.IDisposable
+        {
+            public int Id => 1;
+            public void Dispose() { }
+        }
+
+        public interface IChannelEnd
+        {
+            [Consumes] void Close();
+            void Touch();
+        }
+
+        public sealed class ChannelEnd : IChannelEnd
+        {
+            public void Close() { }
+            public void Touch() { }
+        }
+
         public sealed class Token
         {
             public int Id { get; set; }
