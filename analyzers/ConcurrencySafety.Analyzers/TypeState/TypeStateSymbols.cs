@@ -28,7 +28,12 @@ internal sealed class TypeStateSymbols
         TypeState = typeState;
     }
 
+    // Per-compilation caches: the same few methods and types are asked about again and again
+    // (every call site, every fixed-point iteration).
     private readonly ConcurrentDictionary<IMethodSymbol, bool> _isConsuming = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<IMethodSymbol, bool> _consumesReceiver = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<IParameterSymbol, bool> _consumesParameter = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<ITypeSymbol, bool> _isMustConsume = new(SymbolEqualityComparer.Default);
 
     public INamedTypeSymbol? TypeState { get; }
 
@@ -42,13 +47,11 @@ internal sealed class TypeStateSymbols
         compilation.GetTypeByMetadataName(TypeStateInterfaceName));
 
     /// <summary>Whether the receiver (or, for an extension method, its <c>this</c> argument) is consumed.</summary>
-    public bool ConsumesReceiver(IMethodSymbol method)
-    {
-        if (Consumes is null)
-        {
-            return false;
-        }
+    public bool ConsumesReceiver(IMethodSymbol method) =>
+        Consumes is not null && _consumesReceiver.GetOrAdd(method, ComputeConsumesReceiver);
 
+    private bool ComputeConsumesReceiver(IMethodSymbol method)
+    {
         foreach (var source in ContractSources(method))
         {
             if (HasAttribute(source, Consumes)
@@ -62,9 +65,12 @@ internal sealed class TypeStateSymbols
     }
 
     /// <summary>Whether the argument passed to <paramref name="parameter"/> is consumed.</summary>
-    public bool ConsumesParameter(IParameterSymbol parameter)
+    public bool ConsumesParameter(IParameterSymbol parameter) =>
+        Consumes is not null && _consumesParameter.GetOrAdd(parameter, ComputeConsumesParameter);
+
+    private bool ComputeConsumesParameter(IParameterSymbol parameter)
     {
-        if (Consumes is null || parameter.ContainingSymbol is not IMethodSymbol method)
+        if (parameter.ContainingSymbol is not IMethodSymbol method)
         {
             return false;
         }
@@ -133,12 +139,11 @@ internal sealed class TypeStateSymbols
     }
 
     /// <summary>Whether values of <paramref name="type"/> must be consumed, disposed, returned or stored.</summary>
-    public bool IsMustConsume(ITypeSymbol? type)
+    public bool IsMustConsume(ITypeSymbol? type) =>
+        MustConsume is not null && type is not null && _isMustConsume.GetOrAdd(type, ComputeIsMustConsume);
+
+    private bool ComputeIsMustConsume(ITypeSymbol type)
     {
-        if (MustConsume is null || type is null)
-        {
-            return false;
-        }
 
         for (var t = type as INamedTypeSymbol; t is not null; t = t.BaseType)
         {
@@ -197,7 +202,7 @@ internal sealed class TypeStateSymbols
         }
     }
 
-    private static bool HasAttribute(ISymbol symbol, INamedTypeSymbol attribute)
+    private static bool HasAttribute(ISymbol symbol, INamedTypeSymbol? attribute)
     {
         foreach (var data in symbol.GetAttributes())
         {
