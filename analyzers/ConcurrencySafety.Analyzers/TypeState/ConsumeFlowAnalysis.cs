@@ -437,6 +437,11 @@ internal sealed class ConsumeFlowAnalysis
 
             case IAwaitOperation awaited:
                 Visit(awaited.Operation, state);
+                if (Tracked(awaited.Operation) is { } awaitedValue)
+                {
+                    // Awaiting a must-consume handle (a task, a join handle) is what it was for.
+                    Discharge(state, awaitedValue);
+                }
 
                 // Other code runs during an await and may reassign fields.
                 state.ForgetFields();

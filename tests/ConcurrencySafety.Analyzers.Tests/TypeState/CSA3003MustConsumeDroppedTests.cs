@@ -271,6 +271,27 @@ public class CSA3003MustConsumeDroppedTests
         """);
 
     [Fact]
+    public Task Awaited_handle_is_fine_and_unawaited_handle_is_reported() => Verify("""
+        class C
+        {
+            async System.Threading.Tasks.Task Awaited()
+            {
+                var handle = Handle.Spawn();
+                await handle;
+            }
+
+            async System.Threading.Tasks.Task NotAwaited(bool flag)
+            {
+                var handle = {|CSA3003:Handle.Spawn()|};
+                if (flag)
+                {
+                    await handle;
+                }
+            }
+        }
+        """);
+
+    [Fact]
     public Task Types_without_the_attribute_are_ignored() => Verify("""
         class C
         {

@@ -46,6 +46,13 @@ internal static class TypeStateTestSources
             public void Dispose() { }
         }
 
+        [MustConsume]
+        public sealed class Handle
+        {
+            public System.Runtime.CompilerServices.TaskAwaiter GetAwaiter() => System.Threading.Tasks.Task.CompletedTask.GetAwaiter();
+            public static Handle Spawn() => new();
+        }
+
         public interface IChannelEnd
         {
             [Consumes] void Close();
