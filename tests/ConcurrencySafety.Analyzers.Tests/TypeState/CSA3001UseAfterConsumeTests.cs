@@ -787,6 +787,27 @@ public class CSA3001UseAfterConsumeTests
         """);
 
     [Fact]
+    public Task Constructor_parameter_consumes_its_argument() => Verify("""
+        class C
+        {
+            Worker M(Token token)
+            {
+                var worker = new Worker(token, token.Id);
+                Owner.Look({|CSA3001:token|});
+                return worker;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Argument_read_before_the_consuming_call_is_fine() => Verify("""
+        class C
+        {
+            Worker M(Token token) => new Worker(token, token.Id);
+        }
+        """);
+
+    [Fact]
     public Task Code_without_consuming_calls_is_not_analysed() => Verify("""
         class C
         {

@@ -70,6 +70,11 @@ internal static class TypeStateTestSources
             public int Id { get; set; }
         }
 
+        public sealed class Worker
+        {
+            public Worker([Consumes] Token token, int id) { }
+        }
+
         public static class Owner
         {
             public static void Take([Consumes] Token token) { }
