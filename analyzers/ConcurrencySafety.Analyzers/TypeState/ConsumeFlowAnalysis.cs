@@ -468,14 +468,16 @@ internal sealed class ConsumeFlowAnalysis
 
         if (target is null)
         {
+            // obj.Property = value, array[i] = value: reads obj / array, stores the value.
+            // _ = value: drops it on purpose. Either way the obligation is discharged.
             if (assignment.Target is not IDiscardOperation)
             {
-                // obj.Property = value, array[i] = value: reads obj / array, stores the value.
                 Visit(assignment.Target, state);
-                if (source is not null)
-                {
-                    Discharge(state, source);
-                }
+            }
+
+            if (source is not null)
+            {
+                Discharge(state, source);
             }
 
             return;
