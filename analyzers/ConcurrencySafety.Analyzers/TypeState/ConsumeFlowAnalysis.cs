@@ -282,15 +282,26 @@ internal sealed class ConsumeFlowAnalysis
 
         // Finally regions run before the locals of the enclosing scopes die: a using
         // declaration's local is disposed in a finally nested inside its own scope.
-        foreach (var finallyRegion in branch.FinallyRegions)
+        // The finally blocks are reported once, from their own fixed-point state (the join of
+        // every path into them), so nothing is reported while carrying one path through them.
+        var findings = _findings;
+        _findings = null;
+        try
         {
-            Solve(finallyRegion.FirstBlockOrdinal, finallyRegion.LastBlockOrdinal, carried, out var afterFinally);
-            if (afterFinally is null)
+            foreach (var finallyRegion in branch.FinallyRegions)
             {
-                return null;
-            }
+                Solve(finallyRegion.FirstBlockOrdinal, finallyRegion.LastBlockOrdinal, carried, out var afterFinally);
+                if (afterFinally is null)
+                {
+                    return null;
+                }
 
-            carried = afterFinally;
+                carried = afterFinally;
+            }
+        }
+        finally
+        {
+            _findings = findings;
         }
 
         var exceptional = branch.Semantics is ControlFlowBranchSemantics.Throw or ControlFlowBranchSemantics.Rethrow or ControlFlowBranchSemantics.Error;
