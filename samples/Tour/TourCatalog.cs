@@ -15,5 +15,6 @@ internal static class TourCatalog
         ("task-scope", ScopeSamples.WaitGroupReplacement),
         ("permits", ScopeSamples.Permits),
         ("locked-data", ScopeSamples.DataOwningLock),
+        ("type-state", TypeStateSamples.RunAsync),
     ];
 }
