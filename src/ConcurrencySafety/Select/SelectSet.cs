@@ -173,7 +173,12 @@ public sealed class SelectSet
     }
 }
 
-/// <summary>The operation a <see cref="SelectSet"/> completed. Read its outcome with the handle registered at <see cref="Index"/>.</summary>
+/// <summary>
+/// The operation a <see cref="SelectSet"/> completed. Read its outcome once with the handle
+/// registered at <see cref="Index"/>. It is must-consume: dropping it unread loses a received
+/// item, which the analyzers report (CSA3003), and reading it twice is reported too (CSA3002).
+/// </summary>
+[MustConsume]
 public readonly struct SelectedOperation : IEquatable<SelectedOperation>
 {
     private readonly SelectSet _set;
@@ -195,6 +200,7 @@ public readonly struct SelectedOperation : IEquatable<SelectedOperation>
     /// <returns>The item.</returns>
     /// <exception cref="InvalidOperationException">The operation at <see cref="Index"/> is not a receive on <paramref name="receiver"/>.</exception>
     /// <exception cref="ChannelDisconnectedException">The channel was closed and drained: the select chose this operation because it is disconnected.</exception>
+    [Consumes]
     public T Receive<T>(Receiver<T> receiver)
     {
         var result = ReceiveResult(receiver);
@@ -208,6 +214,7 @@ public readonly struct SelectedOperation : IEquatable<SelectedOperation>
     /// <param name="receiver">The receiver added at <see cref="Index"/>.</param>
     /// <returns>The outcome.</returns>
     /// <exception cref="InvalidOperationException">The operation at <see cref="Index"/> is not a receive on <paramref name="receiver"/>.</exception>
+    [Consumes]
     public ReceiveResult<T> ReceiveResult<T>(Receiver<T> receiver)
     {
         ArgumentNullException.ThrowIfNull(receiver);
@@ -221,6 +228,7 @@ public readonly struct SelectedOperation : IEquatable<SelectedOperation>
     /// <param name="sender">The sender added at <see cref="Index"/>.</param>
     /// <returns>The outcome.</returns>
     /// <exception cref="InvalidOperationException">The operation at <see cref="Index"/> is not a send on <paramref name="sender"/>.</exception>
+    [Consumes]
     public SendResult<T> Send<T>(Sender<T> sender)
     {
         ArgumentNullException.ThrowIfNull(sender);
