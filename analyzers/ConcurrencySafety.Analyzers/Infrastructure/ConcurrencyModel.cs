@@ -466,6 +466,10 @@ internal sealed class ConcurrencyModel
                     continue;
                 case IAwaitOperation:
                     return new Outcome(OutcomeKind.Join, parent);
+                case IArrayElementReferenceOperation element when element.ArrayReference == current:
+                    // threads[i].Start(), tasks[i].Wait(): an element stands for the collection.
+                    current = element;
+                    continue;
                 case IInvocationOperation invocation when invocation.Instance == current:
                     switch (invocation.TargetMethod.Name)
                     {
