@@ -1,4 +1,5 @@
 using Verify = ConcurrencySafety.Analyzers.Tests.Verifiers.CSharpAnalyzerVerifier<ConcurrencySafety.Analyzers.Rules.CSA1001CapturedVariableWrittenConcurrentlyAnalyzer>;
+using Fix = ConcurrencySafety.Analyzers.Tests.Verifiers.CSharpCodeFixVerifier<ConcurrencySafety.Analyzers.Rules.CSA1001CapturedVariableWrittenConcurrentlyAnalyzer, ConcurrencySafety.CodeFixes.CSA1001CapturedVariableWrittenConcurrentlyCodeFix>;
 
 namespace ConcurrencySafety.Analyzers.Tests.Rules;
 
@@ -489,6 +490,116 @@ public class CSA1001CapturedVariableWrittenConcurrentlyTests
                     await Task.Run(() => counter++);
                 }
                 return counter;
+            }
+        }
+        """);
+
+    // ---- code fix ----
+
+    [Fact]
+    public Task Fix_turns_counters_into_Interlocked_calls() => Fix.VerifyCodeFixAsync("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            long M(int[] values)
+            {
+                int count = 0;
+                long sum = 0;
+                int left = 100;
+                Parallel.For(0, values.Length, i =>
+                {
+                    {|CSA1001:count|}++;
+                    {|CSA1001:sum|} += values[i];
+                    --{|CSA1001:left|};
+                    {|CSA1001:left|} -= values[i] + 1;
+                });
+                return count + sum + left;
+            }
+        }
+        """, """
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            long M(int[] values)
+            {
+                int count = 0;
+                long sum = 0;
+                int left = 100;
+                Parallel.For(0, values.Length, i =>
+                {
+                    Interlocked.Increment(ref count);
+                    Interlocked.Add(ref sum, values[i]);
+                    Interlocked.Decrement(ref left);
+                    Interlocked.Add(ref left, -(values[i] + 1));
+                });
+                return count + sum + left;
+            }
+        }
+        """, fixAllIterationsAtMost: 4);
+
+    [Fact]
+    public Task Fix_adds_the_System_Threading_import() => Fix.VerifyCodeFixAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            int M()
+            {
+                int hits = 0;
+                Parallel.For(0, 10, i => { {|CSA1001:hits|}++; });
+                return hits;
+            }
+        }
+        """, """
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            int M()
+            {
+                int hits = 0;
+                Parallel.For(0, 10, i => { Interlocked.Increment(ref hits); });
+                return hits;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Fix_not_offered_for_non_counter_writes_or_used_values() => Fix.VerifyCodeFixAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            double M()
+            {
+                double total = 0;
+                int n = 0;
+                string last = "";
+                Parallel.For(0, 10, i =>
+                {
+                    {|CSA1001:total|} += i;
+                    var seen = {|CSA1001:n|}++;
+                    {|CSA1001:last|} = i.ToString();
+                });
+                return total + n + last.Length;
+            }
+        }
+        """, """
+        using System.Threading.Tasks;
+        class C
+        {
+            double M()
+            {
+                double total = 0;
+                int n = 0;
+                string last = "";
+                Parallel.For(0, 10, i =>
+                {
+                    {|CSA1001:total|} += i;
+                    var seen = {|CSA1001:n|}++;
+                    {|CSA1001:last|} = i.ToString();
+                });
+                return total + n + last.Length;
             }
         }
         """);

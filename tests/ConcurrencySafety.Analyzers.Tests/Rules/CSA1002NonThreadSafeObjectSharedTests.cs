@@ -1,4 +1,5 @@
 using Verify = ConcurrencySafety.Analyzers.Tests.Verifiers.CSharpAnalyzerVerifier<ConcurrencySafety.Analyzers.Rules.CSA1002NonThreadSafeObjectSharedAnalyzer>;
+using Fix = ConcurrencySafety.Analyzers.Tests.Verifiers.CSharpCodeFixVerifier<ConcurrencySafety.Analyzers.Rules.CSA1002NonThreadSafeObjectSharedAnalyzer, ConcurrencySafety.CodeFixes.CSA1002NonThreadSafeObjectSharedCodeFix>;
 
 namespace ConcurrencySafety.Analyzers.Tests.Rules;
 
@@ -184,6 +185,128 @@ public class CSA1002NonThreadSafeObjectSharedTests
                 var slots = new List<int>(new int[values.Length]);
                 Parallel.For(0, values.Length, i => slots[i] = values[i] * 2);
                 return results.Count.ToString() + slots.Count;
+            }
+        }
+        """);
+
+    // ---- code fix ----
+
+    [Fact]
+    public Task Fix_turns_add_only_list_into_ConcurrentBag() => Fix.VerifyCodeFixAsync("""
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Threading.Tasks;
+        class C
+        {
+            int M(int[] values)
+            {
+                var squares = new List<int>();
+                Parallel.ForEach(values, v => {|CSA1002:squares|}.Add(v * v));
+                return squares.Sum() + squares.Count;
+            }
+        }
+        """, """
+        using System.Collections.Concurrent;
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Threading.Tasks;
+        class C
+        {
+            int M(int[] values)
+            {
+                var squares = new ConcurrentBag<int>();
+                Parallel.ForEach(values, v => squares.Add(v * v));
+                return squares.Sum() + squares.Count;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Fix_turns_explicitly_typed_queue_and_dictionary_into_concurrent_ones() => Fix.VerifyCodeFixAsync("""
+        using System.Collections.Concurrent;
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class C
+        {
+            int M(string[] words)
+            {
+                Queue<string> pending = new Queue<string>();
+                Dictionary<string, int> lengths = new();
+                Parallel.ForEach(words, w =>
+                {
+                    {|CSA1002:pending|}.Enqueue(w);
+                    {|CSA1002:lengths|}[w] = w.Length;
+                });
+                return pending.Count + (lengths.TryGetValue("a", out var n) ? n : 0);
+            }
+        }
+        """, """
+        using System.Collections.Concurrent;
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class C
+        {
+            int M(string[] words)
+            {
+                ConcurrentQueue<string> pending = new ConcurrentQueue<string>();
+                ConcurrentDictionary<string, int> lengths = new();
+                Parallel.ForEach(words, w =>
+                {
+                    pending.Enqueue(w);
+                    lengths[w] = w.Length;
+                });
+                return pending.Count + (lengths.TryGetValue("a", out var n) ? n : 0);
+            }
+        }
+        """, fixAllIterationsAtMost: 4);
+
+    [Fact]
+    public Task Fix_not_offered_when_the_mapping_is_not_sound() => Fix.VerifyCodeFixAsync("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class C
+        {
+            private readonly List<int> _field = new();
+            int M(int[] values, List<int> parameter)
+            {
+                var ordered = new List<int>();
+                var set = new HashSet<int>();
+                var stack = new Stack<int>();
+                var prefilled = new List<int> { 1 };
+                Parallel.ForEach(values, v =>
+                {
+                    {|CSA1002:ordered|}.Add(v);
+                    {|CSA1002:set|}.Add(v);
+                    {|CSA1002:stack|}.Push(v);
+                    {|CSA1002:prefilled|}.Add(v);
+                    {|CSA1002:_field|}.Add(v);
+                    {|CSA1002:parameter|}.Add(v);
+                });
+                return ordered[0] + set.Count + stack.Pop() + prefilled.Count;
+            }
+        }
+        """, """
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class C
+        {
+            private readonly List<int> _field = new();
+            int M(int[] values, List<int> parameter)
+            {
+                var ordered = new List<int>();
+                var set = new HashSet<int>();
+                var stack = new Stack<int>();
+                var prefilled = new List<int> { 1 };
+                Parallel.ForEach(values, v =>
+                {
+                    {|CSA1002:ordered|}.Add(v);
+                    {|CSA1002:set|}.Add(v);
+                    {|CSA1002:stack|}.Push(v);
+                    {|CSA1002:prefilled|}.Add(v);
+                    {|CSA1002:_field|}.Add(v);
+                    {|CSA1002:parameter|}.Add(v);
+                });
+                return ordered[0] + set.Count + stack.Pop() + prefilled.Count;
             }
         }
         """);

@@ -1,4 +1,5 @@
 using Verify = ConcurrencySafety.Analyzers.Tests.Verifiers.CSharpAnalyzerVerifier<ConcurrencySafety.Analyzers.Rules.CSA1003FieldWrittenConcurrentlyAnalyzer>;
+using Fix = ConcurrencySafety.Analyzers.Tests.Verifiers.CSharpCodeFixVerifier<ConcurrencySafety.Analyzers.Rules.CSA1003FieldWrittenConcurrentlyAnalyzer, ConcurrencySafety.CodeFixes.CSA1003FieldWrittenConcurrentlyCodeFix>;
 
 namespace ConcurrencySafety.Analyzers.Tests.Rules;
 
@@ -135,6 +136,74 @@ public class CSA1003FieldWrittenConcurrentlyTests
                     var node = new Node();
                     node.Value = i;
                 });
+            }
+        }
+        """);
+
+    // ---- code fix ----
+
+    [Fact]
+    public Task Fix_turns_field_counters_into_Interlocked_calls() => Fix.VerifyCodeFixAsync("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            private int _count;
+            private static long s_bytes;
+            void M(int[] sizes)
+            {
+                Parallel.For(0, sizes.Length, i =>
+                {
+                    {|CSA1003:_count|}++;
+                    {|CSA1003:s_bytes|} += sizes[i];
+                });
+            }
+        }
+        """, """
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            private int _count;
+            private static long s_bytes;
+            void M(int[] sizes)
+            {
+                Parallel.For(0, sizes.Length, i =>
+                {
+                    Interlocked.Increment(ref _count);
+                    Interlocked.Add(ref s_bytes, sizes[i]);
+                });
+            }
+        }
+        """, fixAllIterationsAtMost: 4);
+
+    [Fact]
+    public Task Fix_not_offered_for_volatile_or_plain_stores() => Fix.VerifyCodeFixAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            private volatile int _hits;
+            private string _name = "";
+            async Task M()
+            {
+                Parallel.For(0, 10, i => {|CSA1003:_hits|}++);
+                var t = Task.Run(() => { {|CSA1003:_name|} = "x"; });
+                System.Console.WriteLine(_name);
+                await t;
+            }
+        }
+        """, """
+        using System.Threading.Tasks;
+        class C
+        {
+            private volatile int _hits;
+            private string _name = "";
+            async Task M()
+            {
+                Parallel.For(0, 10, i => {|CSA1003:_hits|}++);
+                var t = Task.Run(() => { {|CSA1003:_name|} = "x"; });
+                System.Console.WriteLine(_name);
+                await t;
             }
         }
         """);

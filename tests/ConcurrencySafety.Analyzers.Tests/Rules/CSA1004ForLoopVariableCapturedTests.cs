@@ -1,4 +1,5 @@
 using Verify = ConcurrencySafety.Analyzers.Tests.Verifiers.CSharpAnalyzerVerifier<ConcurrencySafety.Analyzers.Rules.CSA1004ForLoopVariableCapturedAnalyzer>;
+using Fix = ConcurrencySafety.Analyzers.Tests.Verifiers.CSharpCodeFixVerifier<ConcurrencySafety.Analyzers.Rules.CSA1004ForLoopVariableCapturedAnalyzer, ConcurrencySafety.CodeFixes.CSA1004ForLoopVariableCapturedCodeFix>;
 
 namespace ConcurrencySafety.Analyzers.Tests.Rules;
 
@@ -121,6 +122,82 @@ public class CSA1004ForLoopVariableCapturedTests
                     total += values.Count(v => v > i);
                 }
                 return total;
+            }
+        }
+        """);
+
+    // ---- code fix ----
+
+    [Fact]
+    public Task Fix_copies_the_variable_into_the_loop_body() => Fix.VerifyCodeFixAsync("""
+        using System;
+        using System.Threading.Tasks;
+        class C
+        {
+            void M(int[] input)
+            {
+                var tasks = new Task[input.Length];
+                for (int i = 0; i < input.Length; i++)
+                {
+                    Console.WriteLine(i);
+                    tasks[i] = Task.Run(() => Console.WriteLine(input[{|CSA1004:i|}] + i));
+                }
+                for (int j = 0; j < 3; j++)
+                    _ = Task.Run(() => Console.WriteLine({|CSA1004:j|}));
+                Task.WaitAll(tasks);
+            }
+        }
+        """, """
+        using System;
+        using System.Threading.Tasks;
+        class C
+        {
+            void M(int[] input)
+            {
+                var tasks = new Task[input.Length];
+                for (int i = 0; i < input.Length; i++)
+                {
+                    var iCopy = i;
+                    Console.WriteLine(i);
+                    tasks[i] = Task.Run(() => Console.WriteLine(input[iCopy] + iCopy));
+                }
+                for (int j = 0; j < 3; j++)
+                {
+                    var jCopy = j;
+                    _ = Task.Run(() => Console.WriteLine(jCopy));
+                }
+                Task.WaitAll(tasks);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Fix_not_offered_when_the_body_changes_the_variable() => Fix.VerifyCodeFixAsync("""
+        using System;
+        using System.Threading.Tasks;
+        class C
+        {
+            void M(string[] args)
+            {
+                for (int i = 0; i < args.Length; i++)
+                {
+                    if (args[i] == "--skip") { i++; continue; }
+                    _ = Task.Run(() => Console.WriteLine(args[{|CSA1004:i|}]));
+                }
+            }
+        }
+        """, """
+        using System;
+        using System.Threading.Tasks;
+        class C
+        {
+            void M(string[] args)
+            {
+                for (int i = 0; i < args.Length; i++)
+                {
+                    if (args[i] == "--skip") { i++; continue; }
+                    _ = Task.Run(() => Console.WriteLine(args[{|CSA1004:i|}]));
+                }
             }
         }
         """);
