@@ -82,7 +82,7 @@ public static class CSharpCodeFixVerifier<TAnalyzer, TCodeFix>
 
 internal static class TestSetup
 {
-    private static readonly ReferenceAssemblies Net100 = new(
+    internal static readonly ReferenceAssemblies Net100 = new(
         "net10.0",
         new PackageIdentity("Microsoft.NETCore.App.Ref", "10.0.12"),
         System.IO.Path.Combine("ref", "net10.0"));
