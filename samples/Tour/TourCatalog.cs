@@ -5,5 +5,11 @@ internal static class TourCatalog
 {
     public static IReadOnlyList<(string Name, Func<Task> Run)> All { get; } =
     [
+        ("producer-consumer", ChannelSamples.ProducerConsumer),
+        ("rendezvous-signals", ChannelSamples.UnitSignals),
+        ("select-ticker-timeout", ChannelSamples.SelectWithTickerAndTimeout),
+        ("pipeline", ChannelSamples.Pipeline),
+        ("worker-pool", ChannelSamples.WorkerPool),
+        ("channel-cancellation", ChannelSamples.ChannelCancellation),
     ];
 }

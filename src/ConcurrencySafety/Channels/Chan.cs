@@ -1,0 +1,94 @@
+using ConcurrencySafety.Channels;
+
+namespace ConcurrencySafety;
+
+/// <summary>
+/// Creates channels with owned handles. Each factory returns a <see cref="Sender{T}"/> and a
+/// <see cref="Receiver{T}"/>: dispose every sender and the channel closes (receivers drain it
+/// and then their loops end); dispose every receiver and senders are disconnected.
+/// </summary>
+/// <example>
+/// <code>
+/// var (tx, rx) = Chan.Bounded&lt;int&gt;(16);
+/// var producer = Task.Run(() => { using (tx) { for (int i = 0; i &lt; 10; i++) tx.Send(i); } });
+/// foreach (int x in rx) Console.WriteLine(x); // ends when tx is disposed and the buffer drained
+/// await producer;
+/// </code>
+/// </example>
+public static class Chan
+{
+    /// <summary>Creates a channel that buffers up to <paramref name="capacity"/> items; 0 makes a rendezvous channel.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="capacity">The buffer size, 0 or more. With 0, a send completes only when a receiver takes the item.</param>
+    /// <returns>The sender and the receiver.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is negative.</exception>
+    public static (Sender<T> Sender, Receiver<T> Receiver) Bounded<T>(int capacity)
+    {
+        if (capacity < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "The capacity must be 0 (rendezvous) or more. Use Chan.Unbounded for a channel without a limit.");
+        }
+
+        return capacity == 0 ? Pair(new RendezvousChannel<T>()) : Pair(new BoundedChannel<T>(capacity));
+    }
+
+    /// <summary>Creates a rendezvous channel (capacity 0): a send completes only when a receiver takes the item.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <returns>The sender and the receiver.</returns>
+    public static (Sender<T> Sender, Receiver<T> Receiver) Rendezvous<T>() => Pair(new RendezvousChannel<T>());
+
+    /// <summary>Creates a channel whose buffer grows without limit: sends never wait. Prefer a bounded channel, which gives backpressure.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <returns>The sender and the receiver.</returns>
+    public static (Sender<T> Sender, Receiver<T> Receiver) Unbounded<T>() => Pair(new UnboundedChannel<T>());
+
+    /// <summary>
+    /// Creates a receiver that delivers the current time once, after <paramref name="delay"/>
+    /// (Go's <c>time.After</c>). It never closes, so in a select it fires exactly once.
+    /// Disposing it stops the timer.
+    /// </summary>
+    /// <param name="delay">How long until the delivery; zero or positive.</param>
+    /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when null. Tests pass a fake one.</param>
+    /// <returns>A receiver of one timestamp.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="delay"/> is negative or infinite.</exception>
+    public static Receiver<DateTimeOffset> After(TimeSpan delay, TimeProvider? timeProvider = null)
+    {
+        if (delay < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(delay), delay, "The delay must be zero or positive. Use Chan.Never for a channel that never delivers.");
+        }
+
+        return TimerChannel.Start(delay, Timeout.InfiniteTimeSpan, timeProvider ?? TimeProvider.System);
+    }
+
+    /// <summary>
+    /// Creates a receiver that delivers the current time every <paramref name="period"/> (Go's
+    /// <c>time.Tick</c>). It holds at most one pending tick: a slow receiver misses ticks rather
+    /// than seeing a backlog. Disposing it stops the timer.
+    /// </summary>
+    /// <param name="period">The interval between ticks; positive.</param>
+    /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when null. Tests pass a fake one.</param>
+    /// <returns>A receiver of timestamps.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="period"/> is zero, negative or infinite.</exception>
+    public static Receiver<DateTimeOffset> Tick(TimeSpan period, TimeProvider? timeProvider = null)
+    {
+        if (period <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(period), period, "The tick period must be positive.");
+        }
+
+        return TimerChannel.Start(period, period, timeProvider ?? TimeProvider.System);
+    }
+
+    /// <summary>Creates a receiver that never delivers and never closes: a select arm that is never chosen (Go's nil channel).</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <returns>A receiver that waits forever.</returns>
+    public static Receiver<T> Never<T>()
+    {
+        // The channel keeps its initial sender count of 1 without any sender handle, so it can
+        // never close.
+        return new Receiver<T>(new RendezvousChannel<T>());
+    }
+
+    private static (Sender<T>, Receiver<T>) Pair<T>(ChannelCore<T> core) => (new Sender<T>(core), new Receiver<T>(core));
+}

@@ -1,0 +1,904 @@
+// The shared core of every channel flavour.
+//
+// Design: one lock per channel guards the buffer, both wait queues and the handle counts. The
+// lock is held only for O(1) work (plus skipping stale select registrations) and never while
+// user code runs: completing a waiter only writes its node and signals it, and asynchronous
+// continuations are always dispatched to the thread pool.
+//
+// Who wakes whom:
+// - A sender that finds a waiting receiver hands the item to it directly (claim, write, signal).
+// - A receiver that takes an item from a full bounded buffer moves the longest-waiting sender's
+//   item into the freed slot and wakes that sender, so blocked senders are served in arrival
+//   order and a newcomer can never overtake them.
+// - A receiver that finds no buffered item takes directly from a waiting sender (the only way a
+//   rendezvous channel ever moves an item).
+// - Disposing the last sender wakes every waiting receiver with "disconnected" (they only wait
+//   when the buffer is empty, so nothing is left to drain). Disposing the last receiver wakes
+//   every waiting sender with "disconnected"; their items stay in their nodes and go back to
+//   the callers.
+// Invariant (checked in debug builds at the end of every locked region): while a claimable
+// receiver waits, the buffer is empty; while a claimable sender waits, the buffer is full.
+using System.Runtime.CompilerServices;
+
+namespace ConcurrencySafety.Channels;
+
+/// <summary>The state and algorithms shared by the rendezvous, bounded and unbounded flavours.</summary>
+internal abstract class ChannelCore<T>
+{
+#if NET9_0_OR_GREATER
+    /// <summary>Guards the buffer, both queues and both counts.</summary>
+    private protected readonly Lock _sync = new();
+#else
+    /// <summary>Guards the buffer, both queues and both counts.</summary>
+    private protected readonly object _sync = new();
+#endif
+
+    /// <summary>Blocked senders (and select send arms), oldest first. Under <see cref="_sync"/>.</summary>
+    private WaitQueue<T> _senders;
+
+    /// <summary>Blocked receivers (and select receive arms), oldest first. Under <see cref="_sync"/>.</summary>
+    private WaitQueue<T> _receivers;
+
+    /// <summary>Interop waits for "an item can be received" (ChannelReader.WaitToReadAsync). Under <see cref="_sync"/>.</summary>
+    private WaitQueue<T> _readWatchers;
+
+    /// <summary>Interop waits for "an item can be sent" (ChannelWriter.WaitToWriteAsync). Under <see cref="_sync"/>.</summary>
+    private WaitQueue<T> _writeWatchers;
+
+    /// <summary>Run once, outside the lock, when the last receiver goes (timer channels stop their timer).</summary>
+    internal Action? ReceiversGone;
+
+    /// <summary>Live sender handles. Written under <see cref="_sync"/>; read without it for introspection.</summary>
+    private int _senderCount = 1;
+
+    /// <summary>Live receiver handles. Written under <see cref="_sync"/>; read without it for introspection.</summary>
+    private int _receiverCount = 1;
+
+    /// <summary>A few pooled nodes for asynchronous waits, so that steady-state async waiting does not allocate.</summary>
+    private readonly WaitNode<T>?[] _asyncNodes = new WaitNode<T>?[8];
+
+    /// <summary>Gets the capacity: 0 for rendezvous, n for bounded, null for unbounded.</summary>
+    public abstract int? Capacity { get; }
+
+    /// <summary>Gets the number of buffered items. Call under <see cref="_sync"/>.</summary>
+    private protected abstract int BufferCount { get; }
+
+    /// <summary>Stores an item if the buffer has room. Call under <see cref="_sync"/>.</summary>
+    private protected abstract bool TryBuffer(T item);
+
+    /// <summary>Takes the oldest buffered item, if any. Call under <see cref="_sync"/>.</summary>
+    private protected abstract bool TryUnbuffer(out T item);
+
+    /// <summary>Drops every buffered item (the last receiver is gone). Call under <see cref="_sync"/>.</summary>
+    private protected abstract void ClearBuffer();
+
+    /// <summary>Gets the number of buffered items.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return BufferCount;
+            }
+        }
+    }
+
+    /// <summary>Gets a value indicating whether every sender is gone.</summary>
+    public bool IsClosed => Volatile.Read(ref _senderCount) == 0;
+
+    /// <summary>Gets a value indicating whether every receiver is gone.</summary>
+    public bool IsReceiverGone => Volatile.Read(ref _receiverCount) == 0;
+
+    // ------------------------------------------------------------------ handles
+
+    /// <summary>Counts one more sender handle (a clone).</summary>
+    public void AddSender()
+    {
+        lock (_sync)
+        {
+            Debug.Assert(_senderCount > 0, "a clone is made from a live handle");
+            _senderCount++;
+        }
+    }
+
+    /// <summary>Counts one more receiver handle (a clone).</summary>
+    public void AddReceiver()
+    {
+        lock (_sync)
+        {
+            Debug.Assert(_receiverCount > 0, "a clone is made from a live handle");
+            _receiverCount++;
+        }
+    }
+
+    /// <summary>Drops a sender handle; the last one closes the channel.</summary>
+    public void ReleaseSender()
+    {
+        lock (_sync)
+        {
+            Debug.Assert(_senderCount > 0);
+            if (--_senderCount == 0)
+            {
+                // Receivers wait only while the buffer is empty, so each of them (and every
+                // select receive arm) learns now that nothing will ever arrive.
+                while (_receivers.Dequeue() is { } node)
+                {
+                    if (node.TryClaim())
+                    {
+                        node.Complete(NodeStatus.Disconnected);
+                    }
+                }
+
+                WakeAll(ref _readWatchers);
+            }
+
+            AssertInvariants();
+        }
+    }
+
+    /// <summary>Drops a receiver handle; the last one disconnects every sender.</summary>
+    public void ReleaseReceiver()
+    {
+        bool last = false;
+        lock (_sync)
+        {
+            Debug.Assert(_receiverCount > 0);
+            if (--_receiverCount == 0)
+            {
+                // Waiting senders keep their items (the node still holds them) and report
+                // Disconnected; buffered items can never be received and are dropped.
+                while (_senders.Dequeue() is { } node)
+                {
+                    if (node.TryClaim())
+                    {
+                        node.Complete(NodeStatus.Disconnected);
+                    }
+                }
+
+                ClearBuffer();
+                WakeAll(ref _writeWatchers);
+                last = true;
+            }
+
+            AssertInvariants();
+        }
+
+        if (last)
+        {
+            ReceiversGone?.Invoke();
+        }
+    }
+
+    // ------------------------------------------------------------------ try forms
+
+    /// <summary>Sends without waiting.</summary>
+    public SendStatus TrySend(T item)
+    {
+        lock (_sync)
+        {
+            var status = TrySendLocked(item);
+            AssertInvariants();
+            return status;
+        }
+    }
+
+    /// <summary>Receives without waiting.</summary>
+    public ReceiveStatus TryReceive(out T item)
+    {
+        lock (_sync)
+        {
+            var status = TryReceiveLocked(out item);
+            AssertInvariants();
+            return status;
+        }
+    }
+
+    /// <summary>The send step: hand to a waiting receiver, else buffer, else report full.</summary>
+    private SendStatus TrySendLocked(T item)
+    {
+        if (_receiverCount == 0)
+        {
+            return SendStatus.Disconnected;
+        }
+
+        while (_receivers.Dequeue() is { } receiver)
+        {
+            // A failed claim means the receiver was cancelled, timed out, or completed through
+            // another select arm: drop the stale node and look at the next one.
+            if (receiver.TryClaim())
+            {
+                receiver.Item = item;
+                receiver.Complete(NodeStatus.Done);
+                return SendStatus.Sent;
+            }
+        }
+
+        if (TryBuffer(item))
+        {
+            if (!_readWatchers.IsEmpty)
+            {
+                WakeAll(ref _readWatchers);
+            }
+
+            return SendStatus.Sent;
+        }
+
+        return SendStatus.Full;
+    }
+
+    /// <summary>The receive step: take from the buffer (refilling it from a waiting sender), else from a waiting sender.</summary>
+    private ReceiveStatus TryReceiveLocked(out T item)
+    {
+        if (TryUnbuffer(out item))
+        {
+            // A slot just freed: move the oldest waiting sender's item into it.
+            while (_senders.Dequeue() is { } sender)
+            {
+                if (sender.TryClaim())
+                {
+                    bool stored = TryBuffer(sender.Item);
+                    Debug.Assert(stored, "a slot was just freed");
+                    sender.Item = default!;
+                    sender.Complete(NodeStatus.Done);
+                    return ReceiveStatus.Received;
+                }
+            }
+
+            // The slot stays free: writers waiting for room may proceed.
+            if (!_writeWatchers.IsEmpty)
+            {
+                WakeAll(ref _writeWatchers);
+            }
+
+            return ReceiveStatus.Received;
+        }
+
+        while (_senders.Dequeue() is { } sender)
+        {
+            if (sender.TryClaim())
+            {
+                item = sender.Item;
+                sender.Item = default!;
+                sender.Complete(NodeStatus.Done);
+                return ReceiveStatus.Received;
+            }
+        }
+
+        item = default!;
+        return _senderCount == 0 ? ReceiveStatus.Disconnected : ReceiveStatus.Empty;
+    }
+
+    // ------------------------------------------------------------------ blocking forms
+
+    /// <summary>Sends, waiting up to <paramref name="millisecondsTimeout"/>. Returns Sent, Disconnected or Timeout; throws on cancellation.</summary>
+    public SendStatus Send(T item, int millisecondsTimeout, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        WaitNode<T> node;
+        lock (_sync)
+        {
+            var status = TrySendLocked(item);
+            if (status != SendStatus.Full)
+            {
+                AssertInvariants();
+                return status;
+            }
+
+            if (millisecondsTimeout == 0)
+            {
+                return SendStatus.Timeout;
+            }
+
+            node = SyncNodeCache.Rent();
+            node.PrepareSingle(isAsync: false);
+            node.Item = item;
+            EnqueueSender(node);
+        }
+
+        int outcome = WaitSync(node, millisecondsTimeout, cancellationToken, sender: true);
+        var result = outcome >= Waiter.SelectedBase
+            ? (node.Status == NodeStatus.Done ? SendStatus.Sent : SendStatus.Disconnected)
+            : SendStatus.Timeout;
+        node.Item = default!;
+        SyncNodeCache.Return(node);
+        if (outcome == Waiter.Cancelled)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
+
+        return result;
+    }
+
+    /// <summary>Receives, waiting up to <paramref name="millisecondsTimeout"/>. Returns Received, Disconnected or Timeout; throws on cancellation.</summary>
+    public ReceiveStatus Receive(out T item, int millisecondsTimeout, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        WaitNode<T> node;
+        lock (_sync)
+        {
+            var status = TryReceiveLocked(out item);
+            if (status != ReceiveStatus.Empty)
+            {
+                AssertInvariants();
+                return status;
+            }
+
+            if (millisecondsTimeout == 0)
+            {
+                return ReceiveStatus.Timeout;
+            }
+
+            node = SyncNodeCache.Rent();
+            node.PrepareSingle(isAsync: false);
+            EnqueueReceiver(node);
+        }
+
+        int outcome = WaitSync(node, millisecondsTimeout, cancellationToken, sender: false);
+        ReceiveStatus result;
+        if (outcome >= Waiter.SelectedBase && node.Status == NodeStatus.Done)
+        {
+            item = node.Item;
+            result = ReceiveStatus.Received;
+        }
+        else
+        {
+            result = outcome >= Waiter.SelectedBase ? ReceiveStatus.Disconnected : ReceiveStatus.Timeout;
+        }
+
+        node.Item = default!;
+        SyncNodeCache.Return(node);
+        if (outcome == Waiter.Cancelled)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
+
+        return result;
+    }
+
+    /// <summary>Blocks on a registered node until it completes, is cancelled or times out; always leaves it unregistered.</summary>
+    private int WaitSync(WaitNode<T> node, int millisecondsTimeout, CancellationToken cancellationToken, bool sender)
+    {
+        var registration = cancellationToken.CanBeCanceled
+            ? cancellationToken.UnsafeRegister(Waiter.CancelCallback, node)
+            : default;
+        if (!node.WaitSignal(millisecondsTimeout))
+        {
+            // Timed out: try to end the wait ourselves. If someone claimed it first, their
+            // results are on the way; wait for their signal (it is imminent).
+            if (!node.TryFinish(node.Generation, Waiter.TimedOut))
+            {
+                node.WaitSignal(Timeout.Infinite);
+            }
+        }
+
+        // Disposing waits for a callback that is running, so nothing touches the node after this.
+        registration.Dispose();
+        int outcome = node.Outcome;
+        if (outcome < Waiter.SelectedBase)
+        {
+            Unregister(node, sender);
+        }
+
+        return outcome;
+    }
+
+    // ------------------------------------------------------------------ async forms
+
+    /// <summary>
+    /// The hot async send: no timeout, throws on disconnection. A waiting send is a pooled
+    /// node awaited directly (no state machine); its GetResult finishes the operation.
+    /// </summary>
+    public ValueTask SendDirectAsync(T item, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        WaitNode<T> node;
+        lock (_sync)
+        {
+            var status = TrySendLocked(item);
+            if (status != SendStatus.Full)
+            {
+                AssertInvariants();
+                return status == SendStatus.Sent ? default : ValueTask.FromException(ChannelErrors.SendDisconnected());
+            }
+
+            node = RentAsyncNode();
+            node.PrepareSingle(isAsync: true);
+            node.Item = item;
+            PrepareDirect(node, sender: true, cancellationToken);
+            EnqueueSender(node);
+        }
+
+        return new ValueTask(node, node.Version);
+    }
+
+    /// <summary>The hot async receive: no timeout, throws on disconnection. See <see cref="SendDirectAsync"/>.</summary>
+    public ValueTask<T> ReceiveDirectAsync(CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<T>(cancellationToken);
+        }
+
+        WaitNode<T> node;
+        lock (_sync)
+        {
+            var status = TryReceiveLocked(out T item);
+            if (status != ReceiveStatus.Empty)
+            {
+                AssertInvariants();
+                return status == ReceiveStatus.Received ? new ValueTask<T>(item) : ValueTask.FromException<T>(ChannelErrors.ReceiveDisconnected());
+            }
+
+            node = RentAsyncNode();
+            node.PrepareSingle(isAsync: true);
+            PrepareDirect(node, sender: false, cancellationToken);
+            EnqueueReceiver(node);
+        }
+
+        return new ValueTask<T>(node, node.Version);
+    }
+
+    /// <summary>
+    /// Arms a directly awaited node. Called under the lock before the node is queued, so the
+    /// registration is stored before any completer can see the node; the cancellation callback
+    /// never takes the channel lock, so registering here cannot deadlock even if the token is
+    /// cancelled right now and the callback runs inline.
+    /// </summary>
+    private void PrepareDirect(WaitNode<T> node, bool sender, CancellationToken cancellationToken)
+    {
+        node.DirectChannel = this;
+        node.DirectIsSender = sender;
+        node.DirectToken = cancellationToken;
+        node.DirectRegistration = cancellationToken.CanBeCanceled
+            ? cancellationToken.UnsafeRegister(Waiter.CancelCallback, node)
+            : default;
+    }
+
+    /// <summary>Sends asynchronously, waiting up to <paramref name="millisecondsTimeout"/>. Completes with Sent, Disconnected or Timeout; faults with OperationCanceledException.</summary>
+    public ValueTask<SendStatus> SendAsync(T item, int millisecondsTimeout, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<SendStatus>(cancellationToken);
+        }
+
+        WaitNode<T> node;
+        lock (_sync)
+        {
+            var status = TrySendLocked(item);
+            if (status != SendStatus.Full)
+            {
+                AssertInvariants();
+                return new ValueTask<SendStatus>(status);
+            }
+
+            if (millisecondsTimeout == 0)
+            {
+                return new ValueTask<SendStatus>(SendStatus.Timeout);
+            }
+
+            node = RentAsyncNode();
+            node.PrepareSingle(isAsync: true);
+            node.Item = item;
+            EnqueueSender(node);
+        }
+
+        return SendSlowAsync(node, millisecondsTimeout, cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<SendStatus> SendSlowAsync(WaitNode<T> node, int millisecondsTimeout, CancellationToken cancellationToken)
+    {
+        int outcome = await WaitAsync(node, millisecondsTimeout, cancellationToken, sender: true).ConfigureAwait(false);
+        var result = outcome >= Waiter.SelectedBase
+            ? (node.Status == NodeStatus.Done ? SendStatus.Sent : SendStatus.Disconnected)
+            : SendStatus.Timeout;
+        node.Item = default!;
+        ReturnAsyncNode(node);
+        if (outcome == Waiter.Cancelled)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
+
+        return result;
+    }
+
+    /// <summary>Receives asynchronously, waiting up to <paramref name="millisecondsTimeout"/>. Completes with Received, Disconnected or Timeout; faults with OperationCanceledException.</summary>
+    public ValueTask<ReceiveResult<T>> ReceiveAsync(int millisecondsTimeout, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<ReceiveResult<T>>(cancellationToken);
+        }
+
+        WaitNode<T> node;
+        lock (_sync)
+        {
+            var status = TryReceiveLocked(out T item);
+            if (status != ReceiveStatus.Empty)
+            {
+                AssertInvariants();
+                return new ValueTask<ReceiveResult<T>>(new ReceiveResult<T>(status, item));
+            }
+
+            if (millisecondsTimeout == 0)
+            {
+                return new ValueTask<ReceiveResult<T>>(ReceiveResult<T>.Of(ReceiveStatus.Timeout));
+            }
+
+            node = RentAsyncNode();
+            node.PrepareSingle(isAsync: true);
+            EnqueueReceiver(node);
+        }
+
+        return ReceiveSlowAsync(node, millisecondsTimeout, cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ReceiveResult<T>> ReceiveSlowAsync(WaitNode<T> node, int millisecondsTimeout, CancellationToken cancellationToken)
+    {
+        int outcome = await WaitAsync(node, millisecondsTimeout, cancellationToken, sender: false).ConfigureAwait(false);
+        ReceiveResult<T> result;
+        if (outcome >= Waiter.SelectedBase)
+        {
+            result = node.Status == NodeStatus.Done
+                ? new ReceiveResult<T>(ReceiveStatus.Received, node.Item)
+                : ReceiveResult<T>.Of(ReceiveStatus.Disconnected);
+        }
+        else
+        {
+            result = ReceiveResult<T>.Of(ReceiveStatus.Timeout);
+        }
+
+        node.Item = default!;
+        ReturnAsyncNode(node);
+        if (outcome == Waiter.Cancelled)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
+
+        return result;
+    }
+
+    /// <summary>Awaits a registered node until it completes, is cancelled or times out; always leaves it unregistered.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> WaitAsync(WaitNode<T> node, int millisecondsTimeout, CancellationToken cancellationToken, bool sender)
+    {
+        var registration = cancellationToken.CanBeCanceled
+            ? cancellationToken.UnsafeRegister(Waiter.CancelCallback, node)
+            : default;
+        CancellationTokenSource? timer = null;
+        CancellationTokenRegistration timerRegistration = default;
+        if (millisecondsTimeout != Timeout.Infinite)
+        {
+            timer = new CancellationTokenSource(millisecondsTimeout);
+            timerRegistration = timer.Token.UnsafeRegister(Waiter.TimeoutCallback, node);
+        }
+
+        try
+        {
+            await node.AsValueTask().ConfigureAwait(false);
+        }
+        finally
+        {
+            // Disposing waits for a callback that is running, so nothing touches the node after this.
+            registration.Dispose();
+            timerRegistration.Dispose();
+            timer?.Dispose();
+        }
+
+        int outcome = node.Outcome;
+        if (outcome < Waiter.SelectedBase)
+        {
+            Unregister(node, sender);
+        }
+
+        return outcome;
+    }
+
+    /// <summary>Queues a waiting sender; a waiting sender makes a receive possible, so read watchers wake.</summary>
+    private void EnqueueSender(WaitNode<T> node)
+    {
+        _senders.Enqueue(node);
+        if (!_readWatchers.IsEmpty)
+        {
+            WakeAll(ref _readWatchers);
+        }
+    }
+
+    /// <summary>Queues a waiting receiver; a waiting receiver makes a send possible, so write watchers wake.</summary>
+    private void EnqueueReceiver(WaitNode<T> node)
+    {
+        _receivers.Enqueue(node);
+        if (!_writeWatchers.IsEmpty)
+        {
+            WakeAll(ref _writeWatchers);
+        }
+    }
+
+    /// <summary>Completes every claimable node of a queue (watchers, or all waiters on disconnect).</summary>
+    private static void WakeAll(ref WaitQueue<T> queue)
+    {
+        while (queue.Dequeue() is { } node)
+        {
+            if (node.TryClaim())
+            {
+                node.Complete(NodeStatus.Done);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ interop waits
+
+    /// <summary>Waits until a receive would not report Empty. True when an item may be available, false once closed and drained.</summary>
+    public ValueTask<bool> WaitToReceiveAsync(CancellationToken cancellationToken) =>
+        WaitReadyAsync(read: true, cancellationToken);
+
+    /// <summary>Waits until a send would not report Full. True when room may be available, false once every receiver is gone.</summary>
+    public ValueTask<bool> WaitToSendAsync(CancellationToken cancellationToken) =>
+        WaitReadyAsync(read: false, cancellationToken);
+
+    private ValueTask<bool> WaitReadyAsync(bool read, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<bool>(cancellationToken);
+        }
+
+        WaitNode<T> node;
+        lock (_sync)
+        {
+            bool? ready = ReadyState(read);
+            if (ready is bool known)
+            {
+                return new ValueTask<bool>(known);
+            }
+
+            node = RentAsyncNode();
+            node.PrepareSingle(isAsync: true);
+            if (read)
+            {
+                _readWatchers.Enqueue(node);
+            }
+            else
+            {
+                _writeWatchers.Enqueue(node);
+            }
+        }
+
+        return WaitReadySlowAsync(node, read, cancellationToken);
+    }
+
+    /// <summary>true: ready now; false: never again; null: must wait. Call under <see cref="_sync"/>.</summary>
+    private bool? ReadyState(bool read)
+    {
+        if (read)
+        {
+            if (BufferCount > 0 || _senders.PeekClaimable(null) is not null)
+            {
+                return true;
+            }
+
+            return _senderCount == 0 ? false : null;
+        }
+
+        if (_receiverCount == 0)
+        {
+            return false;
+        }
+
+        return HasRoom() || _receivers.PeekClaimable(null) is not null ? true : null;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> WaitReadySlowAsync(WaitNode<T> node, bool read, CancellationToken cancellationToken)
+    {
+        var registration = cancellationToken.CanBeCanceled
+            ? cancellationToken.UnsafeRegister(Waiter.CancelCallback, node)
+            : default;
+        try
+        {
+            await node.AsValueTask().ConfigureAwait(false);
+        }
+        finally
+        {
+            registration.Dispose();
+        }
+
+        int outcome = node.Outcome;
+        bool result;
+        lock (_sync)
+        {
+            if (read)
+            {
+                _readWatchers.Remove(node);
+            }
+            else
+            {
+                _writeWatchers.Remove(node);
+            }
+
+            // Woken by a change: report what holds now ("ready" is a hint, as in the BCL).
+            result = ReadyState(read) ?? true;
+        }
+
+        ReturnAsyncNode(node);
+        if (outcome == Waiter.Cancelled)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
+
+        return result;
+    }
+
+    // ------------------------------------------------------------------ select support
+
+    /// <summary>
+    /// Registers a select receive arm unless the channel is ready now (an item, a waiting
+    /// sender of another party, or closed). Returns false, without registering, when ready.
+    /// </summary>
+    internal bool RegisterReceiver(WaitNode<T> node)
+    {
+        lock (_sync)
+        {
+            if (BufferCount > 0 || _senderCount == 0 || _senders.PeekClaimable(node.Owner) is not null)
+            {
+                return false;
+            }
+
+            EnqueueReceiver(node);
+            AssertInvariants();
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Registers a select send arm unless the channel is ready now (room, a waiting receiver of
+    /// another party, or no receiver left). Returns false, without registering, when ready.
+    /// </summary>
+    internal bool RegisterSender(WaitNode<T> node)
+    {
+        lock (_sync)
+        {
+            if (_receiverCount == 0 || HasRoom() || _receivers.PeekClaimable(node.Owner) is not null)
+            {
+                return false;
+            }
+
+            EnqueueSender(node);
+            AssertInvariants();
+            return true;
+        }
+    }
+
+    /// <summary>Removes a node from its queue if it is still there. Idempotent.</summary>
+    internal void Unregister(WaitNode<T> node, bool sender)
+    {
+        lock (_sync)
+        {
+            if (sender)
+            {
+                _senders.Remove(node);
+            }
+            else
+            {
+                _receivers.Remove(node);
+            }
+
+            AssertInvariants();
+        }
+    }
+
+    /// <summary>Gets how many claimable senders and receivers wait (for tests and diagnostics).</summary>
+    internal (int Senders, int Receivers) WaitingCounts
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return (CountClaimable(_senders.Head), CountClaimable(_receivers.Head));
+            }
+
+            static int CountClaimable(WaitNode<T>? node)
+            {
+                int n = 0;
+                for (; node is not null; node = node.Next)
+                {
+                    if (node.IsClaimable)
+                    {
+                        n++;
+                    }
+                }
+
+                return n;
+            }
+        }
+    }
+
+    private bool HasRoom() => Capacity is not int capacity || BufferCount < capacity;
+
+    // ------------------------------------------------------------------ pooling
+
+    /// <summary>Takes a pooled node for an async wait, or makes one.</summary>
+    private WaitNode<T> RentAsyncNode()
+    {
+        var pool = _asyncNodes;
+        for (int i = 0; i < pool.Length; i++)
+        {
+            var node = Interlocked.Exchange(ref pool[i], null);
+            if (node is not null)
+            {
+                return node;
+            }
+        }
+
+        return new WaitNode<T>();
+    }
+
+    /// <summary>Gives a node back once nobody references it (it is unregistered and its registrations are disposed).</summary>
+    internal void ReturnAsyncNode(WaitNode<T> node)
+    {
+        Debug.Assert(!node.IsQueued);
+        var pool = _asyncNodes;
+        for (int i = 0; i < pool.Length; i++)
+        {
+            if (Interlocked.CompareExchange(ref pool[i], node, null) is null)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>One node per thread for blocking waits: a thread blocks in at most one operation at a time.</summary>
+    private static class SyncNodeCache
+    {
+        [ThreadStatic]
+        private static WaitNode<T>? t_node;
+
+        public static WaitNode<T> Rent()
+        {
+            var node = t_node;
+            if (node is null)
+            {
+                return new WaitNode<T>();
+            }
+
+            t_node = null;
+            return node;
+        }
+
+        public static void Return(WaitNode<T> node)
+        {
+            Debug.Assert(!node.IsQueued);
+            t_node = node;
+        }
+    }
+
+    // ------------------------------------------------------------------ invariants
+
+    /// <summary>Checks the queue/buffer invariants. Debug builds only; call under <see cref="_sync"/>.</summary>
+    [Conditional("DEBUG")]
+    private protected void AssertInvariants()
+    {
+        Debug.Assert(_senderCount >= 0 && _receiverCount >= 0);
+        if (Capacity is int capacity)
+        {
+            Debug.Assert(BufferCount <= capacity, "the buffer never exceeds its capacity");
+        }
+
+        if (BufferCount > 0)
+        {
+            Debug.Assert(_receivers.PeekClaimable(null) is null, "no receiver waits while items are buffered");
+        }
+
+        if (_receiverCount == 0)
+        {
+            Debug.Assert(BufferCount == 0, "nothing is buffered once every receiver is gone");
+        }
+    }
+}

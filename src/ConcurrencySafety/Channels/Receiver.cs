@@ -1,0 +1,263 @@
+using System.Collections;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using ConcurrencySafety.Channels;
+
+namespace ConcurrencySafety;
+
+/// <summary>
+/// The receiving end of a channel. Owned: dispose it when you stop receiving. When the last
+/// receiver (this one and all its clones) is disposed, senders are disconnected: a send fails
+/// and gives its item back. Iterate it with <c>foreach</c> or <c>await foreach</c>; the loop
+/// ends once every sender is disposed and the buffer is drained.
+/// </summary>
+/// <typeparam name="T">The element type.</typeparam>
+/// <remarks>
+/// Thread-safe: any number of threads and tasks may receive from one receiver at once, in
+/// blocking and async form; each item goes to exactly one of them. Every member except
+/// <see cref="Dispose"/> throws <see cref="ObjectDisposedException"/> after disposal.
+/// </remarks>
+public sealed class Receiver<T> : IEnumerable<T>, IAsyncEnumerable<T>, IDisposable
+{
+    private int _disposed;
+
+    internal Receiver(ChannelCore<T> core) => Core = core;
+
+    /// <summary>Gets the shared channel state.</summary>
+    internal ChannelCore<T> Core { get; }
+
+    /// <summary>Gets the number of buffered items (always 0 for a rendezvous channel).</summary>
+    public int Count
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return Core.Count;
+        }
+    }
+
+    /// <summary>Gets the capacity: 0 for rendezvous, n for bounded, null for unbounded.</summary>
+    public int? Capacity
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return Core.Capacity;
+        }
+    }
+
+    /// <summary>Gets a value indicating whether nothing is buffered (always true for a rendezvous channel).</summary>
+    public bool IsEmpty => Count == 0;
+
+    /// <summary>Gets a value indicating whether the buffer is full (always true for a rendezvous channel, never for an unbounded one).</summary>
+    public bool IsFull => Capacity is int capacity && Count >= capacity;
+
+    /// <summary>Gets a value indicating whether every sender is gone. Buffered items can still be received.</summary>
+    public bool IsClosed
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return Core.IsClosed;
+        }
+    }
+
+    /// <summary>Receives an item, blocking until one arrives.</summary>
+    /// <param name="cancellationToken">Cancels the wait; no item is taken then.</param>
+    /// <returns>The item.</returns>
+    /// <exception cref="ChannelDisconnectedException">Every sender is gone and the buffer is drained.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before an item arrived.</exception>
+    /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
+    public T Receive(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        if (Core.Receive(out T item, Timeout.Infinite, cancellationToken) != ReceiveStatus.Received)
+        {
+            throw Disconnected();
+        }
+
+        return item;
+    }
+
+    /// <summary>Receives an item, waiting asynchronously until one arrives.</summary>
+    /// <param name="cancellationToken">Cancels the wait; no item is taken then.</param>
+    /// <returns>The item.</returns>
+    /// <exception cref="ChannelDisconnectedException">Every sender is gone and the buffer is drained.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before an item arrived.</exception>
+    /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
+    public ValueTask<T> ReceiveAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return Core.ReceiveDirectAsync(cancellationToken);
+    }
+
+    /// <summary>Receives an item if one is available at once, without waiting.</summary>
+    /// <returns>Received (with the item), Empty or Disconnected.</returns>
+    /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
+    public ReceiveResult<T> TryReceive()
+    {
+        ThrowIfDisposed();
+        var status = Core.TryReceive(out T item);
+        return new ReceiveResult<T>(status, item);
+    }
+
+    /// <summary>Receives an item if one is available at once, without waiting.</summary>
+    /// <param name="item">The item, or default.</param>
+    /// <returns>true if an item was received; false if the channel was empty or disconnected.</returns>
+    /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
+    public bool TryReceive(out T item)
+    {
+        ThrowIfDisposed();
+        return Core.TryReceive(out item) == ReceiveStatus.Received;
+    }
+
+    /// <summary>Receives an item, blocking for at most <paramref name="timeout"/>.</summary>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits without limit (the Go <c>v, ok := &lt;-ch</c> form).</param>
+    /// <param name="cancellationToken">Cancels the wait; no item is taken then.</param>
+    /// <returns>Received (with the item), Timeout or Disconnected.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than infinite) or too large.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before an item arrived.</exception>
+    /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
+    public ReceiveResult<T> TryReceive(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        int ms = TimeoutHelper.ToMilliseconds(timeout, nameof(timeout));
+        var status = Core.Receive(out T item, ms, cancellationToken);
+        return new ReceiveResult<T>(status, item);
+    }
+
+    /// <summary>Receives an item, blocking until <paramref name="deadline"/> at the latest (a past deadline tries once).</summary>
+    /// <param name="deadline">The instant (system clock) after which to give up.</param>
+    /// <param name="cancellationToken">Cancels the wait; no item is taken then.</param>
+    /// <returns>Received (with the item), Timeout or Disconnected.</returns>
+    /// <exception cref="OperationCanceledException">Cancelled before an item arrived.</exception>
+    /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
+    public ReceiveResult<T> TryReceiveUntil(DateTimeOffset deadline, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        var status = Core.Receive(out T item, TimeoutHelper.FromDeadline(deadline), cancellationToken);
+        return new ReceiveResult<T>(status, item);
+    }
+
+    /// <summary>Receives an item, waiting asynchronously for at most <paramref name="timeout"/>.</summary>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits without limit.</param>
+    /// <param name="cancellationToken">Cancels the wait; no item is taken then.</param>
+    /// <returns>Received (with the item), Timeout or Disconnected.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than infinite) or too large.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before an item arrived.</exception>
+    /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
+    public ValueTask<ReceiveResult<T>> TryReceiveAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        int ms = TimeoutHelper.ToMilliseconds(timeout, nameof(timeout));
+        return Core.ReceiveAsync(ms, cancellationToken);
+    }
+
+    /// <summary>Receives an item, waiting asynchronously until <paramref name="deadline"/> at the latest.</summary>
+    /// <param name="deadline">The instant (system clock) after which to give up.</param>
+    /// <param name="cancellationToken">Cancels the wait; no item is taken then.</param>
+    /// <returns>Received (with the item), Timeout or Disconnected.</returns>
+    /// <exception cref="OperationCanceledException">Cancelled before an item arrived.</exception>
+    /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
+    public ValueTask<ReceiveResult<T>> TryReceiveUntilAsync(DateTimeOffset deadline, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return Core.ReceiveAsync(TimeoutHelper.FromDeadline(deadline), cancellationToken);
+    }
+
+    /// <summary>Makes another receiver of the same channel. Senders are disconnected only when every clone is disposed.</summary>
+    /// <returns>A new, independently owned receiver.</returns>
+    /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
+    public Receiver<T> Clone()
+    {
+        ThrowIfDisposed();
+        Core.AddReceiver();
+        return new Receiver<T>(Core);
+    }
+
+    /// <summary>Gets a <see cref="ChannelReader{T}"/> view for APIs that expect one. It reads through this receiver, which stays owned by the caller.</summary>
+    /// <returns>A reader over this receiver.</returns>
+    /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
+    public ChannelReader<T> AsChannelReader()
+    {
+        ThrowIfDisposed();
+        return new ReceiverChannelReader<T>(this);
+    }
+
+    /// <summary>Iterates by blocking receives until every sender is gone and the buffer is drained.</summary>
+    /// <returns>An enumerator; each item is taken from the channel as it is enumerated.</returns>
+    /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
+    public IEnumerator<T> GetEnumerator()
+    {
+        ThrowIfDisposed();
+        return Iterate();
+    }
+
+    private IEnumerator<T> Iterate()
+    {
+        while (true)
+        {
+            ThrowIfDisposed();
+            if (Core.Receive(out T item, Timeout.Infinite, default) != ReceiveStatus.Received)
+            {
+                yield break;
+            }
+
+            yield return item;
+        }
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>Iterates by asynchronous receives until every sender is gone and the buffer is drained.</summary>
+    /// <param name="cancellationToken">Cancels the iteration (the current wait throws <see cref="OperationCanceledException"/>).</param>
+    /// <returns>An async enumerator; each item is taken from the channel as it is enumerated.</returns>
+    /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
+    public IAsyncEnumerator<T> GetAsyncEnumerator(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return IterateAsync(cancellationToken);
+    }
+
+    private async IAsyncEnumerator<T> IterateAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            ThrowIfDisposed();
+            var result = await Core.ReceiveAsync(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            if (!result.IsReceived)
+            {
+                yield break;
+            }
+
+            yield return result.Value;
+        }
+    }
+
+    /// <summary>Releases this handle. The last receiver to go disconnects every sender. Idempotent.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            Core.ReleaseReceiver();
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"Receiver<{typeof(T).Name}> (capacity {Core.Capacity?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unbounded"}{(Volatile.Read(ref _disposed) != 0 ? ", disposed" : string.Empty)})";
+
+    internal void ThrowIfDisposed()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            ThrowDisposed();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowDisposed() =>
+        throw new ObjectDisposedException(typeof(Receiver<T>).FullName, "This receiver was disposed. Clone a receiver before disposing it if another consumer still needs one.");
+
+    private static ChannelDisconnectedException Disconnected() => ChannelErrors.ReceiveDisconnected();
+}

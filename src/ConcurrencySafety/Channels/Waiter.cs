@@ -1,0 +1,223 @@
+// The waiting machinery shared by every channel flavour and by select.
+//
+// Algorithm (the idea of crossbeam-channel's context.rs/waker.rs, written for .NET):
+// A blocked operation is represented by a Waiter. The waiter may be registered in the wait
+// queues of one channel (a plain send or receive) or of several channels (a select). Whoever
+// wants to complete a registered operation must first *claim* the waiter with one
+// compare-and-swap on its state word; exactly one claim can succeed, so exactly one
+// registration of a select completes and the others become stale. The owner of the waiter can
+// also end the wait itself (cancellation, timeout, or "abort" during select registration)
+// with the same compare-and-swap, which is how cancellation can never race with a completion:
+// either the item moved (the completer won) or it did not (the owner won).
+//
+// The state word packs a generation (high 32 bits) with an outcome code (low 32 bits). The
+// generation is bumped every time a pooled waiter is reused, so a claim that carries an old
+// generation can never complete a newer operation.
+//
+// Ordering rule: the party that wins the claim writes the results (item, status) into the
+// registration node first and calls Signal() last. The owner reads results only after it has
+// observed the signal, never merely after observing the state change.
+using System.Runtime.CompilerServices;
+using System.Threading.Tasks.Sources;
+
+namespace ConcurrencySafety.Channels;
+
+/// <summary>A waiting party: one thread or one asynchronous operation that waits to be completed.</summary>
+internal class Waiter : IValueTaskSource
+{
+    /// <summary>How many SpinWait rounds a blocking owner spins and yields before it parks.</summary>
+    internal const int SpinLimit = 100;
+
+    /// <summary>Outcome code: nobody has claimed the waiter yet.</summary>
+    internal const int Waiting = 0;
+    /// <summary>Outcome code: the owner withdrew during select registration (a channel was ready) and will retry.</summary>
+    internal const int Aborted = 1;
+    /// <summary>Outcome code: the cancellation token fired before any completion.</summary>
+    internal const int Cancelled = 2;
+    /// <summary>Outcome code: the timeout elapsed before any completion.</summary>
+    internal const int TimedOut = 3;
+    /// <summary>Outcome code base: <c>SelectedBase + arm</c> means the registration with that arm index completed.</summary>
+    internal const int SelectedBase = 4;
+
+    /// <summary>Generation (high 32 bits) and outcome code (low 32 bits). Changed only by CAS or by <see cref="Reset"/>.</summary>
+    private long _state;
+
+    /// <summary>1 once the winner of the claim has written its results. The owner waits on this.</summary>
+    private int _signaled;
+
+    /// <summary>1 while a synchronous owner may be blocked in Monitor.Wait on this object.</summary>
+    private int _blocked;
+
+    /// <summary>True when the owner awaits asynchronously (signalled through <see cref="_core"/>).</summary>
+    private bool _isAsync;
+
+    /// <summary>The async completion source. Continuations always run asynchronously, so that
+    /// Signal() — often called under a channel lock — never runs user code inline.</summary>
+    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+
+    /// <summary>Gets the current generation.</summary>
+    internal uint Generation => (uint)((ulong)Volatile.Read(ref _state) >> 32);
+
+    /// <summary>Gets the current outcome code.</summary>
+    internal int Outcome => (int)(Volatile.Read(ref _state) & 0xFFFFFFFF);
+
+    /// <summary>Gets a value indicating whether the winner has published its results.</summary>
+    internal bool IsSignaled => Volatile.Read(ref _signaled) != 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long Pack(uint generation, int code) => ((long)generation << 32) | (uint)code;
+
+    /// <summary>Prepares the waiter for a new operation. Only the owner calls this, when nobody else references it.</summary>
+    internal void Reset(bool isAsync)
+    {
+        uint next = Generation + 1;
+        _isAsync = isAsync;
+        _signaled = 0;
+        _blocked = 0;
+        if (isAsync)
+        {
+            _core.Reset();
+        }
+
+        // Publish the new generation last: a stale claim with the old generation now fails.
+        Volatile.Write(ref _state, Pack(next, Waiting));
+    }
+
+    /// <summary>Claims the waiter for registration <paramref name="arm"/> of generation <paramref name="generation"/>.</summary>
+    /// <returns>true if this caller won and must now write results and call <see cref="Signal"/>.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryClaim(uint generation, int arm)
+    {
+        long waiting = Pack(generation, Waiting);
+        return Interlocked.CompareExchange(ref _state, Pack(generation, SelectedBase + arm), waiting) == waiting;
+    }
+
+    /// <summary>Ends the wait without a completion (cancel, timeout, abort). Same exclusivity as a claim.</summary>
+    internal bool TryFinish(uint generation, int code)
+    {
+        Debug.Assert(code is Aborted or Cancelled or TimedOut);
+        long waiting = Pack(generation, Waiting);
+        return Interlocked.CompareExchange(ref _state, Pack(generation, code), waiting) == waiting;
+    }
+
+    /// <summary>Gets a value indicating whether the waiter of <paramref name="generation"/> can still be claimed.</summary>
+    internal bool IsWaiting(uint generation) => Volatile.Read(ref _state) == Pack(generation, Waiting);
+
+    /// <summary>Publishes the results written by the winner and wakes the owner.</summary>
+    internal void Signal()
+    {
+        if (_isAsync)
+        {
+            _core.SetResult(true);
+            return;
+        }
+
+        // Dekker-style handshake with WaitSignal: both sides write their flag with a full fence
+        // and then read the other's. Either the owner sees _signaled before it blocks, or we see
+        // _blocked and pulse under the monitor, which the owner holds while it checks again.
+        Interlocked.Exchange(ref _signaled, 1);
+        if (Volatile.Read(ref _blocked) != 0)
+        {
+            lock (this)
+            {
+                Monitor.PulseAll(this);
+            }
+        }
+    }
+
+    /// <summary>Blocks the (synchronous) owner until <see cref="Signal"/> or until <paramref name="millisecondsTimeout"/> passes.</summary>
+    /// <returns>true if signalled; false on timeout (the owner must then try to finish the waiter itself).</returns>
+    internal bool WaitSignal(int millisecondsTimeout)
+    {
+        Debug.Assert(!_isAsync);
+
+        // Spin, then yield, before blocking: on a busy channel the partner usually arrives
+        // within microseconds, and parking in the kernel costs a context switch on each side.
+        // Yielding (rather than only spinning) matters on machines with few cores, where the
+        // partner may need this very core to run. This is crossbeam's Backoff::snooze idea.
+        var spinner = default(SpinWait);
+        while (spinner.Count < SpinLimit)
+        {
+            if (Volatile.Read(ref _signaled) != 0)
+            {
+                return true;
+            }
+
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+
+        long start = millisecondsTimeout == Timeout.Infinite ? 0 : Environment.TickCount64;
+        Interlocked.Exchange(ref _blocked, 1);
+        lock (this)
+        {
+            while (Volatile.Read(ref _signaled) == 0)
+            {
+                int wait = Timeout.Infinite;
+                if (millisecondsTimeout != Timeout.Infinite)
+                {
+                    long left = millisecondsTimeout - (Environment.TickCount64 - start);
+                    if (left <= 0)
+                    {
+                        return false;
+                    }
+
+                    wait = (int)left;
+                }
+
+                Monitor.Wait(this, wait);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Gets a ValueTask that completes when the (asynchronous) owner is signalled.</summary>
+    internal ValueTask AsValueTask() => new(this, _core.Version);
+
+    // The two callbacks below read the current generation instead of capturing it (which would
+    // box a tuple per registration). That is safe because the owner disposes its token
+    // registrations — which waits for a running callback — before it resets the waiter.
+
+    /// <summary>Callback for a cancellation token: ends the wait as cancelled if nobody completed it yet.</summary>
+    internal static readonly Action<object?> CancelCallback = static state =>
+    {
+        var waiter = (Waiter)state!;
+        if (waiter.TryFinish(waiter.Generation, Cancelled))
+        {
+            waiter.Signal();
+        }
+    };
+
+    /// <summary>Callback for a timeout: ends the wait as timed out if nobody completed it yet.</summary>
+    internal static readonly Action<object?> TimeoutCallback = static state =>
+    {
+        var waiter = (Waiter)state!;
+        if (waiter.TryFinish(waiter.Generation, TimedOut))
+        {
+            waiter.Signal();
+        }
+    };
+
+    /// <summary>Gets the version of the current async operation (the ValueTask token).</summary>
+    internal short Version => _core.Version;
+
+    /// <summary>Consumes the async signal; throws if the token does not match the current operation.</summary>
+    private protected void ConsumeSignal(short token) => _core.GetResult(token);
+
+    /// <summary>What awaiting this waiter as a non-generic ValueTask returns; nodes that are awaited directly override it to finish their operation.</summary>
+    private protected virtual void GetResultCore(short token) => _core.GetResult(token);
+
+    void IValueTaskSource.GetResult(short token) => GetResultCore(token);
+
+    /// <summary>Gets the status of the async signal.</summary>
+    internal ValueTaskSourceStatus GetStatusCore(short token) => _core.GetStatus(token);
+
+    /// <summary>Schedules a continuation for the async signal.</summary>
+    internal void OnCompletedCore(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+}

@@ -1,0 +1,205 @@
+// Select arms: one typed operation (a receive or a send on one channel) that a select may
+// complete. Each arm owns one WaitNode for its whole life, reused on every select, so a
+// select in steady state allocates nothing. The arm's node is registered in the channel's wait
+// queue with the select's shared Waiter as owner; the channel completes it exactly as it
+// completes a plain blocked operation (claim, write, signal).
+using ConcurrencySafety.Channels;
+
+namespace ConcurrencySafety.Selection;
+
+/// <summary>One operation a select may complete.</summary>
+internal abstract class SelectArm
+{
+    /// <summary>
+    /// Gets or sets a value indicating whether the arm takes no further part in selects: its
+    /// channel reported "disconnected" to its handler (it can never complete otherwise again),
+    /// or the caller disabled it. This is Go's "set the channel to nil" idiom, done for you.
+    /// </summary>
+    internal bool Retired { get; set; }
+
+    /// <summary>Gets the channel handle of the arm (to check what the caller completes in the dynamic form).</summary>
+    internal abstract object Handle { get; }
+
+    /// <summary>Gets a value indicating whether this is a send arm.</summary>
+    internal abstract bool IsSend { get; }
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> if the arm's handle was disposed.</summary>
+    internal abstract void ThrowIfDisposed();
+
+    /// <summary>Called once at the start of every select: evaluates a send arm's value.</summary>
+    internal virtual void Begin()
+    {
+    }
+
+    /// <summary>Try phase: completes the operation if it can proceed now (including "disconnected").</summary>
+    internal abstract bool TryComplete();
+
+    /// <summary>Registers the arm's node for <paramref name="owner"/>; false (not registered) when the operation is ready now.</summary>
+    internal abstract bool Register(Waiter owner, int index);
+
+    /// <summary>Removes the node from its channel's queue if it is still there (idempotent).</summary>
+    internal abstract void Unregister();
+
+    /// <summary>After the arm's node won: reads the outcome the completer wrote.</summary>
+    internal abstract void TakeResult();
+
+    /// <summary>Runs the handler for the stored outcome (typed API only).</summary>
+    internal abstract void Invoke();
+}
+
+/// <summary>A receive arm over a <see cref="Receiver{T}"/>.</summary>
+internal sealed class ReceiveArm<T> : SelectArm
+{
+    private readonly Receiver<T> _receiver;
+    private readonly Action<T>? _onItem;
+    private readonly Action? _onDisconnected;
+    private readonly WaitNode<T> _node = new();
+
+    public ReceiveArm(Receiver<T> receiver, Action<T>? onItem, Action? onDisconnected)
+    {
+        _receiver = receiver;
+        _onItem = onItem;
+        _onDisconnected = onDisconnected;
+    }
+
+    /// <summary>Gets the outcome of the last select that chose this arm.</summary>
+    internal ReceiveResult<T> Result { get; private set; }
+
+    internal override object Handle => _receiver;
+
+    internal override bool IsSend => false;
+
+    internal override void ThrowIfDisposed() => _receiver.ThrowIfDisposed();
+
+    internal override bool TryComplete()
+    {
+        var status = _receiver.Core.TryReceive(out T item);
+        if (status == ReceiveStatus.Empty)
+        {
+            return false;
+        }
+
+        Result = new ReceiveResult<T>(status, item);
+        return true;
+    }
+
+    internal override bool Register(Waiter owner, int index)
+    {
+        _node.PrepareArm(owner, index);
+        return _receiver.Core.RegisterReceiver(_node);
+    }
+
+    internal override void Unregister() => _receiver.Core.Unregister(_node, sender: false);
+
+    internal override void TakeResult()
+    {
+        Result = _node.Status == NodeStatus.Done
+            ? new ReceiveResult<T>(ReceiveStatus.Received, _node.Item)
+            : ReceiveResult<T>.Of(ReceiveStatus.Disconnected);
+        _node.Item = default!;
+    }
+
+    internal override void Invoke()
+    {
+        var result = Result;
+        Result = default;
+        if (result.IsReceived)
+        {
+            _onItem?.Invoke(result.Value);
+        }
+        else if (_onDisconnected is not null)
+        {
+            Retired = true;
+            _onDisconnected();
+        }
+        else
+        {
+            throw new ChannelDisconnectedException(
+                "A select receive arm's channel is closed and drained, and the arm has no disconnected handler. Pass an onDisconnected handler to Receive(...) to decide what a closed channel means (for example, stop the loop).");
+        }
+    }
+}
+
+/// <summary>A send arm over a <see cref="Sender{T}"/>.</summary>
+internal sealed class SendArm<T> : SelectArm
+{
+    private readonly Sender<T> _sender;
+    private readonly T _fixedValue;
+    private readonly Func<T>? _valueFactory;
+    private readonly Action? _onSent;
+    private readonly Action<T>? _onDisconnected;
+    private readonly WaitNode<T> _node = new();
+    private T _value = default!;
+
+    public SendArm(Sender<T> sender, T fixedValue, Func<T>? valueFactory, Action? onSent, Action<T>? onDisconnected)
+    {
+        _sender = sender;
+        _fixedValue = fixedValue;
+        _valueFactory = valueFactory;
+        _onSent = onSent;
+        _onDisconnected = onDisconnected;
+    }
+
+    /// <summary>Gets the outcome of the last select that chose this arm.</summary>
+    internal SendResult<T> Result { get; private set; }
+
+    internal override object Handle => _sender;
+
+    internal override bool IsSend => true;
+
+    internal override void ThrowIfDisposed() => _sender.ThrowIfDisposedInternal();
+
+    internal override void Begin() => _value = _valueFactory is null ? _fixedValue : _valueFactory();
+
+    internal override bool TryComplete()
+    {
+        var status = _sender.Core.TrySend(_value);
+        if (status == SendStatus.Full)
+        {
+            return false;
+        }
+
+        Result = new SendResult<T>(status, _value);
+        return true;
+    }
+
+    internal override bool Register(Waiter owner, int index)
+    {
+        _node.PrepareArm(owner, index);
+        _node.Item = _value;
+        return _sender.Core.RegisterSender(_node);
+    }
+
+    internal override void Unregister()
+    {
+        _sender.Core.Unregister(_node, sender: true);
+        _node.Item = default!;
+    }
+
+    internal override void TakeResult()
+    {
+        Result = new SendResult<T>(_node.Status == NodeStatus.Done ? SendStatus.Sent : SendStatus.Disconnected, _value);
+        _node.Item = default!;
+    }
+
+    internal override void Invoke()
+    {
+        var result = Result;
+        Result = default;
+        _value = default!;
+        if (result.IsSent)
+        {
+            _onSent?.Invoke();
+        }
+        else if (_onDisconnected is not null)
+        {
+            Retired = true;
+            _onDisconnected(result.UnsentItem);
+        }
+        else
+        {
+            throw new ChannelDisconnectedException(
+                "A select send arm's channel has no receiver left, and the arm has no disconnected handler. Pass an onDisconnected handler to Send(...) to get the unsent item back.");
+        }
+    }
+}

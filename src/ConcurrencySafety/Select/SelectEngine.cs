@@ -1,0 +1,398 @@
+// The select algorithm shared by the typed Selector and the dynamic SelectSet.
+//
+// Idea (crossbeam-channel's select.rs, written anew for .NET):
+// 1. Try phase: try every arm once without waiting, starting at a random arm (fair) or at the
+//    first (biased). The first arm that can proceed completes; we are registered nowhere, so
+//    no other arm can be affected.
+// 2. Registration phase: reset the shared Waiter and register one node per arm in its
+//    channel's wait queue. If a channel turns out to be ready while we register, we *abort*
+//    (finish our own waiter with Aborted), unregister everything and go back to step 1 —
+//    completing it here would need two claims at once (ours and the partner's). If a partner
+//    claims our waiter through an arm we already registered, registration stops.
+// 3. Wait for the signal: a partner's completion, the timeout timer or the cancellation
+//    callback. Each of them first wins the waiter's single compare-and-swap, which is what
+//    makes exactly one arm complete and the others leave no trace.
+// 4. Unregister every node (each under its channel's lock), then report the winner.
+// A waiter is reused across rounds; its generation changes on every reset, so a stale node
+// left in some queue can never be claimed for a later round.
+using System.Runtime.CompilerServices;
+using ConcurrencySafety.Channels;
+
+namespace ConcurrencySafety.Selection;
+
+/// <summary>Runs selects over a fixed list of arms. One select at a time per engine.</summary>
+internal sealed class SelectEngine
+{
+    /// <summary>Returned when the default arm ran because nothing was ready.</summary>
+    internal const int DefaultChosen = -1;
+
+    /// <summary>Returned when the timeout passed before any arm completed.</summary>
+    internal const int TimeoutChosen = -2;
+
+    private readonly List<SelectArm> _arms = [];
+    private readonly Waiter _waiter = new();
+    private readonly TimeProvider _time;
+
+    /// <summary>The timeout per select; <see cref="Timeout.InfiniteTimeSpan"/> when none.</summary>
+    private TimeSpan _timeout = System.Threading.Timeout.InfiniteTimeSpan;
+
+    /// <summary>Timer for timeouts on a non-system clock; created on first use and re-armed after.</summary>
+    private ITimer? _timer;
+
+    /// <summary>Timestamp (of <see cref="_time"/>) when the current select started; the timer callback checks it.</summary>
+    private long _startTimestamp;
+
+    /// <summary>1 while a select runs: concurrent use of one engine is a caller bug we report.</summary>
+    private int _busy;
+
+    /// <summary>xorshift state for the fair start position.</summary>
+    private uint _random;
+
+    public SelectEngine(TimeProvider? timeProvider)
+    {
+        _time = timeProvider ?? TimeProvider.System;
+        _random = (uint)Environment.TickCount | 1u;
+    }
+
+    internal List<SelectArm> Arms => _arms;
+
+    internal bool HasDefault { get; set; }
+
+    internal bool Biased { get; set; }
+
+    internal TimeSpan Timeout
+    {
+        get => _timeout;
+        set => _timeout = value;
+    }
+
+    /// <summary>Runs one blocking select. Returns the winning arm's index, <see cref="DefaultChosen"/> or <see cref="TimeoutChosen"/>.</summary>
+    internal int Run(CancellationToken cancellationToken)
+    {
+        Enter(cancellationToken);
+        try
+        {
+            while (true)
+            {
+                int chosen = TryPhase();
+                if (chosen != NoneReady)
+                {
+                    return chosen;
+                }
+
+                uint generation = RegisterAll(isAsync: false, out int attempted, out bool selfAborted);
+                if (!selfAborted)
+                {
+                    WaitSync(generation, cancellationToken);
+                }
+
+                chosen = Finish(attempted, cancellationToken);
+                if (chosen != NoneReady)
+                {
+                    return chosen;
+                }
+            }
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    /// <summary>Runs one asynchronous select; completes synchronously (without allocating) when an arm is ready at once.</summary>
+    internal ValueTask<int> RunAsync(CancellationToken cancellationToken)
+    {
+        Enter(cancellationToken);
+        bool handedOff = false;
+        try
+        {
+            int chosen = TryPhase();
+            if (chosen != NoneReady)
+            {
+                return new ValueTask<int>(chosen);
+            }
+
+            handedOff = true;
+            return RunSlowAsync(cancellationToken);
+        }
+        finally
+        {
+            if (!handedOff)
+            {
+                Exit();
+            }
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> RunSlowAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                uint generation = RegisterAll(isAsync: true, out int attempted, out bool selfAborted);
+                if (!selfAborted)
+                {
+                    var (registration, timerArmed) = ArmWait(generation, cancellationToken);
+                    try
+                    {
+                        await _waiter.AsValueTask().ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        Disarm(registration, timerArmed);
+                    }
+                }
+
+                int chosen = Finish(attempted, cancellationToken);
+                if (chosen != NoneReady)
+                {
+                    return chosen;
+                }
+
+                chosen = TryPhase();
+                if (chosen != NoneReady)
+                {
+                    return chosen;
+                }
+            }
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    private const int NoneReady = int.MinValue;
+
+    private void Enter(CancellationToken cancellationToken)
+    {
+        if (_arms.Count == 0 && !HasDefault && _timeout == System.Threading.Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentException("A select with no operations, no default and no timeout would wait forever. Add at least one receive or send arm, a Default or a Timeout.");
+        }
+
+        int active = 0;
+        foreach (var arm in _arms)
+        {
+            if (!arm.Retired)
+            {
+                arm.ThrowIfDisposed();
+                active++;
+            }
+        }
+
+        if (active == 0 && _arms.Count > 0 && !HasDefault && _timeout == System.Threading.Timeout.InfiniteTimeSpan)
+        {
+            throw new InvalidOperationException("Every arm of this select has been retired (its channel reported disconnected, or it was disabled), so it would wait forever. Stop selecting once every channel is closed, or add a Default or a Timeout.");
+        }
+
+        if (Interlocked.Exchange(ref _busy, 1) != 0)
+        {
+            throw new InvalidOperationException("This selector is already running a select on another thread or task. A selector runs one select at a time: create one selector per thread or task.");
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            Volatile.Write(ref _busy, 0);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        Volatile.Write(ref _startTimestamp, _time.GetTimestamp());
+        foreach (var arm in _arms)
+        {
+            arm.Begin();
+        }
+    }
+
+    private void Exit() => Volatile.Write(ref _busy, 0);
+
+    /// <summary>Step 1. Returns the completed arm, the default/timeout code, or <see cref="NoneReady"/>.</summary>
+    private int TryPhase()
+    {
+        int n = _arms.Count;
+        int start = Biased || n < 2 ? 0 : NextRandom(n);
+        for (int k = 0; k < n; k++)
+        {
+            int i = start + k;
+            if (i >= n)
+            {
+                i -= n;
+            }
+
+            var arm = _arms[i];
+            if (!arm.Retired && arm.TryComplete())
+            {
+                return i;
+            }
+        }
+
+        if (HasDefault)
+        {
+            return DefaultChosen;
+        }
+
+        if (_timeout != System.Threading.Timeout.InfiniteTimeSpan && _time.GetElapsedTime(_startTimestamp) >= _timeout)
+        {
+            return TimeoutChosen;
+        }
+
+        return NoneReady;
+    }
+
+    /// <summary>Step 2. Registers the arms; <paramref name="selfAborted"/> is true if we withdrew because one was ready.</summary>
+    private uint RegisterAll(bool isAsync, out int attempted, out bool selfAborted)
+    {
+        _waiter.Reset(isAsync);
+        uint generation = _waiter.Generation;
+        selfAborted = false;
+        attempted = 0;
+        for (int i = 0; i < _arms.Count; i++)
+        {
+            attempted = i + 1;
+            if (_arms[i].Retired)
+            {
+                continue;
+            }
+
+            if (!_arms[i].Register(_waiter, i))
+            {
+                // Ready now. Withdraw unless a partner already completed us through an earlier arm.
+                selfAborted = _waiter.TryFinish(generation, Waiter.Aborted);
+                break;
+            }
+
+            if (!_waiter.IsWaiting(generation))
+            {
+                break; // a partner completed one of our registered arms already
+            }
+        }
+
+        return generation;
+    }
+
+    /// <summary>Step 3 (blocking).</summary>
+    private void WaitSync(uint generation, CancellationToken cancellationToken)
+    {
+        if (_time == TimeProvider.System && _timeout != System.Threading.Timeout.InfiniteTimeSpan)
+        {
+            // System clock: a timed monitor wait is cheaper than a timer.
+            var registration = cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(Waiter.CancelCallback, _waiter) : default;
+            int left = RemainingMilliseconds();
+            if (!_waiter.WaitSignal(left))
+            {
+                if (!_waiter.TryFinish(generation, Waiter.TimedOut))
+                {
+                    _waiter.WaitSignal(System.Threading.Timeout.Infinite); // someone else won: their results are on the way
+                }
+            }
+
+            registration.Dispose();
+            return;
+        }
+
+        var (reg, timerArmed) = ArmWait(generation, cancellationToken);
+        _waiter.WaitSignal(System.Threading.Timeout.Infinite);
+        Disarm(reg, timerArmed);
+    }
+
+    private int RemainingMilliseconds()
+    {
+        var left = _timeout - _time.GetElapsedTime(_startTimestamp);
+        return left <= TimeSpan.Zero ? 0 : (int)Math.Min(int.MaxValue - 1, Math.Ceiling(left.TotalMilliseconds));
+    }
+
+    /// <summary>Arms the cancellation callback and, with a timeout, the timer. Either may finish the waiter and signal it.</summary>
+    private (CancellationTokenRegistration, bool) ArmWait(uint generation, CancellationToken cancellationToken)
+    {
+        var registration = cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(Waiter.CancelCallback, _waiter) : default;
+        bool timerArmed = false;
+        if (_timeout != System.Threading.Timeout.InfiniteTimeSpan && _waiter.IsWaiting(generation))
+        {
+            var due = _timeout - _time.GetElapsedTime(_startTimestamp);
+            if (due < TimeSpan.Zero)
+            {
+                due = TimeSpan.Zero;
+            }
+
+            _timer ??= _time.CreateTimer(static s => ((SelectEngine)s!).OnTimer(), this, System.Threading.Timeout.InfiniteTimeSpan, System.Threading.Timeout.InfiniteTimeSpan);
+            _timer.Change(due, System.Threading.Timeout.InfiniteTimeSpan);
+            timerArmed = true;
+
+            // The clock may have passed the deadline before the timer existed (a fake clock
+            // advanced while we registered): time out now rather than wait for a later tick.
+            if (_time.GetElapsedTime(_startTimestamp) >= _timeout)
+            {
+                OnTimer();
+            }
+        }
+
+        return (registration, timerArmed);
+    }
+
+    private void Disarm(CancellationTokenRegistration registration, bool timerArmed)
+    {
+        registration.Dispose();
+        if (timerArmed)
+        {
+            _timer!.Change(System.Threading.Timeout.InfiniteTimeSpan, System.Threading.Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>
+    /// Timer callback. It may be late and belong to an earlier select, so it times out the
+    /// current one only if the current one's own timeout has really elapsed.
+    /// </summary>
+    private void OnTimer()
+    {
+        // Read the generation before the start time: Enter writes the start time before the
+        // waiter's reset publishes a new generation, so a new generation implies the new start.
+        uint generation = _waiter.Generation;
+        if (_time.GetElapsedTime(Volatile.Read(ref _startTimestamp)) >= _timeout)
+        {
+            if (_waiter.TryFinish(generation, Waiter.TimedOut))
+            {
+                _waiter.Signal();
+            }
+        }
+    }
+
+    /// <summary>Step 4. Unregisters and interprets the outcome; <see cref="NoneReady"/> means "aborted: try again".</summary>
+    private int Finish(int attempted, CancellationToken cancellationToken)
+    {
+        for (int i = 0; i < attempted; i++)
+        {
+            if (!_arms[i].Retired)
+            {
+                _arms[i].Unregister();
+            }
+        }
+
+        int outcome = _waiter.Outcome;
+        if (outcome >= Waiter.SelectedBase)
+        {
+            int index = outcome - Waiter.SelectedBase;
+            _arms[index].TakeResult();
+            return index;
+        }
+
+        return outcome switch
+        {
+            Waiter.Aborted => NoneReady,
+            Waiter.TimedOut => TimeoutChosen,
+            Waiter.Cancelled => throw new OperationCanceledException(cancellationToken),
+            _ => throw new InvalidOperationException("Unexpected select state " + outcome),
+        };
+    }
+
+    private int NextRandom(int n)
+    {
+        uint x = _random;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        _random = x;
+        return (int)((ulong)x * (ulong)n >> 32);
+    }
+}

@@ -1,0 +1,93 @@
+namespace ConcurrencySafety.Tests.Channels;
+
+/// <summary>
+/// Steady-state operations that complete without waiting must not allocate. Measured with the
+/// current thread's allocation counter (exact, not timing-based), after a warm-up.
+/// </summary>
+public class AllocationTests
+{
+    private static long AllocatedBy(Action body)
+    {
+        body(); // warm-up: JIT, tiering, buffer growth
+        body();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        body();
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(64)]
+    [InlineData(null)]
+    public void TrySend_and_TryReceive_allocate_nothing(int? capacity)
+    {
+        var (tx, rx) = capacity is int c ? Chan.Bounded<long>(c) : Chan.Unbounded<long>();
+        long bytes = AllocatedBy(() =>
+        {
+            for (int i = 0; i < 10_000; i++)
+            {
+                tx.TrySend(i);
+                rx.TryReceive(out _);
+            }
+        });
+        Assert.Equal(0, bytes);
+    }
+
+    [Fact]
+    public void Async_operations_that_complete_at_once_allocate_nothing()
+    {
+        var (tx, rx) = Chan.Bounded<long>(16);
+        long bytes = AllocatedBy(() =>
+        {
+            for (int i = 0; i < 10_000; i++)
+            {
+                var send = tx.SendAsync(i);
+                Assert.True(send.IsCompletedSuccessfully);
+                var receive = rx.ReceiveAsync();
+                Assert.True(receive.IsCompletedSuccessfully);
+                _ = receive.Result;
+            }
+        });
+        Assert.Equal(0, bytes);
+    }
+
+    [Fact]
+    public void A_reused_selector_with_a_ready_arm_allocates_nothing()
+    {
+        var (tx, rx) = Chan.Bounded<long>(16);
+        var (otherTx, other) = Chan.Bounded<string>(1);
+        long sum = 0;
+        var selector = new Selector().Receive(rx, v => sum += v).Receive(other, _ => { });
+        long bytes = AllocatedBy(() =>
+        {
+            for (int i = 0; i < 10_000; i++)
+            {
+                tx.TrySend(i);
+                selector.Select();
+            }
+        });
+        Assert.Equal(0, bytes);
+        Assert.True(sum > 0);
+        otherTx.Dispose();
+    }
+
+    [Fact]
+    public void Blocking_receives_that_wait_reuse_their_wait_node()
+    {
+        // The consumer parks on every receive (the producer sends slowly); after warm-up its
+        // per-thread node is reused, so the consumer thread allocates nothing.
+        var (tx, rx) = Chan.Rendezvous<long>();
+        long consumerBytes = -1;
+        var consumer = new Thread(() =>
+        {
+            for (int i = 0; i < 50; i++) rx.Receive();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 200; i++) rx.Receive();
+            consumerBytes = GC.GetAllocatedBytesForCurrentThread() - before;
+        });
+        consumer.Start();
+        for (int i = 0; i < 250; i++) tx.Send(i);
+        consumer.Join();
+        Assert.Equal(0, consumerBytes);
+    }
+}

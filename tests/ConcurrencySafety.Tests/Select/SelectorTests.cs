@@ -1,0 +1,378 @@
+using Microsoft.Extensions.Time.Testing;
+
+namespace ConcurrencySafety.Tests.Select;
+
+public class SelectorTests
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
+
+    private static void WaitUntil(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Long;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting until " + what);
+            Thread.Sleep(1);
+        }
+    }
+
+    [Fact]
+    public void The_ready_arm_completes_with_its_typed_value_and_the_others_are_untouched()
+    {
+        var (numbersTx, numbers) = Chan.Bounded<int>(4);
+        var (wordsTx, words) = Chan.Bounded<string>(4);
+        wordsTx.Send("hello");
+        string? gotWord = null;
+        int gotNumber = -1;
+        int chosen = new Selector()
+            .Receive(numbers, n => gotNumber = n)
+            .Receive(words, w => gotWord = w)
+            .Select();
+        Assert.Equal(1, chosen);
+        Assert.Equal("hello", gotWord);
+        Assert.Equal(-1, gotNumber);
+        Assert.Equal(0, numbers.Count);
+        numbersTx.Dispose();
+        wordsTx.Dispose();
+    }
+
+    [Fact]
+    public void A_blocked_select_is_completed_by_a_later_send_and_unregisters_the_rest()
+    {
+        var (aTx, a) = Chan.Rendezvous<int>();
+        var (bTx, b) = Chan.Rendezvous<int>();
+        int got = 0;
+        var selector = new Selector().Receive(a, x => got = x).Receive(b, x => got = -x);
+        var select = Task.Run(() => selector.Select());
+        WaitUntil(() => b.Core.WaitingCounts.Receivers == 1 && a.Core.WaitingCounts.Receivers == 1, "the select registers on both");
+        bTx.Send(5);
+        Assert.Equal(1, select.Result);
+        Assert.Equal(-5, got);
+        Assert.Equal((0, 0), a.Core.WaitingCounts);
+        Assert.Equal(SendStatus.Full, aTx.TrySend(1).Status); // nobody waits on a any more
+    }
+
+    [Fact]
+    public void A_send_arm_on_a_rendezvous_channel_pairs_with_a_blocked_receiver()
+    {
+        var (tx, rx) = Chan.Rendezvous<string>();
+        var (otherTx, other) = Chan.Rendezvous<string>();
+        var receiving = Task.Run(() => rx.Receive());
+        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1, "the receiver waits");
+        bool sent = false;
+        int chosen = new Selector().Send(tx, "ping", () => sent = true).Receive(other, _ => { }).Select();
+        Assert.Equal(0, chosen);
+        Assert.True(sent);
+        Assert.Equal("ping", receiving.Result);
+        otherTx.Dispose();
+    }
+
+    [Fact]
+    public void A_blocked_send_arm_is_completed_by_a_later_receiver_and_the_value_goes_exactly_once()
+    {
+        var (tx1, rx1) = Chan.Rendezvous<int>();
+        var (tx2, rx2) = Chan.Rendezvous<int>();
+        var selector = new Selector().Send(tx1, 1).Send(tx2, 2);
+        var select = Task.Run(() => selector.Select());
+        WaitUntil(() => rx1.Core.WaitingCounts.Senders == 1 && rx2.Core.WaitingCounts.Senders == 1, "both sends wait");
+        Assert.Equal(2, rx2.Receive());
+        Assert.Equal(1, select.Result);
+        Assert.Equal(ReceiveStatus.Empty, rx1.TryReceive().Status); // the losing arm sent nothing
+    }
+
+    [Fact]
+    public void Two_always_ready_arms_are_chosen_fairly()
+    {
+        var (aTx, a) = Chan.Unbounded<int>();
+        var (bTx, b) = Chan.Unbounded<int>();
+        const int selects = 100_000;
+        for (int i = 0; i < selects; i++)
+        {
+            aTx.Send(i);
+            bTx.Send(i);
+        }
+
+        int countA = 0, countB = 0;
+        var selector = new Selector().Receive(a, _ => countA++).Receive(b, _ => countB++);
+        for (int i = 0; i < selects; i++) selector.Select();
+        Assert.Equal(selects, countA + countB);
+        Assert.InRange(countA, selects * 45 / 100, selects * 55 / 100);
+        Assert.InRange(countB, selects * 45 / 100, selects * 55 / 100);
+    }
+
+    [Fact]
+    public void A_biased_select_prefers_arms_in_order()
+    {
+        var (aTx, a) = Chan.Unbounded<int>();
+        var (bTx, b) = Chan.Unbounded<int>();
+        for (int i = 0; i < 100; i++)
+        {
+            aTx.Send(i);
+            bTx.Send(i);
+        }
+
+        var selector = new Selector { Biased = true }.Receive(a, _ => { }).Receive(b, _ => { });
+        for (int i = 0; i < 100; i++) Assert.Equal(0, selector.Select());
+        Assert.Equal(1, selector.Select());
+    }
+
+    [Fact]
+    public void The_default_arm_runs_when_nothing_is_ready_and_takes_nothing()
+    {
+        var (tx, rx) = Chan.Bounded<int>(1);
+        bool ranDefault = false;
+        var selector = new Selector().Receive(rx, _ => { }).Send(tx, 7).Default(() => ranDefault = true);
+        Assert.Equal(1, selector.Select()); // only the send is ready: room in the buffer
+        Assert.Equal(0, selector.Select()); // now only the receive is ready: the buffer is full
+        Assert.False(ranDefault);
+
+        // On a rendezvous channel with nobody else around, neither arm is ready.
+        var (rtx, rrx) = Chan.Rendezvous<int>();
+        var lonely = new Selector().Receive(rrx, _ => { }).Send(rtx, 1).Default(() => ranDefault = true);
+        Assert.Equal(-1, lonely.Select());
+        Assert.True(ranDefault);
+        Assert.Equal((0, 0), rrx.Core.WaitingCounts);
+    }
+
+    [Fact]
+    public async Task The_timeout_arm_runs_when_fake_time_passes()
+    {
+        var time = new FakeTimeProvider();
+        var (tx, rx) = Chan.Rendezvous<int>();
+        bool timedOut = false;
+        var selector = new Selector(time).Receive(rx, _ => { }).Timeout(TimeSpan.FromSeconds(3), () => timedOut = true);
+        var select = Task.Run(() => selector.Select());
+        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1, "the select waits");
+        time.Advance(TimeSpan.FromSeconds(2));
+        await Task.Delay(20);
+        Assert.False(select.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(-2, await select.WaitAsync(Long));
+        Assert.True(timedOut);
+        Assert.Equal((0, 0), rx.Core.WaitingCounts);
+        tx.Dispose();
+    }
+
+    [Fact]
+    public async Task An_async_select_times_out_on_the_system_clock_too()
+    {
+        var (tx, rx) = Chan.Rendezvous<int>();
+        bool timedOut = false;
+        var selector = new Selector().Receive(rx, _ => { }).Timeout(TimeSpan.FromMilliseconds(30), () => timedOut = true);
+        Assert.Equal(-2, await selector.SelectAsync());
+        Assert.Equal(-2, selector.Select());
+        Assert.True(timedOut);
+        Assert.Equal((0, 0), rx.Core.WaitingCounts);
+        tx.Dispose();
+    }
+
+    [Fact]
+    public void A_select_with_a_ticker_and_an_after_channel_uses_the_time_provider()
+    {
+        var time = new FakeTimeProvider();
+        using var tick = Chan.Tick(TimeSpan.FromMilliseconds(500), time);
+        using var timeout = Chan.After(TimeSpan.FromSeconds(3), time);
+        int ticks = 0;
+        bool done = false;
+        var selector = new Selector { Biased = true }.Receive(timeout, _ => done = true).Receive(tick, _ => ticks++);
+        while (!done)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(500));
+            selector.Select();
+        }
+
+        Assert.Equal(5, ticks); // ticks at 0.5 .. 2.5 s; at 3.0 s the biased timeout wins
+    }
+
+    [Fact]
+    public async Task Cancelling_a_select_leaves_no_registration_and_later_operations_behave_normally()
+    {
+        var (aTx, a) = Chan.Rendezvous<int>();
+        var (bTx, b) = Chan.Bounded<int>(1);
+        bTx.Send(0); // full: a send arm on b must wait
+        using var cts = new CancellationTokenSource();
+        var selector = new Selector().Receive(a, _ => { }).Send(bTx, 99);
+        var select = selector.SelectAsync(cts.Token).AsTask();
+        WaitUntil(() => a.Core.WaitingCounts.Receivers == 1 && b.Core.WaitingCounts.Senders == 1, "the select registers");
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => select);
+        Assert.Equal((0, 0), a.Core.WaitingCounts);
+        Assert.Equal((0, 0), b.Core.WaitingCounts);
+
+        // As if the select never happened: b still holds only 0, a pairs normally.
+        Assert.Equal(0, b.Receive());
+        Assert.Equal(ReceiveStatus.Empty, b.TryReceive().Status);
+        var receiving = Task.Run(() => a.Receive());
+        aTx.Send(3);
+        Assert.Equal(3, await receiving.WaitAsync(Long));
+
+        // The blocking form too.
+        using var cts2 = new CancellationTokenSource(TimeSpan.FromMilliseconds(30));
+        Assert.ThrowsAny<OperationCanceledException>(() => new Selector().Receive(a, _ => { }).Select(cts2.Token));
+        Assert.Equal((0, 0), a.Core.WaitingCounts);
+    }
+
+    [Fact]
+    public void A_closed_channel_makes_its_arm_ready_with_disconnected()
+    {
+        var (tx, rx) = Chan.Bounded<int>(2);
+        tx.Send(1);
+        tx.Dispose();
+        var log = new List<string>();
+        var selector = new Selector().Receive(rx, x => log.Add("item " + x), () => log.Add("closed"));
+        selector.Select();
+        selector.Select();
+        Assert.Equal(["item 1", "closed"], log);
+
+        var strict = new Selector().Receive(rx, _ => { });
+        Assert.Throws<ChannelDisconnectedException>(() => strict.Select());
+    }
+
+    [Fact]
+    public void A_disconnected_arm_is_retired_after_its_handler_ran_so_a_loop_does_not_spin()
+    {
+        var (aTx, a) = Chan.Bounded<int>(1);
+        var (bTx, b) = Chan.Bounded<int>(1);
+        aTx.Dispose();
+        int closedA = 0, items = 0;
+        var selector = new Selector().Receive(a, _ => { }, () => closedA++).Receive(b, _ => items++);
+        Assert.Equal(0, selector.Select()); // a reports closed once ...
+        Assert.Equal(1, selector.ActiveCount);
+        bTx.Send(5);
+        Assert.Equal(1, selector.Select()); // ... and is skipped afterwards
+        Assert.Equal((1, 1), (closedA, items));
+
+        var onlyClosed = new Selector().Receive(a, _ => { }, () => { });
+        onlyClosed.Select();
+        Assert.Contains("retired", Assert.Throws<InvalidOperationException>(() => onlyClosed.Select()).Message);
+        bTx.Dispose();
+    }
+
+    [Fact]
+    public void A_send_arm_without_receivers_gives_its_item_back()
+    {
+        var (tx, rx) = Chan.Rendezvous<string>();
+        rx.Dispose();
+        string? back = null;
+        new Selector().Send(tx, "lost?", onDisconnected: item => back = item).Select();
+        Assert.Equal("lost?", back);
+    }
+
+    [Fact]
+    public void Bad_input_is_rejected_with_clear_exceptions()
+    {
+        Assert.Contains("wait forever", Assert.Throws<ArgumentException>(() => new Selector().Select()).Message);
+        var (tx, rx) = Chan.Bounded<int>(1);
+        Assert.Throws<ArgumentNullException>(() => new Selector().Receive(rx, null!));
+        Assert.Throws<ArgumentNullException>(() => new Selector().Receive<int>(null!, _ => { }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Selector().Timeout(TimeSpan.FromSeconds(-1), () => { }));
+        Assert.Throws<InvalidOperationException>(() => new Selector().Default(() => { }).Default(() => { }));
+        var selector = new Selector().Receive(rx, _ => { });
+        rx.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => selector.Select());
+        Assert.Throws<ObjectDisposedException>(() => new Selector().Receive(rx, _ => { }));
+        tx.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => new Selector().Send(tx, 1));
+    }
+
+    [Fact]
+    public void Running_one_selector_concurrently_is_reported()
+    {
+        var (tx, rx) = Chan.Rendezvous<int>();
+        var selector = new Selector().Receive(rx, _ => { });
+        var first = Task.Run(() => selector.Select());
+        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1, "the first select waits");
+        Assert.Throws<InvalidOperationException>(() => selector.Select());
+        tx.Send(1);
+        Assert.Equal(0, first.Result);
+    }
+
+    [Fact]
+    public async Task Worker_shutdown_pattern_every_worker_exits_when_the_shutdown_sender_is_disposed()
+    {
+        var (shutdownTx, shutdown) = Chan.Rendezvous<int>();
+        var (doneTx, done) = Chan.Unbounded<int>();
+        var workers = Enumerable.Range(0, 4).Select(id =>
+        {
+            var myShutdown = shutdown.Clone();
+            var myDone = doneTx.Clone();
+            return Task.Run(async () =>
+            {
+                using (myShutdown)
+                using (myDone)
+                using (var tick = Chan.Tick(TimeSpan.FromMilliseconds(5)))
+                {
+                    bool running = true;
+                    int ticks = 0;
+                    var selector = new Selector()
+                        .Receive(myShutdown, _ => { }, () => running = false)
+                        .Receive(tick, _ => ticks++);
+                    while (running) await selector.SelectAsync();
+                    myDone.Send(id);
+                }
+            });
+        }).ToArray();
+        shutdown.Dispose();
+        doneTx.Dispose();
+        await Task.Delay(30);
+        shutdownTx.Dispose(); // the signal: every worker's shutdown arm becomes "disconnected"
+        await Task.WhenAll(workers).WaitAsync(Long);
+        Assert.Equal([0, 1, 2, 3], done.Order().ToArray());
+    }
+
+    [Fact]
+    public void The_dynamic_form_reports_the_index_and_hands_over_typed_values()
+    {
+        var (aTx, a) = Chan.Bounded<int>(1);
+        var (bTx, b) = Chan.Bounded<string>(1);
+        var (cTx, c) = Chan.Bounded<int>(1);
+        var set = new SelectSet();
+        int ia = set.AddReceive(a);
+        int ib = set.AddReceive(b);
+        int ic = set.AddSend(cTx, 42);
+        bTx.Send("x");
+        var op = set.TrySelect();
+        Assert.NotNull(op);
+        // b is ready and c has room: either may win, but exactly one does.
+        if (op.Value.Index == ib)
+        {
+            Assert.Equal("x", op.Value.Receive(b));
+            Assert.Equal(0, c.Count);
+        }
+        else
+        {
+            Assert.Equal(ic, op.Value.Index);
+            Assert.True(op.Value.Send(cTx).IsSent);
+            Assert.Equal(42, c.Receive());
+            Assert.Equal("x", b.Receive());
+        }
+
+        Assert.Throws<InvalidOperationException>(() => op.Value.Receive(a)); // wrong handle for that index
+        Assert.Equal(0, ia);
+        Assert.Null(new SelectSet().TrySelect());
+        aTx.Dispose();
+    }
+
+    [Fact]
+    public void Dynamic_select_with_a_timeout_returns_null_and_a_stale_operation_is_rejected()
+    {
+        var (tx, rx) = Chan.Rendezvous<int>();
+        var set = new SelectSet();
+        set.AddReceive(rx);
+        Assert.Null(set.Select(TimeSpan.FromMilliseconds(10)));
+        var buffered = Chan.Bounded<int>(1);
+        var set2 = new SelectSet();
+        set2.AddReceive(buffered.Receiver);
+        buffered.Sender.Send(1);
+        var first = set2.Select();
+        buffered.Sender.Send(2);
+        var second = set2.Select();
+        Assert.Equal(2, second.Receive(buffered.Receiver));
+        Assert.Throws<InvalidOperationException>(() => first.Receive(buffered.Receiver));
+        Assert.Throws<ArgumentException>(() => new SelectSet().Select());
+        set2.Disable(0);
+        Assert.Null(set2.TrySelect());
+        Assert.Throws<ArgumentOutOfRangeException>(() => set2.Disable(5));
+        tx.Dispose();
+    }
+}
