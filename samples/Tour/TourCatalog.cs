@@ -11,5 +11,9 @@ internal static class TourCatalog
         ("pipeline", ChannelSamples.Pipeline),
         ("worker-pool", ChannelSamples.WorkerPool),
         ("channel-cancellation", ChannelSamples.ChannelCancellation),
+        ("scoped-threads", ScopeSamples.ScopedThreads),
+        ("task-scope", ScopeSamples.WaitGroupReplacement),
+        ("permits", ScopeSamples.Permits),
+        ("locked-data", ScopeSamples.DataOwningLock),
     ];
 }
