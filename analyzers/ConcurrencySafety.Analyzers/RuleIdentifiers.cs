@@ -22,6 +22,33 @@ internal static class RuleIdentifiers
     /// <summary>A <c>lock</c> statement locks an object that no other thread can see.</summary>
     public const string LockCannotProtect = "CSA1005";
 
+    /// <summary>A task or thread is started and never joined (its handle is dropped).</summary>
+    public const string UnjoinedConcurrentWork = "CSA2001";
+
+    /// <summary>A channel sender created or cloned in a method is never disposed, so the channel never closes.</summary>
+    public const string SenderNeverDisposed = "CSA2002";
+
+    /// <summary>A loop receives until the channel closes while the method still holds a sender of that channel.</summary>
+    public const string ReceiveLoopWhileHoldingSender = "CSA2003";
+
+    /// <summary>A semaphore, permit or lock guard is not released on every path.</summary>
+    public const string PermitNotReleased = "CSA2004";
+
+    /// <summary>A thread is created per item of a loop over a collection.</summary>
+    public const string ThreadPerItem = "CSA2005";
+
+    /// <summary>An unbounded channel is created.</summary>
+    public const string UnboundedChannel = "CSA2006";
+
+    /// <summary>A blocking channel operation is used inside an async function where an async form exists.</summary>
+    public const string BlockingChannelOperationInAsync = "CSA2007";
+
+    /// <summary>A BCL <c>ChannelWriter</c> is never completed in a method that reads its channel to the end.</summary>
+    public const string ChannelWriterNeverCompleted = "CSA2008";
+
+    /// <summary>A task is started and its handle explicitly discarded (<c>_ = Task.Run(...)</c>): the configurable warning form of CSA2001.</summary>
+    public const string DiscardedConcurrentWork = "CSA2009";
+
     /// <summary>Builds the help link of a rule: its page under docs/rules.</summary>
     public static string GetHelpUri(string id) =>
         $"https://github.com/concurrencysafety/concurrencysafety/blob/main/docs/rules/{id}.md";
