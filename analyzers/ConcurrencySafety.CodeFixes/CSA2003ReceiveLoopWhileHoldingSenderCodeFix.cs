@@ -67,8 +67,22 @@ public sealed class CSA2003ReceiveLoopWhileHoldingSenderCodeFix : CodeFixProvide
                         SyntaxFactory.IdentifierName(sender),
                         SyntaxFactory.IdentifierName("Dispose"))))
             .WithLeadingTrivia(loop.GetLeadingTrivia())
-            .WithTrailingTrivia(SyntaxFactory.ElasticCarriageReturnLineFeed)
+            .WithTrailingTrivia(EndOfLine(loop))
             .WithAdditionalAnnotations(Formatter.Annotation);
         return document.WithSyntaxRoot(root.InsertNodesBefore(loop, new[] { dispose }));
+    }
+
+    // The file's own line ending, taken from the end of the loop statement.
+    private static SyntaxTrivia EndOfLine(SyntaxNode node)
+    {
+        foreach (var trivia in node.GetTrailingTrivia())
+        {
+            if (trivia.IsKind(SyntaxKind.EndOfLineTrivia))
+            {
+                return trivia;
+            }
+        }
+
+        return SyntaxFactory.ElasticCarriageReturnLineFeed;
     }
 }

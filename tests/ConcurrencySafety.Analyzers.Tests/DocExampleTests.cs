@@ -14,7 +14,7 @@ public class DocExampleTests
     {
         var data = new TheoryData<string, string>();
         var folder = Path.Combine(AllAnalyzers.RepositoryRoot(), "docs", "rules");
-        foreach (var page in Directory.GetFiles(folder, "CSA1*.md").Order(StringComparer.Ordinal))
+        foreach (var page in Directory.GetFiles(folder, "CSA1*.md").Concat(Directory.GetFiles(folder, "CSA2*.md")).Order(StringComparer.Ordinal))
         {
             var id = Path.GetFileNameWithoutExtension(page);
             foreach (var kind in new[] { "Flagged", "Fixed" })

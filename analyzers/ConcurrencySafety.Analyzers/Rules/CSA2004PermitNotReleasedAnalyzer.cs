@@ -176,12 +176,13 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
             operation = discard.Value;
         }
 
+        var guardType = operation.Type;
         if (operation is IAwaitOperation awaited)
         {
             operation = awaited.Operation;
         }
 
-        if (operation is IInvocationOperation invocation && types.IsGuard(invocation.Type) && invocation.TargetMethod.Name != "Dispose")
+        if (operation is IInvocationOperation invocation && types.IsGuard(guardType) && invocation.TargetMethod.Name != "Dispose")
         {
             var properties = ImmutableDictionary<string, string?>.Empty;
             if (statement.Operation is not ISimpleAssignmentOperation && statement.Syntax.Parent is BlockSyntax)
@@ -189,7 +190,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
                 properties = properties.Add(FixKey, "UsingDiscarded");
             }
 
-            context.ReportDiagnostic(Diagnostic.Create(Rule, statement.Operation.Syntax.GetLocation(), properties, $"The {Describe(invocation.Type!)} returned by '{invocation.TargetMethod.Name}'", "hold it with using"));
+            context.ReportDiagnostic(Diagnostic.Create(Rule, statement.Operation.Syntax.GetLocation(), properties, $"The {Describe(guardType!)} returned by '{invocation.TargetMethod.Name}'", "hold it with using"));
         }
     }
 
