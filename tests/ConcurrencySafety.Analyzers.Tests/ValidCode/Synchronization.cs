@@ -108,7 +108,7 @@ public static class Handoff
 
     public static async Task<int> ThroughChannelAsync(int count)
     {
-        var channel = Channel.CreateUnbounded<int>();
+        var channel = Channel.CreateBounded<int>(16);
         var producer = Task.Run(async () =>
         {
             for (int i = 0; i < count; i++)
