@@ -92,8 +92,9 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        // Without a Release here the semaphore is a signal released by someone else.
-        if (releases == 0 || IsProtected(waitStatement, semaphore, function, types))
+        // Without a Release here the semaphore is a signal released by someone else; a release
+        // right after the wait (a gate: wait for my turn, let the next one go) has no path between.
+        if (releases == 0 || laterRelease is not null && NextStatement(waitStatement) == laterRelease || IsProtected(waitStatement, semaphore, function, types))
         {
             return;
         }
@@ -223,6 +224,14 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        // var g = l.Lock(); g.Dispose(); — nothing runs in between, so nothing can skip the release.
+        if (context.Operation.Syntax.FirstAncestorOrSelf<LocalDeclarationStatementSyntax>() is { } declarationStatement
+            && NextStatement(declarationStatement) is ExpressionStatementSyntax next
+            && owned.Uses.Any(u => u.Kind == UseKind.Release && u.Reference.Parent?.Parent?.Syntax == next))
+        {
+            return;
+        }
+
         var properties = ImmutableDictionary<string, string?>.Empty;
         if (context.Operation is IVariableDeclaratorOperation { Syntax.Parent: VariableDeclarationSyntax { Variables.Count: 1, Parent: LocalDeclarationStatementSyntax { Parent: BlockSyntax } } }
             && owned.Uses.All(u => u.Kind != UseKind.Release || !u.InNestedFunction && u.Reference.Parent?.Parent is IExpressionStatementOperation))
@@ -231,6 +240,17 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         }
 
         context.ReportDiagnostic(Diagnostic.Create(Rule, location, properties, $"The {Describe(local.Type)} in '{local.Name}'", "declare it with using"));
+    }
+
+    private static StatementSyntax? NextStatement(StatementSyntax statement)
+    {
+        if (statement.Parent is BlockSyntax block)
+        {
+            var index = block.Statements.IndexOf(statement);
+            return index + 1 < block.Statements.Count ? block.Statements[index + 1] : null;
+        }
+
+        return null;
     }
 
     private static bool InFinally(ILocalReferenceOperation reference) =>

@@ -1,4 +1,5 @@
 using Verify = ConcurrencySafety.Analyzers.Tests.Verifiers.CSharpAnalyzerVerifier<ConcurrencySafety.Analyzers.Rules.CSA2001UnjoinedConcurrentWorkAnalyzer>;
+using Fix = ConcurrencySafety.Analyzers.Tests.Verifiers.CSharpCodeFixVerifier<ConcurrencySafety.Analyzers.Rules.CSA2001UnjoinedConcurrentWorkAnalyzer, ConcurrencySafety.CodeFixes.CSA2001UnjoinedConcurrentWorkCodeFix>;
 
 namespace ConcurrencySafety.Analyzers.Tests.Rules.Lifecycle;
 
@@ -126,6 +127,60 @@ public class CSA2001UnjoinedConcurrentWorkTests
                     await Task.Yield();
                 });
                 Scope.Run(s => { s.Spawn(() => { }); });
+            }
+        }
+        """);
+
+    // ---- code fix ----
+
+    [Fact]
+    public Task Fix_awaits_dropped_tasks_in_async_functions() => Fix.VerifyCodeFixAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task M()
+            {
+                {|CSA2001:Task.Run(() => Work())|};
+                await Task.Yield();
+                {|CSA2001:Task.Factory.StartNew(() => Work())|}; // start
+            }
+            static void Work() { }
+        }
+        """, """
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task M()
+            {
+                await Task.Run(() => Work());
+                await Task.Yield();
+                await Task.Factory.StartNew(() => Work()); // start
+            }
+            static void Work() { }
+        }
+        """);
+
+    [Fact]
+    public Task Fix_not_offered_in_sync_functions_or_for_threads() => Fix.VerifyCodeFixAsync("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            void M()
+            {
+                {|CSA2001:Task.Run(() => { })|};
+                {|CSA2001:new Thread(() => { }).Start()|};
+            }
+        }
+        """, """
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            void M()
+            {
+                {|CSA2001:Task.Run(() => { })|};
+                {|CSA2001:new Thread(() => { }).Start()|};
             }
         }
         """);

@@ -1,4 +1,5 @@
 using Verify = ConcurrencySafety.Analyzers.Tests.Verifiers.CSharpAnalyzerVerifier<ConcurrencySafety.Analyzers.Rules.CSA2002SenderNeverDisposedAnalyzer>;
+using Fix = ConcurrencySafety.Analyzers.Tests.Verifiers.CSharpCodeFixVerifier<ConcurrencySafety.Analyzers.Rules.CSA2002SenderNeverDisposedAnalyzer, ConcurrencySafety.CodeFixes.CSA2002SenderNeverDisposedCodeFix>;
 
 namespace ConcurrencySafety.Analyzers.Tests.Rules.Lifecycle;
 
@@ -122,6 +123,70 @@ public class CSA2002SenderNeverDisposedTests
                 tx.Send(1);
                 var pair = Chan.Bounded<int>(1);
                 pair.Sender.Send(1);
+            }
+        }
+        """);
+
+    // ---- code fix ----
+
+    [Fact]
+    public Task Fix_declares_the_clone_with_using() => Fix.VerifyCodeFixAsync("""
+        using ConcurrencySafety;
+        class C
+        {
+            void M(Sender<int> shared)
+            {
+                var (tx, rx) = Chan.Bounded<int>(1);
+                using (tx)
+                {
+                    // a clone for this block
+                    var {|CSA2002:mine|} = tx.Clone();
+                    mine.TrySend(1);
+                }
+                rx.Dispose();
+            }
+        }
+        """, """
+        using ConcurrencySafety;
+        class C
+        {
+            void M(Sender<int> shared)
+            {
+                var (tx, rx) = Chan.Bounded<int>(1);
+                using (tx)
+                {
+                    // a clone for this block
+                    using var mine = tx.Clone();
+                    mine.TrySend(1);
+                }
+                rx.Dispose();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Fix_not_offered_for_deconstruction_or_before_a_receive_loop() => Fix.VerifyCodeFixAsync("""
+        using ConcurrencySafety;
+        class C
+        {
+            void M()
+            {
+                var ({|CSA2002:tx|}, rx) = Chan.Bounded<int>(1);
+                var {|CSA2002:mine|} = tx.Clone();
+                mine.TrySend(1);
+                foreach (var x in rx) { }
+            }
+        }
+        """, """
+        using ConcurrencySafety;
+        class C
+        {
+            void M()
+            {
+                var ({|CSA2002:tx|}, rx) = Chan.Bounded<int>(1);
+                var {|CSA2002:mine|} = tx.Clone();
+                mine.TrySend(1);
+                foreach (var x in rx) { }
             }
         }
         """);

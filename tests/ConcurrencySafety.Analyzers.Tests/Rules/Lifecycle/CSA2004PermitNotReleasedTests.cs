@@ -120,6 +120,13 @@ public class CSA2004PermitNotReleasedTests
                 var kept = _permits.Acquire();
                 _held = kept;
             }
+            void Gate(System.Threading.SemaphoreSlim turn)
+            {
+                var g2 = _count.Lock();
+                g2.Dispose();
+                turn.Wait();
+                turn.Release();
+            }
             Permit Take() => _permits.Acquire();
             Permit Take2() { var p = _permits.Acquire(); return p; }
         }

@@ -1,6 +1,7 @@
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Testing;
 using Verify = ConcurrencySafety.Analyzers.Tests.Verifiers.CSharpAnalyzerVerifier<ConcurrencySafety.Analyzers.Rules.CSA2009DiscardedConcurrentWorkAnalyzer>;
+using Fix = ConcurrencySafety.Analyzers.Tests.Verifiers.CSharpCodeFixVerifier<ConcurrencySafety.Analyzers.Rules.CSA2009DiscardedConcurrentWorkAnalyzer, ConcurrencySafety.CodeFixes.CSA2001UnjoinedConcurrentWorkCodeFix>;
 
 namespace ConcurrencySafety.Analyzers.Tests.Rules.Lifecycle;
 
@@ -47,6 +48,50 @@ public class CSA2009DiscardedConcurrentWorkTests
                 _ = await Task.Run(() => 1);
             }
             int Compute() => 1;
+        }
+        """);
+
+    // ---- code fix ----
+
+    [Fact]
+    public Task Fix_awaits_instead_of_discarding() => Fix.VerifyCodeFixAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task M()
+            {
+                {|CSA2009:_ = Task.Run(() => { })|};
+            }
+        }
+        """, """
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task M()
+            {
+                await Task.Run(() => { });
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Fix_not_offered_in_sync_functions() => Fix.VerifyCodeFixAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            void M()
+            {
+                {|CSA2009:_ = Task.Run(() => { })|};
+            }
+        }
+        """, """
+        using System.Threading.Tasks;
+        class C
+        {
+            void M()
+            {
+                {|CSA2009:_ = Task.Run(() => { })|};
+            }
         }
         """);
 }
