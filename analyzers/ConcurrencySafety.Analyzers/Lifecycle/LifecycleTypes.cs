@@ -15,6 +15,7 @@ internal sealed class LifecycleTypes
     public const string SelectorName = "ConcurrencySafety.Selector";
     public const string SelectSetName = "ConcurrencySafety.SelectSet";
     public const string TaskScopeName = "ConcurrencySafety.TaskScope";
+    public const string ThreadScopeName = "ConcurrencySafety.Scope";
     public const string PermitName = "ConcurrencySafety.Permit";
     public const string LockGuardName = "ConcurrencySafety.LockGuard`1";
     public const string ReadGuardName = "ConcurrencySafety.ReadGuard`1";
@@ -43,6 +44,7 @@ internal sealed class LifecycleTypes
     public INamedTypeSymbol? Selector { get; }
     public INamedTypeSymbol? SelectSet { get; }
     public INamedTypeSymbol? TaskScope { get; }
+    public INamedTypeSymbol? ThreadScope { get; }
     public INamedTypeSymbol? Permit { get; }
     public INamedTypeSymbol? LockGuard { get; }
     public INamedTypeSymbol? ReadGuard { get; }
@@ -67,6 +69,7 @@ internal sealed class LifecycleTypes
         Selector = compilation.GetTypeByMetadataName(SelectorName);
         SelectSet = compilation.GetTypeByMetadataName(SelectSetName);
         TaskScope = compilation.GetTypeByMetadataName(TaskScopeName);
+        ThreadScope = compilation.GetTypeByMetadataName(ThreadScopeName);
         Permit = compilation.GetTypeByMetadataName(PermitName);
         LockGuard = compilation.GetTypeByMetadataName(LockGuardName);
         ReadGuard = compilation.GetTypeByMetadataName(ReadGuardName);

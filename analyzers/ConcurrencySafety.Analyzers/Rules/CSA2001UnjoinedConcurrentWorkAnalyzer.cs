@@ -23,6 +23,12 @@ public sealed class CSA2001UnjoinedConcurrentWorkAnalyzer : DiagnosticAnalyzer
     /// <summary>Property set when the diagnostic is on a dropped task in an async function (the fix adds <c>await</c>).</summary>
     internal const string AwaitFixKey = "AwaitFix";
 
+    /// <summary>
+    /// Property set on a dropped <c>Task.Run(Action)</c> outside async functions when the library's
+    /// thread <c>Scope</c> is available: the fix runs the work in <c>Scope.Run</c>, which joins it.
+    /// </summary>
+    internal const string ScopeFixKey = "ScopeFix";
+
     internal static readonly DiagnosticDescriptor Rule = new(
         RuleIdentifiers.UnjoinedConcurrentWork,
         title: "Concurrent work never joined",
@@ -70,6 +76,13 @@ public sealed class CSA2001UnjoinedConcurrentWorkAnalyzer : DiagnosticAnalyzer
             if (IsInAsyncFunction(statement, context.ContainingSymbol))
             {
                 properties = properties.Add(AwaitFixKey, "true");
+            }
+            else if (types.ThreadScope is not null
+                && invocation.TargetMethod is { Name: "Run", Parameters.Length: 1 } run
+                && run.Parameters[0].Type is INamedTypeSymbol { Name: "Action", Arity: 0, ContainingNamespace.Name: "System" }
+                && SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType, types.Task))
+            {
+                properties = properties.Add(ScopeFixKey, "true");
             }
 
             context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), properties, "The task of '" + Spawns.DisplayName(invocation) + "'"));

@@ -161,14 +161,39 @@ public class CSA2001UnjoinedConcurrentWorkTests
         """);
 
     [Fact]
-    public Task Fix_not_offered_in_sync_functions_or_for_threads() => Fix.VerifyCodeFixAsync("""
+    public Task Fix_runs_sync_work_in_a_thread_scope() => Fix.VerifyCodeFixAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            void M()
+            {
+                {|CSA2001:Task.Run(() => Work())|};
+            }
+            static void Work() { }
+        }
+        """, """
+        using ConcurrencySafety;
+        using System.Threading.Tasks;
+        class C
+        {
+            void M()
+            {
+                Scope.Run(scope => scope.Spawn(() => Work()));
+            }
+            static void Work() { }
+        }
+        """);
+
+    [Fact]
+    public Task Fix_not_offered_for_async_work_in_sync_functions_or_for_threads() => Fix.VerifyCodeFixAsync("""
         using System.Threading;
         using System.Threading.Tasks;
         class C
         {
             void M()
             {
-                {|CSA2001:Task.Run(() => { })|};
+                {|CSA2001:Task.Run(async () => await Task.Yield())|};
+                {|CSA2001:Task.Factory.StartNew(() => { })|};
                 {|CSA2001:new Thread(() => { }).Start()|};
             }
         }
@@ -179,7 +204,8 @@ public class CSA2001UnjoinedConcurrentWorkTests
         {
             void M()
             {
-                {|CSA2001:Task.Run(() => { })|};
+                {|CSA2001:Task.Run(async () => await Task.Yield())|};
+                {|CSA2001:Task.Factory.StartNew(() => { })|};
                 {|CSA2001:new Thread(() => { }).Start()|};
             }
         }
