@@ -108,16 +108,19 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         context.ReportDiagnostic(Diagnostic.Create(Rule, wait.Syntax.GetLocation(), properties, $"The slot taken from '{semaphore.Name}'", "call Release() in a finally right after the wait"));
     }
 
-    // The wait is followed at once by try { ... } finally { s.Release(); }, or sits inside the
-    // try block of such a statement.
+    // A later statement of the same block is try { ... } finally { s.Release(); } (usually the
+    // next one; statements in between, such as an early release and return, are accepted:
+    // precision over recall), or the wait sits inside the try block of such a statement.
     private static bool IsProtected(ExpressionStatementSyntax wait, ISymbol semaphore, IOperation function, LifecycleTypes types)
     {
         if (wait.Parent is BlockSyntax block)
         {
-            var index = block.Statements.IndexOf(wait);
-            if (index + 1 < block.Statements.Count && block.Statements[index + 1] is TryStatementSyntax next && FinallyReleases(next, semaphore, function, types))
+            for (var i = block.Statements.IndexOf(wait) + 1; i < block.Statements.Count; i++)
             {
-                return true;
+                if (block.Statements[i] is TryStatementSyntax next && FinallyReleases(next, semaphore, function, types))
+                {
+                    return true;
+                }
             }
         }
 

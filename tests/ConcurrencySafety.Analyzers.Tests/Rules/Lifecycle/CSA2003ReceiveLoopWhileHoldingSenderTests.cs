@@ -62,7 +62,50 @@ public class CSA2003ReceiveLoopWhileHoldingSenderTests
         }
         """);
 
+    [Fact]
+    public Task Dispose_in_a_finally_after_the_loop() => Verify.VerifyAnalyzerAsync("""
+        using ConcurrencySafety;
+        class C
+        {
+            int M()
+            {
+                var (tx, rx) = Chan.Bounded<int>(4);
+                int sum = 0;
+                try
+                {
+                    tx.Send(1);
+                    foreach (var x in {|CSA2003:rx|}) sum += x;
+                }
+                finally
+                {
+                    tx.Dispose();
+                }
+                return sum;
+            }
+        }
+        """);
+
     // ---- must stay silent ----
+
+    [Fact]
+    public Task Sender_moved_to_a_consuming_parameter_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            async Task M()
+            {
+                var (tx, rx) = Chan.Bounded<int>(4);
+                var producer = Produce(tx);
+                await foreach (var x in rx) { }
+                await producer;
+            }
+            static async Task Produce([Consumes] Sender<int> tx)
+            {
+                using (tx) await tx.SendAsync(1);
+            }
+        }
+        """);
 
     [Fact]
     public Task Sender_disposed_before_the_loop_or_moved_to_the_producer() => Verify.VerifyAnalyzerAsync("""

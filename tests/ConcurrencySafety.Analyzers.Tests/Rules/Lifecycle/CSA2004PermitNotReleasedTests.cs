@@ -74,6 +74,13 @@ public class CSA2004PermitNotReleasedTests
                 }
                 finally { local.Release(); }
             }
+            async Task<int> EarlyExit(bool done)
+            {
+                await _gate.WaitAsync();
+                if (done) { _gate.Release(); return 0; }
+                try { return ++_count; }
+                finally { _gate.Release(); }
+            }
             async Task<bool> O()
             {
                 if (!await _gate.WaitAsync(100)) return false;
