@@ -14,9 +14,10 @@ using Microsoft.CodeAnalysis.Formatting;
 namespace ConcurrencySafety.CodeFixes;
 
 /// <summary>
-/// CSA2003: inserts <c>sender.Dispose();</c> right before the receive loop, so that the
-/// method's own handle no longer keeps the channel open. Offered when the loop is a statement
-/// of a block (not the body of an <c>if</c> without braces).
+/// CSA2003: inserts <c>sender.Dispose();</c> right before the receive loop (or the statement
+/// that drains the receiver with LINQ), so that the method's own handle no longer keeps the
+/// channel open. Offered when that statement is in a block (not the body of an <c>if</c>
+/// without braces).
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(CSA2003ReceiveLoopWhileHoldingSenderCodeFix))]
 [Shared]
@@ -38,7 +39,7 @@ public sealed class CSA2003ReceiveLoopWhileHoldingSenderCodeFix : CodeFixProvide
         {
             if (!diagnostic.Properties.TryGetValue(CSA2003ReceiveLoopWhileHoldingSenderAnalyzer.SenderKey, out var sender)
                 || sender is null
-                || root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true)?.FirstAncestorOrSelf<CommonForEachStatementSyntax>() is not { Parent: BlockSyntax } loop)
+                || root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true)?.FirstAncestorOrSelf<StatementSyntax>() is not { Parent: BlockSyntax } loop)
             {
                 continue;
             }
@@ -52,7 +53,7 @@ public sealed class CSA2003ReceiveLoopWhileHoldingSenderCodeFix : CodeFixProvide
         }
     }
 
-    private static async Task<Document> FixAsync(Document document, CommonForEachStatementSyntax loop, string sender, CancellationToken cancellationToken)
+    private static async Task<Document> FixAsync(Document document, StatementSyntax loop, string sender, CancellationToken cancellationToken)
     {
         var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
         if (root is null)

@@ -16,6 +16,7 @@ internal sealed class LifecycleTypes
     public const string SelectSetName = "ConcurrencySafety.SelectSet";
     public const string TaskScopeName = "ConcurrencySafety.TaskScope";
     public const string ThreadScopeName = "ConcurrencySafety.Scope";
+    public const string EnumerableName = "System.Linq.Enumerable";
     public const string PermitName = "ConcurrencySafety.Permit";
     public const string LockGuardName = "ConcurrencySafety.LockGuard`1";
     public const string ReadGuardName = "ConcurrencySafety.ReadGuard`1";
@@ -45,6 +46,7 @@ internal sealed class LifecycleTypes
     public INamedTypeSymbol? SelectSet { get; }
     public INamedTypeSymbol? TaskScope { get; }
     public INamedTypeSymbol? ThreadScope { get; }
+    public INamedTypeSymbol? Enumerable { get; }
     public INamedTypeSymbol? Permit { get; }
     public INamedTypeSymbol? LockGuard { get; }
     public INamedTypeSymbol? ReadGuard { get; }
@@ -70,6 +72,7 @@ internal sealed class LifecycleTypes
         SelectSet = compilation.GetTypeByMetadataName(SelectSetName);
         TaskScope = compilation.GetTypeByMetadataName(TaskScopeName);
         ThreadScope = compilation.GetTypeByMetadataName(ThreadScopeName);
+        Enumerable = compilation.GetTypeByMetadataName(EnumerableName);
         Permit = compilation.GetTypeByMetadataName(PermitName);
         LockGuard = compilation.GetTypeByMetadataName(LockGuardName);
         ReadGuard = compilation.GetTypeByMetadataName(ReadGuardName);

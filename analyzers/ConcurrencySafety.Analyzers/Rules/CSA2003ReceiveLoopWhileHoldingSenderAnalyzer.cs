@@ -4,6 +4,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
+using Microsoft.CodeAnalysis.Text;
 
 namespace ConcurrencySafety.Analyzers.Rules;
 
@@ -61,14 +62,37 @@ public sealed class CSA2003ReceiveLoopWhileHoldingSenderAnalyzer : DiagnosticAna
         });
     }
 
+    /// <summary>LINQ operators that always enumerate their source to the end.</summary>
+    private static readonly ImmutableHashSet<string> DrainingOperators = ImmutableHashSet.Create(
+        "ToList", "ToArray", "ToHashSet", "ToDictionary", "ToLookup", "Count", "LongCount", "Sum", "Min", "Max", "Average", "Aggregate", "Last", "LastOrDefault", "Reverse");
+
     private static void Analyze(OperationBlockAnalysisContext context, IOperation root, LifecycleTypes types)
     {
         ImmutableArray<ChannelLocal> locals = default;
         foreach (var operation in root.Descendants())
         {
-            if (operation is not IForEachLoopOperation loop
-                || ChannelLocals.Strip(loop.Collection) is not ILocalReferenceOperation collection
-                || !types.IsReceiver(collection.Type))
+            // foreach (var x in rx) / await foreach (var x in rx), or rx.ToList() and other
+            // LINQ operators that read to the end.
+            ILocalReferenceOperation? collection;
+            TextSpan span;
+            switch (operation)
+            {
+                case IForEachLoopOperation loop when ChannelLocals.Strip(loop.Collection) is ILocalReferenceOperation source && !Loops.CanExitEarly(loop.Syntax):
+                    collection = source;
+                    span = loop.Syntax.Span;
+                    break;
+                case IInvocationOperation { TargetMethod: { IsExtensionMethod: true } method, Arguments.Length: > 0 } call
+                    when SymbolEqualityComparer.Default.Equals(method.ContainingType, types.Enumerable)
+                        && DrainingOperators.Contains(method.Name)
+                        && ChannelLocals.Strip(call.Arguments[0].Value) is ILocalReferenceOperation source:
+                    collection = source;
+                    span = (call.Syntax.FirstAncestorOrSelf<StatementSyntax>() ?? call.Syntax).Span;
+                    break;
+                default:
+                    continue;
+            }
+
+            if (!types.IsReceiver(collection.Type))
             {
                 continue;
             }
@@ -79,26 +103,25 @@ public sealed class CSA2003ReceiveLoopWhileHoldingSenderAnalyzer : DiagnosticAna
             }
 
             var receiver = locals.FirstOrDefault(l => !l.IsSender && SymbolEqualityComparer.Default.Equals(l.Local, collection.Local));
-            if (receiver is null || Loops.CanExitEarly(loop.Syntax))
+            if (receiver is null)
             {
                 continue;
             }
 
-            var function = OwnedLocal.EnclosingFunction(loop);
+            var function = OwnedLocal.EnclosingFunction(operation);
             foreach (var sender in locals)
             {
-                if (sender.IsSender && sender.Channel == receiver.Channel && StillHeldAt(sender, loop, function, root))
+                if (sender.IsSender && sender.Channel == receiver.Channel && StillHeldAt(sender, span, function, root))
                 {
                     var properties = ImmutableDictionary<string, string?>.Empty.Add(SenderKey, sender.Local.Name);
-                    context.ReportDiagnostic(Diagnostic.Create(Rule, loop.Collection.Syntax.GetLocation(), properties, collection.Local.Name, sender.Local.Name));
+                    context.ReportDiagnostic(Diagnostic.Create(Rule, collection.Syntax.GetLocation(), properties, collection.Local.Name, sender.Local.Name));
                 }
             }
         }
     }
 
-    private static bool StillHeldAt(ChannelLocal sender, IForEachLoopOperation loop, IOperation function, IOperation root)
+    private static bool StillHeldAt(ChannelLocal sender, TextSpan loopSpan, IOperation function, IOperation root)
     {
-        var loopSpan = loop.Syntax.Span;
         if (sender.Location.SourceSpan.Start >= loopSpan.Start)
         {
             return false;

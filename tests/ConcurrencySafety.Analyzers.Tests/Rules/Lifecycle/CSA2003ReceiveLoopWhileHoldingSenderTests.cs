@@ -85,7 +85,41 @@ public class CSA2003ReceiveLoopWhileHoldingSenderTests
         }
         """);
 
+    [Fact]
+    public Task Linq_that_reads_to_the_end() => Verify.VerifyAnalyzerAsync("""
+        using System.Linq;
+        using ConcurrencySafety;
+        class C
+        {
+            int M()
+            {
+                var (tx, rx) = Chan.Unbounded<int>();
+                tx.Send(1);
+                var all = {|CSA2003:rx|}.ToList();
+                return Enumerable.Sum({|CSA2003:rx|}) + all.Count;
+            }
+        }
+        """);
+
     // ---- must stay silent ----
+
+    [Fact]
+    public Task Linq_that_may_stop_early_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Linq;
+        using ConcurrencySafety;
+        class C
+        {
+            int M()
+            {
+                var (tx, rx) = Chan.Unbounded<int>();
+                tx.Send(1);
+                var first = rx.First();
+                var some = Enumerable.Take(rx, 1).ToList();
+                tx.Dispose();
+                return first + some.Count + rx.Sum();
+            }
+        }
+        """);
 
     [Fact]
     public Task Sender_moved_to_a_consuming_parameter_is_silent() => Verify.VerifyAnalyzerAsync("""
@@ -273,6 +307,34 @@ public class CSA2003ReceiveLoopWhileHoldingSenderTests
             }
         }
         """, fixAllIterationsAtMost: 2);
+
+    [Fact]
+    public Task Fix_disposes_before_a_draining_linq_statement() => Fix.VerifyCodeFixAsync("""
+        using System.Linq;
+        using ConcurrencySafety;
+        class C
+        {
+            int[] M()
+            {
+                var (tx, rx) = Chan.Unbounded<int>();
+                tx.Send(1);
+                return {|CSA2003:rx|}.ToArray();
+            }
+        }
+        """, """
+        using System.Linq;
+        using ConcurrencySafety;
+        class C
+        {
+            int[] M()
+            {
+                var (tx, rx) = Chan.Unbounded<int>();
+                tx.Send(1);
+                tx.Dispose();
+                return rx.ToArray();
+            }
+        }
+        """);
 
     [Fact]
     public Task Fix_not_offered_when_the_loop_is_not_in_a_block() => Fix.VerifyCodeFixAsync("""
