@@ -15,9 +15,11 @@ namespace ConcurrencySafety.Analyzers.Rules;
 /// read loop ends only on completion, so it never ends. The same hang as CSA2003, for the BCL.
 /// </summary>
 /// <remarks>
-/// The channel is followed only through the local it was created into and <c>ch.Writer.M()</c>
-/// calls; when the channel or its writer goes anywhere else (a local, a method, a field), or the
-/// loop can leave by itself (break, return, throw), the rule stays silent.
+/// The channel is followed only through the local it was created into, <c>ch.Writer.M()</c> and
+/// <c>ch.Reader.M()</c> calls, and locals initialized with <c>ch.Writer</c> or <c>ch.Reader</c>
+/// that are used only to call methods; when the channel or its writer goes anywhere else (a
+/// method, a field, a return), or the loop can leave by itself (break, return, throw), the rule
+/// stays silent.
 /// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class CSA2008ChannelWriterNeverCompletedAnalyzer : DiagnosticAnalyzer
@@ -64,6 +66,7 @@ public sealed class CSA2008ChannelWriterNeverCompletedAnalyzer : DiagnosticAnaly
 
         var root = OwnedLocal.Root(declarator);
         var readLoops = new List<IOperation>();
+        var aliases = new List<(ILocalSymbol Local, bool IsWriter)>();
         foreach (var operation in root.Descendants())
         {
             if (operation is not ILocalReferenceOperation reference
@@ -73,27 +76,43 @@ public sealed class CSA2008ChannelWriterNeverCompletedAnalyzer : DiagnosticAnaly
                 continue;
             }
 
-            // Every use must be ch.Reader.M(...) or ch.Writer.M(...); anything else may complete it elsewhere.
-            if (reference.Parent is not IPropertyReferenceOperation { Property.Name: "Reader" or "Writer" } property
-                || property.Parent is not IInvocationOperation call
-                || call.Instance != property)
+            // Every use must be ch.Reader.M(...), ch.Writer.M(...), or var w = ch.Writer / var r = ch.Reader
+            // (followed below); anything else may complete the writer elsewhere.
+            if (reference.Parent is not IPropertyReferenceOperation { Property.Name: "Reader" or "Writer" } property)
             {
                 return;
             }
 
-            if (property.Property.Name == "Writer")
+            var isWriter = property.Property.Name == "Writer";
+            if (property.Parent is IVariableInitializerOperation { Parent: IVariableDeclaratorOperation alias })
             {
-                if (call.TargetMethod.Name is "Complete" or "TryComplete")
+                aliases.Add((alias.Symbol, isWriter));
+            }
+            else if (property.Parent is IInvocationOperation call && call.Instance == property)
+            {
+                if (!Track(call, isWriter, readLoops))
                 {
                     return;
                 }
-
-                continue;
             }
-
-            if (ReadToEndLoop(call) is { } loop)
+            else
             {
-                readLoops.Add(call);
+                return;
+            }
+        }
+
+        // var writer = ch.Writer; var reader = ch.Reader: the same rules through the local.
+        foreach (var (alias, isWriter) in aliases)
+        {
+            foreach (var operation in root.Descendants())
+            {
+                if (operation is ILocalReferenceOperation reference
+                    && SymbolEqualityComparer.Default.Equals(reference.Local, alias)
+                    && !reference.IsDeclaration
+                    && (reference.Parent is not IInvocationOperation call || call.Instance != reference || !Track(call, isWriter, readLoops)))
+                {
+                    return;
+                }
             }
         }
 
@@ -101,6 +120,22 @@ public sealed class CSA2008ChannelWriterNeverCompletedAnalyzer : DiagnosticAnaly
         {
             context.ReportDiagnostic(Diagnostic.Create(Rule, call.Syntax.GetLocation(), declarator.Symbol.Name));
         }
+    }
+
+    // Records a read-to-end loop; returns false when the call completes the writer.
+    private static bool Track(IInvocationOperation call, bool isWriter, List<IOperation> readLoops)
+    {
+        if (isWriter)
+        {
+            return call.TargetMethod.Name is not ("Complete" or "TryComplete");
+        }
+
+        if (ReadToEndLoop(call) is not null)
+        {
+            readLoops.Add(call);
+        }
+
+        return true;
     }
 
     private static bool IsBclChannel(ITypeSymbol type, LifecycleTypes types)

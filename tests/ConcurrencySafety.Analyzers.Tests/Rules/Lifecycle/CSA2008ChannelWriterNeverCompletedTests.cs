@@ -24,7 +24,42 @@ public class CSA2008ChannelWriterNeverCompletedTests
         }
         """);
 
+    [Fact]
+    public Task Through_writer_and_reader_locals() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Channels;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task M()
+            {
+                var ch = Channel.CreateUnbounded<int>();
+                var writer = ch.Writer;
+                var reader = ch.Reader;
+                var producer = Task.Run(async () => await writer.WriteAsync(1));
+                await foreach (var x in {|CSA2008:reader.ReadAllAsync()|}) { }
+                await producer;
+            }
+        }
+        """);
+
     // ---- must stay silent ----
+
+    [Fact]
+    public Task Writer_local_completed_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Channels;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task M()
+            {
+                var ch = Channel.CreateUnbounded<int>();
+                var writer = ch.Writer;
+                var producer = Task.Run(async () => { await writer.WriteAsync(1); writer.Complete(); });
+                await foreach (var x in ch.Reader.ReadAllAsync()) { }
+                await producer;
+            }
+        }
+        """);
 
     [Fact]
     public Task Completed_writer_is_silent() => Verify.VerifyAnalyzerAsync("""
@@ -62,6 +97,7 @@ public class CSA2008ChannelWriterNeverCompletedTests
 
                 var ch2 = Channel.CreateUnbounded<int>();
                 var writer = ch2.Writer;
+                Produce(writer);
                 await foreach (var x in ch2.Reader.ReadAllAsync()) { }
 
                 var ch3 = Channel.CreateUnbounded<int>();
