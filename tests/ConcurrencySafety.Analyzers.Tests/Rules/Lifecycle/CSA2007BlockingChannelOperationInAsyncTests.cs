@@ -83,4 +83,30 @@ public class CSA2007BlockingChannelOperationInAsyncTests
             }
         }
         """);
+
+    // await tx?.SendAsync(1) would await null when tx is null: no mechanical fix.
+    [Fact]
+    public Task Fix_not_offered_for_conditional_access() => Fix.VerifyCodeFixAsync("""
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            async Task M(Sender<int>? tx)
+            {
+                tx?{|CSA2007:.Send(1)|};
+                await Task.Yield();
+            }
+        }
+        """, """
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            async Task M(Sender<int>? tx)
+            {
+                tx?{|CSA2007:.Send(1)|};
+                await Task.Yield();
+            }
+        }
+        """);
 }
