@@ -18,6 +18,47 @@ internal static class RuleIdentifiers
 
     /// <summary>CSA3004: a type-state declaration for the source generator is invalid.</summary>
     public const string InvalidTypeStateDeclaration = "CSA3004";
+    /// <summary>A captured local or parameter is written while another body may use it concurrently.</summary>
+    public const string CapturedVariableWrittenConcurrently = "CSA1001";
+
+    /// <summary>A collection or builder that is not thread-safe is shared across concurrent bodies.</summary>
+    public const string NonThreadSafeObjectShared = "CSA1002";
+
+    /// <summary>A field is written from a concurrent body without synchronization.</summary>
+    public const string FieldWrittenConcurrently = "CSA1003";
+
+    /// <summary>A <c>for</c> loop variable is captured by a body that runs concurrently with the loop.</summary>
+    public const string ForLoopVariableCaptured = "CSA1004";
+
+    /// <summary>A <c>lock</c> statement locks an object that no other thread can see.</summary>
+    public const string LockCannotProtect = "CSA1005";
+
+    /// <summary>A task or thread is started and never joined (its handle is dropped).</summary>
+    public const string UnjoinedConcurrentWork = "CSA2001";
+
+    /// <summary>A channel sender created or cloned in a method is never disposed, so the channel never closes.</summary>
+    public const string SenderNeverDisposed = "CSA2002";
+
+    /// <summary>A loop receives until the channel closes while the method still holds a sender of that channel.</summary>
+    public const string ReceiveLoopWhileHoldingSender = "CSA2003";
+
+    /// <summary>A semaphore, permit or lock guard is not released on every path.</summary>
+    public const string PermitNotReleased = "CSA2004";
+
+    /// <summary>A thread is created per item of a loop over a collection.</summary>
+    public const string ThreadPerItem = "CSA2005";
+
+    /// <summary>An unbounded channel is created.</summary>
+    public const string UnboundedChannel = "CSA2006";
+
+    /// <summary>A blocking channel operation is used inside an async function where an async form exists.</summary>
+    public const string BlockingChannelOperationInAsync = "CSA2007";
+
+    /// <summary>A BCL <c>ChannelWriter</c> is never completed in a method that reads its channel to the end.</summary>
+    public const string ChannelWriterNeverCompleted = "CSA2008";
+
+    /// <summary>A task is started and its handle explicitly discarded (<c>_ = Task.Run(...)</c>): the configurable warning form of CSA2001.</summary>
+    public const string DiscardedConcurrentWork = "CSA2009";
 
     /// <summary>Builds the help link of a rule: its page under docs/rules.</summary>
     public static string GetHelpUri(string id) =>

@@ -62,6 +62,6 @@ public class TypeStateRuleDocsTests
         Assert.Contains(unshipped, line => line.StartsWith(id + " | TypeState | " + descriptor.DefaultSeverity + " |", StringComparison.Ordinal));
 
         var readme = File.ReadAllLines(Path.Combine(root, "README.md"));
-        Assert.Contains(readme, line => line.StartsWith("| " + id + " | " + descriptor.DefaultSeverity + " |", StringComparison.Ordinal) && line.Contains("(docs/rules/" + id + ".md)", StringComparison.Ordinal));
+        Assert.Contains(readme, line => line.StartsWith("| [" + id + "](docs/rules/" + id + ".md) | " + descriptor.DefaultSeverity + " |", StringComparison.Ordinal));
     }
 }

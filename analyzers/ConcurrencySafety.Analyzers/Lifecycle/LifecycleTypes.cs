@@ -1,0 +1,124 @@
+using Microsoft.CodeAnalysis;
+
+namespace ConcurrencySafety.Analyzers.Lifecycle;
+
+/// <summary>
+/// The metadata names the lifecycle rules (CSA2xxx) know about, in one place, and the symbols
+/// they resolve to in one compilation. Resolved once per compilation; a rule registers nothing
+/// when the types it needs are absent.
+/// </summary>
+internal sealed class LifecycleTypes
+{
+    public const string ChanName = "ConcurrencySafety.Chan";
+    public const string SenderName = "ConcurrencySafety.Sender`1";
+    public const string ReceiverName = "ConcurrencySafety.Receiver`1";
+    public const string SelectorName = "ConcurrencySafety.Selector";
+    public const string SelectSetName = "ConcurrencySafety.SelectSet";
+    public const string TaskScopeName = "ConcurrencySafety.TaskScope";
+    public const string ThreadScopeName = "ConcurrencySafety.Scope";
+    public const string EnumerableName = "System.Linq.Enumerable";
+    public const string PermitName = "ConcurrencySafety.Permit";
+    public const string LockGuardName = "ConcurrencySafety.LockGuard`1";
+    public const string ReadGuardName = "ConcurrencySafety.ReadGuard`1";
+    public const string WriteGuardName = "ConcurrencySafety.WriteGuard`1";
+
+    /// <summary>
+    /// Parameters marked with this attribute take ownership of their argument (the type-state
+    /// rules' <c>[Consumes]</c>): passing a sender there moves it, and the caller no longer holds it.
+    /// </summary>
+    public const string ConsumesAttributeName = "ConcurrencySafety.ConsumesAttribute";
+
+    public const string TaskName = "System.Threading.Tasks.Task";
+    public const string TaskFactoryName = "System.Threading.Tasks.TaskFactory";
+    public const string TaskFactoryOfTName = "System.Threading.Tasks.TaskFactory`1";
+    public const string ThreadName = "System.Threading.Thread";
+    public const string SemaphoreSlimName = "System.Threading.SemaphoreSlim";
+    public const string BclChannelName = "System.Threading.Channels.Channel";
+    public const string BclChannelOfTName = "System.Threading.Channels.Channel`1";
+    public const string BclChannelOfTWriteReadName = "System.Threading.Channels.Channel`2";
+    public const string BclChannelReaderName = "System.Threading.Channels.ChannelReader`1";
+    public const string BclChannelWriterName = "System.Threading.Channels.ChannelWriter`1";
+
+    public INamedTypeSymbol? Chan { get; }
+    public INamedTypeSymbol? Sender { get; }
+    public INamedTypeSymbol? Receiver { get; }
+    public INamedTypeSymbol? Selector { get; }
+    public INamedTypeSymbol? SelectSet { get; }
+    public INamedTypeSymbol? TaskScope { get; }
+    public INamedTypeSymbol? ThreadScope { get; }
+    public INamedTypeSymbol? Enumerable { get; }
+    public INamedTypeSymbol? Permit { get; }
+    public INamedTypeSymbol? LockGuard { get; }
+    public INamedTypeSymbol? ReadGuard { get; }
+    public INamedTypeSymbol? WriteGuard { get; }
+    public INamedTypeSymbol? ConsumesAttribute { get; }
+    public INamedTypeSymbol? Task { get; }
+    public INamedTypeSymbol? TaskFactory { get; }
+    public INamedTypeSymbol? TaskFactoryOfT { get; }
+    public INamedTypeSymbol? Thread { get; }
+    public INamedTypeSymbol? SemaphoreSlim { get; }
+    public INamedTypeSymbol? BclChannel { get; }
+    public INamedTypeSymbol? BclChannelOfT { get; }
+    public INamedTypeSymbol? BclChannelOfTWriteRead { get; }
+    public INamedTypeSymbol? BclChannelReader { get; }
+    public INamedTypeSymbol? BclChannelWriter { get; }
+
+    public LifecycleTypes(Compilation compilation)
+    {
+        Chan = compilation.GetTypeByMetadataName(ChanName);
+        Sender = compilation.GetTypeByMetadataName(SenderName);
+        Receiver = compilation.GetTypeByMetadataName(ReceiverName);
+        Selector = compilation.GetTypeByMetadataName(SelectorName);
+        SelectSet = compilation.GetTypeByMetadataName(SelectSetName);
+        TaskScope = compilation.GetTypeByMetadataName(TaskScopeName);
+        ThreadScope = compilation.GetTypeByMetadataName(ThreadScopeName);
+        Enumerable = compilation.GetTypeByMetadataName(EnumerableName);
+        Permit = compilation.GetTypeByMetadataName(PermitName);
+        LockGuard = compilation.GetTypeByMetadataName(LockGuardName);
+        ReadGuard = compilation.GetTypeByMetadataName(ReadGuardName);
+        WriteGuard = compilation.GetTypeByMetadataName(WriteGuardName);
+        ConsumesAttribute = compilation.GetTypeByMetadataName(ConsumesAttributeName);
+        Task = compilation.GetTypeByMetadataName(TaskName);
+        TaskFactory = compilation.GetTypeByMetadataName(TaskFactoryName);
+        TaskFactoryOfT = compilation.GetTypeByMetadataName(TaskFactoryOfTName);
+        Thread = compilation.GetTypeByMetadataName(ThreadName);
+        SemaphoreSlim = compilation.GetTypeByMetadataName(SemaphoreSlimName);
+        BclChannel = compilation.GetTypeByMetadataName(BclChannelName);
+        BclChannelOfT = compilation.GetTypeByMetadataName(BclChannelOfTName);
+        BclChannelOfTWriteRead = compilation.GetTypeByMetadataName(BclChannelOfTWriteReadName);
+        BclChannelReader = compilation.GetTypeByMetadataName(BclChannelReaderName);
+        BclChannelWriter = compilation.GetTypeByMetadataName(BclChannelWriterName);
+    }
+
+    /// <summary>Whether <paramref name="type"/> is (a construction of) <paramref name="definition"/>.</summary>
+    public static bool Is(ITypeSymbol? type, INamedTypeSymbol? definition) =>
+        definition is not null && type is not null && SymbolEqualityComparer.Default.Equals(type.OriginalDefinition, definition);
+
+    public bool IsSender(ITypeSymbol? type) => Is(type, Sender);
+
+    public bool IsReceiver(ITypeSymbol? type) => Is(type, Receiver);
+
+    /// <summary>Whether <paramref name="type"/> is a permit or lock guard of the library (released by disposing it).</summary>
+    public bool IsGuard(ITypeSymbol? type) =>
+        Is(type, Permit) || Is(type, LockGuard) || Is(type, ReadGuard) || Is(type, WriteGuard);
+
+    /// <summary>Whether the parameter takes ownership of its argument (<c>[Consumes]</c>, matched by name so a user-defined copy counts too).</summary>
+    public static bool TakesOwnership(IParameterSymbol? parameter)
+    {
+        if (parameter is null)
+        {
+            return false;
+        }
+
+        foreach (var attribute in parameter.GetAttributes())
+        {
+            var name = attribute.AttributeClass?.Name;
+            if (name is "ConsumesAttribute" or "TakesOwnershipAttribute")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,269 @@
+using System.Collections.Immutable;
+using ConcurrencySafety.Analyzers.Lifecycle;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencySafety.Analyzers.Rules;
+
+/// <summary>
+/// CSA2004: a permit or lock is taken and not released on every path.
+/// <list type="bullet">
+/// <item><c>SemaphoreSlim.Wait()</c>/<c>WaitAsync()</c> used as a lock (the same function also
+/// calls <c>Release()</c> on it) without the <c>Release()</c> in a <c>finally</c> that covers
+/// the code after the wait: an exception leaks the slot for good.</item>
+/// <item>A <c>Permit</c>, <c>LockGuard</c>, <c>ReadGuard</c> or <c>WriteGuard</c> of the library
+/// that is dropped, or kept in a local that is neither <c>using</c> nor disposed in a
+/// <c>finally</c>.</item>
+/// </list>
+/// A semaphore waited on without any <c>Release()</c> in the same function is a signal (released
+/// elsewhere) and is not reported; a guard that is returned, stored or passed on is not either.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>Property: which fix applies ("TryFinally", "UsingLocal", "UsingDiscarded").</summary>
+    internal const string FixKey = "Fix";
+
+    internal static readonly DiagnosticDescriptor Rule = new(
+        RuleIdentifiers.PermitNotReleased,
+        title: "Permit or lock not released on every path",
+        messageFormat: "{0} is not released on every path: an exception (or an early return) keeps it held forever; {1}",
+        category: "Concurrency",
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "A semaphore slot, permit or lock guard must be released even when the code that holds it throws. SemaphoreSlim.Release belongs in a finally that starts right after the wait; "
+            + "the library's Permit and guards are released by Dispose, so hold them with using. Otherwise one exception leaves the lock held and every later caller blocks.",
+        helpLinkUri: RuleIdentifiers.GetHelpUri(RuleIdentifiers.PermitNotReleased));
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Rule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            var types = new LifecycleTypes(start.Compilation);
+            if (types.SemaphoreSlim is not null)
+            {
+                start.RegisterOperationAction(c => AnalyzeSemaphoreWait(c, types), OperationKind.ExpressionStatement);
+            }
+
+            if (types.Permit is not null)
+            {
+                start.RegisterOperationAction(c => AnalyzeDroppedGuard(c, types), OperationKind.ExpressionStatement);
+                start.RegisterOperationAction(c => AnalyzeGuardLocal(c, types), OperationKind.VariableDeclarator, OperationKind.DeclarationExpression);
+            }
+        });
+    }
+
+    private static void AnalyzeSemaphoreWait(OperationAnalysisContext context, LifecycleTypes types)
+    {
+        var statement = (IExpressionStatementOperation)context.Operation;
+        var operation = statement.Operation is IAwaitOperation awaited ? awaited.Operation : statement.Operation;
+        if (operation is not IInvocationOperation { TargetMethod: { Name: "Wait" or "WaitAsync" } method, Instance: { } instance } wait
+            || !LifecycleTypes.Is(method.ContainingType, types.SemaphoreSlim)
+            || !(method.ReturnsVoid || LifecycleTypes.Is(method.ReturnType, types.Task) && method.ReturnType is INamedTypeSymbol { IsGenericType: false })
+            || SymbolOf(instance) is not { } semaphore
+            || statement.Syntax is not ExpressionStatementSyntax waitStatement)
+        {
+            return;
+        }
+
+        var function = OwnedLocal.EnclosingFunction(statement);
+        StatementSyntax? laterRelease = null;
+        var releases = 0;
+        foreach (var descendant in function.Descendants())
+        {
+            if (descendant is IInvocationOperation { TargetMethod.Name: "Release", Instance: { } target } release
+                && LifecycleTypes.Is(release.TargetMethod.ContainingType, types.SemaphoreSlim)
+                && SymbolEqualityComparer.Default.Equals(SymbolOf(target), semaphore)
+                && OwnedLocal.EnclosingFunction(release) == function)
+            {
+                releases++;
+                if (release.Parent is IExpressionStatementOperation { Syntax: ExpressionStatementSyntax releaseStatement }
+                    && releaseStatement.Parent == waitStatement.Parent
+                    && releaseStatement.SpanStart > waitStatement.SpanStart)
+                {
+                    laterRelease ??= releaseStatement;
+                }
+            }
+        }
+
+        // Without a Release here the semaphore is a signal released by someone else; a release
+        // right after the wait (a gate: wait for my turn, let the next one go) has no path between.
+        if (releases == 0 || laterRelease is not null && NextStatement(waitStatement) == laterRelease || IsProtected(waitStatement, semaphore, function, types))
+        {
+            return;
+        }
+
+        var properties = ImmutableDictionary<string, string?>.Empty;
+        if (laterRelease is not null && waitStatement.Parent is BlockSyntax)
+        {
+            properties = properties.Add(FixKey, "TryFinally");
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(Rule, wait.Syntax.GetLocation(), properties, $"The slot taken from '{semaphore.Name}'", "call Release() in a finally right after the wait"));
+    }
+
+    // A later statement of the same block is try { ... } finally { s.Release(); } (usually the
+    // next one; statements in between, such as an early release and return, are accepted:
+    // precision over recall), or the wait sits inside the try block of such a statement.
+    private static bool IsProtected(ExpressionStatementSyntax wait, ISymbol semaphore, IOperation function, LifecycleTypes types)
+    {
+        if (wait.Parent is BlockSyntax block)
+        {
+            for (var i = block.Statements.IndexOf(wait) + 1; i < block.Statements.Count; i++)
+            {
+                if (block.Statements[i] is TryStatementSyntax next && FinallyReleases(next, semaphore, function, types))
+                {
+                    return true;
+                }
+            }
+        }
+
+        foreach (var ancestor in wait.Ancestors())
+        {
+            if (ancestor is AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)
+            {
+                break;
+            }
+
+            if (ancestor is TryStatementSyntax tryStatement && tryStatement.Block.Span.Contains(wait.Span) && FinallyReleases(tryStatement, semaphore, function, types))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool FinallyReleases(TryStatementSyntax tryStatement, ISymbol semaphore, IOperation function, LifecycleTypes types)
+    {
+        if (tryStatement.Finally is null)
+        {
+            return false;
+        }
+
+        var span = tryStatement.Finally.Span;
+        foreach (var descendant in function.Descendants())
+        {
+            if (descendant is IInvocationOperation { TargetMethod.Name: "Release", Instance: { } target } release
+                && span.Contains(release.Syntax.Span)
+                && LifecycleTypes.Is(release.TargetMethod.ContainingType, types.SemaphoreSlim)
+                && SymbolEqualityComparer.Default.Equals(SymbolOf(target), semaphore))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static ISymbol? SymbolOf(IOperation operation) => ChannelLocals.Strip(operation) switch
+    {
+        ILocalReferenceOperation local => local.Local,
+        IParameterReferenceOperation parameter => parameter.Parameter,
+        IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } field => field.Field,
+        IPropertyReferenceOperation { Instance: null or IInstanceReferenceOperation, Property.IsReadOnly: true } property => property.Property,
+        _ => null,
+    };
+
+    private static void AnalyzeDroppedGuard(OperationAnalysisContext context, LifecycleTypes types)
+    {
+        var statement = (IExpressionStatementOperation)context.Operation;
+        var operation = statement.Operation;
+        if (operation is ISimpleAssignmentOperation { Target: IDiscardOperation } discard)
+        {
+            operation = discard.Value;
+        }
+
+        var guardType = operation.Type;
+        if (operation is IAwaitOperation awaited)
+        {
+            operation = awaited.Operation;
+        }
+
+        if (operation is IInvocationOperation invocation && types.IsGuard(guardType) && invocation.TargetMethod.Name != "Dispose")
+        {
+            var properties = ImmutableDictionary<string, string?>.Empty;
+            if (statement.Operation is not ISimpleAssignmentOperation && statement.Syntax.Parent is BlockSyntax)
+            {
+                properties = properties.Add(FixKey, "UsingDiscarded");
+            }
+
+            context.ReportDiagnostic(Diagnostic.Create(Rule, statement.Operation.Syntax.GetLocation(), properties, $"The {Describe(guardType!)} returned by '{invocation.TargetMethod.Name}'", "hold it with using"));
+        }
+    }
+
+    private static void AnalyzeGuardLocal(OperationAnalysisContext context, LifecycleTypes types)
+    {
+        ILocalSymbol local;
+        Location location;
+        switch (context.Operation)
+        {
+            case IVariableDeclaratorOperation declarator when declarator.Initializer is not null:
+                local = declarator.Symbol;
+                location = declarator.Syntax is VariableDeclaratorSyntax syntax ? syntax.Identifier.GetLocation() : declarator.Syntax.GetLocation();
+                break;
+            case IDeclarationExpressionOperation { Expression: ILocalReferenceOperation declared, Parent: IArgumentOperation { Parameter.RefKind: RefKind.Out } }:
+                local = declared.Local;
+                location = declared.Syntax.GetLocation();
+                break;
+            default:
+                return;
+        }
+
+        if (!types.IsGuard(local.Type))
+        {
+            return;
+        }
+
+        var owned = OwnedLocal.Collect(local, context.Operation, OwnedLocal.Root(context.Operation), OwnedLocal.IsDispose);
+        if (owned.UsingDeclared || owned.HasUnknownUse || owned.Uses.Any(u => u.Kind is UseKind.Moved or UseKind.UsingResource || u.Kind == UseKind.Release && InFinally(u.Reference)))
+        {
+            return;
+        }
+
+        // var g = l.Lock(); g.Dispose(); — nothing runs in between, so nothing can skip the release.
+        if (context.Operation.Syntax.FirstAncestorOrSelf<LocalDeclarationStatementSyntax>() is { } declarationStatement
+            && NextStatement(declarationStatement) is ExpressionStatementSyntax next
+            && owned.Uses.Any(u => u.Kind == UseKind.Release && u.Reference.Parent?.Parent?.Syntax == next))
+        {
+            return;
+        }
+
+        var properties = ImmutableDictionary<string, string?>.Empty;
+        if (context.Operation is IVariableDeclaratorOperation { Syntax.Parent: VariableDeclarationSyntax { Variables.Count: 1, Parent: LocalDeclarationStatementSyntax { Parent: BlockSyntax } } }
+            && owned.Uses.All(u => u.Kind != UseKind.Release || !u.InNestedFunction && u.Reference.Parent?.Parent is IExpressionStatementOperation))
+        {
+            properties = properties.Add(FixKey, "UsingLocal");
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(Rule, location, properties, $"The {Describe(local.Type)} in '{local.Name}'", "declare it with using"));
+    }
+
+    private static StatementSyntax? NextStatement(StatementSyntax statement)
+    {
+        if (statement.Parent is BlockSyntax block)
+        {
+            var index = block.Statements.IndexOf(statement);
+            return index + 1 < block.Statements.Count ? block.Statements[index + 1] : null;
+        }
+
+        return null;
+    }
+
+    private static bool InFinally(ILocalReferenceOperation reference) =>
+        reference.Syntax.Ancestors().TakeWhile(a => a is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)).Any(a => a is FinallyClauseSyntax);
+
+    private static string Describe(ITypeSymbol type) => type.Name switch
+    {
+        "Permit" => "permit",
+        "LockGuard" => "lock guard",
+        "ReadGuard" => "read guard",
+        _ => "write guard",
+    };
+}

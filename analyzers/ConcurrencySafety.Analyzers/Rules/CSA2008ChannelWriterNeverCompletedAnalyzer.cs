@@ -1,0 +1,182 @@
+using System.Collections.Immutable;
+using ConcurrencySafety.Analyzers.Lifecycle;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencySafety.Analyzers.Rules;
+
+/// <summary>
+/// CSA2008: a <c>System.Threading.Channels</c> channel created in a method is read to the end
+/// there (<c>await foreach</c> over <c>Reader.ReadAllAsync()</c>, or
+/// <c>while (await Reader.WaitToReadAsync())</c>) but its writer is never completed
+/// (<c>Writer.Complete()</c> / <c>TryComplete()</c>) anywhere in the method or its lambdas. The
+/// read loop ends only on completion, so it never ends. The same hang as CSA2003, for the BCL.
+/// </summary>
+/// <remarks>
+/// The channel is followed only through the local it was created into, <c>ch.Writer.M()</c> and
+/// <c>ch.Reader.M()</c> calls, and locals initialized with <c>ch.Writer</c> or <c>ch.Reader</c>
+/// that are used only to call methods; when the channel or its writer goes anywhere else (a
+/// method, a field, a return), or the loop can leave by itself (break, return, throw), the rule
+/// stays silent.
+/// </remarks>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class CSA2008ChannelWriterNeverCompletedAnalyzer : DiagnosticAnalyzer
+{
+    internal static readonly DiagnosticDescriptor Rule = new(
+        RuleIdentifiers.ChannelWriterNeverCompleted,
+        title: "ChannelWriter never completed",
+        messageFormat: "This loop reads '{0}' until its writer completes, but '{0}.Writer.Complete()' is never called, so the loop never ends; complete the writer when the producers are done",
+        category: "Concurrency",
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "ReadAllAsync and WaitToReadAsync loops over a System.Threading.Channels reader end when the writer is completed and the buffer drained. "
+            + "A method that creates a channel, reads it to the end and never calls Writer.Complete (or TryComplete) waits forever once the producers stop. Complete the writer, in a finally, when the last producer finishes.",
+        helpLinkUri: RuleIdentifiers.GetHelpUri(RuleIdentifiers.ChannelWriterNeverCompleted));
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Rule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            var types = new LifecycleTypes(start.Compilation);
+            if (types.BclChannel is null || types.BclChannelOfTWriteRead is null)
+            {
+                return;
+            }
+
+            start.RegisterOperationAction(c => Analyze(c, types), OperationKind.VariableDeclarator);
+        });
+    }
+
+    private static void Analyze(OperationAnalysisContext context, LifecycleTypes types)
+    {
+        var declarator = (IVariableDeclaratorOperation)context.Operation;
+        if (declarator.Initializer?.Value is not { } value
+            || ChannelLocals.Strip(value) is not IInvocationOperation { TargetMethod.ContainingType: { } factoryType }
+            || !SymbolEqualityComparer.Default.Equals(factoryType, types.BclChannel)
+            || !IsBclChannel(declarator.Symbol.Type, types))
+        {
+            return;
+        }
+
+        var root = OwnedLocal.Root(declarator);
+        var readLoops = new List<IOperation>();
+        var aliases = new List<(ILocalSymbol Local, bool IsWriter)>();
+        foreach (var operation in root.Descendants())
+        {
+            if (operation is not ILocalReferenceOperation reference
+                || !SymbolEqualityComparer.Default.Equals(reference.Local, declarator.Symbol)
+                || reference.IsDeclaration)
+            {
+                continue;
+            }
+
+            // Every use must be ch.Reader.M(...), ch.Writer.M(...), or var w = ch.Writer / var r = ch.Reader
+            // (followed below); anything else may complete the writer elsewhere.
+            if (reference.Parent is not IPropertyReferenceOperation { Property.Name: "Reader" or "Writer" } property)
+            {
+                return;
+            }
+
+            var isWriter = property.Property.Name == "Writer";
+            if (property.Parent is IVariableInitializerOperation { Parent: IVariableDeclaratorOperation alias })
+            {
+                aliases.Add((alias.Symbol, isWriter));
+            }
+            else if (property.Parent is IInvocationOperation call && call.Instance == property)
+            {
+                if (!Track(call, isWriter, readLoops))
+                {
+                    return;
+                }
+            }
+            else
+            {
+                return;
+            }
+        }
+
+        // var writer = ch.Writer; var reader = ch.Reader: the same rules through the local.
+        foreach (var (alias, isWriter) in aliases)
+        {
+            foreach (var operation in root.Descendants())
+            {
+                if (operation is ILocalReferenceOperation reference
+                    && SymbolEqualityComparer.Default.Equals(reference.Local, alias)
+                    && !reference.IsDeclaration
+                    && (reference.Parent is not IInvocationOperation call || call.Instance != reference || !Track(call, isWriter, readLoops)))
+                {
+                    return;
+                }
+            }
+        }
+
+        foreach (var call in readLoops)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(Rule, call.Syntax.GetLocation(), declarator.Symbol.Name));
+        }
+    }
+
+    // Records a read-to-end loop; returns false when the call completes the writer.
+    private static bool Track(IInvocationOperation call, bool isWriter, List<IOperation> readLoops)
+    {
+        if (isWriter)
+        {
+            return call.TargetMethod.Name is not ("Complete" or "TryComplete");
+        }
+
+        if (ReadToEndLoop(call) is not null)
+        {
+            readLoops.Add(call);
+        }
+
+        return true;
+    }
+
+    private static bool IsBclChannel(ITypeSymbol type, LifecycleTypes types)
+    {
+        for (var t = type as INamedTypeSymbol; t is not null; t = t.BaseType)
+        {
+            if (LifecycleTypes.Is(t, types.BclChannelOfTWriteRead))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // await foreach (var x in ch.Reader.ReadAllAsync(...)) or while (await ch.Reader.WaitToReadAsync(...)),
+    // with a body that cannot leave the loop by itself.
+    private static SyntaxNode? ReadToEndLoop(IInvocationOperation call)
+    {
+        SyntaxNode? loop = null;
+        if (call.TargetMethod.Name == "ReadAllAsync")
+        {
+            IOperation current = call;
+            while (current.Parent is IConversionOperation or IInvocationOperation { TargetMethod.Name: "WithCancellation" or "ConfigureAwait" })
+            {
+                current = current.Parent;
+            }
+
+            if (current.Parent is IForEachLoopOperation { IsAsynchronous: true } forEach && forEach.Collection == current)
+            {
+                loop = forEach.Syntax;
+            }
+        }
+        else if (call.TargetMethod.Name == "WaitToReadAsync"
+            && call.Parent is IAwaitOperation awaited
+            && awaited.Parent is IWhileLoopOperation { ConditionIsTop: true } whileLoop
+            && whileLoop.Condition == awaited)
+        {
+            loop = whileLoop.Syntax;
+        }
+
+        return loop is WhileStatementSyntax or CommonForEachStatementSyntax && !Loops.CanExitEarly(loop) ? loop : null;
+    }
+}
