@@ -13,11 +13,17 @@ namespace ConcurrencySafety;
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
 /// <remarks>
-/// Thread-safe: any number of threads and tasks may receive from one receiver at once, in
+/// <para>Thread-safe: any number of threads and tasks may receive from one receiver at once, in
 /// blocking and async form; each item goes to exactly one of them. Every member except
-/// <see cref="Dispose"/> throws <see cref="ObjectDisposedException"/> after disposal.
+/// <see cref="Dispose"/> throws <see cref="ObjectDisposedException"/> after disposal.</para>
+/// <para>A receiver is an <see cref="IEnumerable{T}"/>, so LINQ to Objects works on it
+/// (<c>rx.Take(3).ToList()</c>). <c>await foreach</c> works directly through
+/// <see cref="GetAsyncEnumerator"/>; call <see cref="AsAsyncEnumerable"/> where an
+/// <see cref="IAsyncEnumerable{T}"/> is needed. The receiver does not implement both
+/// interfaces itself because .NET 10's async LINQ would then make every LINQ call on it
+/// ambiguous.</para>
 /// </remarks>
-public sealed class Receiver<T> : IEnumerable<T>, IAsyncEnumerable<T>, IDisposable
+public sealed class Receiver<T> : IEnumerable<T>, IDisposable
 {
     private int _disposed;
 
@@ -209,6 +215,22 @@ public sealed class Receiver<T> : IEnumerable<T>, IAsyncEnumerable<T>, IDisposab
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
+    /// <summary>Gets an <see cref="IAsyncEnumerable{T}"/> view that receives asynchronously until every sender is gone and the buffer is drained.</summary>
+    /// <returns>An async sequence over this receiver (each item is taken from the channel as it is enumerated).</returns>
+    /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
+    public IAsyncEnumerable<T> AsAsyncEnumerable()
+    {
+        ThrowIfDisposed();
+        return new AsyncView(this);
+    }
+
+    /// <summary>Iterates asynchronously with a cancellation token: <c>await foreach (var x in rx.WithCancellation(ct))</c>.</summary>
+    /// <param name="cancellationToken">Cancels the iteration (the current wait throws <see cref="OperationCanceledException"/>).</param>
+    /// <returns>An awaitable sequence over this receiver.</returns>
+    /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
+    public ConfiguredCancelableAsyncEnumerable<T> WithCancellation(CancellationToken cancellationToken) =>
+        AsAsyncEnumerable().WithCancellation(cancellationToken);
+
     /// <summary>Iterates by asynchronous receives until every sender is gone and the buffer is drained.</summary>
     /// <param name="cancellationToken">Cancels the iteration (the current wait throws <see cref="OperationCanceledException"/>).</param>
     /// <returns>An async enumerator; each item is taken from the channel as it is enumerated.</returns>
@@ -217,6 +239,12 @@ public sealed class Receiver<T> : IEnumerable<T>, IAsyncEnumerable<T>, IDisposab
     {
         ThrowIfDisposed();
         return IterateAsync(cancellationToken);
+    }
+
+    private sealed class AsyncView(Receiver<T> receiver) : IAsyncEnumerable<T>
+    {
+        public IAsyncEnumerator<T> GetAsyncEnumerator(CancellationToken cancellationToken = default) =>
+            receiver.GetAsyncEnumerator(cancellationToken);
     }
 
     private async IAsyncEnumerator<T> IterateAsync(CancellationToken cancellationToken)

@@ -73,7 +73,7 @@ public abstract class ChannelContractTests
         for (int i = 0; i < buffered; i++) Assert.Equal(i, rx.Receive());
         Assert.Equal(ReceiveStatus.Disconnected, rx.TryReceive().Status);
         Assert.Throws<ChannelDisconnectedException>(() => rx.Receive());
-        Assert.Empty((IEnumerable<int>)rx);
+        Assert.Empty(rx);
     }
 
     [Fact]
@@ -207,7 +207,7 @@ public abstract class ChannelContractTests
         Assert.Equal((SendStatus.Timeout, 51), (ra.Status, ra.UnsentItem));
         Assert.Equal((0, 0), rx.Core.WaitingCounts);
         tx.Dispose();
-        Assert.DoesNotContain(50, (IEnumerable<int>)rx);
+        Assert.DoesNotContain(50, rx);
     }
 
     [Fact]
@@ -478,4 +478,22 @@ public sealed class Bounded4ChannelTests : ChannelContractTests
 public sealed class UnboundedChannelTests : ChannelContractTests
 {
     protected override int? Capacity => null;
+}
+
+public sealed class ReceiverEnumerationTests
+{
+    [Fact]
+    public async Task Linq_works_on_a_receiver_and_the_async_view_is_an_IAsyncEnumerable()
+    {
+        var (tx, rx) = Chan.Unbounded<int>();
+        for (int i = 0; i < 10; i++) tx.Send(i);
+        tx.Dispose();
+        Assert.Equal([0, 1, 2], rx.Take(3).ToList()); // not ambiguous with async LINQ
+        IAsyncEnumerable<int> rest = rx.AsAsyncEnumerable();
+        var seen = new List<int>();
+        await foreach (var x in rest) seen.Add(x);
+        Assert.Equal([3, 4, 5, 6, 7, 8, 9], seen);
+        rx.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => rx.AsAsyncEnumerable());
+    }
 }
