@@ -7,6 +7,21 @@ namespace ConcurrencySafety.Analyzers;
 /// </summary>
 internal static class RuleIdentifiers
 {
+    /// <summary>A captured local or parameter is written while another body may use it concurrently.</summary>
+    public const string CapturedVariableWrittenConcurrently = "CSA1001";
+
+    /// <summary>A collection or builder that is not thread-safe is shared across concurrent bodies.</summary>
+    public const string NonThreadSafeObjectShared = "CSA1002";
+
+    /// <summary>A field is written from a concurrent body without synchronization.</summary>
+    public const string FieldWrittenConcurrently = "CSA1003";
+
+    /// <summary>A <c>for</c> loop variable is captured by a body that runs concurrently with the loop.</summary>
+    public const string ForLoopVariableCaptured = "CSA1004";
+
+    /// <summary>A <c>lock</c> statement locks an object that no other thread can see.</summary>
+    public const string LockCannotProtect = "CSA1005";
+
     /// <summary>Builds the help link of a rule: its page under docs/rules.</summary>
     public static string GetHelpUri(string id) =>
         $"https://github.com/concurrencysafety/concurrencysafety/blob/main/docs/rules/{id}.md";

@@ -54,6 +54,24 @@ public static class CSharpCodeFixVerifier<TAnalyzer, TCodeFix>
         return test.RunAsync();
     }
 
+    /// <summary>
+    /// Like <see cref="VerifyCodeFixAsync(string, string, DiagnosticResult[])"/>, for fixes whose
+    /// Fix All (a batch merge of independent fixes) may need up to <paramref name="fixAllIterationsAtMost"/>
+    /// passes, because fixes that touch the same spot (an added using, a shared field) are merged on a later pass.
+    /// </summary>
+    public static Task VerifyCodeFixAsync(string source, string fixedSource, int fixAllIterationsAtMost)
+    {
+        var test = new Test
+        {
+            TestCode = source,
+            FixedCode = fixedSource,
+            NumberOfFixAllIterations = -fixAllIterationsAtMost,
+            NumberOfFixAllInDocumentIterations = -fixAllIterationsAtMost,
+            NumberOfFixAllInProjectIterations = -fixAllIterationsAtMost,
+        };
+        return test.RunAsync();
+    }
+
     /// <summary>The configured test, exposed for tests that need more control.</summary>
     public sealed class Test : CSharpCodeFixTest<TAnalyzer, TCodeFix, DefaultVerifier>
     {
@@ -64,7 +82,7 @@ public static class CSharpCodeFixVerifier<TAnalyzer, TCodeFix>
 
 internal static class TestSetup
 {
-    private static readonly ReferenceAssemblies Net100 = new(
+    internal static readonly ReferenceAssemblies Net100 = new(
         "net10.0",
         new PackageIdentity("Microsoft.NETCore.App.Ref", "10.0.12"),
         System.IO.Path.Combine("ref", "net10.0"));

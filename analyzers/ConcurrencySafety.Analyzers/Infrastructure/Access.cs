@@ -1,0 +1,200 @@
+using System.Collections.Generic;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencySafety.Analyzers.Infrastructure;
+
+/// <summary>Whether an access changes the variable (or the object, for collections).</summary>
+internal enum AccessKind
+{
+    Read,
+    Write,
+}
+
+/// <summary>
+/// Identifies one storage location: a local or parameter, or a field together with the
+/// variable it is read through (<c>this</c> or static when <see cref="Receiver"/> is null).
+/// </summary>
+internal readonly struct VariableKey : System.IEquatable<VariableKey>
+{
+    public VariableKey(ISymbol symbol, ISymbol? receiver)
+    {
+        Symbol = symbol;
+        Receiver = receiver;
+    }
+
+    public ISymbol Symbol { get; }
+
+    public ISymbol? Receiver { get; }
+
+    /// <summary>The local or parameter whose declaration decides whether the location is shared.</summary>
+    public ISymbol? DeclaredVariable => Symbol is ILocalSymbol or IParameterSymbol ? Symbol : Receiver;
+
+    public bool Equals(VariableKey other) =>
+        SymbolEqualityComparer.Default.Equals(Symbol, other.Symbol) && SymbolEqualityComparer.Default.Equals(Receiver, other.Receiver);
+
+    public override bool Equals(object? obj) => obj is VariableKey other && Equals(other);
+
+    public override int GetHashCode() =>
+        (SymbolEqualityComparer.Default.GetHashCode(Symbol) * 397) ^ (Receiver is null ? 0 : SymbolEqualityComparer.Default.GetHashCode(Receiver));
+}
+
+/// <summary>The object a <c>lock</c> (or a lock-like <c>using</c>) holds around an access.</summary>
+internal readonly struct LockKey
+{
+    public LockKey(ISymbol? symbol, bool isThis, bool isUnknown)
+    {
+        Symbol = symbol;
+        IsThis = isThis;
+        IsUnknown = isUnknown;
+    }
+
+    public ISymbol? Symbol { get; }
+
+    public bool IsThis { get; }
+
+    /// <summary>A lock the model cannot name (a property, a call, an async lock): assumed to protect.</summary>
+    public bool IsUnknown { get; }
+
+    public bool SameAs(LockKey other) =>
+        IsUnknown || other.IsUnknown || (IsThis && other.IsThis) || (Symbol is not null && SymbolEqualityComparer.Default.Equals(Symbol, other.Symbol));
+}
+
+/// <summary>One read or write of a location, with the body it happens in and the locks held.</summary>
+internal sealed class Access
+{
+    public Access(VariableKey key, IOperation operation, AccessKind kind, ConcurrentBody? body, List<LockKey>? locks)
+    {
+        Key = key;
+        Operation = operation;
+        Kind = kind;
+        Body = body;
+        Locks = locks;
+    }
+
+    public VariableKey Key { get; }
+
+    public IOperation Operation { get; }
+
+    public AccessKind Kind { get; }
+
+    /// <summary>The innermost concurrent body the access is in; null for the starting code.</summary>
+    public ConcurrentBody? Body { get; }
+
+    public List<LockKey>? Locks { get; }
+
+    public int Position => Operation.Syntax.SpanStart;
+
+    public bool SharesLockWith(Access other)
+    {
+        if (Locks is null || other.Locks is null)
+        {
+            return false;
+        }
+
+        foreach (var mine in Locks)
+        {
+            foreach (var theirs in other.Locks)
+            {
+                if (mine.SameAs(theirs))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Locks held by the access, walking up to the enclosing function only.</summary>
+    public static List<LockKey>? CollectLocks(IOperation operation)
+    {
+        List<LockKey>? locks = null;
+        var child = operation;
+        for (var current = operation.Parent; current is not null; child = current, current = current.Parent)
+        {
+            switch (current)
+            {
+                case IAnonymousFunctionOperation:
+                case ILocalFunctionOperation:
+                    return locks;
+                case ILockOperation lockOperation when lockOperation.Body == child:
+                    if (KeyOf(lockOperation.LockedValue) is { } key)
+                    {
+                        (locks ??= new List<LockKey>()).Add(key);
+                    }
+
+                    break;
+                case IUsingOperation usingOperation when usingOperation.Body == child && IsLockLike(usingOperation.Resources):
+                    (locks ??= new List<LockKey>()).Add(new LockKey(null, isThis: false, isUnknown: true));
+                    break;
+                case IBlockOperation block:
+                    foreach (var statement in block.Operations)
+                    {
+                        if (statement == child)
+                        {
+                            break;
+                        }
+
+                        if (statement is IUsingDeclarationOperation declaration && IsLockLike(declaration.DeclarationGroup))
+                        {
+                            (locks ??= new List<LockKey>()).Add(new LockKey(null, isThis: false, isUnknown: true));
+                        }
+                    }
+
+                    break;
+            }
+        }
+
+        return locks;
+    }
+
+    /// <summary>What a lock statement locks, or null when it locks a fresh object that protects nothing.</summary>
+    public static LockKey? KeyOf(IOperation lockedValue)
+    {
+        var value = lockedValue;
+        while (value is IConversionOperation conversion && !Microsoft.CodeAnalysis.CSharp.CSharpExtensions.GetConversion(conversion).IsBoxing)
+        {
+            value = conversion.Operand;
+        }
+
+        return value switch
+        {
+            IFieldReferenceOperation field => new LockKey(field.Field, false, false),
+            ILocalReferenceOperation local => new LockKey(local.Local, false, false),
+            IParameterReferenceOperation parameter => new LockKey(parameter.Parameter, false, false),
+            IInstanceReferenceOperation => new LockKey(null, true, false),
+            ITypeOfOperation typeOf => new LockKey(typeOf.TypeOperand, false, false),
+            IPropertyReferenceOperation property => new LockKey(property.Property, false, false),
+            IObjectCreationOperation or IAnonymousObjectCreationOperation or IArrayCreationOperation or IConversionOperation or IInterpolatedStringOperation => null,
+            _ => new LockKey(null, false, true),
+        };
+    }
+
+    // using (await gate.LockAsync()), using var _ = rw.EnterWriteLock(), using (l.EnterScope()):
+    // a resource obtained from a method whose name says it takes a lock.
+    private static bool IsLockLike(IOperation? resource)
+    {
+        if (resource is null)
+        {
+            return false;
+        }
+
+        foreach (var operation in resource.DescendantsAndSelf())
+        {
+            if (operation is IInvocationOperation invocation)
+            {
+                var name = invocation.TargetMethod.Name;
+                if (name.IndexOf("Lock", System.StringComparison.Ordinal) >= 0
+                    || name.IndexOf("Acquire", System.StringComparison.Ordinal) >= 0
+                    || name.IndexOf("Enter", System.StringComparison.Ordinal) >= 0
+                    || name.IndexOf("Wait", System.StringComparison.Ordinal) >= 0)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+}

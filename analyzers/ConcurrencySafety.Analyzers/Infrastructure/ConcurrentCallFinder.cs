@@ -1,0 +1,186 @@
+using System.Collections.Generic;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencySafety.Analyzers.Infrastructure;
+
+/// <summary>
+/// Recognizes the calls whose delegate arguments run concurrently. This runs on every
+/// invocation and object creation of a compilation, so it filters on the containing type first
+/// and looks at parameter attributes only for delegate-typed parameters.
+/// </summary>
+internal static class ConcurrentCallFinder
+{
+    public static void Find(IInvocationOperation invocation, WellKnownTypes types, ConcurrencyOptions options, List<ConcurrentCall> found)
+    {
+        var method = invocation.TargetMethod;
+        var type = method.ContainingType?.OriginalDefinition;
+        if (type is null)
+        {
+            return;
+        }
+
+        var comparer = SymbolEqualityComparer.Default;
+        if (comparer.Equals(type, types.TaskType))
+        {
+            if (method.Name == "Run")
+            {
+                AddDelegateArguments(invocation, invocation.Arguments, several: false, StartKind.Immediate, found, types);
+            }
+
+            return;
+        }
+
+        if (comparer.Equals(type, types.TaskFactoryType) || comparer.Equals(type, types.TaskFactoryOfTType))
+        {
+            if (method.Name == "StartNew")
+            {
+                AddDelegateArguments(invocation, invocation.Arguments, several: false, StartKind.Immediate, found, types);
+            }
+
+            return;
+        }
+
+        if (comparer.Equals(type, types.ThreadPoolType))
+        {
+            if (method.Name is "QueueUserWorkItem" or "UnsafeQueueUserWorkItem")
+            {
+                AddDelegateArguments(invocation, invocation.Arguments, several: false, StartKind.Immediate, found, types);
+            }
+
+            return;
+        }
+
+        if (comparer.Equals(type, types.ParallelType))
+        {
+            switch (method.Name)
+            {
+                case "For":
+                case "ForEach":
+                    AddDelegateArguments(invocation, invocation.Arguments, several: true, StartKind.Synchronous, found, types);
+                    break;
+                case "ForEachAsync":
+                    AddDelegateArguments(invocation, invocation.Arguments, several: true, StartKind.Immediate, found, types);
+                    break;
+                case "Invoke":
+                    // Each action runs once, beside the others, and the call returns when all are done.
+                    AddDelegateArguments(invocation, invocation.Arguments, several: false, StartKind.Synchronous, found, types);
+                    break;
+            }
+
+            return;
+        }
+
+        if (comparer.Equals(type, types.ParallelEnumerableType))
+        {
+            // Every delegate given to a PLINQ operator may run on several threads at once.
+            AddDelegateArguments(invocation, invocation.Arguments, several: true, StartKind.Synchronous, found, types);
+            return;
+        }
+
+        if (!options.IsEmpty && options.Matches(method, out var severalByOption))
+        {
+            AddDelegateArguments(invocation, invocation.Arguments, severalByOption, StartKind.Immediate, found, types);
+            return;
+        }
+
+        if (types.RunsConcurrentlyAttributeType is not null)
+        {
+            AddAttributedArguments(invocation, invocation.Arguments, types, found);
+        }
+    }
+
+    public static void Find(IObjectCreationOperation creation, WellKnownTypes types, List<ConcurrentCall> found)
+    {
+        var type = creation.Type?.OriginalDefinition;
+        if (type is null || creation.Constructor is null)
+        {
+            return;
+        }
+
+        var comparer = SymbolEqualityComparer.Default;
+        if (comparer.Equals(type, types.ThreadType) || comparer.Equals(type, types.TaskType) || comparer.Equals(type, types.TaskOfTType))
+        {
+            AddDelegateArguments(creation, creation.Arguments, several: false, StartKind.OnStart, found, types);
+            return;
+        }
+
+        if (comparer.Equals(type, types.TimerType))
+        {
+            // A timer callback runs on the thread pool while the creator goes on; it is never joined.
+            AddDelegateArguments(creation, creation.Arguments, several: false, StartKind.Immediate, found, types);
+            return;
+        }
+
+        if (types.RunsConcurrentlyAttributeType is not null)
+        {
+            AddAttributedArguments(creation, creation.Arguments, types, found);
+        }
+    }
+
+    private static void AddAttributedArguments(IOperation call, System.Collections.Immutable.ImmutableArray<IArgumentOperation> arguments, WellKnownTypes types, List<ConcurrentCall> found)
+    {
+        foreach (var argument in arguments)
+        {
+            var parameter = argument.Parameter;
+            if (parameter is null || parameter.Type.TypeKind != TypeKind.Delegate)
+            {
+                continue;
+            }
+
+            foreach (var attribute in parameter.GetAttributes())
+            {
+                if (!SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, types.RunsConcurrentlyAttributeType))
+                {
+                    continue;
+                }
+
+                var several = false;
+                foreach (var named in attribute.NamedArguments)
+                {
+                    if (named.Key == "MayRunAsSeveralInstances" && named.Value.Value is bool b)
+                    {
+                        several = b;
+                    }
+                }
+
+                found.Add(new ConcurrentCall(call, argument.Value, several, StartKind.Immediate, DisplayName(call)));
+                break;
+            }
+        }
+    }
+
+    private static void AddDelegateArguments(IOperation call, System.Collections.Immutable.ImmutableArray<IArgumentOperation> arguments, bool several, StartKind start, List<ConcurrentCall> found, WellKnownTypes types)
+    {
+        foreach (var argument in arguments)
+        {
+            var parameter = argument.Parameter;
+            if (parameter is null)
+            {
+                continue;
+            }
+
+            if (parameter.Type.TypeKind == TypeKind.Delegate)
+            {
+                found.Add(new ConcurrentCall(call, argument.Value, several, start, DisplayName(call)));
+            }
+            else if (parameter.IsParams && argument.Value is IArrayCreationOperation { Initializer: { } initializer })
+            {
+                foreach (var element in initializer.ElementValues)
+                {
+                    if (element.Type?.TypeKind == TypeKind.Delegate)
+                    {
+                        found.Add(new ConcurrentCall(call, element, several, start, DisplayName(call)));
+                    }
+                }
+            }
+        }
+    }
+
+    public static string DisplayName(IOperation call) => call switch
+    {
+        IInvocationOperation invocation => invocation.TargetMethod.ContainingType is { } t ? t.Name + "." + invocation.TargetMethod.Name : invocation.TargetMethod.Name,
+        IObjectCreationOperation creation => "new " + creation.Type?.Name,
+        _ => call.Syntax.ToString(),
+    };
+}

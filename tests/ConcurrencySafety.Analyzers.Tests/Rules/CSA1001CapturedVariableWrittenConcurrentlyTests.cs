@@ -1,0 +1,606 @@
+using Verify = ConcurrencySafety.Analyzers.Tests.Verifiers.CSharpAnalyzerVerifier<ConcurrencySafety.Analyzers.Rules.CSA1001CapturedVariableWrittenConcurrentlyAnalyzer>;
+using Fix = ConcurrencySafety.Analyzers.Tests.Verifiers.CSharpCodeFixVerifier<ConcurrencySafety.Analyzers.Rules.CSA1001CapturedVariableWrittenConcurrentlyAnalyzer, ConcurrencySafety.CodeFixes.CSA1001CapturedVariableWrittenConcurrentlyCodeFix>;
+
+namespace ConcurrencySafety.Analyzers.Tests.Rules;
+
+public class CSA1001CapturedVariableWrittenConcurrentlyTests
+{
+    [Fact]
+    public Task Counter_incremented_by_tasks_started_in_a_loop() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M()
+            {
+                int counter = 0;
+                var tasks = new List<Task>();
+                for (int i = 0; i < 1000; i++)
+                {
+                    tasks.Add(Task.Run(() => {|CSA1001:counter|}++));
+                }
+                await Task.WhenAll(tasks);
+                return counter;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Counter_incremented_by_threads_started_in_a_loop() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Threading;
+        class C
+        {
+            int M()
+            {
+                int counter = 0;
+                var threads = new List<Thread>();
+                for (int i = 0; i < 10; i++)
+                {
+                    var t = new Thread(() => { {|CSA1001:counter|} += 1; });
+                    t.Start();
+                    threads.Add(t);
+                }
+                foreach (var t in threads) t.Join();
+                return counter;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Sum_in_a_Parallel_For_body() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            long M(int[] values)
+            {
+                long sum = 0;
+                Parallel.For(0, values.Length, i => { {|CSA1001:sum|} = sum + values[i]; });
+                return sum;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Parameter_written_by_PLINQ_ForAll() => Verify.VerifyAnalyzerAsync("""
+        using System.Linq;
+        class C
+        {
+            int M(int[] values, int found)
+            {
+                values.AsParallel().ForAll(v => { if (v > 10) {|CSA1001:found|}++; });
+                return found;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Single_task_writes_while_starter_reads_before_join() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task M()
+            {
+                string status = "starting";
+                var work = Task.Run(() => { {|CSA1001:status|} = "done"; });
+                Console.WriteLine(status);
+                await work;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Starter_writes_while_task_reads() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            void M()
+            {
+                bool stop = false;
+                var t = Task.Run(() => { while (!stop) Thread.Sleep(1); });
+                {|CSA1001:stop|} = true;
+                t.Wait();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Two_tasks_write_the_same_variable() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M()
+            {
+                int last = 0;
+                var a = Task.Run(() => { {|CSA1001:last|} = 1; });
+                var b = Task.Run(() => { {|CSA1001:last|} = 2; });
+                await Task.WhenAll(a, b);
+                return last;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Parallel_Invoke_actions_run_beside_each_other() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            int M()
+            {
+                int total = 0;
+                Parallel.Invoke(() => {|CSA1001:total|} += 1, () => {|CSA1001:total|} += 2);
+                return total;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Fire_and_forget_task_writes_while_method_goes_on() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            int M()
+            {
+                int result = 0;
+                _ = Task.Run(() => {|CSA1001:result|} = 42);
+                return result;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Same_local_function_started_twice() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M()
+            {
+                int hits = 0;
+                void Work() { {|CSA1001:hits|}++; }
+                var a = Task.Run(Work);
+                var b = Task.Run(Work);
+                await Task.WhenAll(a, b);
+                return hits;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Tasks_made_by_Select_then_awaited() => Verify.VerifyAnalyzerAsync("""
+        using System.Linq;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M()
+            {
+                int done = 0;
+                var tasks = Enumerable.Range(0, 10).Select(_ => Task.Run(() => {|CSA1001:done|}++)).ToArray();
+                await Task.WhenAll(tasks);
+                return done;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Attributed_spawn_parameter_that_may_run_several_times() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using ConcurrencySafety;
+        class Pool
+        {
+            public void RunMany(int count, [RunsConcurrently(MayRunAsSeveralInstances = true)] Action<int> body) { }
+        }
+        class C
+        {
+            int M(Pool pool)
+            {
+                int n = 0;
+                pool.RunMany(4, i => {|CSA1001:n|}++);
+                return n;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Scope_spawn_writes_while_scope_body_reads() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        sealed class Scope
+        {
+            public static Task RunAsync(Func<Scope, Task> body) => body(new Scope());
+            public void Spawn([RunsConcurrently] Func<CancellationToken, Task> work) { }
+        }
+        class C
+        {
+            async Task<int> M()
+            {
+                int value = 0;
+                await Scope.RunAsync(async scope =>
+                {
+                    scope.Spawn(async ct => { {|CSA1001:value|} = 1; await Task.Yield(); });
+                    Console.WriteLine(value);
+                    await Task.Yield();
+                });
+                return value;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Method_named_in_editorconfig_is_concurrent() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        namespace N
+        {
+            static class Workers { public static void Start(Action a) { } }
+            class C
+            {
+                int M()
+                {
+                    int x = 0;
+                    Workers.Start(() => {|CSA1001:x|} = 1);
+                    return x;
+                }
+            }
+        }
+        """,
+        """
+        root = true
+        [*.cs]
+        concurrencysafety.concurrent_methods = N.Workers.Start
+        """);
+
+    [Fact]
+    public Task Method_named_as_parallel_in_editorconfig_runs_several_instances() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        namespace N
+        {
+            static class Workers { public static void Each(int n, Action<int> a) { } }
+            class C
+            {
+                void M()
+                {
+                    int x = 0;
+                    Workers.Each(4, i => {|CSA1001:x|}++);
+                }
+            }
+        }
+        """,
+        """
+        root = true
+        [*.cs]
+        concurrencysafety.parallel_methods = N.Workers.Each
+        """);
+
+    // ---- must stay silent ----
+
+    [Fact]
+    public Task Interlocked_and_Volatile_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            int M()
+            {
+                int counter = 0;
+                bool flag = false;
+                Parallel.For(0, 100, i => { Interlocked.Increment(ref counter); Volatile.Write(ref flag, true); });
+                return counter + (Volatile.Read(ref flag) ? 1 : 0);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Lock_on_the_same_object_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            private readonly object _gate = new object();
+            async Task<int> M()
+            {
+                int total = 0;
+                var t = Task.Run(() => { lock (_gate) { total++; } });
+                lock (_gate) { total += 2; }
+                await t;
+                Parallel.For(0, 10, i => { lock (_gate) { total += i; } });
+                return total;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Locals_declared_in_the_body_and_results_by_index_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            int[] M(int[] input)
+            {
+                var results = new int[input.Length];
+                Parallel.For(0, input.Length, i =>
+                {
+                    int local = input[i];
+                    local *= 2;
+                    results[i] = local;
+                });
+                return results;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Read_only_captures_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Linq;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M(int factor)
+            {
+                int offset = 3;
+                offset += factor;
+                var tasks = Enumerable.Range(0, 4).Select(i => Task.Run(() => i * factor + offset)).ToArray();
+                var values = await Task.WhenAll(tasks);
+                return values.Sum();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Single_task_joined_before_anyone_else_touches_the_variable_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M()
+            {
+                int result = 0;
+                var t = Task.Run(() => { result = 42; });
+                await t;
+                result++;
+                int other = 0;
+                await Task.Run(() => other = 1);
+                other = 2;
+                int third = 0;
+                var thread = new Thread(() => third = 3);
+                thread.Start();
+                thread.Join();
+                third++;
+                int fourth = 0;
+                Task.Run(() => fourth = 4).Wait();
+                return result + other + third + fourth;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Sequential_lambdas_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Collections.Generic;
+        using System.Linq;
+        class C
+        {
+            int M(List<int> items, int[] array)
+            {
+                int sum = 0;
+                items.ForEach(i => sum += i);
+                Array.ForEach(array, i => sum += i);
+                int count = 0;
+                var odd = items.Where(i => { count++; return i % 2 == 1; }).ToList();
+                return sum + count + odd.Count;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Parallel_For_with_local_state_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            long M(int[] values)
+            {
+                long total = 0;
+                Parallel.For(0, values.Length,
+                    () => 0L,
+                    (i, state, local) => local + values[i],
+                    local => Interlocked.Add(ref total, local));
+                return total;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Returned_task_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            Task<int> M(int seed)
+            {
+                return Task.Run(() => { seed = seed * 2; return seed; });
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Write_before_start_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task M()
+            {
+                string name = "a";
+                name = name + "b";
+                var t = Task.Run(() => Console.WriteLine(name));
+                await t;
+                name = "c";
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Foreach_copies_and_per_iteration_locals_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task M(IEnumerable<int> items)
+            {
+                var tasks = new List<Task>();
+                foreach (var item in items)
+                {
+                    int local = item;
+                    tasks.Add(Task.Run(() => { local++; }));
+                }
+                await Task.WhenAll(tasks);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Body_that_signals_by_hand_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            void M()
+            {
+                int value = 0;
+                using var ready = new ManualResetEventSlim();
+                _ = Task.Run(() => { value = 42; ready.Set(); });
+                ready.Wait();
+                Console.WriteLine(value);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Awaited_inside_the_loop_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M()
+            {
+                int counter = 0;
+                for (int i = 0; i < 10; i++)
+                {
+                    await Task.Run(() => counter++);
+                }
+                return counter;
+            }
+        }
+        """);
+
+    // ---- code fix ----
+
+    [Fact]
+    public Task Fix_turns_counters_into_Interlocked_calls() => Fix.VerifyCodeFixAsync("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            long M(int[] values)
+            {
+                int count = 0;
+                long sum = 0;
+                int left = 100;
+                Parallel.For(0, values.Length, i =>
+                {
+                    {|CSA1001:count|}++;
+                    {|CSA1001:sum|} += values[i];
+                    --{|CSA1001:left|};
+                    {|CSA1001:left|} -= values[i] + 1;
+                });
+                return count + sum + left;
+            }
+        }
+        """, """
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            long M(int[] values)
+            {
+                int count = 0;
+                long sum = 0;
+                int left = 100;
+                Parallel.For(0, values.Length, i =>
+                {
+                    Interlocked.Increment(ref count);
+                    Interlocked.Add(ref sum, values[i]);
+                    Interlocked.Decrement(ref left);
+                    Interlocked.Add(ref left, -(values[i] + 1));
+                });
+                return count + sum + left;
+            }
+        }
+        """, fixAllIterationsAtMost: 4);
+
+    [Fact]
+    public Task Fix_adds_the_System_Threading_import() => Fix.VerifyCodeFixAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            int M()
+            {
+                int hits = 0;
+                Parallel.For(0, 10, i => { {|CSA1001:hits|}++; });
+                return hits;
+            }
+        }
+        """, """
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            int M()
+            {
+                int hits = 0;
+                Parallel.For(0, 10, i => { Interlocked.Increment(ref hits); });
+                return hits;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Fix_not_offered_for_non_counter_writes_or_used_values() => Fix.VerifyCodeFixAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            double M()
+            {
+                double total = 0;
+                int n = 0;
+                string last = "";
+                Parallel.For(0, 10, i =>
+                {
+                    {|CSA1001:total|} += i;
+                    var seen = {|CSA1001:n|}++;
+                    {|CSA1001:last|} = i.ToString();
+                });
+                return total + n + last.Length;
+            }
+        }
+        """, """
+        using System.Threading.Tasks;
+        class C
+        {
+            double M()
+            {
+                double total = 0;
+                int n = 0;
+                string last = "";
+                Parallel.For(0, 10, i =>
+                {
+                    {|CSA1001:total|} += i;
+                    var seen = {|CSA1001:n|}++;
+                    {|CSA1001:last|} = i.ToString();
+                });
+                return total + n + last.Length;
+            }
+        }
+        """);
+}

@@ -1,0 +1,313 @@
+using Verify = ConcurrencySafety.Analyzers.Tests.Verifiers.CSharpAnalyzerVerifier<ConcurrencySafety.Analyzers.Rules.CSA1002NonThreadSafeObjectSharedAnalyzer>;
+using Fix = ConcurrencySafety.Analyzers.Tests.Verifiers.CSharpCodeFixVerifier<ConcurrencySafety.Analyzers.Rules.CSA1002NonThreadSafeObjectSharedAnalyzer, ConcurrencySafety.CodeFixes.CSA1002NonThreadSafeObjectSharedCodeFix>;
+
+namespace ConcurrencySafety.Analyzers.Tests.Rules;
+
+public class CSA1002NonThreadSafeObjectSharedTests
+{
+    [Fact]
+    public Task List_added_to_from_Parallel_ForEach() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class C
+        {
+            List<int> M(int[] values)
+            {
+                var squares = new List<int>();
+                Parallel.ForEach(values, v => {|CSA1002:squares|}.Add(v * v));
+                return squares;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Dictionary_indexer_set_from_tasks_in_a_loop() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task M(string[] keys)
+            {
+                var counts = new Dictionary<string, int>();
+                var tasks = new List<Task>();
+                foreach (var key in keys)
+                {
+                    tasks.Add(Task.Run(() => { {|CSA1002:counts|}[key] = key.Length; }));
+                }
+                await Task.WhenAll(tasks);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Field_queue_and_builder_changed_by_PLINQ() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Text;
+        class C
+        {
+            private readonly Queue<int> _pending = new();
+            private static readonly StringBuilder Log = new();
+            void M(int[] values)
+            {
+                values.AsParallel().ForAll(v => { {|CSA1002:_pending|}.Enqueue(v); {|CSA1002:Log|}.AppendLine(v.ToString()); });
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Read_while_a_task_changes_the_set() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<bool> M()
+            {
+                var seen = new HashSet<int>();
+                var t = Task.Run(() => {|CSA1002:seen|}.Add(1));
+                bool has = {|CSA1002:seen|}.Contains(1);
+                await t;
+                return has;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Array_sorted_by_one_task_while_another_reads_it() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task M(int[] data)
+            {
+                var sorter = Task.Run(() => Array.Sort({|CSA1002:data|}));
+                var reader = Task.Run(() => Console.WriteLine({|CSA1002:data|}[0]));
+                await Task.WhenAll(sorter, reader);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Stack_pushed_by_spawns_of_a_scope() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Collections.Generic;
+        using ConcurrencySafety;
+        sealed class Scope
+        {
+            public static void Run(Action<Scope> body) => body(new Scope());
+            public void Spawn([RunsConcurrently] Action work) { }
+        }
+        class C
+        {
+            void M(int[] items)
+            {
+                var stack = new Stack<int>();
+                Scope.Run(s =>
+                {
+                    foreach (var item in items)
+                    {
+                        s.Spawn(() => {|CSA1002:stack|}.Push(item));
+                    }
+                });
+            }
+        }
+        """);
+
+    // ---- must stay silent ----
+
+    [Fact]
+    public Task Concurrent_and_immutable_collections_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Concurrent;
+        using System.Collections.Immutable;
+        using System.Threading.Tasks;
+        class C
+        {
+            private ImmutableList<int> _snapshot = ImmutableList<int>.Empty;
+            void M(int[] values)
+            {
+                var bag = new ConcurrentBag<int>();
+                var map = new ConcurrentDictionary<int, int>();
+                var queue = new ConcurrentQueue<int>();
+                Parallel.ForEach(values, v =>
+                {
+                    bag.Add(v);
+                    map[v] = v;
+                    queue.Enqueue(v);
+                    ImmutableInterlocked.Update(ref _snapshot, s => s.Add(v));
+                });
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Locked_access_and_reads_only_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Threading.Tasks;
+        class C
+        {
+            private readonly object _gate = new();
+            async Task<int> M(int[] values, Dictionary<int, string> names)
+            {
+                var found = new List<string>();
+                Parallel.ForEach(values, v =>
+                {
+                    if (names.TryGetValue(v, out var name))
+                    {
+                        lock (_gate) { found.Add(name); }
+                    }
+                });
+                var lookup = new Dictionary<int, int> { [1] = 2 };
+                var sums = await Task.WhenAll(values.Select(v => Task.Run(() => lookup.ContainsKey(v) ? lookup[v] : 0)));
+                return found.Count + sums.Sum();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Collections_built_after_join_or_per_body_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Text;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<string> M(int[] values)
+            {
+                var results = new List<int>();
+                var partial = await Task.Run(() =>
+                {
+                    var mine = new List<int>();
+                    var sb = new StringBuilder();
+                    foreach (var v in values) { mine.Add(v); sb.Append(v); }
+                    return mine;
+                });
+                results.AddRange(partial);
+                var slots = new List<int>(new int[values.Length]);
+                Parallel.For(0, values.Length, i => slots[i] = values[i] * 2);
+                return results.Count.ToString() + slots.Count;
+            }
+        }
+        """);
+
+    // ---- code fix ----
+
+    [Fact]
+    public Task Fix_turns_add_only_list_into_ConcurrentBag() => Fix.VerifyCodeFixAsync("""
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Threading.Tasks;
+        class C
+        {
+            int M(int[] values)
+            {
+                var squares = new List<int>();
+                Parallel.ForEach(values, v => {|CSA1002:squares|}.Add(v * v));
+                return squares.Sum() + squares.Count;
+            }
+        }
+        """, """
+        using System.Collections.Concurrent;
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Threading.Tasks;
+        class C
+        {
+            int M(int[] values)
+            {
+                var squares = new ConcurrentBag<int>();
+                Parallel.ForEach(values, v => squares.Add(v * v));
+                return squares.Sum() + squares.Count;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Fix_turns_explicitly_typed_queue_and_dictionary_into_concurrent_ones() => Fix.VerifyCodeFixAsync("""
+        using System.Collections.Concurrent;
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class C
+        {
+            int M(string[] words)
+            {
+                Queue<string> pending = new Queue<string>();
+                Dictionary<string, int> lengths = new();
+                Parallel.ForEach(words, w =>
+                {
+                    {|CSA1002:pending|}.Enqueue(w);
+                    {|CSA1002:lengths|}[w] = w.Length;
+                });
+                return pending.Count + (lengths.TryGetValue("a", out var n) ? n : 0);
+            }
+        }
+        """, """
+        using System.Collections.Concurrent;
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class C
+        {
+            int M(string[] words)
+            {
+                ConcurrentQueue<string> pending = new ConcurrentQueue<string>();
+                ConcurrentDictionary<string, int> lengths = new();
+                Parallel.ForEach(words, w =>
+                {
+                    pending.Enqueue(w);
+                    lengths[w] = w.Length;
+                });
+                return pending.Count + (lengths.TryGetValue("a", out var n) ? n : 0);
+            }
+        }
+        """, fixAllIterationsAtMost: 4);
+
+    [Fact]
+    public Task Fix_not_offered_when_the_mapping_is_not_sound() => Fix.VerifyCodeFixAsync("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class C
+        {
+            private readonly List<int> _field = new();
+            int M(int[] values, List<int> parameter)
+            {
+                var ordered = new List<int>();
+                var set = new HashSet<int>();
+                var stack = new Stack<int>();
+                var prefilled = new List<int> { 1 };
+                Parallel.ForEach(values, v =>
+                {
+                    {|CSA1002:ordered|}.Add(v);
+                    {|CSA1002:set|}.Add(v);
+                    {|CSA1002:stack|}.Push(v);
+                    {|CSA1002:prefilled|}.Add(v);
+                    {|CSA1002:_field|}.Add(v);
+                    {|CSA1002:parameter|}.Add(v);
+                });
+                return ordered[0] + set.Count + stack.Pop() + prefilled.Count;
+            }
+        }
+        """, """
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class C
+        {
+            private readonly List<int> _field = new();
+            int M(int[] values, List<int> parameter)
+            {
+                var ordered = new List<int>();
+                var set = new HashSet<int>();
+                var stack = new Stack<int>();
+                var prefilled = new List<int> { 1 };
+                Parallel.ForEach(values, v =>
+                {
+                    {|CSA1002:ordered|}.Add(v);
+                    {|CSA1002:set|}.Add(v);
+                    {|CSA1002:stack|}.Push(v);
+                    {|CSA1002:prefilled|}.Add(v);
+                    {|CSA1002:_field|}.Add(v);
+                    {|CSA1002:parameter|}.Add(v);
+                });
+                return ordered[0] + set.Count + stack.Pop() + prefilled.Count;
+            }
+        }
+        """);
+}
