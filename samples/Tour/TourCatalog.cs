@@ -11,5 +11,6 @@ internal static class TourCatalog
         ("pipeline", ChannelSamples.Pipeline),
         ("worker-pool", ChannelSamples.WorkerPool),
         ("channel-cancellation", ChannelSamples.ChannelCancellation),
+        ("Type-state", TypeStateSamples.RunAsync),
     ];
 }

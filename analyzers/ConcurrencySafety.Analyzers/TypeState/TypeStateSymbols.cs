@@ -1,0 +1,193 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencySafety.Analyzers.TypeState;
+
+/// <summary>
+/// The well-known types the type-state rules (CSA3xxx) depend on, resolved once per
+/// compilation, and the questions the rules ask about them.
+/// </summary>
+internal sealed class TypeStateSymbols
+{
+    /// <summary>Metadata name of <c>ConcurrencySafety.ConsumesAttribute</c>.</summary>
+    public const string ConsumesAttributeName = "ConcurrencySafety.ConsumesAttribute";
+
+    /// <summary>Metadata name of <c>ConcurrencySafety.MustConsumeAttribute</c>.</summary>
+    public const string MustConsumeAttributeName = "ConcurrencySafety.MustConsumeAttribute";
+
+    /// <summary>Metadata name of <c>ConcurrencySafety.ITypeState</c>.</summary>
+    public const string TypeStateInterfaceName = "ConcurrencySafety.ITypeState";
+
+    private TypeStateSymbols(INamedTypeSymbol? consumes, INamedTypeSymbol? mustConsume, INamedTypeSymbol? typeState)
+    {
+        Consumes = consumes;
+        MustConsume = mustConsume;
+        TypeState = typeState;
+    }
+
+    public INamedTypeSymbol? TypeState { get; }
+
+    public INamedTypeSymbol? Consumes { get; }
+
+    public INamedTypeSymbol? MustConsume { get; }
+
+    public static TypeStateSymbols Create(Compilation compilation) => new(
+        compilation.GetTypeByMetadataName(ConsumesAttributeName),
+        compilation.GetTypeByMetadataName(MustConsumeAttributeName),
+        compilation.GetTypeByMetadataName(TypeStateInterfaceName));
+
+    /// <summary>Whether the receiver (or, for an extension method, its <c>this</c> argument) is consumed.</summary>
+    public bool ConsumesReceiver(IMethodSymbol method)
+    {
+        if (Consumes is null)
+        {
+            return false;
+        }
+
+        for (var m = method.ReducedFrom ?? method; m is not null; m = m.OverriddenMethod)
+        {
+            if (HasAttribute(m.OriginalDefinition, Consumes))
+            {
+                return true;
+            }
+
+            if (m.IsExtensionMethod && m.Parameters.Length > 0 && HasAttribute(m.OriginalDefinition.Parameters[0], Consumes))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether the argument passed to <paramref name="parameter"/> is consumed.</summary>
+    public bool ConsumesParameter(IParameterSymbol parameter)
+    {
+        if (Consumes is null)
+        {
+            return false;
+        }
+
+        if (HasAttribute(parameter.OriginalDefinition, Consumes))
+        {
+            return true;
+        }
+
+        // [Consumes] on an extension method consumes its 'this' argument.
+        if (parameter.Ordinal == 0 && parameter.ContainingSymbol is IMethodSymbol { IsExtensionMethod: true } m)
+        {
+            return ConsumesReceiver(m);
+        }
+
+        // An override or implementation inherits the contract of what it overrides.
+        if (parameter.ContainingSymbol is IMethodSymbol { OverriddenMethod: { } overridden } && parameter.Ordinal < overridden.Parameters.Length)
+        {
+            return ConsumesParameter(overridden.Parameters[parameter.Ordinal]);
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether a call to <paramref name="method"/> consumes anything (the cheap filter).</summary>
+    public bool IsConsuming(IMethodSymbol method)
+    {
+        if (Consumes is null)
+        {
+            return false;
+        }
+
+        if (ConsumesReceiver(method))
+        {
+            return true;
+        }
+
+        foreach (var p in method.Parameters)
+        {
+            if (ConsumesParameter(p))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether values of <paramref name="type"/> must be consumed, disposed, returned or stored.</summary>
+    public bool IsMustConsume(ITypeSymbol? type)
+    {
+        if (MustConsume is null || type is null)
+        {
+            return false;
+        }
+
+        for (var t = type as INamedTypeSymbol; t is not null; t = t.BaseType)
+        {
+            if (HasAttribute(t.OriginalDefinition, MustConsume))
+            {
+                return true;
+            }
+
+            // StateMachine<Running> is must-consume when its phantom state Running is: the
+            // obligation belongs to the state, so a final state can be dropped freely.
+            foreach (var argument in t.TypeArguments)
+            {
+                if (TypeState is not null && argument.AllInterfaces.Contains(TypeState, SymbolEqualityComparer.Default) && HasAttribute(argument.OriginalDefinition, MustConsume))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether <paramref name="operation"/> produces a fresh must-consume value that the caller now owns.</summary>
+    public bool ProducesMustConsumeValue(IOperation operation)
+    {
+        operation = Unwrap(operation);
+        return operation switch
+        {
+            IObjectCreationOperation create => IsMustConsume(create.Type),
+            IInvocationOperation call => !call.TargetMethod.ReturnsByRef && !call.TargetMethod.ReturnsByRefReadonly && IsMustConsume(call.Type),
+            IAwaitOperation awaited => awaited.Operation is IInvocationOperation && IsMustConsume(awaited.Type),
+            _ => false,
+        };
+    }
+
+    /// <summary>Whether the call is <c>Dispose()</c> or <c>DisposeAsync()</c>, which is idempotent and never a use.</summary>
+    public static bool IsDisposeCall(IInvocationOperation call) =>
+        call.TargetMethod is { Parameters.Length: 0, IsStatic: false, Name: "Dispose" or "DisposeAsync" };
+
+    /// <summary>Strips conversions and parentheses that do not change which value is referenced.</summary>
+    public static IOperation Unwrap(IOperation operation)
+    {
+        while (true)
+        {
+            switch (operation)
+            {
+                case IConversionOperation { OperatorMethod: null } conversion:
+                    operation = conversion.Operand;
+                    continue;
+                case IParenthesizedOperation parenthesized:
+                    operation = parenthesized.Operand;
+                    continue;
+                default:
+                    return operation;
+            }
+        }
+    }
+
+    private static bool HasAttribute(ISymbol symbol, INamedTypeSymbol attribute)
+    {
+        foreach (var data in symbol.GetAttributes())
+        {
+            if (SymbolEqualityComparer.Default.Equals(data.AttributeClass, attribute))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
