@@ -12,5 +12,9 @@ internal static class TourCatalog
         ("worker-pool", ChannelSamples.WorkerPool),
         ("channel-cancellation", ChannelSamples.ChannelCancellation),
         ("Type-state", TypeStateSamples.RunAsync),
+        ("scoped-threads", ScopeSamples.ScopedThreads),
+        ("task-scope", ScopeSamples.WaitGroupReplacement),
+        ("permits", ScopeSamples.Permits),
+        ("locked-data", ScopeSamples.DataOwningLock),
     ];
 }

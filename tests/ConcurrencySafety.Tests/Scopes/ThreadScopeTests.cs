@@ -1,0 +1,141 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+namespace ConcurrencySafety.Tests.Scopes;
+
+public sealed class ThreadScopeTests
+{
+    [Fact]
+    public void Children_may_borrow_the_callers_stack_data()
+    {
+        int[] squares = new int[64];
+        Scope.Run(s =>
+        {
+            for (int i = 0; i < squares.Length; i++)
+            {
+                int k = i;
+                s.Spawn(() => { squares[k] = k * k; });
+            }
+        });
+        // Run returned, so every child has written its slot.
+        Assert.Equal(Enumerable.Range(0, 64).Select(i => i * i), squares);
+    }
+
+    [Fact]
+    public void Join_returns_the_result_and_Run_returns_the_bodys_result()
+    {
+        int total = Scope.Run(s =>
+        {
+            var a = s.Spawn(() => 40);
+            var b = s.Spawn(() => 2);
+            return a.Join() + b.Join();
+        });
+        Assert.Equal(42, total);
+    }
+
+    [Fact]
+    public void Hundred_thousand_spawns_are_all_joined()
+    {
+        long counter = 0;
+        Scope.Run(s =>
+        {
+            for (int i = 0; i < 100_000; i++) s.Spawn(() => { Interlocked.Increment(ref counter); });
+        });
+        Assert.Equal(100_000, counter);
+    }
+
+    [Fact]
+    public void A_child_exception_is_rethrown_after_all_children_joined()
+    {
+        bool slowSiblingDone = false;
+        var e = Assert.Throws<InvalidOperationException>(() => Scope.Run(s =>
+        {
+            s.Spawn(() => { Thread.Sleep(30); Volatile.Write(ref slowSiblingDone, true); });
+            s.Spawn(() => throw new InvalidOperationException("child"));
+        }));
+        Assert.Equal("child", e.Message);
+        Assert.True(Volatile.Read(ref slowSiblingDone));
+    }
+
+    [Fact]
+    public void A_failure_observed_through_Join_is_not_rethrown_by_Run()
+    {
+        bool caught = false;
+        Scope.Run(s =>
+        {
+            var h = s.Spawn(() => throw new FormatException());
+            try { h.Join(); }
+            catch (FormatException) { caught = true; }
+        });
+        Assert.True(caught);
+    }
+
+    [Fact]
+    public void Several_failures_are_thrown_together()
+    {
+        var e = Assert.Throws<AggregateException>(() => Scope.Run(s =>
+        {
+            s.Spawn(() => throw new FormatException());
+            s.Spawn(() => throw new FormatException());
+            throw new ArgumentException("body");
+        }));
+        Assert.Equal(3, e.InnerExceptions.Count);
+    }
+
+    [Fact]
+    public void Spawn_after_Run_returned_throws()
+    {
+        Scope? leaked = null;
+        Scope.Run(s => { leaked = s; });
+        var e = Assert.Throws<InvalidOperationException>(() => leaked!.Spawn(() => { }));
+        Assert.Contains("ended", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Nested_scopes_on_pool_threads_complete()
+    {
+        long leaves = 0;
+        Scope.Run(s =>
+        {
+            for (int i = 0; i < 8; i++)
+                s.Spawn(() => Scope.Run(inner =>
+                {
+                    for (int j = 0; j < 8; j++)
+                        inner.Spawn(() => Scope.Run(leaf =>
+                        {
+                            for (int k = 0; k < 8; k++) leaf.Spawn(() => { Interlocked.Increment(ref leaves); });
+                        }));
+                }));
+        });
+        Assert.Equal(512, leaves);
+    }
+
+    [Fact]
+    public void Join_runs_a_child_that_has_not_started_yet()
+    {
+        // Join claims an unstarted child and runs it inline, so joining never waits for a
+        // free pool thread.
+        int result = Scope.Run(s =>
+        {
+            var handles = Enumerable.Range(0, 1000).Select(i => s.Spawn(() => i)).ToArray();
+            return handles.Sum(h => h.Join());
+        });
+        Assert.Equal(999 * 1000 / 2, result);
+    }
+
+    [Fact]
+    public void Bad_inputs_are_rejected()
+    {
+        Assert.Throws<ArgumentNullException>(() => Scope.Run(null!));
+        Assert.Throws<ArgumentNullException>(() => Scope.Run<int>(null!));
+        Scope.Run(s =>
+        {
+            Assert.Throws<ArgumentNullException>(() => s.Spawn((Action)null!));
+            Assert.Throws<ArgumentNullException>(() => s.Spawn((Func<int>)null!));
+        });
+        Assert.Throws<InvalidOperationException>(() => default(JoinHandle).Join());
+        Assert.Throws<InvalidOperationException>(() => default(JoinHandle<int>).IsFinished);
+    }
+}
