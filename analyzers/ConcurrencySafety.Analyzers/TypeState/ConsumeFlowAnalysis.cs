@@ -279,6 +279,20 @@ internal sealed class ConsumeFlowAnalysis
     private ConsumeState? ApplyEdge(ControlFlowBranch branch, ConsumeState state)
     {
         var carried = state.Clone();
+
+        // Finally regions run before the locals of the enclosing scopes die: a using
+        // declaration's local is disposed in a finally nested inside its own scope.
+        foreach (var finallyRegion in branch.FinallyRegions)
+        {
+            Solve(finallyRegion.FirstBlockOrdinal, finallyRegion.LastBlockOrdinal, carried, out var afterFinally);
+            if (afterFinally is null)
+            {
+                return null;
+            }
+
+            carried = afterFinally;
+        }
+
         var exceptional = branch.Semantics is ControlFlowBranchSemantics.Throw or ControlFlowBranchSemantics.Rethrow or ControlFlowBranchSemantics.Error;
         foreach (var region in branch.LeavingRegions)
         {
@@ -302,17 +316,6 @@ internal sealed class ConsumeFlowAnalysis
             }
 
             carried.Obligations.Clear();
-        }
-
-        foreach (var finallyRegion in branch.FinallyRegions)
-        {
-            Solve(finallyRegion.FirstBlockOrdinal, finallyRegion.LastBlockOrdinal, carried, out var afterFinally);
-            if (afterFinally is null)
-            {
-                return null;
-            }
-
-            carried = afterFinally;
         }
 
         return carried;
@@ -434,6 +437,11 @@ internal sealed class ConsumeFlowAnalysis
 
             case IAwaitOperation awaited:
                 Visit(awaited.Operation, state);
+                if (Tracked(awaited.Operation) is { } awaitedValue)
+                {
+                    // Awaiting a must-consume handle (a task, a join handle) is what it was for.
+                    Discharge(state, awaitedValue);
+                }
 
                 // Other code runs during an await and may reassign fields.
                 state.ForgetFields();
@@ -442,7 +450,7 @@ internal sealed class ConsumeFlowAnalysis
 
         if (Tracked(operation) is { } read)
         {
-            Read(state, read, operation.Syntax.GetLocation(), operation.IsImplicit);
+            Read(state, read, operation.Syntax.GetLocation(), IsCompilerGenerated(operation));
             return;
         }
 
@@ -460,14 +468,16 @@ internal sealed class ConsumeFlowAnalysis
 
         if (target is null)
         {
+            // obj.Property = value, array[i] = value: reads obj / array, stores the value.
+            // _ = value: drops it on purpose. Either way the obligation is discharged.
             if (assignment.Target is not IDiscardOperation)
             {
-                // obj.Property = value, array[i] = value: reads obj / array, stores the value.
                 Visit(assignment.Target, state);
-                if (source is not null)
-                {
-                    Discharge(state, source);
-                }
+            }
+
+            if (source is not null)
+            {
+                Discharge(state, source);
             }
 
             return;
@@ -505,7 +515,7 @@ internal sealed class ConsumeFlowAnalysis
                 Discharge(state, source);
             }
         }
-        else if (target is ILocalSymbol { RefKind: RefKind.None } && _symbols.ProducesMustConsumeValue(assignment.Value))
+        else if (target is ILocalSymbol { RefKind: RefKind.None } local && !IsUsingLocal(local) && _symbols.ProducesMustConsumeValue(assignment.Value))
         {
             state.Obligations[target] = new HashSet<IOperation> { assignment.Value };
         }
@@ -557,12 +567,12 @@ internal sealed class ConsumeFlowAnalysis
             else if (symbol is not null && parameter is { Ordinal: 0 } && method.IsExtensionMethod)
             {
                 // The receiver of an extension method: a use, like an instance call, and no escape.
-                Read(state, symbol, value.Syntax.GetLocation(), value.IsImplicit);
+                Read(state, symbol, value.Syntax.GetLocation(), IsCompilerGenerated(value));
             }
             else if (symbol is not null)
             {
                 // Passed along: a use, and the callee may keep it, which discharges the obligation.
-                Read(state, symbol, value.Syntax.GetLocation(), value.IsImplicit);
+                Read(state, symbol, value.Syntax.GetLocation(), IsCompilerGenerated(value));
                 Discharge(state, symbol);
                 if (parameter?.RefKind == RefKind.Ref)
                 {
@@ -611,9 +621,21 @@ internal sealed class ConsumeFlowAnalysis
             return;
         }
 
+        // Only names of variables that are consumed or owed are worth binding.
+        var names = new HashSet<string>(state.Consumed.Keys.Concat(state.Obligations.Keys).Select(k => k.Name));
+        if (names.Count == 0)
+        {
+            return;
+        }
+
         var seen = new HashSet<ISymbol>(Comparer);
         foreach (var identifier in syntax.DescendantNodes().OfType<IdentifierNameSyntax>())
         {
+            if (!names.Contains(identifier.Identifier.ValueText))
+            {
+                continue;
+            }
+
             var symbol = model.GetSymbolInfo(identifier, _cancellationToken).Symbol;
             if (symbol is ILocalSymbol or IParameterSymbol
                 && !Comparer.Equals(symbol.ContainingSymbol, function)
@@ -691,6 +713,13 @@ internal sealed class ConsumeFlowAnalysis
         };
     }
 
+    /// <summary>A local declared by <c>using var</c> or <c>using (var ...)</c>: disposal is guaranteed.</summary>
+    private bool IsUsingLocal(ILocalSymbol local)
+    {
+        var declarator = local.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_cancellationToken);
+        return declarator?.Parent?.Parent is LocalDeclarationStatementSyntax { UsingKeyword.RawKind: not 0 } or UsingStatementSyntax;
+    }
+
     private static bool InheritsFrom(INamedTypeSymbol type, INamedTypeSymbol? candidate)
     {
         for (var t = type; t is not null; t = t.BaseType)
@@ -753,6 +782,14 @@ internal sealed class ConsumeFlowAnalysis
         var type = operation.Type?.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat) ?? "value";
         _findings.Add(new ConsumeFinding(ConsumeFindingKind.Dropped, location, null, ImmutableDictionary<string, string?>.Empty, type, "the result is discarded"));
     }
+
+    /// <summary>
+    /// Whether a reference was made up by the compiler (the disposal of a using, a foreach)
+    /// rather than written by the user. A flow capture is implicit even when it stands for the
+    /// user's own <c>x</c> in <c>x?.M()</c>; its syntax then is that identifier.
+    /// </summary>
+    private static bool IsCompilerGenerated(IOperation reference) =>
+        reference.IsImplicit && !(TypeStateSymbols.Unwrap(reference) is IFlowCaptureReferenceOperation && reference.Syntax is IdentifierNameSyntax or MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax });
 
     private static bool IsDiscarded(IOperation consumer) =>
         consumer.Parent is null or IExpressionStatementOperation && consumer.Type is { SpecialType: not SpecialType.System_Void };

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -26,6 +28,13 @@ internal sealed class TypeStateSymbols
         TypeState = typeState;
     }
 
+    // Per-compilation caches: the same few methods and types are asked about again and again
+    // (every call site, every fixed-point iteration).
+    private readonly ConcurrentDictionary<IMethodSymbol, bool> _isConsuming = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<IMethodSymbol, bool> _consumesReceiver = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<IParameterSymbol, bool> _consumesParameter = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<ITypeSymbol, bool> _isMustConsume = new(SymbolEqualityComparer.Default);
+
     public INamedTypeSymbol? TypeState { get; }
 
     public INamedTypeSymbol? Consumes { get; }
@@ -38,21 +47,15 @@ internal sealed class TypeStateSymbols
         compilation.GetTypeByMetadataName(TypeStateInterfaceName));
 
     /// <summary>Whether the receiver (or, for an extension method, its <c>this</c> argument) is consumed.</summary>
-    public bool ConsumesReceiver(IMethodSymbol method)
+    public bool ConsumesReceiver(IMethodSymbol method) =>
+        Consumes is not null && _consumesReceiver.GetOrAdd(method, ComputeConsumesReceiver);
+
+    private bool ComputeConsumesReceiver(IMethodSymbol method)
     {
-        if (Consumes is null)
+        foreach (var source in ContractSources(method))
         {
-            return false;
-        }
-
-        for (var m = method.ReducedFrom ?? method; m is not null; m = m.OverriddenMethod)
-        {
-            if (HasAttribute(m.OriginalDefinition, Consumes))
-            {
-                return true;
-            }
-
-            if (m.IsExtensionMethod && m.Parameters.Length > 0 && HasAttribute(m.OriginalDefinition.Parameters[0], Consumes))
+            if (HasAttribute(source, Consumes)
+                || (source.IsExtensionMethod && source.Parameters.Length > 0 && HasAttribute(source.Parameters[0], Consumes)))
             {
                 return true;
             }
@@ -62,49 +65,25 @@ internal sealed class TypeStateSymbols
     }
 
     /// <summary>Whether the argument passed to <paramref name="parameter"/> is consumed.</summary>
-    public bool ConsumesParameter(IParameterSymbol parameter)
+    public bool ConsumesParameter(IParameterSymbol parameter) =>
+        Consumes is not null && _consumesParameter.GetOrAdd(parameter, ComputeConsumesParameter);
+
+    private bool ComputeConsumesParameter(IParameterSymbol parameter)
     {
-        if (Consumes is null)
+        if (parameter.ContainingSymbol is not IMethodSymbol method)
         {
             return false;
-        }
-
-        if (HasAttribute(parameter.OriginalDefinition, Consumes))
-        {
-            return true;
         }
 
         // [Consumes] on an extension method consumes its 'this' argument.
-        if (parameter.Ordinal == 0 && parameter.ContainingSymbol is IMethodSymbol { IsExtensionMethod: true } m)
-        {
-            return ConsumesReceiver(m);
-        }
-
-        // An override or implementation inherits the contract of what it overrides.
-        if (parameter.ContainingSymbol is IMethodSymbol { OverriddenMethod: { } overridden } && parameter.Ordinal < overridden.Parameters.Length)
-        {
-            return ConsumesParameter(overridden.Parameters[parameter.Ordinal]);
-        }
-
-        return false;
-    }
-
-    /// <summary>Whether a call to <paramref name="method"/> consumes anything (the cheap filter).</summary>
-    public bool IsConsuming(IMethodSymbol method)
-    {
-        if (Consumes is null)
-        {
-            return false;
-        }
-
-        if (ConsumesReceiver(method))
+        if (parameter.Ordinal == 0 && method.IsExtensionMethod && ConsumesReceiver(method))
         {
             return true;
         }
 
-        foreach (var p in method.Parameters)
+        foreach (var source in ContractSources(method))
         {
-            if (ConsumesParameter(p))
+            if (parameter.Ordinal < source.Parameters.Length && HasAttribute(source.Parameters[parameter.Ordinal], Consumes))
             {
                 return true;
             }
@@ -113,13 +92,58 @@ internal sealed class TypeStateSymbols
         return false;
     }
 
-    /// <summary>Whether values of <paramref name="type"/> must be consumed, disposed, returned or stored.</summary>
-    public bool IsMustConsume(ITypeSymbol? type)
+    /// <summary>Whether a call to <paramref name="method"/> consumes anything (the cheap filter; cached).</summary>
+    public bool IsConsuming(IMethodSymbol method)
     {
-        if (MustConsume is null || type is null)
+        if (Consumes is null)
         {
             return false;
         }
+
+        return _isConsuming.GetOrAdd(method, m => ConsumesReceiver(m) || m.Parameters.Any(ConsumesParameter));
+    }
+
+    /// <summary>
+    /// The declarations whose <c>[Consumes]</c> contract a method carries: itself, what it
+    /// overrides, and the interface members it implements (the attribute is inherited).
+    /// </summary>
+    private static IEnumerable<IMethodSymbol> ContractSources(IMethodSymbol method)
+    {
+        var start = (method.ReducedFrom ?? method).OriginalDefinition;
+        for (var m = start; m is not null; m = m.OverriddenMethod?.OriginalDefinition)
+        {
+            yield return m;
+        }
+
+        if (start.IsStatic || start.ContainingType is not { } type)
+        {
+            yield break;
+        }
+
+        foreach (var explicitImplementation in start.ExplicitInterfaceImplementations)
+        {
+            yield return explicitImplementation.OriginalDefinition;
+        }
+
+        foreach (var contract in type.AllInterfaces)
+        {
+            foreach (var member in contract.GetMembers(start.Name))
+            {
+                if (member is IMethodSymbol interfaceMethod
+                    && SymbolEqualityComparer.Default.Equals(type.FindImplementationForInterfaceMember(interfaceMethod)?.OriginalDefinition, start))
+                {
+                    yield return interfaceMethod.OriginalDefinition;
+                }
+            }
+        }
+    }
+
+    /// <summary>Whether values of <paramref name="type"/> must be consumed, disposed, returned or stored.</summary>
+    public bool IsMustConsume(ITypeSymbol? type) =>
+        MustConsume is not null && type is not null && _isMustConsume.GetOrAdd(type, ComputeIsMustConsume);
+
+    private bool ComputeIsMustConsume(ITypeSymbol type)
+    {
 
         for (var t = type as INamedTypeSymbol; t is not null; t = t.BaseType)
         {
@@ -178,7 +202,7 @@ internal sealed class TypeStateSymbols
         }
     }
 
-    private static bool HasAttribute(ISymbol symbol, INamedTypeSymbol attribute)
+    private static bool HasAttribute(ISymbol symbol, INamedTypeSymbol? attribute)
     {
         foreach (var data in symbol.GetAttributes())
         {

@@ -669,6 +669,145 @@ public class CSA3001UseAfterConsumeTests
         """);
 
     [Fact]
+    public Task Using_declaration_disposing_a_consumed_value_is_not_a_use() => Verify("""
+        class C
+        {
+            string M()
+            {
+                using var builder = new Builder();
+                return builder.Build();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Conditional_access_after_consume_is_a_use() => Verify("""
+        class C
+        {
+            int? M(Token? token)
+            {
+                Owner.Take(token!);
+                return {|CSA3001:token|}?.Id;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Conditional_consume_through_null_propagation_then_reassignment_is_fine() => Verify("""
+        class C
+        {
+            int M(Builder? builder)
+            {
+                var text = builder?.Build();
+                builder = new Builder();
+                return builder.Count + (text?.Length ?? 0);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Use_after_await_following_consume_is_reported() => Verify("""
+        class C
+        {
+            async System.Threading.Tasks.Task M(Token token)
+            {
+                Owner.Take(token);
+                await System.Threading.Tasks.Task.Yield();
+                Owner.Look({|CSA3001:token|});
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Consumption_inside_a_switch_expression_arm_and_use_in_another_is_fine() => Verify("""
+        class C
+        {
+            string M(Builder builder, int n) => n switch
+            {
+                1 => builder.Build(),
+                _ => builder.Count.ToString(),
+            };
+        }
+        """);
+
+    [Fact]
+    public Task Ternary_consume_on_one_side_then_use_after_is_reported() => Verify("""
+        class C
+        {
+            int M(Builder builder, bool flag)
+            {
+                var text = flag ? builder.Build() : "";
+                return {|CSA3001:builder|}.Count + text.Length;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Value_passed_through_ref_local_and_reassigned_is_fine() => Verify("""
+        class C
+        {
+            void M(Token token)
+            {
+                Owner.Take(token);
+                (token, var other) = (new Token(), 1);
+                Owner.Look(token);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Consumes_on_an_interface_member_applies_to_its_implementation() => Verify("""
+        class C
+        {
+            void ThroughClass(ChannelEnd end)
+            {
+                end.Close();
+                {|CSA3001:end|}.Touch();
+            }
+
+            void ThroughInterface(IChannelEnd end)
+            {
+                end.Close();
+                {|CSA3001:end|}.Touch();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Non_consuming_interface_member_is_not_a_consume() => Verify("""
+        class C
+        {
+            void M(ChannelEnd end)
+            {
+                end.Touch();
+                end.Touch();
+                end.Close();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Constructor_parameter_consumes_its_argument() => Verify("""
+        class C
+        {
+            Worker M(Token token)
+            {
+                var worker = new Worker(token, token.Id);
+                Owner.Look({|CSA3001:token|});
+                return worker;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Argument_read_before_the_consuming_call_is_fine() => Verify("""
+        class C
+        {
+            Worker M(Token token) => new Worker(token, token.Id);
+        }
+        """);
+
+    [Fact]
     public Task Code_without_consuming_calls_is_not_analysed() => Verify("""
         class C
         {

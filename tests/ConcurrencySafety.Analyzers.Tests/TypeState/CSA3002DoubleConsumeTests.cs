@@ -60,6 +60,49 @@ public class CSA3002DoubleConsumeTests
         """);
 
     [Fact]
+    public Task Same_call_message_does_not_mention_a_loop() => Verify("""
+        class C
+        {
+            void M(Token token) => {|#1:Owner.TakeTwo(token, {|#0:token|})|};
+        }
+        """,
+        CSharpAnalyzerVerifier<CSA3002DoubleConsumeAnalyzer>.Diagnostic("CSA3002").WithLocation(0).WithLocation(1)
+            .WithArguments("token", "Owner.TakeTwo(token, token)", "line 3"));
+
+    [Fact]
+    public Task Out_variable_refilled_by_the_loop_condition_is_fine() => Verify("""
+        class C
+        {
+            static bool TryNext(out Token token) { token = new Token(); return true; }
+
+            void M()
+            {
+                while (TryNext(out var token))
+                {
+                    Owner.Take(token);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Consumed_and_replaced_every_iteration_is_fine() => Verify("""
+        class C
+        {
+            string M(int n)
+            {
+                var builder = new Builder();
+                for (var i = 0; i < n; i++)
+                {
+                    builder = builder.With(i);
+                }
+
+                return builder.Build();
+            }
+        }
+        """);
+
+    [Fact]
     public Task Two_different_values_to_two_consuming_parameters_is_fine() => Verify("""
         class C
         {

@@ -217,6 +217,81 @@ public class CSA3003MustConsumeDroppedTests
         """);
 
     [Fact]
+    public Task Disposed_values_are_fine() => Verify("""
+        class C
+        {
+            int Declaration()
+            {
+                using var lease = new Lease();
+                return lease.Id;
+            }
+
+            void Statement()
+            {
+                using (var lease = new Lease())
+                {
+                    System.Console.WriteLine(lease.Id);
+                }
+            }
+
+            void Explicit()
+            {
+                var lease = new Lease();
+                System.Console.WriteLine(lease.Id);
+                lease.Dispose();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Undisposed_must_consume_value_is_reported() => Verify("""
+        class C
+        {
+            void M()
+            {
+                var lease = {|CSA3003:new Lease()|};
+                System.Console.WriteLine(lease.Id);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Disposed_on_only_one_path_is_reported() => Verify("""
+        class C
+        {
+            void M(bool flag)
+            {
+                var lease = {|CSA3003:new Lease()|};
+                if (flag)
+                {
+                    lease.Dispose();
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Awaited_handle_is_fine_and_unawaited_handle_is_reported() => Verify("""
+        class C
+        {
+            async System.Threading.Tasks.Task Awaited()
+            {
+                var handle = Handle.Spawn();
+                await handle;
+            }
+
+            async System.Threading.Tasks.Task NotAwaited(bool flag)
+            {
+                var handle = {|CSA3003:Handle.Spawn()|};
+                if (flag)
+                {
+                    await handle;
+                }
+            }
+        }
+        """);
+
+    [Fact]
     public Task Types_without_the_attribute_are_ignored() => Verify("""
         class C
         {

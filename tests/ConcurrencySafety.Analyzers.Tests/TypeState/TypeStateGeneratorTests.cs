@@ -153,6 +153,30 @@ public class TypeStateGeneratorTests
     }
 
     [Fact]
+    public async Task Data_object_is_consumed_by_Begin()
+    {
+        var (output, _, _) = Generate(Job, """
+            namespace Shop;
+            static class Use
+            {
+                static int M()
+                {
+                    var job = new Job();
+                    var created = job.Begin();
+                    var running = created.Start();
+                    var done = running.Finish();
+                    return job.Steps;
+                }
+            }
+            """);
+
+        Assert.Empty(Errors(output));
+        var diagnostic = Assert.Single(await AnalyzeAsync(output));
+        Assert.Equal("CSA3001", diagnostic.Id);
+        Assert.Contains("job.Begin()", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void MustReachFinalState_marks_only_non_final_states()
     {
         var (output, _, run) = Generate("""

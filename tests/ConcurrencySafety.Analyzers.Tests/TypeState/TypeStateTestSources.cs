@@ -39,9 +39,40 @@ internal static class TypeStateTestSources
             public void Dispose() { }
         }
 
+        [MustConsume]
+        public sealed class Lease : System.IDisposable
+        {
+            public int Id => 1;
+            public void Dispose() { }
+        }
+
+        [MustConsume]
+        public sealed class Handle
+        {
+            public System.Runtime.CompilerServices.TaskAwaiter GetAwaiter() => System.Threading.Tasks.Task.CompletedTask.GetAwaiter();
+            public static Handle Spawn() => new();
+        }
+
+        public interface IChannelEnd
+        {
+            [Consumes] void Close();
+            void Touch();
+        }
+
+        public sealed class ChannelEnd : IChannelEnd
+        {
+            public void Close() { }
+            public void Touch() { }
+        }
+
         public sealed class Token
         {
             public int Id { get; set; }
+        }
+
+        public sealed class Worker
+        {
+            public Worker([Consumes] Token token, int id) { }
         }
 
         public static class Owner
