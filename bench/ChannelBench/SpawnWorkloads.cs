@@ -18,6 +18,8 @@ internal static class SpawnWorkloads
         // Diagnostic only: each implementation alone in its process (for CPU-time comparisons).
         new("spawn_async", (n, _, o) => Time(o, "cs-async", () => TaskScopeSpawn(n)), OnlyWhenAsked: true),
         new("spawn_sync", (n, _, o) => Time(o, "cs-sync", () => { ThreadScopeSpawn(n); return Task.CompletedTask; }), OnlyWhenAsked: true),
+        // Diagnostic only: the task scope opened from a pool thread (as rayon::scope runs its body in its pool).
+        new("spawn_pool", (n, _, o) => Time(o, "cs-async-pool", () => Task.Run(() => TaskScopeSpawn(n))), OnlyWhenAsked: true),
         // Diagnostic only: the BCL anchor's shape (Task.Run + Task.WhenAll) in this process.
         new("spawn_bcl", (n, _, o) => Time(o, "bcl-inproc", () => BclSpawn(n)), OnlyWhenAsked: true),
         new("spawn_dedicated", (n, _, o) => Time(o, "cs-sync-threads", () => { DedicatedThreadsSpawn(n); return Task.CompletedTask; }), OnlyWhenAsked: true),

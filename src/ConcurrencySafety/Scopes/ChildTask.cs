@@ -8,9 +8,11 @@ namespace ConcurrencySafety;
 /// The handle is deliberately not awaitable itself: the C# compiler warns (CS4014) about every
 /// discarded awaitable result in an async method, and discarding the handle is the normal way
 /// to spawn into a scope, which joins the child anyway.
-/// A child that failed rethrows its exception when awaited; a child stopped by the scope's
-/// cancellation is canceled. A child whose failure was observed this way is still reported by
-/// the scope (with the same exception object, counted once).
+/// A child that failed rethrows its exception from <c>JoinAsync</c>; a child stopped by the
+/// scope's cancellation is canceled. A failure observed this way is still reported by the scope
+/// (the same exception object, counted once), as in Kotlin: catch inside the child, or use
+/// <see cref="TaskScope.RunSupervisedAsync(Func{TaskScope, Task}, CancellationToken)"/>, to
+/// handle a failure locally.
 /// </remarks>
 public readonly struct ChildTask
 {

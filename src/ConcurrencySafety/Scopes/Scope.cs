@@ -9,8 +9,9 @@
 // children; when the body returns, its thread takes the whole stack (one exchange) and runs
 // every child nobody has claimed yet, before it blocks for the running ones. So a scope
 // nested inside a pool thread never waits for its own children to reach the front of the
-// pool's queue (which could take the pool's slow thread injection, or forever). The price:
-// children stay reachable from the scope until the body returns.
+// pool's queue (which could take the pool's slow thread injection, or forever). To keep
+// finished children collectable, a spawner occasionally prunes the stack down to the children
+// nobody has started (amortized: only when it doubled since the last pruning).
 using System.Runtime.ExceptionServices;
 
 using System.Runtime.CompilerServices;
@@ -46,6 +47,15 @@ public sealed class Scope
 
     /// <summary>Children pushed by Spawn, linked through their Next field (taken by Finish).</summary>
     private IThreadChild? _spawned;
+
+    /// <summary>Pushes since the last pruning (a heuristic: racy increments are harmless).</summary>
+    private int _pushesSincePrune;
+
+    /// <summary>Prune when <see cref="_pushesSincePrune"/> exceeds this (doubles with the kept size).</summary>
+    private int _pruneThreshold = 1024;
+
+    /// <summary>1 while one thread prunes the stack.</summary>
+    private int _pruning;
 
     /// <summary>Guards <see cref="_failures"/>; also the monitor the body's thread waits on.</summary>
     private readonly object _gate = new();
@@ -102,7 +112,7 @@ public sealed class Scope
     /// <returns>The join handle.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is null.</exception>
     /// <exception cref="InvalidOperationException">The scope has ended.</exception>
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public JoinHandle Spawn([RunsConcurrently] Action work)
     {
         ArgumentNullException.ThrowIfNull(work);
@@ -119,7 +129,7 @@ public sealed class Scope
     /// <returns>The join handle; <see cref="JoinHandle{T}.Join"/> returns the result.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is null.</exception>
     /// <exception cref="InvalidOperationException">The scope has ended.</exception>
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public JoinHandle<T> Spawn<T>([RunsConcurrently] Func<T> work)
     {
         ArgumentNullException.ThrowIfNull(work);
@@ -130,7 +140,7 @@ public sealed class Scope
         return new JoinHandle<T>(child);
     }
 
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Enter()
     {
         int live = Volatile.Read(ref _live);
@@ -147,7 +157,7 @@ public sealed class Scope
     }
 
     /// <summary>Pushes a child on the intrusive stack (lock-free; Finish takes all at once, so no ABA).</summary>
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Push(IThreadChild child)
     {
         IThreadChild? head = Volatile.Read(ref _spawned);
@@ -155,9 +165,49 @@ public sealed class Scope
         {
             child.Next = head;
             IThreadChild? seen = Interlocked.CompareExchange(ref _spawned, child, head);
-            if (ReferenceEquals(seen, head)) return;
+            if (ReferenceEquals(seen, head)) break;
             head = seen;
         }
+        if (++_pushesSincePrune > _pruneThreshold) Prune();
+    }
+
+    /// <summary>
+    /// Drops started children from the stack (their threads finish them; only unstarted ones
+    /// need the owner's help), so finished children can be collected during a long body.
+    /// </summary>
+    private void Prune()
+    {
+        if (Interlocked.Exchange(ref _pruning, 1) != 0) return;
+        IThreadChild? chain = Interlocked.Exchange(ref _spawned, null);
+        IThreadChild? keptHead = null, keptTail = null;
+        int kept = 0;
+        for (IThreadChild? c = chain; c is not null;)
+        {
+            IThreadChild? next = c.Next;
+            c.Next = null;
+            if (!c.IsStarted)
+            {
+                if (keptTail is null) keptHead = c; else keptTail.Next = c;
+                keptTail = c;
+                kept++;
+            }
+            c = next;
+        }
+        if (keptHead is not null)
+        {
+            // Splice the kept children back under whatever was pushed meanwhile.
+            IThreadChild? head = Volatile.Read(ref _spawned);
+            while (true)
+            {
+                keptTail!.Next = head;
+                IThreadChild? seen = Interlocked.CompareExchange(ref _spawned, keptHead, head);
+                if (ReferenceEquals(seen, head)) break;
+                head = seen;
+            }
+        }
+        _pushesSincePrune = 0;
+        _pruneThreshold = Math.Max(1024, 2 * kept);
+        Volatile.Write(ref _pruning, 0);
     }
 
     private void AddFailure(object failure)
@@ -166,7 +216,7 @@ public sealed class Scope
     }
 
     /// <summary>Called by a child after it published its outcome.</summary>
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void ChildFinished(object child, bool failed)
     {
         if (failed) AddFailure(child);
@@ -177,7 +227,7 @@ public sealed class Scope
     }
 
     /// <summary>The body returned: wait for the children, then report failures.</summary>
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Finish()
     {
         // Dekker-style handshake with ChildFinished: we announce that we wait (full fence),
@@ -237,6 +287,9 @@ internal interface IThreadChild
     /// <summary>Runs the child on this thread if nobody has claimed it yet.</summary>
     void TryRunInline();
 
+    /// <summary>Whether a thread has claimed the child (it is running or finished).</summary>
+    bool IsStarted { get; }
+
     /// <summary>The child's exception if nobody observed it through Join (then it is marked observed).</summary>
     Exception? TakeUnobservedFailure();
 }
@@ -268,16 +321,18 @@ internal sealed class ThreadChild<T> : IThreadPoolWorkItem, IThreadChild
 
     public IThreadChild? Next { get; set; }
 
+    public bool IsStarted => Volatile.Read(ref _state) != Queued;
+
     void IThreadPoolWorkItem.Execute() => TryRunInline();
 
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void TryRunInline()
     {
         // Whoever claims the child first runs it: a pool thread, a joiner or the scope owner.
         if (Volatile.Read(ref _state) == Queued && Interlocked.CompareExchange(ref _state, Running, Queued) == Queued) RunClaimed();
     }
 
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunClaimed()
     {
         Delegate work = _work!;

@@ -17,8 +17,6 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
     /// <summary>Marks <see cref="_waiter"/> once the outcome is published and no TCS existed.</summary>
     private static readonly object s_completed = new();
 
-    private static readonly ContextCallback s_runInContext = static s => ((ScopeChild<T>)s!).Run();
-
     private readonly TaskScope _scope;
 
     /// <summary>The scope's token, copied so that running children do not read the scope object
@@ -50,7 +48,7 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
     /// <summary>The concurrency-limit slot held while running (default when unlimited).</summary>
     internal Permit Slot;
 
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal ScopeChild(TaskScope scope, object work, byte kind)
     {
         _scope = scope;
@@ -69,15 +67,31 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
     internal bool IsCompleted => ReferenceEquals(Volatile.Read(ref _waiter), s_completed) ||
                                  Volatile.Read(ref _waiter) is TaskCompletionSource<T> tcs && tcs.Task.IsCompleted;
 
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void IThreadPoolWorkItem.Execute()
     {
-        if (_context is null) Run();
-        else ExecutionContext.Run(_context, s_runInContext, this);
+        if (_context is null)
+        {
+            Run();
+            return;
+        }
+        // Run in the spawner's context (AsyncLocal values) and put the thread's own context
+        // back afterwards. Restore is cheaper than ExecutionContext.Run, which also saves and
+        // restores the SynchronizationContext (pool threads have none).
+        ExecutionContext? previous = ExecutionContext.Capture();
+        ExecutionContext.Restore(_context);
+        try
+        {
+            Run();
+        }
+        finally
+        {
+            if (previous is not null) ExecutionContext.Restore(previous);
+        }
     }
 
     /// <summary>Runs the delegate on the current thread.</summary>
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Run()
     {
         CancellationToken token = _token;
@@ -161,7 +175,7 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
     /// Publishes the outcome. An <see cref="OperationCanceledException"/> while the scope's
     /// token is canceled counts as cancellation, not failure (see TaskScope remarks).
     /// </summary>
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Complete(Exception? exception, bool canceled)
     {
         if (exception is OperationCanceledException && _token.IsCancellationRequested)

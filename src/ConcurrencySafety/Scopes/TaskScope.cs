@@ -187,7 +187,7 @@ public sealed class TaskScope
     /// <returns>The child's handle.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is null.</exception>
     /// <exception cref="InvalidOperationException">The scope has ended.</exception>
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ChildTask Spawn([RunsConcurrently] Action<CancellationToken> work)
     {
         ArgumentNullException.ThrowIfNull(work);
@@ -202,7 +202,7 @@ public sealed class TaskScope
     /// <returns>The child's handle.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is null.</exception>
     /// <exception cref="InvalidOperationException">The scope has ended.</exception>
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ChildTask Spawn([RunsConcurrently] Func<CancellationToken, Task> work)
     {
         ArgumentNullException.ThrowIfNull(work);
@@ -218,7 +218,7 @@ public sealed class TaskScope
     /// <returns>The child's handle; <c>await handle.JoinAsync()</c> for the result.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is null.</exception>
     /// <exception cref="InvalidOperationException">The scope has ended.</exception>
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ChildTask<T> Spawn<T>([RunsConcurrently] Func<CancellationToken, Task<T>> work)
     {
         ArgumentNullException.ThrowIfNull(work);
@@ -284,7 +284,7 @@ public sealed class TaskScope
     }
 
     /// <summary>Queues the child now, or once a concurrency slot frees up (never blocks).</summary>
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Launch<T>(ScopeChild<T> child)
     {
         if (_limiter is null)
@@ -322,7 +322,7 @@ public sealed class TaskScope
     // ---------------------------------------------------------------- membership and failures
 
     /// <summary>Joins the scope as one more live participant, unless it has ended.</summary>
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Enter()
     {
         int live = Volatile.Read(ref _live);
@@ -339,7 +339,7 @@ public sealed class TaskScope
     }
 
     /// <summary>A participant finished. The last one ends the scope.</summary>
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void Leave()
     {
         int live = Interlocked.Decrement(ref _live);

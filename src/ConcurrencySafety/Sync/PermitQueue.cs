@@ -82,7 +82,7 @@ internal sealed class PermitQueue
     }
 
     /// <summary>Takes <paramref name="weight"/> permits if that is possible without waiting.</summary>
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal bool TryTake(int weight, out Permit permit)
     {
         lock (_sync)
@@ -102,7 +102,7 @@ internal sealed class PermitQueue
     }
 
     /// <summary>Takes permits, waiting asynchronously in FIFO order when none are free.</summary>
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal ValueTask<Permit> TakeAsync(int weight, CancellationToken cancellationToken)
     {
         lock (_sync)
@@ -129,7 +129,7 @@ internal sealed class PermitQueue
     /// Takes permits, blocking the thread for at most <paramref name="millisecondsTimeout"/>
     /// (-1 = forever). Returns false on timeout.
     /// </summary>
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal bool Take(int weight, int millisecondsTimeout, CancellationToken cancellationToken, out Permit permit)
     {
         lock (_sync)
@@ -271,7 +271,7 @@ internal sealed class PermitQueue
     }
 
     /// <summary>Called by <see cref="Permit.Dispose"/> exactly once per grant.</summary>
-[MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void Release(PermitWaiter node)
     {
         PermitWaiter? wake;

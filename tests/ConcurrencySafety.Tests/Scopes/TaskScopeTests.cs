@@ -113,11 +113,13 @@ public sealed class TaskScopeTests
     {
         bool siblingFinished = false;
         ChildTask sibling = default;
+        var siblingStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var failure = new InvalidOperationException("boom");
         var thrown = await Assert.ThrowsAsync<InvalidOperationException>(() => TaskScope.RunAsync(scope =>
         {
             sibling = scope.Spawn(async ct =>
             {
+                siblingStarted.SetResult();
                 try
                 {
                     await Task.Delay(Timeout.Infinite, ct);
@@ -130,7 +132,7 @@ public sealed class TaskScopeTests
             });
             scope.Spawn(async _ =>
             {
-                await Task.Yield();
+                await siblingStarted.Task; // a sibling that never started would not run at all
                 throw failure;
             });
             return Task.CompletedTask;
@@ -144,21 +146,18 @@ public sealed class TaskScopeTests
     public async Task Later_failures_are_attached_in_order_after_the_first()
     {
         using var secondStarted = new ManualResetEventSlim();
-        using var firstThrown = new ManualResetEventSlim();
         Task run = TaskScope.RunAsync(scope =>
         {
             scope.Spawn(_ =>
             {
                 secondStarted.Wait(); // both children run before the first failure cancels the scope
-                firstThrown.Set();
                 throw new ChildFailure(1);
             });
-            scope.Spawn(_ =>
+            scope.Spawn(ct =>
             {
                 secondStarted.Set();
-                firstThrown.Wait();
-                Thread.Sleep(10);
-                throw new ChildFailure(2); // ignores cancellation: a real, later failure
+                ct.WaitHandle.WaitOne(); // canceled once the first failure is recorded
+                throw new ChildFailure(2); // not an OperationCanceledException: a real, later failure
             });
             return Task.CompletedTask;
         });
@@ -349,17 +348,19 @@ public sealed class TaskScopeTests
     {
         bool innerCanceled = false;
         int order = 0, innerDoneAt = 0, outerDoneAt = 0;
+        var innerStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await Assert.ThrowsAsync<ChildFailure>(() => TaskScope.RunAsync(async outer =>
         {
             outer.Spawn(async _ =>
             {
-                await Task.Delay(10);
+                await innerStarted.Task;
                 throw new ChildFailure(0);
             });
             await TaskScope.RunAsync(async inner =>
             {
                 inner.Spawn(async ct =>
                 {
+                    innerStarted.SetResult();
                     try { await Task.Delay(Timeout.Infinite, ct); }
                     catch (OperationCanceledException) { innerCanceled = true; throw; }
                 });
@@ -375,6 +376,7 @@ public sealed class TaskScopeTests
     public async Task A_limit_of_3_is_never_exceeded()
     {
         int live = 0, max = 0;
+        var threeInside = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await TaskScope.RunAsync(new TaskScopeOptions { MaxConcurrency = 3 }, scope =>
         {
             for (int i = 0; i < 200; i++)
@@ -384,7 +386,10 @@ public sealed class TaskScopeTests
                     int now = Interlocked.Increment(ref live);
                     int seen;
                     while ((seen = Volatile.Read(ref max)) < now) Interlocked.CompareExchange(ref max, now, seen);
-                    await Task.Delay(1);
+                    if (now == 3) threeInside.TrySetResult();
+                    // The first three wait for each other (the limit is reached); a limit below 3 times out.
+                    await threeInside.Task.WaitAsync(TimeSpan.FromSeconds(10));
+                    await Task.Yield();
                     Interlocked.Decrement(ref live);
                 });
             }
@@ -440,12 +445,15 @@ public sealed class TaskScopeTests
         Assert.Throws<ArgumentNullException>(() => { _ = TaskScope.RunSupervisedAsync(null!); });
         Assert.Throws<ArgumentNullException>(() => { _ = TaskScope.RunAsync(null!, _ => Task.CompletedTask); });
         Assert.Throws<ArgumentOutOfRangeException>(() => { _ = TaskScope.RunAsync(new TaskScopeOptions { MaxConcurrency = 0 }, _ => Task.CompletedTask); });
+        Assert.Throws<ArgumentOutOfRangeException>(() => { _ = TaskScope.RunSupervisedAsync(new TaskScopeOptions { MaxConcurrency = -1 }, _ => Task.CompletedTask); });
+        Assert.Throws<ArgumentNullException>(() => { _ = TaskScope.RunAsync<int>(null!, _ => Task.FromResult(1)); });
         await TaskScope.RunAsync(async scope =>
         {
             Assert.Throws<ArgumentNullException>(() => scope.Spawn((Action<CancellationToken>)null!));
             Assert.Throws<ArgumentNullException>(() => scope.Spawn((Func<CancellationToken, Task>)null!));
             Assert.Throws<ArgumentNullException>(() => scope.Spawn((Func<CancellationToken, Task<int>>)null!));
             await Assert.ThrowsAsync<ArgumentNullException>(async () => await scope.SpawnAsync((Func<CancellationToken, Task>)null!));
+            await Assert.ThrowsAsync<ArgumentNullException>(async () => await scope.SpawnAsync((Func<CancellationToken, Task<int>>)null!));
         });
         Assert.Throws<InvalidOperationException>(() => { _ = default(ChildTask).JoinAsync(); });
         Assert.Throws<InvalidOperationException>(() => default(ChildTask<int>).IsCompleted);

@@ -196,5 +196,11 @@ public sealed class PermitSemaphoreTests
         Assert.Throws<ArgumentOutOfRangeException>(() => semaphore.TryAcquire(TimeSpan.FromMilliseconds(-2), out _));
         Assert.Throws<ArgumentOutOfRangeException>(() => semaphore.TryAcquire(TimeSpan.FromDays(30), out _));
         Assert.Equal(2, semaphore.Available);
+        // Timeout.InfiniteTimeSpan is the one accepted negative timeout.
+        Assert.True(semaphore.TryAcquire(Timeout.InfiniteTimeSpan, out Permit p));
+        p.Dispose();
+        Assert.True(semaphore.TryAcquire(2, TimeSpan.Zero, out Permit both));
+        Assert.Equal(2, both.Weight);
+        both.Dispose();
     }
 }
