@@ -109,6 +109,6 @@ internal static partial class BuildDiagnostics
     }
 
     // path(line,col): error CSA1001: message [project]
-    [GeneratedRegex(@"^\s*(?<file>/[^(\r\n]+)\(\d+,\d+(?:,\d+,\d+)?\): (?<severity>error|warning) (?<id>[A-Za-z]+\d+):", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^\s*(?<file>(?:[A-Za-z]:)?[\\/][^(\r\n]+)\(\d+,\d+(?:,\d+,\d+)?\): (?<severity>error|warning) (?<id>[A-Za-z]+\d+):", RegexOptions.Multiline)]
     private static partial Regex Diagnostic();
 }
