@@ -2,7 +2,10 @@
 // Microsoft.VisualStudio.Threading.Analyzers run over the same compilations, in the same
 // CompilationWithAnalyzers run, with per-analyzer execution time logged by Roslyn.
 //
-// Usage: dotnet run --project bench/AnalyzerPerf -c Release -- <StackExchange.Redis checkout> [iterations]
+// Usage: dotnet run --project bench/AnalyzerPerf -c Release -- <StackExchange.Redis checkout> [iterations] [extra folder...]
+// Extra folders (for example the checkout's tests/StackExchange.Redis.Tests) are compiled against
+// the measured assemblies with whatever references resolve, and only searched for findings: their
+// compile errors (test frameworks that are not referenced) make their timings meaningless.
 // The checkout is not part of this repository (see bench/README-analyzers.md).
 using System;
 using System.Collections.Generic;
@@ -136,6 +139,21 @@ internal static class Program
         }
 
         Console.WriteLine("VS threading findings: " + string.Join(", ", vsFindings.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}")));
+
+        foreach (var extra in args.Skip(2))
+        {
+            var extraCompilation = Compile(Path.GetFileName(extra.TrimEnd('/')), extra, references.Add(respite.ToMetadataReference()).Add(redis.ToMetadataReference()), ImmutableArray<ISourceGenerator>.Empty, implicitUsings: true);
+            var extraErrors = extraCompilation.GetDiagnostics().Count(d => d.Severity == DiagnosticSeverity.Error);
+            var extraResult = await extraCompilation.WithAnalyzers(ours).GetAnalyzerDiagnosticsAsync();
+            Console.WriteLine();
+            Console.WriteLine($"{extra}: {extraCompilation.SyntaxTrees.Count()} files, {extraErrors} compile errors (missing test-framework references), {extraResult.Length} ConcurrencySafety findings");
+            foreach (var d in extraResult.OrderBy(d => d.Location.SourceTree?.FilePath).ThenBy(d => d.Location.SourceSpan.Start))
+            {
+                var span = d.Location.GetLineSpan();
+                Console.WriteLine($"  {d.Id} {Path.GetRelativePath(root, span.Path)}:{span.StartLinePosition.Line + 1}: {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}");
+            }
+        }
+
         return 0;
     }
 

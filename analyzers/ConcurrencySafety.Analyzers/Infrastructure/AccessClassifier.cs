@@ -36,6 +36,9 @@ internal static class AccessClassifier
                 }
 
                 return argument.Parameter?.RefKind is RefKind.Ref or RefKind.Out ? AccessKind.Write : AccessKind.Read;
+            case ILockOperation:
+                // lock (gate): taking the lock reads the reference, and races with nothing.
+                return null;
             case ITupleOperation tuple when tuple.Parent is IDeconstructionAssignmentOperation deconstruction && deconstruction.Target == tuple:
                 return AccessKind.Write;
             case IFieldReferenceOperation field when field.Instance == reference && reference.Type is { IsValueType: true }:

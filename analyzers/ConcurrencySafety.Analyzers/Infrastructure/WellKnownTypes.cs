@@ -27,6 +27,7 @@ internal sealed class WellKnownTypes
     public const string Volatile = "System.Threading.Volatile";
     public const string ImmutableInterlocked = "System.Collections.Immutable.ImmutableInterlocked";
     public const string Array = "System.Array";
+    public const string ThreadStaticAttribute = "System.ThreadStaticAttribute";
 
     /// <summary>Types whose use inside a body means the body synchronizes by hand (signals, semaphores, monitors).</summary>
     public static readonly ImmutableArray<string> SynchronizationTypeNames = ImmutableArray.Create(
@@ -78,6 +79,7 @@ internal sealed class WellKnownTypes
     public INamedTypeSymbol? VolatileType { get; }
     public INamedTypeSymbol? ImmutableInterlockedType { get; }
     public INamedTypeSymbol? ArrayType { get; }
+    public INamedTypeSymbol? ThreadStaticAttributeType { get; }
     public ImmutableHashSet<INamedTypeSymbol> SynchronizationTypes { get; }
     public ImmutableHashSet<INamedTypeSymbol> NonThreadSafeTypes { get; }
 
@@ -98,6 +100,7 @@ internal sealed class WellKnownTypes
         VolatileType = compilation.GetTypeByMetadataName(Volatile);
         ImmutableInterlockedType = compilation.GetTypeByMetadataName(ImmutableInterlocked);
         ArrayType = compilation.GetTypeByMetadataName(Array);
+        ThreadStaticAttributeType = compilation.GetTypeByMetadataName(ThreadStaticAttribute);
         SynchronizationTypes = Resolve(compilation, SynchronizationTypeNames);
         NonThreadSafeTypes = Resolve(compilation, NonThreadSafeTypeNames);
     }

@@ -142,6 +142,9 @@ public sealed class CSA1002NonThreadSafeObjectSharedAnalyzer : RaceAnalyzerBase
                 }
 
                 return AccessKind.Read;
+            case ILockOperation:
+                // lock (list) { ... }: taking the lock is not a use of the contents.
+                return null;
             case ISimpleAssignmentOperation assignment when assignment.Target == reference:
                 // Re-pointing the variable is not a change of the object (CSA1001/CSA1003 look at it).
                 return null;

@@ -38,7 +38,7 @@ public sealed class CSA1003FieldWrittenConcurrentlyAnalyzer : RaceAnalyzerBase
             }
 
             var field = fieldReference.Field;
-            if (field.IsConst || field.IsReadOnly || IsThreadStatic(field) || !AccessClassifier.TryGetFieldReceiver(fieldReference, out var receiver))
+            if (field.IsConst || field.IsReadOnly || IsThreadStatic(field, model.Types) || !AccessClassifier.TryGetFieldReceiver(fieldReference, out var receiver))
             {
                 continue;
             }
@@ -74,7 +74,7 @@ public sealed class CSA1003FieldWrittenConcurrentlyAnalyzer : RaceAnalyzerBase
         }
     }
 
-    private static bool IsThreadStatic(IFieldSymbol field)
+    private static bool IsThreadStatic(IFieldSymbol field, WellKnownTypes types)
     {
         if (!field.IsStatic)
         {
@@ -83,7 +83,7 @@ public sealed class CSA1003FieldWrittenConcurrentlyAnalyzer : RaceAnalyzerBase
 
         foreach (var attribute in field.GetAttributes())
         {
-            if (attribute.AttributeClass is { Name: "ThreadStaticAttribute" })
+            if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, types.ThreadStaticAttributeType))
             {
                 return true;
             }

@@ -275,6 +275,69 @@ public class CSA1001CapturedVariableWrittenConcurrentlyTests
         concurrencysafety.parallel_methods = N.Workers.Each
         """);
 
+    [Fact]
+    public Task Other_entry_points_StartNew_ThreadPool_Timer_ForEachAsync_new_Task() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M(int[] ids)
+            {
+                int a = 0, b = 0, c = 0, d = 0, e = 0;
+                var t1 = Task.Factory.StartNew(() => { {|CSA1001:a|} = 1; });
+                Console.WriteLine(a);
+                ThreadPool.QueueUserWorkItem(_ => {|CSA1001:b|} = 2);
+                using var timer = new Timer(_ => {|CSA1001:c|}++, null, 0, 10);
+                await Parallel.ForEachAsync(ids, async (id, ct) => { {|CSA1001:d|} += id; await Task.Yield(); });
+                var t2 = new Task(() => {|CSA1001:e|} = 5);
+                t2.Start();
+                Console.WriteLine(e);
+                await t1;
+                await t2;
+                return a + b + c + d + e;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Severity_is_configurable_in_editorconfig() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            int M()
+            {
+                int n = 0;
+                Parallel.For(0, 4, i => {|#0:n|}++);
+                return n;
+            }
+        }
+        """,
+        """
+        root = true
+        [*.cs]
+        dotnet_diagnostic.CSA1001.severity = warning
+        """,
+        new Microsoft.CodeAnalysis.Testing.DiagnosticResult("CSA1001", Microsoft.CodeAnalysis.DiagnosticSeverity.Warning).WithLocation(0)
+            .WithArguments("n", "is written by the body passed to 'Parallel.For', which may run as several instances at once"));
+
+    [Fact]
+    public Task Thread_started_later_does_not_race_with_code_before_Start() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading;
+        class C
+        {
+            int M()
+            {
+                int value = 0;
+                var thread = new Thread(() => value = 1);
+                value = 2;
+                thread.Start();
+                thread.Join();
+                return value;
+            }
+        }
+        """);
+
     // ---- must stay silent ----
 
     [Fact]

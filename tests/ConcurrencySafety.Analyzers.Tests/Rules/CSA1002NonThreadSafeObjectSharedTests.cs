@@ -113,6 +113,28 @@ public class CSA1002NonThreadSafeObjectSharedTests
         }
         """);
 
+    [Fact]
+    public Task Unlocked_read_of_a_list_a_task_fills_under_lock() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M(int[] items)
+            {
+                var received = new List<int>();
+                _ = Task.Run(() =>
+                {
+                    foreach (var item in items)
+                    {
+                        lock (received) { {|CSA1002:received|}.Add(item); }
+                    }
+                });
+                await Task.Delay(50);
+                return {|CSA1002:received|}.Count;
+            }
+        }
+        """);
+
     // ---- must stay silent ----
 
     [Fact]
