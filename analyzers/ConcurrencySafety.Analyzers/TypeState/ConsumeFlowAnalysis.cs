@@ -282,15 +282,26 @@ internal sealed class ConsumeFlowAnalysis
 
         // Finally regions run before the locals of the enclosing scopes die: a using
         // declaration's local is disposed in a finally nested inside its own scope.
-        foreach (var finallyRegion in branch.FinallyRegions)
+        // The finally blocks are reported once, from their own fixed-point state (the join of
+        // every path into them), so nothing is reported while carrying one path through them.
+        var findings = _findings;
+        _findings = null;
+        try
         {
-            Solve(finallyRegion.FirstBlockOrdinal, finallyRegion.LastBlockOrdinal, carried, out var afterFinally);
-            if (afterFinally is null)
+            foreach (var finallyRegion in branch.FinallyRegions)
             {
-                return null;
-            }
+                Solve(finallyRegion.FirstBlockOrdinal, finallyRegion.LastBlockOrdinal, carried, out var afterFinally);
+                if (afterFinally is null)
+                {
+                    return null;
+                }
 
-            carried = afterFinally;
+                carried = afterFinally;
+            }
+        }
+        finally
+        {
+            _findings = findings;
         }
 
         var exceptional = branch.Semantics is ControlFlowBranchSemantics.Throw or ControlFlowBranchSemantics.Rethrow or ControlFlowBranchSemantics.Error;
@@ -451,6 +462,13 @@ internal sealed class ConsumeFlowAnalysis
         if (Tracked(operation) is { } read)
         {
             Read(state, read, operation.Syntax.GetLocation(), IsCompilerGenerated(operation));
+            if (!IsInspectedInPlace(operation))
+            {
+                // The value flows on (into a tuple, an array, a conditional's result...):
+                // wherever it goes may keep it, so the obligation ends here.
+                Discharge(state, read);
+            }
+
             return;
         }
 
@@ -710,6 +728,27 @@ internal sealed class ConsumeFlowAnalysis
             IFieldReferenceOperation field when field.Field.IsStatic
                 || field.Instance is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance } => field.Field,
             _ => null,
+        };
+    }
+
+    /// <summary>
+    /// Whether a read only looks at the value where it is (a member access on it, a null or
+    /// type test, a comparison, string interpolation) rather than passing it somewhere.
+    /// </summary>
+    private static bool IsInspectedInPlace(IOperation reference)
+    {
+        var node = reference;
+        while (node.Parent is IConversionOperation or IParenthesizedOperation)
+        {
+            node = node.Parent;
+        }
+
+        return node.Parent switch
+        {
+            IMemberReferenceOperation member => member.Instance == node,
+            IInvocationOperation call => call.Instance == node,
+            IIsNullOperation or IIsTypeOperation or IIsPatternOperation or IBinaryOperation or IInterpolationOperation or IUnaryOperation => true,
+            _ => false,
         };
     }
 

@@ -11,10 +11,10 @@ namespace ConcurrencySafety;
 /// states <c>Created</c>, <c>Running</c>, <c>Done</c> the generator writes:</para>
 /// <list type="bullet">
 /// <item><description><c>Job.Created</c>, <c>Job.Running</c>, <c>Job.Done</c>: sealed partial
-/// classes deriving from <see cref="Consumable"/>, each with a protected <c>Data</c> property
-/// (the <c>Job</c>) and one <see cref="ConsumesAttribute">consuming</see> method per outgoing
-/// transition. Add state-specific operations by declaring more members in these partial
-/// classes.</description></item>
+/// classes deriving from <see cref="Consumable"/>, each with a <c>Data</c> property (the
+/// <c>Job</c>, which throws once the state was left) and one
+/// <see cref="ConsumesAttribute">consuming</see> method per outgoing transition. Add
+/// state-specific operations by declaring more members in these partial classes.</description></item>
 /// <item><description><c>job.Begin()</c>: consumes the <c>Job</c> and returns it in the first
 /// listed state.</description></item>
 /// <item><description>A <c>partial void On&lt;Transition&gt;()</c> hook on <c>Job</c> per

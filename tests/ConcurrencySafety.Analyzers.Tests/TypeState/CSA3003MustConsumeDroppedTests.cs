@@ -160,6 +160,57 @@ public class CSA3003MustConsumeDroppedTests
         """);
 
     [Fact]
+    public Task Values_placed_in_tuples_arrays_or_objects_are_fine() => Verify("""
+        class C
+        {
+            (StateMachine<Initialized>, int) Tuple()
+            {
+                var machine = StateMachine.New();
+                return (machine, 1);
+            }
+
+            StateMachine<Initialized>[] Array()
+            {
+                var machine = StateMachine.New();
+                return new[] { machine };
+            }
+
+            object Anonymous()
+            {
+                var machine = StateMachine.New();
+                return new { Machine = machine };
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Conditional_that_returns_the_value_on_one_side_only_is_reported() => Verify("""
+        class C
+        {
+            StateMachine<Initialized>? M(bool flag)
+            {
+                var machine = {|CSA3003:StateMachine.New()|};
+                return flag ? machine : null;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Only_inspecting_a_value_does_not_discharge_it() => Verify("""
+        class C
+        {
+            void M()
+            {
+                var machine = {|CSA3003:StateMachine.New()|};
+                if (machine is null || machine.Processed > 0)
+                {
+                    System.Console.WriteLine($"{machine}");
+                }
+            }
+        }
+        """);
+
+    [Fact]
     public Task Overwriting_an_unconsumed_local_is_reported() => Verify("""
         class C
         {
