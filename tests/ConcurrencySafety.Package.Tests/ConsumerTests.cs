@@ -1,0 +1,128 @@
+using ConcurrencySafety.Package.Tests.Infrastructure;
+
+namespace ConcurrencySafety.Package.Tests;
+
+/// <summary>
+/// A fresh console project restores the package from the local feed and is built with the
+/// real `dotnet build` and fixed with the real `dotnet format`: what a user sees.
+/// </summary>
+[Collection(PackageCollection.Name)]
+[Trait("Category", "Package")]
+public sealed class ConsumerTests(PackedPackage package)
+{
+    /// <summary>The seed's counter race: 1000 tasks increment one captured local.</summary>
+    private const string CounterRace = """
+        int counter = 0;
+        var tasks = new Task[1000];
+        for (int i = 0; i < tasks.Length; i++)
+        {
+            tasks[i] = Task.Run(() => { counter++; });
+        }
+
+        Task.WaitAll(tasks);
+        Console.WriteLine(counter);
+
+        """;
+
+    /// <summary>The corrected program, which also uses the runtime half of the package.</summary>
+    private const string CounterInterlocked = """
+        int counter = 0;
+        var tasks = new Task[1000];
+        for (int i = 0; i < tasks.Length; i++)
+        {
+            tasks[i] = Task.Run(() => { Interlocked.Increment(ref counter); });
+        }
+
+        Task.WaitAll(tasks);
+        Console.WriteLine(counter);
+
+        var (tx, rx) = ConcurrencySafety.Chan.Bounded<int>(1);
+        using (tx)
+        using (rx)
+        {
+            tx.Send(counter);
+            Console.WriteLine($"via channel: {rx.Receive()}");
+        }
+
+        """;
+
+    [Fact]
+    public async Task Counter_race_fails_the_build_with_CSA1001()
+    {
+        var consumers = await package.GetConsumersAsync();
+        var project = consumers.CreateProject("race", CounterRace);
+
+        var build = await Consumers.BuildAsync(project);
+
+        Assert.True(build.ExitCode != 0, $"the race compiled:\n{build}");
+        Assert.Equal(["error CSA1001"], BuildDiagnostics.In(build, project));
+    }
+
+    [Fact]
+    public async Task Interlocked_version_builds_cleanly_and_counts_to_1000()
+    {
+        var consumers = await package.GetConsumersAsync();
+        var project = consumers.CreateProject("interlocked", CounterInterlocked);
+
+        var build = await Consumers.BuildAsync(project);
+
+        Assert.True(build.ExitCode == 0, $"the corrected program did not build:\n{build}");
+        Assert.Empty(BuildDiagnostics.In(build, project));
+        var run = await Consumers.RunBuiltAsync(project);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(["1000", "via channel: 1000"], run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
+    [Fact]
+    public async Task Editorconfig_severity_override_turns_the_error_into_a_warning()
+    {
+        var consumers = await package.GetConsumersAsync();
+        var project = consumers.CreateProject("race-as-warning", CounterRace, editorConfig: """
+            root = true
+
+            [*.cs]
+            dotnet_diagnostic.CSA1001.severity = warning
+
+            """);
+
+        var build = await Consumers.BuildAsync(project);
+
+        Assert.True(build.ExitCode == 0, $"the override did not take effect:\n{build}");
+        Assert.Equal(["warning CSA1001"], BuildDiagnostics.In(build, project));
+    }
+
+    [Fact]
+    public async Task Dotnet_format_applies_the_packaged_code_fix_and_the_result_builds()
+    {
+        var consumers = await package.GetConsumersAsync();
+        var project = consumers.CreateProject("format", CounterRace);
+        var program = Path.Combine(project, "Program.cs");
+
+        var format = await DotNetCli.RunAsync(project, "format", "analyzers", Consumers.ProjectFile(project), "--diagnostics", "CSA1001", "--severity", "error", "--verbosity", "normal");
+
+        Assert.True(format.ExitCode == 0, format.ToString());
+        var fixedSource = File.ReadAllText(program);
+        Assert.Contains("Interlocked.Increment(ref counter);", fixedSource, StringComparison.Ordinal);
+        Assert.DoesNotContain("counter++", fixedSource, StringComparison.Ordinal);
+
+        var build = await Consumers.BuildAsync(project);
+        Assert.True(build.ExitCode == 0, $"the fixed program did not build:\n{fixedSource}\n{build}");
+        Assert.Empty(BuildDiagnostics.In(build, project));
+        var run = await Consumers.RunBuiltAsync(project);
+        Assert.Equal("1000", run.Output.Trim());
+    }
+
+    [Fact]
+    public async Task Analyzers_only_reference_still_enforces_the_rules()
+    {
+        // The answer to "can I have the analyzers without the runtime?" (docs/packaging.md):
+        // IncludeAssets="analyzers" takes only analyzers/dotnet/cs from the one package.
+        var consumers = await package.GetConsumersAsync();
+        var project = consumers.CreateProject("analyzers-only", CounterRace, referenceAttributes: "IncludeAssets=\"analyzers\" PrivateAssets=\"all\"");
+
+        var build = await Consumers.BuildAsync(project);
+
+        Assert.True(build.ExitCode != 0, $"the race compiled:\n{build}");
+        Assert.Equal(["error CSA1001"], BuildDiagnostics.In(build, project));
+    }
+}
