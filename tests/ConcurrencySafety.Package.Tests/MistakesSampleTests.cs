@@ -18,6 +18,15 @@ public sealed class MistakesSampleTests
         "error CSA1003", // field += in Parallel.ForEach
         "error CSA1004", // for-loop variable captured by Task.Run
         "error CSA1005", // lock (new object())
+        "error CSA2001", // Task.Run result dropped
+        "error CSA2002", // sender never disposed
+        "error CSA2003", // receiving to the end while holding the sender
+        "error CSA2004", // SemaphoreSlim released outside finally
+        "warning CSA2005", // a thread per item
+        "warning CSA2006", // unbounded channel
+        "warning CSA2007", // blocking Send in an async method
+        "warning CSA2008", // BCL writer never completed
+        "warning CSA2009", // _ = Task.Run(...)
         "error CSA3001", // use after [Consumes]
         "error CSA3002", // consumed twice
         "error CSA3004", // invalid [TypeStates] declaration
