@@ -6,49 +6,11 @@ namespace ConcurrencySafety.Channels;
 /// <summary>A channel that buffers up to a fixed number of items.</summary>
 internal sealed class BoundedChannel<T> : ChannelCore<T>
 {
-    /// <summary>The items, oldest first. Under the channel lock.</summary>
-    private readonly Deque<T> _buffer;
-
-    /// <summary>The most items the buffer may hold (at least 1).</summary>
-    private readonly int _capacity;
-
     /// <summary>Creates a bounded channel of <paramref name="capacity"/> (at least 1).</summary>
+    /// <remarks>The ring buffer starts small and grows on demand, so a huge capacity costs no memory up front.</remarks>
     public BoundedChannel(int capacity)
+        : base(capacity, initialBufferSize: Math.Min(capacity, 64))
     {
         Debug.Assert(capacity >= 1);
-        _capacity = capacity;
-
-        // Start small and grow on demand: a huge capacity should not cost memory up front.
-        _buffer = new Deque<T>(Math.Min(capacity, 64));
     }
-
-    /// <inheritdoc/>
-    public override int? Capacity => _capacity;
-
-    private protected override int BufferCount => _buffer.Count;
-
-    private protected override bool TryBuffer(T item)
-    {
-        if (_buffer.Count >= _capacity)
-        {
-            return false;
-        }
-
-        _buffer.Enqueue(item);
-        return true;
-    }
-
-    private protected override bool TryUnbuffer(out T item)
-    {
-        if (_buffer.Count == 0)
-        {
-            item = default!;
-            return false;
-        }
-
-        item = _buffer.Dequeue();
-        return true;
-    }
-
-    private protected override void ClearBuffer() => _buffer.Clear();
 }

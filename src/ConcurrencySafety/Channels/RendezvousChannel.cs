@@ -7,20 +7,9 @@ namespace ConcurrencySafety.Channels;
 /// <summary>A channel with no buffer: every send waits for a receiver.</summary>
 internal sealed class RendezvousChannel<T> : ChannelCore<T>
 {
-    /// <inheritdoc/>
-    public override int? Capacity => 0;
-
-    private protected override int BufferCount => 0;
-
-    private protected override bool TryBuffer(T item) => false;
-
-    private protected override bool TryUnbuffer(out T item)
-    {
-        item = default!;
-        return false;
-    }
-
-    private protected override void ClearBuffer()
+    /// <summary>Creates a rendezvous channel (its buffer stays empty and minimal).</summary>
+    public RendezvousChannel()
+        : base(capacity: 0, initialBufferSize: 0)
     {
     }
 }

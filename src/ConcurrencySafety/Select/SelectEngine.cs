@@ -56,6 +56,16 @@ internal sealed class SelectEngine
 
     internal List<SelectArm> Arms => _arms;
 
+    /// <summary>Adds an arm; remembers whether any arm needs per-select preparation.</summary>
+    internal void Add(SelectArm arm)
+    {
+        _arms.Add(arm);
+        _hasSendArms |= arm.IsSend;
+    }
+
+    /// <summary>True once a send arm was added (only send arms evaluate their value per select).</summary>
+    private bool _hasSendArms;
+
     internal bool HasDefault { get; set; }
 
     internal bool Biased { get; set; }
@@ -199,10 +209,18 @@ internal sealed class SelectEngine
             cancellationToken.ThrowIfCancellationRequested();
         }
 
-        Volatile.Write(ref _startTimestamp, _time.GetTimestamp());
-        foreach (var arm in _arms)
+        // The clock is read only when a timeout needs it (it costs as much as a ready select).
+        if (_timeout != System.Threading.Timeout.InfiniteTimeSpan)
         {
-            arm.Begin();
+            Volatile.Write(ref _startTimestamp, _time.GetTimestamp());
+        }
+
+        if (_hasSendArms)
+        {
+            foreach (var arm in _arms)
+            {
+                arm.Begin();
+            }
         }
     }
 
@@ -349,12 +367,24 @@ internal sealed class SelectEngine
         // Read the generation before the start time: Enter writes the start time before the
         // waiter's reset publishes a new generation, so a new generation implies the new start.
         uint generation = _waiter.Generation;
-        if (_time.GetElapsedTime(Volatile.Read(ref _startTimestamp)) >= _timeout)
+        var timeout = _timeout;
+        if (timeout == System.Threading.Timeout.InfiniteTimeSpan)
         {
-            if (_waiter.TryFinish(generation, Waiter.TimedOut))
-            {
-                _waiter.Signal();
-            }
+            return; // a stale tick from an earlier select that had a timeout
+        }
+
+        var left = timeout - _time.GetElapsedTime(Volatile.Read(ref _startTimestamp));
+        if (left > TimeSpan.Zero)
+        {
+            // Early (a timer may fire slightly before the deadline as the clock measures it) or
+            // stale (from an earlier select): schedule again for what is left of this one.
+            _timer?.Change(left, System.Threading.Timeout.InfiniteTimeSpan);
+            return;
+        }
+
+        if (_waiter.TryFinish(generation, Waiter.TimedOut))
+        {
+            _waiter.Signal();
         }
     }
 

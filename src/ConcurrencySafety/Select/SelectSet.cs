@@ -46,7 +46,7 @@ public sealed class SelectSet
     {
         ArgumentNullException.ThrowIfNull(receiver);
         receiver.ThrowIfDisposed();
-        _engine.Arms.Add(new ReceiveArm<T>(receiver, null, null));
+        _engine.Add(new ReceiveArm<T>(receiver, null, null));
         return _engine.Arms.Count - 1;
     }
 
@@ -61,7 +61,7 @@ public sealed class SelectSet
     {
         ArgumentNullException.ThrowIfNull(sender);
         sender.ThrowIfDisposedInternal();
-        _engine.Arms.Add(new SendArm<T>(sender, value, null, null, null));
+        _engine.Add(new SendArm<T>(sender, value, null, null, null));
         return _engine.Arms.Count - 1;
     }
 
@@ -77,7 +77,7 @@ public sealed class SelectSet
         ArgumentNullException.ThrowIfNull(sender);
         ArgumentNullException.ThrowIfNull(value);
         sender.ThrowIfDisposedInternal();
-        _engine.Arms.Add(new SendArm<T>(sender, default!, value, null, null));
+        _engine.Add(new SendArm<T>(sender, default!, value, null, null));
         return _engine.Arms.Count - 1;
     }
 

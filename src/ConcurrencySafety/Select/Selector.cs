@@ -70,7 +70,7 @@ public sealed class Selector
         ArgumentNullException.ThrowIfNull(receiver);
         ArgumentNullException.ThrowIfNull(onItem);
         receiver.ThrowIfDisposed();
-        _engine.Arms.Add(new ReceiveArm<T>(receiver, onItem, null));
+        _engine.Add(new ReceiveArm<T>(receiver, onItem, null));
         return this;
     }
 
@@ -88,7 +88,7 @@ public sealed class Selector
         ArgumentNullException.ThrowIfNull(onItem);
         ArgumentNullException.ThrowIfNull(onDisconnected);
         receiver.ThrowIfDisposed();
-        _engine.Arms.Add(new ReceiveArm<T>(receiver, onItem, onDisconnected));
+        _engine.Add(new ReceiveArm<T>(receiver, onItem, onDisconnected));
         return this;
     }
 
@@ -105,7 +105,7 @@ public sealed class Selector
     {
         ArgumentNullException.ThrowIfNull(sender);
         sender.ThrowIfDisposedInternal();
-        _engine.Arms.Add(new SendArm<T>(sender, value, null, onSent, onDisconnected));
+        _engine.Add(new SendArm<T>(sender, value, null, onSent, onDisconnected));
         return this;
     }
 
@@ -123,7 +123,7 @@ public sealed class Selector
         ArgumentNullException.ThrowIfNull(sender);
         ArgumentNullException.ThrowIfNull(value);
         sender.ThrowIfDisposedInternal();
-        _engine.Arms.Add(new SendArm<T>(sender, default!, value, onSent, onDisconnected));
+        _engine.Add(new SendArm<T>(sender, default!, value, onSent, onDisconnected));
         return this;
     }
 
