@@ -201,9 +201,7 @@ public sealed class Sender<T> : IDisposable
     public override string ToString() =>
         $"Sender<{typeof(T).Name}> (capacity {Core.Capacity?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unbounded"}{(Volatile.Read(ref _disposed) != 0 ? ", disposed" : string.Empty)})";
 
-    internal void ThrowIfDisposedInternal() => ThrowIfDisposed();
-
-    private void ThrowIfDisposed()
+    internal void ThrowIfDisposed()
     {
         if (Volatile.Read(ref _disposed) != 0)
         {

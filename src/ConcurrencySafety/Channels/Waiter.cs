@@ -61,9 +61,6 @@ internal class Waiter : IValueTaskSource
     /// <summary>Gets the current outcome code.</summary>
     internal int Outcome => (int)(Volatile.Read(ref _state) & 0xFFFFFFFF);
 
-    /// <summary>Gets a value indicating whether the winner has published its results.</summary>
-    internal bool IsSignaled => Volatile.Read(ref _signaled) != 0;
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static long Pack(uint generation, int code) => ((long)generation << 32) | (uint)code;
 

@@ -147,7 +147,7 @@ internal sealed class SendArm<T> : SelectArm
 
     internal override bool IsSend => true;
 
-    internal override void ThrowIfDisposed() => _sender.ThrowIfDisposedInternal();
+    internal override void ThrowIfDisposed() => _sender.ThrowIfDisposed();
 
     internal override void Begin() => _value = _valueFactory is null ? _fixedValue : _valueFactory();
 

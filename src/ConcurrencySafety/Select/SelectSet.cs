@@ -60,7 +60,7 @@ public sealed class SelectSet
     public int AddSend<T>(Sender<T> sender, T value)
     {
         ArgumentNullException.ThrowIfNull(sender);
-        sender.ThrowIfDisposedInternal();
+        sender.ThrowIfDisposed();
         _engine.Add(new SendArm<T>(sender, value, null, null, null));
         return _engine.Arms.Count - 1;
     }
@@ -76,7 +76,7 @@ public sealed class SelectSet
     {
         ArgumentNullException.ThrowIfNull(sender);
         ArgumentNullException.ThrowIfNull(value);
-        sender.ThrowIfDisposedInternal();
+        sender.ThrowIfDisposed();
         _engine.Add(new SendArm<T>(sender, default!, value, null, null));
         return _engine.Arms.Count - 1;
     }

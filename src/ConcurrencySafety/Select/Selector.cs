@@ -104,7 +104,7 @@ public sealed class Selector
     public Selector Send<T>(Sender<T> sender, T value, Action? onSent = null, Action<T>? onDisconnected = null)
     {
         ArgumentNullException.ThrowIfNull(sender);
-        sender.ThrowIfDisposedInternal();
+        sender.ThrowIfDisposed();
         _engine.Add(new SendArm<T>(sender, value, null, onSent, onDisconnected));
         return this;
     }
@@ -122,7 +122,7 @@ public sealed class Selector
     {
         ArgumentNullException.ThrowIfNull(sender);
         ArgumentNullException.ThrowIfNull(value);
-        sender.ThrowIfDisposedInternal();
+        sender.ThrowIfDisposed();
         _engine.Add(new SendArm<T>(sender, default!, value, onSent, onDisconnected));
         return this;
     }
