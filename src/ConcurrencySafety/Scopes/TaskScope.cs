@@ -59,6 +59,9 @@ public sealed class TaskScope
     /// <summary>Concurrency limit, or null when unlimited.</summary>
     private readonly PermitQueue? _limiter;
 
+    /// <summary>Ready children, drained by a few pool work items (see ChildRunQueue for why not one per child).</summary>
+    private readonly ChildRunQueue _runQueue = new();
+
     /// <summary>Called once, when the live count reaches zero.</summary>
     private readonly IScopeCompletion _completion;
 
@@ -266,7 +269,7 @@ public sealed class TaskScope
     {
         if (_limiter is null)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(child, preferLocal: false);
+            _runQueue.Enqueue(child);
             return;
         }
         Permit slot;
@@ -280,7 +283,7 @@ public sealed class TaskScope
             throw;
         }
         child.Slot = slot;
-        ThreadPool.UnsafeQueueUserWorkItem(child, preferLocal: false);
+        _runQueue.Enqueue(child);
     }
 
     /// <summary>Queues the child now, or once a concurrency slot frees up (never blocks).</summary>
@@ -289,14 +292,14 @@ public sealed class TaskScope
     {
         if (_limiter is null)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(child, preferLocal: false);
+            _runQueue.Enqueue(child);
             return;
         }
         ValueTask<Permit> pending = _limiter.TakeAsync(1, _token);
         if (pending.IsCompletedSuccessfully)
         {
             child.Slot = pending.Result;
-            ThreadPool.UnsafeQueueUserWorkItem(child, preferLocal: false);
+            _runQueue.Enqueue(child);
             return;
         }
         // Queued for a slot (FIFO). The child stays live meanwhile; if the scope is canceled
@@ -315,7 +318,7 @@ public sealed class TaskScope
                 return;
             }
             child.Slot = slot;
-            ThreadPool.UnsafeQueueUserWorkItem(child, preferLocal: false);
+            _runQueue.Enqueue(child);
         });
     }
 

@@ -327,6 +327,38 @@ public sealed class TaskScopeTests
     }
 
     [Fact]
+    public async Task Children_that_block_until_every_sibling_runs_all_get_a_thread()
+    {
+        // Each child blocks its thread until all 12 have started. A scheduler that let a few
+        // runners drain the scope's children one after another would deadlock here; the scope
+        // must hand every waiting child to the pool, which adds threads for blocked work.
+        const int children = 12;
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        ThreadPool.SetMinThreads(Math.Max(workers, children + 4), io); // fast thread injection
+        try
+        {
+            using var barrier = new Barrier(children);
+            int timedOut = 0;
+            await TaskScope.RunAsync(scope =>
+            {
+                for (int i = 0; i < children; i++)
+                {
+                    scope.Spawn(_ =>
+                    {
+                        if (!barrier.SignalAndWait(TimeSpan.FromSeconds(30))) Interlocked.Increment(ref timedOut);
+                    });
+                }
+                return Task.CompletedTask;
+            });
+            Assert.Equal(0, timedOut);
+        }
+        finally
+        {
+            ThreadPool.SetMinThreads(workers, io);
+        }
+    }
+
+    [Fact]
     public async Task Children_may_spawn_siblings_while_the_scope_is_open()
     {
         int count = 0;
