@@ -45,6 +45,9 @@ public sealed class Scope
     /// <summary>Set (with a full fence) by the body's thread before it blocks at the end.</summary>
     private int _ownerWaiting;
 
+    /// <summary>Ready children, drained by pool runners (see ChildRunQueue); a child the owner ran inline is skipped there.</summary>
+    private readonly ChildRunQueue _runQueue = new();
+
     /// <summary>Children pushed by Spawn, linked through their Next field (taken by Finish).</summary>
     private IThreadChild? _spawned;
 
@@ -119,7 +122,7 @@ public sealed class Scope
         Enter();
         var child = new ThreadChild<VoidResult>(this, work);
         Push(child);
-        ThreadPool.UnsafeQueueUserWorkItem(child, preferLocal: true);
+        _runQueue.Enqueue(child);
         return new JoinHandle(child);
     }
 
@@ -136,7 +139,7 @@ public sealed class Scope
         Enter();
         var child = new ThreadChild<T>(this, work);
         Push(child);
-        ThreadPool.UnsafeQueueUserWorkItem(child, preferLocal: true);
+        _runQueue.Enqueue(child);
         return new JoinHandle<T>(child);
     }
 

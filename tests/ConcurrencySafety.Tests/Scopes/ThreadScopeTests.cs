@@ -24,6 +24,31 @@ public sealed class ThreadScopeTests
     }
 
     [Fact]
+    public void Children_that_block_until_every_sibling_runs_all_get_a_thread()
+    {
+        // Every child blocks until all 12 have started (the body's thread runs one of them
+        // while it waits): no child may be left waiting behind a blocked one.
+        const int children = 12;
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        ThreadPool.SetMinThreads(Math.Max(workers, children + 4), io); // fast thread injection
+        try
+        {
+            using var barrier = new Barrier(children);
+            int timedOut = 0;
+            Scope.Run(s =>
+            {
+                for (int i = 0; i < children; i++)
+                    s.Spawn(() => { if (!barrier.SignalAndWait(TimeSpan.FromSeconds(30))) Interlocked.Increment(ref timedOut); });
+            });
+            Assert.Equal(0, timedOut);
+        }
+        finally
+        {
+            ThreadPool.SetMinThreads(workers, io);
+        }
+    }
+
+    [Fact]
     public void Join_returns_the_result_and_Run_returns_the_bodys_result()
     {
         int total = Scope.Run(s =>
