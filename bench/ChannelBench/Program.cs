@@ -15,11 +15,19 @@ IEnumerable<Workload>[] registered =
     ChannelWorkloads.All,
 ];
 
+// Warm-up: each workload first runs once at N/10 with its output discarded, so that the
+// timed run measures the channels and scopes in steady state (tier-1 code) rather than the
+// JIT's tiering, which a single cold run of about a second is dominated by. Go and Rust run
+// ahead-of-time compiled code, so this is the like-for-like comparison with them. Set
+// CHANNELBENCH_COLD=1 for cold figures (one run per case, as the BCL anchor measures itself).
+bool warmUp = Environment.GetEnvironmentVariable("CHANNELBENCH_COLD") != "1";
+
 foreach (IEnumerable<Workload> group in registered)
 {
     foreach (Workload w in group)
     {
         if (only is null ? w.OnlyWhenAsked : !string.Equals(only, w.Test, StringComparison.Ordinal)) continue;
+        if (warmUp) await w.Run(Math.Max(n / 10, t * 100), t, TextWriter.Null);
         await w.Run(n, t, Console.Out);
     }
 }

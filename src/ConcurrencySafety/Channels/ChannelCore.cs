@@ -221,6 +221,19 @@ internal abstract class ChannelCore<T>
         }
     }
 
+    /// <summary>
+    /// Gets a hint, read without the lock, that a receive may complete now (an item, a
+    /// waiting sender, or no sender left). False only when the channel looked empty at some
+    /// moment during this call; select's try phase uses it to skip the lock of an arm that
+    /// cannot be ready, and the registration that follows re-checks under the lock.
+    /// </summary>
+    internal bool MayReceiveNow =>
+        _buffer.VolatileCount > 0 || !_senders.IsEmptyVolatile || Volatile.Read(ref _senderCount) == 0;
+
+    /// <summary>Gets a hint, read without the lock, that a send may complete now (room, a waiting receiver, or no receiver left). See <see cref="MayReceiveNow"/>.</summary>
+    internal bool MaySendNow =>
+        _buffer.VolatileCount < _capacity || !_receivers.IsEmptyVolatile || Volatile.Read(ref _receiverCount) == 0;
+
     /// <summary>Receives without waiting.</summary>
     public ReceiveStatus TryReceive(out T item)
     {
@@ -817,6 +830,15 @@ internal abstract class ChannelCore<T>
     /// <summary>Removes a node from its queue if it is still there. Idempotent.</summary>
     internal void Unregister(WaitNode<T> node, bool sender)
     {
+        // Only the node's owner (this thread) enqueues it, and it does not re-register while
+        // unregistering; any other party only takes it out (under the lock). So reading
+        // "not queued" without the lock is final: a partner already dequeued it, and the
+        // lock round trip can be skipped. Reading "queued" (perhaps stale) takes the lock.
+        if (!Volatile.Read(ref node.IsQueued))
+        {
+            return;
+        }
+
         lock (_sync)
         {
             if (sender)

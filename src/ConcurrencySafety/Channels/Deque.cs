@@ -17,6 +17,9 @@ internal sealed class Deque<T>
     /// <summary>Gets the number of buffered items.</summary>
     internal int Count => _count;
 
+    /// <summary>Gets the number of buffered items, read with acquire semantics (a hint for readers outside the lock).</summary>
+    internal int VolatileCount => Volatile.Read(ref _count);
+
     /// <summary>Appends an item at the tail.</summary>
     internal void Enqueue(T item)
     {

@@ -167,6 +167,9 @@ internal struct WaitQueue<T>
     /// <summary>Gets a value indicating whether the queue has no node (stale or not).</summary>
     internal readonly bool IsEmpty => _head is null;
 
+    /// <summary>Same as <see cref="IsEmpty"/>, read with acquire semantics: a hint for readers outside the lock.</summary>
+    internal bool IsEmptyVolatile => Volatile.Read(ref _head) is null;
+
     /// <summary>Gets the first node without removing it.</summary>
     internal readonly WaitNode<T>? Head => _head;
 

@@ -73,7 +73,13 @@ internal sealed class ReceiveArm<T> : SelectArm
 
     internal override bool TryComplete()
     {
-        var status = _receiver.Core.TryReceive(out T item);
+        var core = _receiver.Core;
+        if (!core.MayReceiveNow)
+        {
+            return false; // looked empty: skip the lock (registration re-checks under it)
+        }
+
+        var status = core.TryReceive(out T item);
         if (status == ReceiveStatus.Empty)
         {
             return false;
@@ -153,7 +159,13 @@ internal sealed class SendArm<T> : SelectArm
 
     internal override bool TryComplete()
     {
-        var status = _sender.Core.TrySend(_value);
+        var core = _sender.Core;
+        if (!core.MaySendNow)
+        {
+            return false; // looked full: skip the lock (registration re-checks under it)
+        }
+
+        var status = core.TrySend(_value);
         if (status == SendStatus.Full)
         {
             return false;
