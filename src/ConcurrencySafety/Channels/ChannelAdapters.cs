@@ -15,6 +15,10 @@ internal sealed class ReceiverChannelReader<T> : ChannelReader<T>
 
     public override bool TryRead(out T item) => _receiver.TryReceive(out item);
 
+    // Completes when every sender is disposed and the buffer is drained, as a BCL channel's
+    // reader completes after Complete() once its items are read.
+    public override Task Completion => _receiver.Core.Drained;
+
     public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default)
     {
         _receiver.ThrowIfDisposed();

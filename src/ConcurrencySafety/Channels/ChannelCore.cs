@@ -169,11 +169,42 @@ internal abstract class ChannelCore<T>
                 }
 
                 WakeAll(ref _readWatchers);
+                if (BufferCount == 0)
+                {
+                    SignalDrained();
+                }
             }
 
             AssertInvariants();
         }
     }
+
+    /// <summary>Completed once no sender is left and the buffer is empty (created on first request). Under <see cref="_sync"/>.</summary>
+    private TaskCompletionSource? _drained;
+
+    /// <summary>
+    /// Gets a task that completes when the channel is closed and drained: every sender is
+    /// disposed and no buffered item is left (ChannelReader.Completion for the adapter).
+    /// </summary>
+    internal Task Drained
+    {
+        get
+        {
+            lock (_sync)
+            {
+                if (_senderCount == 0 && BufferCount == 0)
+                {
+                    return Task.CompletedTask;
+                }
+
+                // Continuations run asynchronously: the task is completed under the lock.
+                return (_drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+        }
+    }
+
+    /// <summary>Completes <see cref="Drained"/> if somebody asked for it. Caller holds the lock.</summary>
+    private void SignalDrained() => _drained?.TrySetResult();
 
     /// <summary>Drops a receiver handle; the last one disconnects every sender.</summary>
     public void ReleaseReceiver()
@@ -283,6 +314,12 @@ internal abstract class ChannelCore<T>
     {
         if (TryUnbuffer(out item))
         {
+            // The last buffered item of a closed channel: it is now drained.
+            if (_drained is not null && _senderCount == 0 && BufferCount == 0)
+            {
+                SignalDrained();
+            }
+
             // A slot just freed: move the oldest waiting sender's item into it.
             while (_senders.Dequeue() is { } sender)
             {

@@ -439,6 +439,32 @@ public abstract class ChannelContractTests
         await Assert.ThrowsAsync<ChannelClosedException>(() => reader.ReadAsync().AsTask());
     }
 
+    [Fact]
+    public async Task Channel_reader_completion_completes_once_every_sender_is_gone_and_the_buffer_is_drained()
+    {
+        var (tx, rx) = Create();
+        using (rx)
+        {
+            var reader = rx.AsChannelReader();
+            Task completion = reader.Completion;
+            Assert.False(completion.IsCompleted);
+            int buffered = Math.Min(Capacity ?? 2, 2);
+            for (int i = 0; i < buffered; i++) Assert.True(tx.TrySend(i).IsSent);
+            using (var clone = tx.Clone())
+            {
+                tx.Dispose();
+                Assert.False(completion.IsCompleted); // a clone still holds the channel open
+            }
+            if (buffered > 0)
+            {
+                Assert.False(completion.IsCompleted); // closed, but items are left to read
+                for (int i = 0; i < buffered; i++) Assert.True(reader.TryRead(out _));
+            }
+            await completion.WaitAsync(Long);
+            Assert.True(reader.Completion.IsCompletedSuccessfully); // asked again after the end
+        }
+    }
+
     protected void FillToCapacity(Sender<int> tx)
     {
         for (int i = 0; i < (Capacity ?? 0); i++)
