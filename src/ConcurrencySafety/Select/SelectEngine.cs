@@ -109,34 +109,44 @@ internal sealed class SelectEngine
         }
     }
 
-    /// <summary>Runs one asynchronous select; completes synchronously (without allocating) when an arm is ready at once.</summary>
+    /// <summary>
+    /// Runs one asynchronous select; completes synchronously (without allocating) when an arm
+    /// is ready at once. Runs <see cref="OnChosen"/> (if set) once the engine is free again.
+    /// </summary>
     internal ValueTask<int> RunAsync(CancellationToken cancellationToken)
     {
         Enter(cancellationToken);
-        bool handedOff = false;
+        int chosen;
         try
         {
-            int chosen = TryPhase();
-            if (chosen != NoneReady)
+            chosen = TryPhase();
+            if (chosen == NoneReady)
             {
-                return new ValueTask<int>(chosen);
+                return RunSlowAsync(cancellationToken); // exits the engine itself
             }
-
-            handedOff = true;
-            return RunSlowAsync(cancellationToken);
         }
-        finally
+        catch
         {
-            if (!handedOff)
-            {
-                Exit();
-            }
+            Exit();
+            throw;
         }
+
+        Exit();
+        OnChosen?.Invoke(chosen);
+        return new ValueTask<int>(chosen);
     }
+
+    /// <summary>
+    /// Runs the chosen arm's handler at the end of an asynchronous select, once the engine is
+    /// free again (so a handler may start the next select). Set by the typed selector; doing
+    /// it here saves a second async state machine around <see cref="RunSlowAsync"/>.
+    /// </summary>
+    internal Action<int>? OnChosen { get; set; }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> RunSlowAsync(CancellationToken cancellationToken)
     {
+        int chosen;
         try
         {
             while (true)
@@ -155,16 +165,16 @@ internal sealed class SelectEngine
                     }
                 }
 
-                int chosen = Finish(attempted, cancellationToken);
+                chosen = Finish(attempted, cancellationToken);
                 if (chosen != NoneReady)
                 {
-                    return chosen;
+                    break;
                 }
 
                 chosen = TryPhase();
                 if (chosen != NoneReady)
                 {
-                    return chosen;
+                    break;
                 }
             }
         }
@@ -172,6 +182,9 @@ internal sealed class SelectEngine
         {
             Exit();
         }
+
+        OnChosen?.Invoke(chosen);
+        return chosen;
     }
 
     private const int NoneReady = int.MinValue;

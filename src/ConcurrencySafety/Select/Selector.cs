@@ -43,7 +43,11 @@ public sealed class Selector
 
     /// <summary>Creates an empty selector.</summary>
     /// <param name="timeProvider">The clock for <see cref="Timeout(TimeSpan, Action)"/>; <see cref="TimeProvider.System"/> when null.</param>
-    public Selector(TimeProvider? timeProvider = null) => _engine = new SelectEngine(timeProvider);
+    public Selector(TimeProvider? timeProvider = null)
+    {
+        _engine = new SelectEngine(timeProvider);
+        _engine.OnChosen = Dispatch; // SelectAsync: the engine runs the handler when it is done
+    }
 
     /// <summary>Gets or sets a value indicating whether ready arms are preferred in the order they were added, instead of at random.</summary>
     public bool Biased
@@ -191,26 +195,8 @@ public sealed class Selector
     /// <exception cref="ObjectDisposedException">An arm's handle was disposed.</exception>
     /// <exception cref="OperationCanceledException">Cancelled before any arm completed.</exception>
     /// <exception cref="ChannelDisconnectedException">The chosen arm's channel is disconnected and the arm has no disconnected handler.</exception>
-    public ValueTask<int> SelectAsync(CancellationToken cancellationToken = default)
-    {
-        var pending = _engine.RunAsync(cancellationToken);
-        if (pending.IsCompletedSuccessfully)
-        {
-            int chosen = pending.Result;
-            Dispatch(chosen);
-            return new ValueTask<int>(chosen);
-        }
-
-        return AwaitAndDispatch(pending);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> AwaitAndDispatch(ValueTask<int> pending)
-    {
-        int chosen = await pending.ConfigureAwait(false);
-        Dispatch(chosen);
-        return chosen;
-    }
+    public ValueTask<int> SelectAsync(CancellationToken cancellationToken = default) =>
+        _engine.RunAsync(cancellationToken); // the engine runs the handler (OnChosen) before completing
 
     private void Dispatch(int chosen)
     {

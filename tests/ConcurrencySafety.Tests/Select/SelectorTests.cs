@@ -53,6 +53,55 @@ public class SelectorTests
     }
 
     [Fact]
+    public async Task An_async_select_that_waited_runs_its_handler_once_and_the_handler_may_select_again()
+    {
+        var (aTx, a) = Chan.Rendezvous<int>();
+        var (bTx, b) = Chan.Bounded<int>(1);
+        var handled = new List<int>();
+        int nested = 0;
+        Selector? selector = null;
+        selector = new Selector()
+            .Receive(a, x =>
+            {
+                handled.Add(x);
+                Volatile.Write(ref nested, 1);
+                // The engine is free again when the handler runs: a nested select works.
+                Assert.Equal(1, selector!.Select());
+            })
+            .Receive(b, x => handled.Add(-x));
+        var select = selector.SelectAsync().AsTask();
+        WaitUntil(() => a.Core.WaitingCounts.Receivers == 1 && b.Core.WaitingCounts.Receivers == 1, "the select registers on both");
+        Assert.True(bTx.TrySend(2).IsSent); // handed straight to the waiting select
+        Assert.Equal(1, await select.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal([-2], handled);
+
+        var second = selector.SelectAsync().AsTask();
+        WaitUntil(() => a.Core.WaitingCounts.Receivers == 1, "the second select waits");
+        var sender = Task.Run(() => aTx.Send(7));
+        WaitUntil(() => Volatile.Read(ref nested) == 1, "the handler of a runs its nested select");
+        Assert.True(bTx.TrySend(3).IsSent); // for the handler's nested select
+        Assert.Equal(0, await second.WaitAsync(TimeSpan.FromSeconds(30)));
+        await sender;
+        Assert.Equal([-2, 7, -3], handled);
+    }
+
+    [Fact]
+    public async Task A_handler_exception_after_an_async_wait_faults_the_select_and_frees_the_selector()
+    {
+        var (tx, rx) = Chan.Rendezvous<int>();
+        var selector = new Selector().Receive(rx, x => throw new InvalidOperationException("handler " + x));
+        var select = selector.SelectAsync().AsTask();
+        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1, "the select waits");
+        var sender = Task.Run(() => tx.Send(4));
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => select.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal("handler 4", e.Message);
+        await sender;
+        Assert.Equal(SendStatus.Full, tx.TrySend(5).Status); // nothing left registered
+        var again = Task.Run(() => selector.Select(new CancellationTokenSource(TimeSpan.FromMilliseconds(50)).Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => again); // usable (not "already running")
+    }
+
+    [Fact]
     public void A_send_arm_on_a_rendezvous_channel_pairs_with_a_blocked_receiver()
     {
         var (tx, rx) = Chan.Rendezvous<string>();
