@@ -27,7 +27,7 @@ public sealed class CSA2008ChannelWriterNeverCompletedAnalyzer : DiagnosticAnaly
     internal static readonly DiagnosticDescriptor Rule = new(
         RuleIdentifiers.ChannelWriterNeverCompleted,
         title: "ChannelWriter never completed",
-        messageFormat: "This loop reads '{0}' until its writer completes, but '{0}.Writer.Complete()' is never called, so the loop never ends; complete the writer when the producers are done",
+        messageFormat: "This reads '{0}' until its writer completes, but '{0}.Writer.Complete()' is never called, so it never ends; complete the writer when the producers are done",
         category: "Concurrency",
         defaultSeverity: DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
@@ -76,8 +76,9 @@ public sealed class CSA2008ChannelWriterNeverCompletedAnalyzer : DiagnosticAnaly
                 continue;
             }
 
-            // Every use must be ch.Reader.M(...), ch.Writer.M(...), or var w = ch.Writer / var r = ch.Reader
-            // (followed below); anything else may complete the writer elsewhere.
+            // Every use must be ch.Reader.M(...), ch.Reader.Count (and the other reader
+            // properties), ch.Writer.M(...), or var w = ch.Writer / var r = ch.Reader (followed
+            // below); anything else may complete the writer elsewhere.
             if (reference.Parent is not IPropertyReferenceOperation { Property.Name: "Reader" or "Writer" } property)
             {
                 return;
@@ -88,14 +89,7 @@ public sealed class CSA2008ChannelWriterNeverCompletedAnalyzer : DiagnosticAnaly
             {
                 aliases.Add((alias.Symbol, isWriter));
             }
-            else if (property.Parent is IInvocationOperation call && call.Instance == property)
-            {
-                if (!Track(call, isWriter, readLoops))
-                {
-                    return;
-                }
-            }
-            else
+            else if (!TrackUse(property, isWriter, readLoops))
             {
                 return;
             }
@@ -109,7 +103,7 @@ public sealed class CSA2008ChannelWriterNeverCompletedAnalyzer : DiagnosticAnaly
                 if (operation is ILocalReferenceOperation reference
                     && SymbolEqualityComparer.Default.Equals(reference.Local, alias)
                     && !reference.IsDeclaration
-                    && (reference.Parent is not IInvocationOperation call || call.Instance != reference || !Track(call, isWriter, readLoops)))
+                    && !TrackUse(reference, isWriter, readLoops))
                 {
                     return;
                 }
@@ -120,6 +114,41 @@ public sealed class CSA2008ChannelWriterNeverCompletedAnalyzer : DiagnosticAnaly
         {
             context.ReportDiagnostic(Diagnostic.Create(Rule, call.Syntax.GetLocation(), declarator.Symbol.Name));
         }
+    }
+
+    // One use of the reader or writer (ch.Reader, ch.Writer or an alias local): a method call on it,
+    // or, for the reader, a property read (Count, CanCount, CanPeek, Completion). Returns false
+    // when the use completes the writer or is one the rule does not follow.
+    private static bool TrackUse(IOperation end, bool isWriter, List<IOperation> readLoops)
+    {
+        switch (end.Parent)
+        {
+            case IInvocationOperation call when call.Instance == end:
+                return Track(call, isWriter, readLoops);
+            case IPropertyReferenceOperation { Property.Name: "Count" or "CanCount" or "CanPeek" } when !isWriter:
+                return true;
+            case IPropertyReferenceOperation { Property.Name: "Completion" } completion when !isWriter:
+                // await ch.Reader.Completion; ends only once the writer completes (and the buffer drains).
+                if (IsAwaitedStatement(completion))
+                {
+                    readLoops.Add(completion);
+                }
+
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private static bool IsAwaitedStatement(IOperation task)
+    {
+        var current = task;
+        if (current.Parent is IInvocationOperation { TargetMethod.Name: "ConfigureAwait" } configured && configured.Instance == current)
+        {
+            current = configured;
+        }
+
+        return current.Parent is IAwaitOperation { Parent: IExpressionStatementOperation };
     }
 
     // Records a read-to-end loop; returns false when the call completes the writer.
@@ -159,22 +188,47 @@ public sealed class CSA2008ChannelWriterNeverCompletedAnalyzer : DiagnosticAnaly
         if (call.TargetMethod.Name == "ReadAllAsync")
         {
             IOperation current = call;
-            while (current.Parent is IConversionOperation or IInvocationOperation { TargetMethod.Name: "WithCancellation" or "ConfigureAwait" })
+            var blocking = false;
+            while (true)
             {
-                current = current.Parent;
+                if (current.Parent is IConversionOperation or IInvocationOperation { TargetMethod.Name: "WithCancellation" or "ConfigureAwait" })
+                {
+                    current = current.Parent;
+                }
+                else if (current.Parent is IArgumentOperation { Parent: IInvocationOperation { TargetMethod: { Name: "WithCancellation" or "ConfigureAwait" or "ToBlockingEnumerable", IsExtensionMethod: true } } extension }
+                    && extension.Arguments.Length > 0 && extension.Arguments[0] == current.Parent)
+                {
+                    // The extension forms (TaskAsyncEnumerableExtensions) take the sequence as their
+                    // first argument; foreach (var x in reader.ReadAllAsync().ToBlockingEnumerable())
+                    // is the same loop, blocking.
+                    current = extension;
+                    blocking |= extension.TargetMethod.Name == "ToBlockingEnumerable";
+                }
+                else
+                {
+                    break;
+                }
             }
 
-            if (current.Parent is IForEachLoopOperation { IsAsynchronous: true } forEach && forEach.Collection == current)
+            if (current.Parent is IForEachLoopOperation forEach && forEach.IsAsynchronous != blocking && forEach.Collection == current)
             {
                 loop = forEach.Syntax;
             }
         }
-        else if (call.TargetMethod.Name == "WaitToReadAsync"
-            && call.Parent is IAwaitOperation awaited
-            && awaited.Parent is IWhileLoopOperation { ConditionIsTop: true } whileLoop
-            && whileLoop.Condition == awaited)
+        else if (call.TargetMethod.Name == "WaitToReadAsync")
         {
-            loop = whileLoop.Syntax;
+            IOperation current = call;
+            if (current.Parent is IInvocationOperation { TargetMethod.Name: "ConfigureAwait" } configured && configured.Instance == current)
+            {
+                current = configured;
+            }
+
+            if (current.Parent is IAwaitOperation awaited
+                && awaited.Parent is IWhileLoopOperation { ConditionIsTop: true } whileLoop
+                && whileLoop.Condition == awaited)
+            {
+                loop = whileLoop.Syntax;
+            }
         }
 
         return loop is WhileStatementSyntax or CommonForEachStatementSyntax && !Loops.CanExitEarly(loop) ? loop : null;
