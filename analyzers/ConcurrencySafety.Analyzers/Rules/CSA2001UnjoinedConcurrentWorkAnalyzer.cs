@@ -170,6 +170,19 @@ public sealed class CSA2001UnjoinedConcurrentWorkAnalyzer : DiagnosticAnalyzer
         return properties;
     }
 
+    private static bool DerivesFromTask(ITypeSymbol type, LifecycleTypes types)
+    {
+        for (var t = type; t is not null; t = t.BaseType)
+        {
+            if (LifecycleTypes.Is(t, types.Task))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static bool IsTaskLike(ITypeSymbol type, LifecycleTypes types)
     {
         for (var t = type; t is not null; t = t.BaseType)
@@ -210,7 +223,9 @@ public sealed class CSA2001UnjoinedConcurrentWorkAnalyzer : DiagnosticAnalyzer
         }
 
         var delegateType = method.Parameters[0].Type as INamedTypeSymbol;
-        var returnsValue = delegateType is { Name: "Func", Arity: 1 } && !IsTaskLike(delegateType.TypeArguments[0], types);
+        // Only a Task (or Task<T>) result maps to a Spawn overload that awaits it; any other
+        // result, ValueTask included, has to be dropped by an Action<CancellationToken>.
+        var returnsValue = delegateType is { Name: "Func", Arity: 1 } && !DerivesFromTask(delegateType.TypeArguments[0], types);
         if (ChannelLocals.Strip(invocation.Arguments[0].Value) is not IDelegateCreationOperation creation)
         {
             return false;

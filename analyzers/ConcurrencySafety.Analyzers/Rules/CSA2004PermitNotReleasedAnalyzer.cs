@@ -142,7 +142,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
 
         if (!returnsBool)
         {
-            return method.ReturnsVoid || awaited && LifecycleTypes.Is(method.ReturnType, types.Task) && method.ReturnType is INamedTypeSymbol { IsGenericType: false } ? wait : null;
+            return method.ReturnsVoid || LifecycleTypes.Is(method.ReturnType, types.Task) && method.ReturnType is INamedTypeSymbol { IsGenericType: false } ? wait : null;
         }
 
         return method.ReturnType.SpecialType == SpecialType.System_Boolean && !awaited

@@ -383,10 +383,13 @@ public class CSA2001UnjoinedConcurrentWorkTests
                 {|CSA2001:Task.Run(Work)|};
                 {|CSA2001:Task.Run(() => { return 1; })|};
                 {|CSA2001:Task.Run(() => 1 + 2)|};
+                {|CSA2001:Task.Run(() => { return Later(); })|};
+                {|CSA2001:Task.Run(() => Later(), cancellationToken: default)|};
                 {|CSA2001:Task.Factory.StartNew(() => { })|};
                 await Task.Yield();
             }
             void Work() { }
+            static ValueTask Later() => default;
         }
         """, """
         using System;
@@ -399,10 +402,13 @@ public class CSA2001UnjoinedConcurrentWorkTests
                 {|CSA2001:Task.Run(Work)|};
                 {|CSA2001:Task.Run(() => { return 1; })|};
                 {|CSA2001:Task.Run(() => 1 + 2)|};
+                {|CSA2001:Task.Run(() => { return Later(); })|};
+                {|CSA2001:Task.Run(() => Later(), cancellationToken: default)|};
                 {|CSA2001:Task.Factory.StartNew(() => { })|};
                 await Task.Yield();
             }
             void Work() { }
+            static ValueTask Later() => default;
         }
         """);
 
