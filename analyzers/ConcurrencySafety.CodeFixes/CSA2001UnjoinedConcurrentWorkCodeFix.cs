@@ -146,13 +146,27 @@ public sealed class CSA2001UnjoinedConcurrentWorkCodeFix : CodeFixProvider
         // rewrites of statements nested inside them.
         var model = kind == FixKind.Await ? null : await document.GetSemanticModelAsync(cancellationToken).ConfigureAwait(false);
         var names = new Dictionary<ExpressionStatementSyntax, (string Scope, string Token)>();
-        foreach (var diagnostic in diagnostics)
+        var statements = diagnostics
+            .Select(d => FindStatement(root, d, kind))
+            .OfType<ExpressionStatementSyntax>()
+            .Distinct()
+            .OrderBy(s => s.SpanStart)
+            .ToList();
+        foreach (var statement in statements)
         {
-            if (FindStatement(root, diagnostic, kind) is { } statement && !names.ContainsKey(statement))
+            // A statement inside the work of another one being rewritten ends up inside that
+            // one's scope lambda: it must not reuse its names (as when fixed one at a time).
+            var taken = NamesIn(statement, model);
+            foreach (var outer in names)
             {
-                var taken = NamesIn(statement, model);
-                names.Add(statement, (Fresh(taken, "scope", "taskScope"), Fresh(taken, "ct", "cancellationToken")));
+                if (outer.Key.Span.Contains(statement.Span))
+                {
+                    taken.Add(outer.Value.Scope);
+                    taken.Add(outer.Value.Token);
+                }
             }
+
+            names.Add(statement, (Fresh(taken, "scope", "taskScope"), Fresh(taken, "ct", "cancellationToken")));
         }
 
         if (names.Count == 0)

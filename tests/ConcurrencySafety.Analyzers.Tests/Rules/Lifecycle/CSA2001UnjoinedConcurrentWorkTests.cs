@@ -509,4 +509,44 @@ public class CSA2001UnjoinedConcurrentWorkTests
             static void Work() { }
         }
         """);
+
+    [Fact]
+    public Task Task_scope_fix_all_nests_scopes_with_distinct_names() => VerifyTaskScopeFixAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task M()
+            {
+                {|CSA2001:Task.Run(async () =>
+                {
+                    {|CSA2001:Task.Run(() => Work())|};
+                    await Task.Yield();
+                })|};
+            }
+            static void Work() { }
+        }
+        """, """
+        using ConcurrencySafety;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task M()
+            {
+                await TaskScope.RunAsync(scope =>
+                {
+                    scope.Spawn(async ct =>
+                    {
+                        await TaskScope.RunAsync(taskScope =>
+                        {
+                            taskScope.Spawn(cancellationToken => Work());
+                            return Task.CompletedTask;
+                        });
+                        await Task.Yield();
+                    });
+                    return Task.CompletedTask;
+                });
+            }
+            static void Work() { }
+        }
+        """);
 }
