@@ -50,6 +50,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
             {
                 start.RegisterOperationAction(c => AnalyzeSemaphoreWait(c, types), OperationKind.ExpressionStatement);
                 start.RegisterOperationAction(c => AnalyzeConditionalWait(c, types), OperationKind.Conditional);
+                start.RegisterOperationAction(c => AnalyzeLocalWait(c, types), OperationKind.VariableDeclarationGroup);
             }
 
             if (types.Permit is not null)
@@ -74,13 +75,51 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
     // if (await s.WaitAsync(timeout)) { held here } — and if (!await s.WaitAsync(timeout)) return; held after the if.
     private static void AnalyzeConditionalWait(OperationAnalysisContext context, LifecycleTypes types)
     {
-        if (context.Operation is not IConditionalOperation { Syntax: IfStatementSyntax ifStatement } conditional)
+        if (context.Operation is IConditionalOperation { Syntax: IfStatementSyntax ifStatement } conditional
+            && AsWait(StripNot(conditional.Condition, out var negated), types, returnsBool: true) is { } wait)
+        {
+            CheckIf(context, wait, ifStatement, negated, types, offerFix: true);
+        }
+    }
+
+    // var acquired = await s.WaitAsync(t); if (!acquired) return; — the if right after the
+    // declaration tests the local, and that is the local's only use (a local also read elsewhere,
+    // such as finally { if (acquired) s.Release(); }, is not followed). Analyzed from the
+    // declaration, where the diagnostic goes.
+    private static void AnalyzeLocalWait(OperationAnalysisContext context, LifecycleTypes types)
+    {
+        if (context.Operation is not IVariableDeclarationGroupOperation { Syntax: LocalDeclarationStatementSyntax { Parent: BlockSyntax block } declaration, Declarations.Length: 1 } group
+            || group.Declarations[0].Declarators.Length != 1
+            || group.Declarations[0].Declarators[0] is not { Initializer.Value: { } value, Symbol: { Type.SpecialType: SpecialType.System_Boolean } local }
+            || AsWait(ChannelLocals.Strip(value), types, returnsBool: true) is not { } wait
+            || block.Statements.IndexOf(declaration) + 1 is var next && next >= block.Statements.Count
+            || block.Statements[next] is not IfStatementSyntax ifStatement
+            || group.SemanticModel?.GetOperation(ifStatement, context.CancellationToken) is not IConditionalOperation conditional
+            || StripNot(conditional.Condition, out var negated) is not ILocalReferenceOperation test
+            || !SymbolEqualityComparer.Default.Equals(test.Local, local))
         {
             return;
         }
 
-        var condition = conditional.Condition;
-        var negated = false;
+        var uses = 0;
+        foreach (var descendant in OwnedLocal.EnclosingFunction(group).Descendants())
+        {
+            if (descendant is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local) && !reference.IsDeclaration)
+            {
+                uses++;
+            }
+        }
+
+        // The try/finally fix would start at the wait and cover the failed branch too: none here.
+        if (uses == 1)
+        {
+            CheckIf(context, wait, ifStatement, negated, types, offerFix: false);
+        }
+    }
+
+    private static IOperation StripNot(IOperation condition, out bool negated)
+    {
+        negated = false;
         while (true)
         {
             if (condition is IParenthesizedOperation parenthesized)
@@ -94,17 +133,15 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
             }
             else
             {
-                break;
+                return condition;
             }
         }
+    }
 
-        if (AsWait(condition, types, returnsBool: true) is not { } wait)
-        {
-            return;
-        }
-
-        // The branch that runs holding the slot; when it is the rest of the block (the other
-        // branch always leaves it: if (!acquired) return;), the if statement is the anchor.
+    // The branch that runs holding the slot; when it is the rest of the block (the other branch
+    // always leaves it: if (!acquired) return;), the if statement is the anchor.
+    private static void CheckIf(OperationAnalysisContext context, IInvocationOperation wait, IfStatementSyntax ifStatement, bool negated, LifecycleTypes types, bool offerFix)
+    {
         var held = negated ? ifStatement.Else?.Statement : ifStatement.Statement;
         if (held is not null)
         {
@@ -112,7 +149,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         }
         else if (AlwaysLeaves(ifStatement.Statement) && ifStatement.Parent is BlockSyntax)
         {
-            Check(context, wait, ifStatement, ifStatement, types);
+            Check(context, wait, ifStatement, ifStatement, types, offerFix: offerFix);
         }
     }
 
@@ -165,7 +202,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
     /// given, throughout that block (the branch of an <c>if</c> that acquired it); a single-statement
     /// branch is passed as <paramref name="anchor"/>'s own protection check through <paramref name="ancestorsFrom"/>.
     /// </summary>
-    private static void Check(OperationAnalysisContext context, IInvocationOperation wait, StatementSyntax? anchor, StatementSyntax ancestorsFrom, LifecycleTypes types, BlockSyntax? heldBlock = null)
+    private static void Check(OperationAnalysisContext context, IInvocationOperation wait, StatementSyntax? anchor, StatementSyntax ancestorsFrom, LifecycleTypes types, BlockSyntax? heldBlock = null, bool offerFix = true)
     {
         if (SymbolOf(wait.Instance!) is not { } semaphore)
         {
@@ -228,7 +265,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         }
 
         var properties = ImmutableDictionary<string, string?>.Empty;
-        if (heldBlock is null && laterRelease is not null && anchor?.Parent is BlockSyntax)
+        if (offerFix && heldBlock is null && laterRelease is not null && anchor?.Parent is BlockSyntax)
         {
             properties = properties.Add(FixKey, "TryFinally");
         }

@@ -85,6 +85,19 @@ public class CSA2004PermitNotReleasedTests
                 _count++;
                 _gate.Release();
             }
+            async Task Q()
+            {
+                var entered = await {|CSA2004:_gate.WaitAsync(100)|};
+                if (!entered) throw new TimeoutException();
+                _count++;
+                _gate.Release();
+                bool ok = {|CSA2004:_gate.Wait(10)|};
+                if (ok)
+                {
+                    _count++;
+                    _gate.Release();
+                }
+            }
         }
         """);
 
@@ -230,15 +243,35 @@ public class CSA2004PermitNotReleasedTests
             }
             async Task R()
             {
-                // Limits (documented): a wait whose result goes through a local, or a failed
-                // branch that does not leave, is not followed.
-                var acquired = await _gate.WaitAsync(100);
-                if (!acquired) return;
-                _count++;
-                _gate.Release();
+                // Limits (documented): a failed branch that does not leave, or a wait result
+                // kept in a local that is also used elsewhere, is not followed.
                 if (!await _gate.WaitAsync(100)) { Console.WriteLine("late"); }
                 _count++;
                 _gate.Release();
+                var acquired = await _gate.WaitAsync(100);
+                if (!acquired) return;
+                Console.WriteLine(acquired);
+                _count++;
+                _gate.Release();
+            }
+            async Task S()
+            {
+                var acquired = false;
+                try
+                {
+                    acquired = await _gate.WaitAsync(100);
+                    if (!acquired) return;
+                    _count++;
+                }
+                finally
+                {
+                    if (acquired) _gate.Release();
+                }
+
+                var entered = await _gate.WaitAsync(100);
+                if (!entered) throw new TimeoutException();
+                try { _count++; }
+                finally { _gate.Release(); }
             }
         }
         """);
@@ -489,6 +522,16 @@ public class CSA2004PermitNotReleasedTests
                 if (_permits.TryAcquire(out var {|CSA2004:p|})) { }
                 {|CSA2004:_ = _permits.Acquire()|};
             }
+            private readonly System.Threading.SemaphoreSlim _gate = new(1, 1);
+            private int _count;
+            async System.Threading.Tasks.Task O()
+            {
+                // The failed wait's branch is after the wait: a try from the wait on would cover it.
+                var entered = await {|CSA2004:_gate.WaitAsync(100)|};
+                if (!entered) return;
+                _count++;
+                _gate.Release();
+            }
         }
         """, """
         using ConcurrencySafety;
@@ -499,6 +542,16 @@ public class CSA2004PermitNotReleasedTests
             {
                 if (_permits.TryAcquire(out var {|CSA2004:p|})) { }
                 {|CSA2004:_ = _permits.Acquire()|};
+            }
+            private readonly System.Threading.SemaphoreSlim _gate = new(1, 1);
+            private int _count;
+            async System.Threading.Tasks.Task O()
+            {
+                // The failed wait's branch is after the wait: a try from the wait on would cover it.
+                var entered = await {|CSA2004:_gate.WaitAsync(100)|};
+                if (!entered) return;
+                _count++;
+                _gate.Release();
             }
         }
         """);
