@@ -12,7 +12,10 @@ namespace ConcurrencySafety.Analyzers.Rules;
 /// <list type="bullet">
 /// <item><c>SemaphoreSlim.Wait()</c>/<c>WaitAsync()</c> used as a lock (the same function also
 /// calls <c>Release()</c> on it) without the <c>Release()</c> in a <c>finally</c> that covers
-/// the code after the wait: an exception leaks the slot for good.</item>
+/// the code after the wait: an exception leaks the slot for good. The timed forms that return
+/// whether they took the slot count when an <c>if</c> tests the result (directly, or through a
+/// local the next statement tests): the branch that holds the slot (or, when the failed branch
+/// leaves, the rest of the block) needs the finally.</item>
 /// <item>A <c>Permit</c>, <c>LockGuard</c>, <c>ReadGuard</c> or <c>WriteGuard</c> of the library
 /// that is dropped, or kept in a local that is neither <c>using</c> nor disposed in a
 /// <c>finally</c>.</item>
@@ -197,10 +200,15 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
     };
 
     /// <summary>
-    /// Reports <paramref name="wait"/> unless the slot it takes is released in a finally. The slot
-    /// is held after <paramref name="anchor"/> in its block, or, when <paramref name="heldBlock"/> is
-    /// given, throughout that block (the branch of an <c>if</c> that acquired it); a single-statement
-    /// branch is passed as <paramref name="anchor"/>'s own protection check through <paramref name="ancestorsFrom"/>.
+    /// Reports <paramref name="wait"/> unless the slot it takes is released in a finally. Three shapes:
+    /// <list type="bullet">
+    /// <item><paramref name="heldBlock"/> given: the slot is held throughout that block (the branch of
+    /// an <c>if</c> that acquired it);</item>
+    /// <item><paramref name="anchor"/> differs from <paramref name="ancestorsFrom"/>: the anchor is the
+    /// single statement the <c>if</c> runs holding the slot;</item>
+    /// <item>otherwise the slot is held after <paramref name="anchor"/>, to the end of its block.</item>
+    /// </list>
+    /// In each, a <c>try</c> around <paramref name="ancestorsFrom"/> whose finally releases also protects.
     /// </summary>
     private static void Check(OperationAnalysisContext context, IInvocationOperation wait, StatementSyntax? anchor, StatementSyntax ancestorsFrom, LifecycleTypes types, BlockSyntax? heldBlock = null, bool offerFix = true)
     {

@@ -9,15 +9,16 @@ namespace ConcurrencySafety.Analyzers.Rules;
 
 /// <summary>
 /// CSA2008: a <c>System.Threading.Channels</c> channel created in a method is read to the end
-/// there (<c>await foreach</c> over <c>Reader.ReadAllAsync()</c>, or
-/// <c>while (await Reader.WaitToReadAsync())</c>) but its writer is never completed
+/// there (<c>await foreach</c> over <c>Reader.ReadAllAsync()</c>, <c>foreach</c> over its
+/// <c>ToBlockingEnumerable()</c>, <c>while (await Reader.WaitToReadAsync())</c>, or
+/// <c>await Reader.Completion;</c>) but its writer is never completed
 /// (<c>Writer.Complete()</c> / <c>TryComplete()</c>) anywhere in the method or its lambdas. The
 /// read loop ends only on completion, so it never ends. The same hang as CSA2003, for the BCL.
 /// </summary>
 /// <remarks>
 /// The channel is followed only through the local it was created into, <c>ch.Writer.M()</c> and
-/// <c>ch.Reader.M()</c> calls, and locals initialized with <c>ch.Writer</c> or <c>ch.Reader</c>
-/// that are used only to call methods; when the channel or its writer goes anywhere else (a
+/// <c>ch.Reader.M()</c> calls, reads of the reader's properties, and locals initialized with
+/// <c>ch.Writer</c> or <c>ch.Reader</c> that are used the same way; when the channel or its writer goes anywhere else (a
 /// method, a field, a return), or the loop can leave by itself (break, return, throw), the rule
 /// stays silent.
 /// </remarks>

@@ -79,6 +79,7 @@ public class CSA2008ChannelWriterNeverCompletedTests
                 await ch.Writer.WriteAsync("a");
                 ch.Writer.TryWrite("b");
                 await consumer;
+                await foreach (var line in {|CSA2008:ch.Reader.ReadAllAsync()|}.WithCancellation(CancellationToken.None)) Console.WriteLine(line);
             }
             async Task O()
             {
