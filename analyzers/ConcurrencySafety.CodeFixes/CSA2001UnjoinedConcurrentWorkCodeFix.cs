@@ -174,7 +174,7 @@ public sealed class CSA2001UnjoinedConcurrentWorkCodeFix : CodeFixProvider
             return document;
         }
 
-        var newRoot = root.ReplaceNodes(names.Keys, (original, current) => Rewrite(current, kind, names[original]));
+        var newRoot = root.ReplaceNodes(names.Keys, (original, current) => Rewrite(current, kind, names[original], IndentOf(original)));
         if (kind != FixKind.Await)
         {
             newRoot = Imports.Ensure(newRoot, "ConcurrencySafety");
@@ -183,7 +183,7 @@ public sealed class CSA2001UnjoinedConcurrentWorkCodeFix : CodeFixProvider
         return document.WithSyntaxRoot(newRoot);
     }
 
-    private static SyntaxNode Rewrite(ExpressionStatementSyntax statement, FixKind kind, (string Scope, string Token) names)
+    private static SyntaxNode Rewrite(ExpressionStatementSyntax statement, FixKind kind, (string Scope, string Token) names, string indent)
     {
         if (Spawned(statement) is not { } invocation)
         {
@@ -221,7 +221,6 @@ public sealed class CSA2001UnjoinedConcurrentWorkCodeFix : CodeFixProvider
                     return statement;
                 }
 
-                var indent = IndentOf(statement);
                 var workText = work.ToFullString().Replace("\n", "\n    ");
                 var token = arguments.Count == 2 ? ", " + arguments[1].Expression.WithoutTrivia().ToFullString() : string.Empty;
                 var text = "await TaskScope.RunAsync(" + names.Scope + " =>\n"
@@ -234,16 +233,19 @@ public sealed class CSA2001UnjoinedConcurrentWorkCodeFix : CodeFixProvider
         }
     }
 
-    // The whitespace in front of the statement on its line.
+    // The whitespace at the start of the statement's line (of the original tree), which the
+    // lines of the work are laid out against.
     private static string IndentOf(SyntaxNode statement)
     {
-        var indent = string.Empty;
-        foreach (var trivia in statement.GetLeadingTrivia())
+        var text = statement.SyntaxTree.GetText();
+        var line = text.Lines.GetLineFromPosition(statement.SpanStart);
+        var end = line.Start;
+        while (end < line.End && text[end] is ' ' or '\t')
         {
-            indent = trivia.IsKind(SyntaxKind.WhitespaceTrivia) ? trivia.ToFullString() : trivia.IsKind(SyntaxKind.EndOfLineTrivia) ? string.Empty : indent;
+            end++;
         }
 
-        return indent;
+        return text.ToString(Microsoft.CodeAnalysis.Text.TextSpan.FromBounds(line.Start, end));
     }
 
     /// <summary>

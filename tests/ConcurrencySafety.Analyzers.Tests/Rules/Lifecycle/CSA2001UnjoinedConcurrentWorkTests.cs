@@ -549,4 +549,34 @@ public class CSA2001UnjoinedConcurrentWorkTests
             static void Work() { }
         }
         """);
+
+    [Fact]
+    public Task Task_scope_fix_lays_out_an_embedded_statement_against_its_line() => VerifyTaskScopeFixAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task M(bool warm)
+            {
+                if (warm) {|CSA2001:Task.Run(() => Work())|};
+                await Task.Yield();
+            }
+            static void Work() { }
+        }
+        """, """
+        using ConcurrencySafety;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task M(bool warm)
+            {
+                if (warm) await TaskScope.RunAsync(scope =>
+                {
+                    scope.Spawn(ct => Work());
+                    return Task.CompletedTask;
+                });
+                await Task.Yield();
+            }
+            static void Work() { }
+        }
+        """);
 }
