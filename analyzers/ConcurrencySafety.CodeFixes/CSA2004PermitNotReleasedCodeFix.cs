@@ -52,9 +52,12 @@ public sealed class CSA2004PermitNotReleasedCodeFix : CodeFixProvider
             var node = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
             switch (fix)
             {
-                case "TryFinally" when node?.FirstAncestorOrSelf<ExpressionStatementSyntax>() is { Parent: BlockSyntax } wait:
+                // The anchor is the wait's statement (await s.WaitAsync();) or the if that leaves
+                // when the wait fails (if (!await s.WaitAsync(t)) return;); the slot is held after it.
+                case "TryFinally" when node?.FirstAncestorOrSelf<InvocationExpressionSyntax>() is { Expression: MemberAccessExpressionSyntax waitMember }
+                    && node.FirstAncestorOrSelf<StatementSyntax>() is { Parent: BlockSyntax } wait:
                     context.RegisterCodeFix(
-                        CodeAction.Create("Release in a finally", ct => TryFinallyAsync(context.Document, wait, ct), equivalenceKey: RuleIdentifiers.PermitNotReleased + ".TryFinally"),
+                        CodeAction.Create("Release in a finally", ct => TryFinallyAsync(context.Document, wait, waitMember, ct), equivalenceKey: RuleIdentifiers.PermitNotReleased + ".TryFinally"),
                         diagnostic);
                     break;
                 case "UsingLocal" when node?.FirstAncestorOrSelf<LocalDeclarationStatementSyntax>() is { Parent: BlockSyntax } declaration:
@@ -71,17 +74,11 @@ public sealed class CSA2004PermitNotReleasedCodeFix : CodeFixProvider
         }
     }
 
-    private static async Task<Document> TryFinallyAsync(Document document, ExpressionStatementSyntax wait, CancellationToken cancellationToken)
+    private static async Task<Document> TryFinallyAsync(Document document, StatementSyntax wait, MemberAccessExpressionSyntax waitMember, CancellationToken cancellationToken)
     {
         var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
         var model = await document.GetSemanticModelAsync(cancellationToken).ConfigureAwait(false);
         if (root is null || model is null || wait.Parent is not BlockSyntax block)
-        {
-            return document;
-        }
-
-        var waitCall = wait.Expression is AwaitExpressionSyntax awaited ? awaited.Expression : wait.Expression;
-        if (waitCall is not InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax waitMember })
         {
             return document;
         }

@@ -29,6 +29,13 @@ public sealed class CSA2001UnjoinedConcurrentWorkAnalyzer : DiagnosticAnalyzer
     /// </summary>
     internal const string ScopeFixKey = "ScopeFix";
 
+    /// <summary>
+    /// Property set on a dropped <c>Task.Run(work)</c> / <c>Task.Run(work, token)</c> where <c>await</c> can be
+    /// inserted and the work is a parameterless lambda, anonymous method or method group: the fix runs it as
+    /// the only child of <c>await TaskScope.RunAsync(scope =&gt; { scope.Spawn(ct =&gt; ...); ... })</c>.
+    /// </summary>
+    internal const string TaskScopeFixKey = "TaskScopeFix";
+
     internal static readonly DiagnosticDescriptor Rule = new(
         RuleIdentifiers.UnjoinedConcurrentWork,
         title: "Concurrent work never joined",
@@ -72,19 +79,7 @@ public sealed class CSA2001UnjoinedConcurrentWorkAnalyzer : DiagnosticAnalyzer
 
         if (Spawns.IsSpawn(invocation, types))
         {
-            var properties = ImmutableDictionary<string, string?>.Empty;
-            if (IsInAsyncFunction(statement, context.ContainingSymbol))
-            {
-                properties = properties.Add(AwaitFixKey, "true");
-            }
-            else if (types.ThreadScope is not null
-                && invocation.TargetMethod is { Name: "Run", Parameters.Length: 1 } run
-                && run.Parameters[0].Type is INamedTypeSymbol { Name: "Action", Arity: 0, ContainingNamespace.Name: "System" }
-                && SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType, types.Task))
-            {
-                properties = properties.Add(ScopeFixKey, "true");
-            }
-
+            var properties = FixProperties(statement, invocation, context.ContainingSymbol, types);
             context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), properties, "The task of '" + Spawns.DisplayName(invocation) + "'"));
             return;
         }
@@ -138,6 +133,185 @@ public sealed class CSA2001UnjoinedConcurrentWorkAnalyzer : DiagnosticAnalyzer
     private static bool SetsBackground(IObjectOrCollectionInitializerOperation? initializer) =>
         initializer is not null
         && initializer.Initializers.Any(i => i is ISimpleAssignmentOperation { Target: IPropertyReferenceOperation { Property.Name: "IsBackground" } });
+
+    /// <summary>
+    /// The fixes that apply to the dropped (or discarded) spawn <paramref name="invocation"/> of
+    /// <paramref name="statement"/>: await (and a task scope) where <c>await</c> can be inserted, a
+    /// thread scope for a synchronous <c>Task.Run(action)</c> elsewhere. Shared with CSA2009.
+    /// </summary>
+    internal static ImmutableDictionary<string, string?> FixProperties(IOperation statement, IInvocationOperation invocation, ISymbol containingSymbol, LifecycleTypes types)
+    {
+        var properties = ImmutableDictionary<string, string?>.Empty;
+        var isTaskRun = SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType, types.Task);
+        if (CanInsertAwait(statement, containingSymbol))
+        {
+            // await Task.Factory.StartNew(async () => ...) would only wait for the start of the
+            // async body (a Task<Task>): no mechanical await there.
+            if (invocation.Type is not INamedTypeSymbol { TypeArguments.Length: 1 } resultType || !IsTaskLike(resultType.TypeArguments[0], types))
+            {
+                properties = properties.Add(AwaitFixKey, "true");
+            }
+
+            if (isTaskRun && types.TaskScope is not null && CanSpawnInTaskScope(invocation, types))
+            {
+                properties = properties.Add(TaskScopeFixKey, "true");
+            }
+        }
+        else if (!IsInAsyncFunction(statement, containingSymbol)
+            && isTaskRun
+            && types.ThreadScope is not null
+            && invocation.TargetMethod is { Name: "Run", Parameters.Length: 1 } run
+            && run.Parameters[0].Type is INamedTypeSymbol { Name: "Action", Arity: 0, ContainingNamespace.Name: "System" }
+            && !CapturesStructThis(invocation.Arguments[0].Value))
+        {
+            properties = properties.Add(ScopeFixKey, "true");
+        }
+
+        return properties;
+    }
+
+    private static bool DerivesFromTask(ITypeSymbol type, LifecycleTypes types)
+    {
+        for (var t = type; t is not null; t = t.BaseType)
+        {
+            if (LifecycleTypes.Is(t, types.Task))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsTaskLike(ITypeSymbol type, LifecycleTypes types)
+    {
+        for (var t = type; t is not null; t = t.BaseType)
+        {
+            if (LifecycleTypes.Is(t, types.Task) || t is INamedTypeSymbol { Name: "ValueTask", ContainingNamespace.Name: "Tasks" })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // Task.Run(work) or Task.Run(work, token), where work can become the body of a
+    // TaskScope.Spawn overload (Action<CancellationToken>, Func<CancellationToken, Task>,
+    // Func<CancellationToken, Task<T>>) by giving it a token parameter it ignores, and where the
+    // names the fix writes (TaskScope, Task) mean what the fix needs.
+    private static bool CanSpawnInTaskScope(IInvocationOperation invocation, LifecycleTypes types)
+    {
+        var method = invocation.TargetMethod;
+        if (method.Name != "Run"
+            || method.Parameters.Length is not (1 or 2)
+            || method.Parameters.Length == 2 && method.Parameters[1].Type is not INamedTypeSymbol { Name: "CancellationToken" }
+            || invocation.Arguments.Length != method.Parameters.Length
+            || invocation.Arguments.Any(a => a.ArgumentKind != ArgumentKind.Explicit)
+            || invocation.Syntax is not Microsoft.CodeAnalysis.CSharp.Syntax.InvocationExpressionSyntax { ArgumentList.Arguments: var syntaxArguments }
+            || syntaxArguments.Any(a => a.NameColon is not null)
+            || invocation.SemanticModel is not { } model)
+        {
+            return false;
+        }
+
+        var position = invocation.Syntax.SpanStart;
+        if (model.LookupNamespacesAndTypes(position, name: "TaskScope").Any(t => !SymbolEqualityComparer.Default.Equals(t, types.TaskScope))
+            || !model.LookupNamespacesAndTypes(position, name: "Task").Any(t => SymbolEqualityComparer.Default.Equals(t, types.Task)))
+        {
+            return false;
+        }
+
+        var delegateType = method.Parameters[0].Type as INamedTypeSymbol;
+        // Only a Task (or Task<T>) result maps to a Spawn overload that awaits it; any other
+        // result, ValueTask included, has to be dropped by an Action<CancellationToken>.
+        var returnsValue = delegateType is { Name: "Func", Arity: 1 } && !DerivesFromTask(delegateType.TypeArguments[0], types);
+        if (ChannelLocals.Strip(invocation.Arguments[0].Value) is not IDelegateCreationOperation creation)
+        {
+            return false;
+        }
+
+        switch (creation.Target)
+        {
+            case IAnonymousFunctionOperation lambda:
+                // () => ... or delegate { ... }: no parameters to keep, no explicit return type or attributes.
+                if (lambda.Syntax is Microsoft.CodeAnalysis.CSharp.Syntax.ParenthesizedLambdaExpressionSyntax { ParameterList.Parameters.Count: 0, ReturnType: null, AttributeLists.Count: 0 } parenthesized)
+                {
+                    // A Func<T> with a plain value: ct => Compute() is an Action<CancellationToken>
+                    // (the value was dropped anyway) only when the body is a statement expression.
+                    return !returnsValue || parenthesized.ExpressionBody is { } body && IsStatementExpression(body);
+                }
+
+                return !returnsValue && lambda.Syntax is Microsoft.CodeAnalysis.CSharp.Syntax.AnonymousMethodExpressionSyntax { ParameterList: null or { Parameters.Count: 0 } };
+
+            case IMethodReferenceOperation reference:
+                // Work, this.Work or Type.Work becomes ct => Work(): evaluated in the child instead
+                // of at the spawn, which is the same only for static methods and this.
+                return reference.Method.Parameters.IsEmpty
+                    && !reference.Method.IsGenericMethod
+                    && !reference.Method.IsExtensionMethod
+                    && (reference.Instance is null || reference.Instance is IInstanceReferenceOperation && !CapturesStructThis(creation));
+
+            default:
+                return false;
+        }
+    }
+
+    private static bool IsStatementExpression(Microsoft.CodeAnalysis.CSharp.Syntax.ExpressionSyntax expression) =>
+        expression is Microsoft.CodeAnalysis.CSharp.Syntax.InvocationExpressionSyntax
+            or Microsoft.CodeAnalysis.CSharp.Syntax.ObjectCreationExpressionSyntax
+            or Microsoft.CodeAnalysis.CSharp.Syntax.AssignmentExpressionSyntax
+            or Microsoft.CodeAnalysis.CSharp.Syntax.PostfixUnaryExpressionSyntax
+            or Microsoft.CodeAnalysis.CSharp.Syntax.PrefixUnaryExpressionSyntax { RawKind: (int)Microsoft.CodeAnalysis.CSharp.SyntaxKind.PreIncrementExpression or (int)Microsoft.CodeAnalysis.CSharp.SyntaxKind.PreDecrementExpression };
+
+    // A method group on an instance of a struct: the delegate copies the struct, a lambda would
+    // have to capture 'this', which a struct cannot.
+    private static bool CapturesStructThis(IOperation work) =>
+        ChannelLocals.Strip(work) is IDelegateCreationOperation { Target: IMethodReferenceOperation { Instance: IInstanceReferenceOperation { Type.IsValueType: true } } };
+
+    /// <summary>
+    /// Whether an <c>await</c> can be put in front of the statement: the innermost function is
+    /// async, and the statement is not inside a <c>lock</c> or an unsafe context, and the function
+    /// has no ref or ref struct locals (which may not live across an await).
+    /// </summary>
+    internal static bool CanInsertAwait(IOperation statement, ISymbol containingSymbol)
+    {
+        if (!IsInAsyncFunction(statement, containingSymbol))
+        {
+            return false;
+        }
+
+        var function = OwnedLocal.EnclosingFunction(statement);
+        for (var current = statement.Parent; current is not null && current != function; current = current.Parent)
+        {
+            if (current is ILockOperation)
+            {
+                return false;
+            }
+        }
+
+        foreach (var ancestor in statement.Syntax.Ancestors())
+        {
+            if (ancestor is Microsoft.CodeAnalysis.CSharp.Syntax.UnsafeStatementSyntax
+                || ancestor is Microsoft.CodeAnalysis.CSharp.Syntax.MemberDeclarationSyntax member && member.Modifiers.Any(Microsoft.CodeAnalysis.CSharp.SyntaxKind.UnsafeKeyword)
+                || ancestor is Microsoft.CodeAnalysis.CSharp.Syntax.LocalFunctionStatementSyntax local && local.Modifiers.Any(Microsoft.CodeAnalysis.CSharp.SyntaxKind.UnsafeKeyword))
+            {
+                return false;
+            }
+        }
+
+        foreach (var descendant in function.Descendants())
+        {
+            if (descendant is IVariableDeclaratorOperation { Symbol: var symbol }
+                && (symbol.RefKind != RefKind.None || symbol.Type.IsRefLikeType)
+                && OwnedLocal.EnclosingFunction(descendant) == function)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     internal static bool IsInAsyncFunction(IOperation operation, ISymbol containingSymbol)
     {

@@ -12,7 +12,10 @@ namespace ConcurrencySafety.Analyzers.Rules;
 /// <list type="bullet">
 /// <item><c>SemaphoreSlim.Wait()</c>/<c>WaitAsync()</c> used as a lock (the same function also
 /// calls <c>Release()</c> on it) without the <c>Release()</c> in a <c>finally</c> that covers
-/// the code after the wait: an exception leaks the slot for good.</item>
+/// the code after the wait: an exception leaks the slot for good. The timed forms that return
+/// whether they took the slot count when an <c>if</c> tests the result (directly, or through a
+/// local the next statement tests): the branch that holds the slot (or, when the failed branch
+/// leaves, the rest of the block) needs the finally.</item>
 /// <item>A <c>Permit</c>, <c>LockGuard</c>, <c>ReadGuard</c> or <c>WriteGuard</c> of the library
 /// that is dropped, or kept in a local that is neither <c>using</c> nor disposed in a
 /// <c>finally</c>.</item>
@@ -49,6 +52,8 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
             if (types.SemaphoreSlim is not null)
             {
                 start.RegisterOperationAction(c => AnalyzeSemaphoreWait(c, types), OperationKind.ExpressionStatement);
+                start.RegisterOperationAction(c => AnalyzeConditionalWait(c, types), OperationKind.Conditional);
+                start.RegisterOperationAction(c => AnalyzeLocalWait(c, types), OperationKind.VariableDeclarationGroup);
             }
 
             if (types.Permit is not null)
@@ -61,18 +66,158 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
 
     private static void AnalyzeSemaphoreWait(OperationAnalysisContext context, LifecycleTypes types)
     {
+        // await s.WaitAsync(); / s.Wait(); — the slot is held from the next statement on.
         var statement = (IExpressionStatementOperation)context.Operation;
-        var operation = statement.Operation is IAwaitOperation awaited ? awaited.Operation : statement.Operation;
-        if (operation is not IInvocationOperation { TargetMethod: { Name: "Wait" or "WaitAsync" } method, Instance: { } instance } wait
-            || !LifecycleTypes.Is(method.ContainingType, types.SemaphoreSlim)
-            || !(method.ReturnsVoid || LifecycleTypes.Is(method.ReturnType, types.Task) && method.ReturnType is INamedTypeSymbol { IsGenericType: false })
-            || SymbolOf(instance) is not { } semaphore
-            || statement.Syntax is not ExpressionStatementSyntax waitStatement)
+        if (AsWait(statement.Operation, types, returnsBool: false) is { } wait
+            && statement.Syntax is ExpressionStatementSyntax waitStatement)
+        {
+            Check(context, wait, waitStatement, waitStatement, types);
+        }
+    }
+
+    // if (await s.WaitAsync(timeout)) { held here } — and if (!await s.WaitAsync(timeout)) return; held after the if.
+    private static void AnalyzeConditionalWait(OperationAnalysisContext context, LifecycleTypes types)
+    {
+        if (context.Operation is IConditionalOperation { Syntax: IfStatementSyntax ifStatement } conditional
+            && AsWait(StripNot(conditional.Condition, out var negated), types, returnsBool: true) is { } wait)
+        {
+            CheckIf(context, wait, ifStatement, negated, types, offerFix: true);
+        }
+    }
+
+    // var acquired = await s.WaitAsync(t); if (!acquired) return; — the if right after the
+    // declaration tests the local, and that is the local's only use (a local also read elsewhere,
+    // such as finally { if (acquired) s.Release(); }, is not followed). Analyzed from the
+    // declaration, where the diagnostic goes.
+    private static void AnalyzeLocalWait(OperationAnalysisContext context, LifecycleTypes types)
+    {
+        if (context.Operation is not IVariableDeclarationGroupOperation { Syntax: LocalDeclarationStatementSyntax { Parent: BlockSyntax block } declaration, Declarations.Length: 1 } group
+            || group.Declarations[0].Declarators.Length != 1
+            || group.Declarations[0].Declarators[0] is not { Initializer.Value: { } value, Symbol: { Type.SpecialType: SpecialType.System_Boolean } local }
+            || AsWait(ChannelLocals.Strip(value), types, returnsBool: true) is not { } wait
+            || block.Statements.IndexOf(declaration) + 1 is var next && next >= block.Statements.Count
+            || block.Statements[next] is not IfStatementSyntax ifStatement
+            || group.SemanticModel?.GetOperation(ifStatement, context.CancellationToken) is not IConditionalOperation conditional
+            || StripNot(conditional.Condition, out var negated) is not ILocalReferenceOperation test
+            || !SymbolEqualityComparer.Default.Equals(test.Local, local))
         {
             return;
         }
 
-        var function = OwnedLocal.EnclosingFunction(statement);
+        var uses = 0;
+        foreach (var descendant in OwnedLocal.EnclosingFunction(group).Descendants())
+        {
+            if (descendant is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local) && !reference.IsDeclaration)
+            {
+                uses++;
+            }
+        }
+
+        // The try/finally fix would start at the wait and cover the failed branch too: none here.
+        if (uses == 1)
+        {
+            CheckIf(context, wait, ifStatement, negated, types, offerFix: false);
+        }
+    }
+
+    private static IOperation StripNot(IOperation condition, out bool negated)
+    {
+        negated = false;
+        while (true)
+        {
+            if (condition is IParenthesizedOperation parenthesized)
+            {
+                condition = parenthesized.Operand;
+            }
+            else if (condition is IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not)
+            {
+                negated = !negated;
+                condition = not.Operand;
+            }
+            else
+            {
+                return condition;
+            }
+        }
+    }
+
+    // The branch that runs holding the slot; when it is the rest of the block (the other branch
+    // always leaves it: if (!acquired) return;), the if statement is the anchor.
+    private static void CheckIf(OperationAnalysisContext context, IInvocationOperation wait, IfStatementSyntax ifStatement, bool negated, LifecycleTypes types, bool offerFix)
+    {
+        var held = negated ? ifStatement.Else?.Statement : ifStatement.Statement;
+        if (held is not null)
+        {
+            Check(context, wait, held is BlockSyntax ? null : held, ifStatement, types, held as BlockSyntax);
+        }
+        else if (AlwaysLeaves(ifStatement.Statement) && ifStatement.Parent is BlockSyntax)
+        {
+            Check(context, wait, ifStatement, ifStatement, types, offerFix: offerFix);
+        }
+    }
+
+    /// <summary>
+    /// The <c>SemaphoreSlim.Wait</c>/<c>WaitAsync</c> call in <paramref name="operation"/>
+    /// (awaited, possibly through <c>ConfigureAwait</c>) that returns nothing (the forms without a
+    /// timeout) or, with <paramref name="returnsBool"/>, whether it acquired the slot.
+    /// </summary>
+    private static IInvocationOperation? AsWait(IOperation operation, LifecycleTypes types, bool returnsBool)
+    {
+        var awaited = false;
+        if (operation is IAwaitOperation awaitOperation)
+        {
+            awaited = true;
+            operation = awaitOperation.Operation;
+            if (operation is IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } configured })
+            {
+                operation = configured;
+            }
+        }
+
+        if (operation is not IInvocationOperation { TargetMethod: { Name: "Wait" or "WaitAsync" } method, Instance: not null } wait
+            || !LifecycleTypes.Is(method.ContainingType, types.SemaphoreSlim))
+        {
+            return null;
+        }
+
+        if (!returnsBool)
+        {
+            return method.ReturnsVoid || LifecycleTypes.Is(method.ReturnType, types.Task) && method.ReturnType is INamedTypeSymbol { IsGenericType: false } ? wait : null;
+        }
+
+        return method.ReturnType.SpecialType == SpecialType.System_Boolean && !awaited
+            || awaited && method.ReturnType is INamedTypeSymbol { Name: "Task", TypeArguments.Length: 1 } task && LifecycleTypes.Is(task.BaseType, types.Task) && task.TypeArguments[0].SpecialType == SpecialType.System_Boolean
+            ? wait
+            : null;
+    }
+
+    // A branch that never falls through: return, throw, break, continue or goto, alone or last in its block.
+    private static bool AlwaysLeaves(StatementSyntax statement) => statement switch
+    {
+        ReturnStatementSyntax or ThrowStatementSyntax or BreakStatementSyntax or ContinueStatementSyntax or GotoStatementSyntax => true,
+        BlockSyntax { Statements.Count: > 0 } block => AlwaysLeaves(block.Statements[block.Statements.Count - 1]),
+        _ => false,
+    };
+
+    /// <summary>
+    /// Reports <paramref name="wait"/> unless the slot it takes is released in a finally. Three shapes:
+    /// <list type="bullet">
+    /// <item><paramref name="heldBlock"/> given: the slot is held throughout that block (the branch of
+    /// an <c>if</c> that acquired it);</item>
+    /// <item><paramref name="anchor"/> differs from <paramref name="ancestorsFrom"/>: the anchor is the
+    /// single statement the <c>if</c> runs holding the slot;</item>
+    /// <item>otherwise the slot is held after <paramref name="anchor"/>, to the end of its block.</item>
+    /// </list>
+    /// In each, a <c>try</c> around <paramref name="ancestorsFrom"/> whose finally releases also protects.
+    /// </summary>
+    private static void Check(OperationAnalysisContext context, IInvocationOperation wait, StatementSyntax? anchor, StatementSyntax ancestorsFrom, LifecycleTypes types, BlockSyntax? heldBlock = null, bool offerFix = true)
+    {
+        if (SymbolOf(wait.Instance!) is not { } semaphore)
+        {
+            return;
+        }
+
+        var function = OwnedLocal.EnclosingFunction(wait);
         StatementSyntax? laterRelease = null;
         var releases = 0;
         foreach (var descendant in function.Descendants())
@@ -83,9 +228,10 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
                 && OwnedLocal.EnclosingFunction(release) == function)
             {
                 releases++;
-                if (release.Parent is IExpressionStatementOperation { Syntax: ExpressionStatementSyntax releaseStatement }
-                    && releaseStatement.Parent == waitStatement.Parent
-                    && releaseStatement.SpanStart > waitStatement.SpanStart)
+                if (anchor is not null
+                    && release.Parent is IExpressionStatementOperation { Syntax: ExpressionStatementSyntax releaseStatement }
+                    && releaseStatement.Parent == anchor.Parent
+                    && releaseStatement.SpanStart > anchor.SpanStart)
                 {
                     laterRelease ??= releaseStatement;
                 }
@@ -94,13 +240,40 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
 
         // Without a Release here the semaphore is a signal released by someone else; a release
         // right after the wait (a gate: wait for my turn, let the next one go) has no path between.
-        if (releases == 0 || laterRelease is not null && NextStatement(waitStatement) == laterRelease || IsProtected(waitStatement, semaphore, function, types))
+        if (releases == 0)
+        {
+            return;
+        }
+
+        if (heldBlock is not null)
+        {
+            if (heldBlock.Statements.Count > 0 && IsRelease(heldBlock.Statements[0], semaphore, function, types)
+                || ProtectedFrom(heldBlock, 0, semaphore, function, types)
+                || ProtectedByAncestor(ancestorsFrom, semaphore, function, types))
+            {
+                return;
+            }
+        }
+        else if (anchor is not null && anchor != ancestorsFrom)
+        {
+            // if (await s.WaitAsync(t)) statement; — the single statement is the whole held region.
+            if (IsRelease(anchor, semaphore, function, types)
+                || anchor is TryStatementSyntax single && FinallyReleases(single, semaphore, function, types)
+                || ProtectedByAncestor(ancestorsFrom, semaphore, function, types))
+            {
+                return;
+            }
+
+            laterRelease = null;
+        }
+        else if (anchor is not null
+            && (laterRelease is not null && NextStatement(anchor) == laterRelease || IsProtected(anchor, semaphore, function, types)))
         {
             return;
         }
 
         var properties = ImmutableDictionary<string, string?>.Empty;
-        if (laterRelease is not null && waitStatement.Parent is BlockSyntax)
+        if (offerFix && heldBlock is null && laterRelease is not null && anchor?.Parent is BlockSyntax)
         {
             properties = properties.Add(FixKey, "TryFinally");
         }
@@ -108,30 +281,14 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         context.ReportDiagnostic(Diagnostic.Create(Rule, wait.Syntax.GetLocation(), properties, $"The slot taken from '{semaphore.Name}'", "call Release() in a finally right after the wait"));
     }
 
-    // A later statement of the same block is try { ... } finally { s.Release(); } (usually the
-    // next one; statements in between, such as an early release and return, are accepted:
-    // precision over recall), or the wait sits inside the try block of such a statement.
-    private static bool IsProtected(ExpressionStatementSyntax wait, ISymbol semaphore, IOperation function, LifecycleTypes types)
+    private static bool IsRelease(StatementSyntax statement, ISymbol semaphore, IOperation function, LifecycleTypes types) =>
+        statement is ExpressionStatementSyntax && ReleasesIn(statement.Span, semaphore, function, types);
+
+    private static bool ProtectedFrom(BlockSyntax block, int index, ISymbol semaphore, IOperation function, LifecycleTypes types)
     {
-        if (wait.Parent is BlockSyntax block)
+        for (var i = index; i < block.Statements.Count; i++)
         {
-            for (var i = block.Statements.IndexOf(wait) + 1; i < block.Statements.Count; i++)
-            {
-                if (block.Statements[i] is TryStatementSyntax next && FinallyReleases(next, semaphore, function, types))
-                {
-                    return true;
-                }
-            }
-        }
-
-        foreach (var ancestor in wait.Ancestors())
-        {
-            if (ancestor is AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)
-            {
-                break;
-            }
-
-            if (ancestor is TryStatementSyntax tryStatement && tryStatement.Block.Span.Contains(wait.Span) && FinallyReleases(tryStatement, semaphore, function, types))
+            if (block.Statements[i] is TryStatementSyntax next && FinallyReleases(next, semaphore, function, types))
             {
                 return true;
             }
@@ -140,14 +297,38 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    private static bool FinallyReleases(TryStatementSyntax tryStatement, ISymbol semaphore, IOperation function, LifecycleTypes types)
+    private static bool ProtectedByAncestor(SyntaxNode from, ISymbol semaphore, IOperation function, LifecycleTypes types)
     {
-        if (tryStatement.Finally is null)
+        foreach (var ancestor in from.Ancestors())
         {
-            return false;
+            if (ancestor is AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)
+            {
+                break;
+            }
+
+            if (ancestor is TryStatementSyntax tryStatement && tryStatement.Block.Span.Contains(from.Span) && FinallyReleases(tryStatement, semaphore, function, types))
+            {
+                return true;
+            }
         }
 
-        var span = tryStatement.Finally.Span;
+        return false;
+    }
+
+    // A later statement of the same block is try { ... } finally { s.Release(); } (usually the
+    // next one; statements in between, such as an early release and return, are accepted:
+    // precision over recall), or the wait sits inside the try block of such a statement.
+    private static bool IsProtected(StatementSyntax wait, ISymbol semaphore, IOperation function, LifecycleTypes types) =>
+        wait.Parent is BlockSyntax block && ProtectedFrom(block, block.Statements.IndexOf(wait) + 1, semaphore, function, types)
+        || ProtectedByAncestor(wait, semaphore, function, types);
+
+    private static bool FinallyReleases(TryStatementSyntax tryStatement, ISymbol semaphore, IOperation function, LifecycleTypes types)
+    {
+        return tryStatement.Finally is not null && ReleasesIn(tryStatement.Finally.Span, semaphore, function, types);
+    }
+
+    private static bool ReleasesIn(Microsoft.CodeAnalysis.Text.TextSpan span, ISymbol semaphore, IOperation function, LifecycleTypes types)
+    {
         foreach (var descendant in function.Descendants())
         {
             if (descendant is IInvocationOperation { TargetMethod.Name: "Release", Instance: { } target } release

@@ -9,15 +9,16 @@ namespace ConcurrencySafety.Analyzers.Rules;
 
 /// <summary>
 /// CSA2008: a <c>System.Threading.Channels</c> channel created in a method is read to the end
-/// there (<c>await foreach</c> over <c>Reader.ReadAllAsync()</c>, or
-/// <c>while (await Reader.WaitToReadAsync())</c>) but its writer is never completed
+/// there (<c>await foreach</c> over <c>Reader.ReadAllAsync()</c>, <c>foreach</c> over its
+/// <c>ToBlockingEnumerable()</c>, <c>while (await Reader.WaitToReadAsync())</c>, or
+/// <c>await Reader.Completion;</c>) but its writer is never completed
 /// (<c>Writer.Complete()</c> / <c>TryComplete()</c>) anywhere in the method or its lambdas. The
 /// read loop ends only on completion, so it never ends. The same hang as CSA2003, for the BCL.
 /// </summary>
 /// <remarks>
 /// The channel is followed only through the local it was created into, <c>ch.Writer.M()</c> and
-/// <c>ch.Reader.M()</c> calls, and locals initialized with <c>ch.Writer</c> or <c>ch.Reader</c>
-/// that are used only to call methods; when the channel or its writer goes anywhere else (a
+/// <c>ch.Reader.M()</c> calls, reads of the reader's properties, and locals initialized with
+/// <c>ch.Writer</c> or <c>ch.Reader</c> that are used the same way; when the channel or its writer goes anywhere else (a
 /// method, a field, a return), or the loop can leave by itself (break, return, throw), the rule
 /// stays silent.
 /// </remarks>
@@ -27,7 +28,7 @@ public sealed class CSA2008ChannelWriterNeverCompletedAnalyzer : DiagnosticAnaly
     internal static readonly DiagnosticDescriptor Rule = new(
         RuleIdentifiers.ChannelWriterNeverCompleted,
         title: "ChannelWriter never completed",
-        messageFormat: "This loop reads '{0}' until its writer completes, but '{0}.Writer.Complete()' is never called, so the loop never ends; complete the writer when the producers are done",
+        messageFormat: "This reads '{0}' until its writer completes, but '{0}.Writer.Complete()' is never called, so it never ends; complete the writer when the producers are done",
         category: "Concurrency",
         defaultSeverity: DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
@@ -76,8 +77,9 @@ public sealed class CSA2008ChannelWriterNeverCompletedAnalyzer : DiagnosticAnaly
                 continue;
             }
 
-            // Every use must be ch.Reader.M(...), ch.Writer.M(...), or var w = ch.Writer / var r = ch.Reader
-            // (followed below); anything else may complete the writer elsewhere.
+            // Every use must be ch.Reader.M(...), ch.Reader.Count (and the other reader
+            // properties), ch.Writer.M(...), or var w = ch.Writer / var r = ch.Reader (followed
+            // below); anything else may complete the writer elsewhere.
             if (reference.Parent is not IPropertyReferenceOperation { Property.Name: "Reader" or "Writer" } property)
             {
                 return;
@@ -88,14 +90,7 @@ public sealed class CSA2008ChannelWriterNeverCompletedAnalyzer : DiagnosticAnaly
             {
                 aliases.Add((alias.Symbol, isWriter));
             }
-            else if (property.Parent is IInvocationOperation call && call.Instance == property)
-            {
-                if (!Track(call, isWriter, readLoops))
-                {
-                    return;
-                }
-            }
-            else
+            else if (!TrackUse(property, isWriter, readLoops))
             {
                 return;
             }
@@ -109,7 +104,7 @@ public sealed class CSA2008ChannelWriterNeverCompletedAnalyzer : DiagnosticAnaly
                 if (operation is ILocalReferenceOperation reference
                     && SymbolEqualityComparer.Default.Equals(reference.Local, alias)
                     && !reference.IsDeclaration
-                    && (reference.Parent is not IInvocationOperation call || call.Instance != reference || !Track(call, isWriter, readLoops)))
+                    && !TrackUse(reference, isWriter, readLoops))
                 {
                     return;
                 }
@@ -120,6 +115,41 @@ public sealed class CSA2008ChannelWriterNeverCompletedAnalyzer : DiagnosticAnaly
         {
             context.ReportDiagnostic(Diagnostic.Create(Rule, call.Syntax.GetLocation(), declarator.Symbol.Name));
         }
+    }
+
+    // One use of the reader or writer (ch.Reader, ch.Writer or an alias local): a method call on it,
+    // or, for the reader, a property read (Count, CanCount, CanPeek, Completion). Returns false
+    // when the use completes the writer or is one the rule does not follow.
+    private static bool TrackUse(IOperation end, bool isWriter, List<IOperation> readLoops)
+    {
+        switch (end.Parent)
+        {
+            case IInvocationOperation call when call.Instance == end:
+                return Track(call, isWriter, readLoops);
+            case IPropertyReferenceOperation { Property.Name: "Count" or "CanCount" or "CanPeek" } when !isWriter:
+                return true;
+            case IPropertyReferenceOperation { Property.Name: "Completion" } completion when !isWriter:
+                // await ch.Reader.Completion; ends only once the writer completes (and the buffer drains).
+                if (IsAwaitedStatement(completion))
+                {
+                    readLoops.Add(completion);
+                }
+
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private static bool IsAwaitedStatement(IOperation task)
+    {
+        var current = task;
+        if (current.Parent is IInvocationOperation { TargetMethod.Name: "ConfigureAwait" } configured && configured.Instance == current)
+        {
+            current = configured;
+        }
+
+        return current.Parent is IAwaitOperation { Parent: IExpressionStatementOperation };
     }
 
     // Records a read-to-end loop; returns false when the call completes the writer.
@@ -159,22 +189,47 @@ public sealed class CSA2008ChannelWriterNeverCompletedAnalyzer : DiagnosticAnaly
         if (call.TargetMethod.Name == "ReadAllAsync")
         {
             IOperation current = call;
-            while (current.Parent is IConversionOperation or IInvocationOperation { TargetMethod.Name: "WithCancellation" or "ConfigureAwait" })
+            var blocking = false;
+            while (true)
             {
-                current = current.Parent;
+                if (current.Parent is IConversionOperation or IInvocationOperation { TargetMethod.Name: "WithCancellation" or "ConfigureAwait" })
+                {
+                    current = current.Parent;
+                }
+                else if (current.Parent is IArgumentOperation { Parent: IInvocationOperation { TargetMethod: { Name: "WithCancellation" or "ConfigureAwait" or "ToBlockingEnumerable", IsExtensionMethod: true } } extension }
+                    && extension.Arguments.Length > 0 && extension.Arguments[0] == current.Parent)
+                {
+                    // The extension forms (TaskAsyncEnumerableExtensions) take the sequence as their
+                    // first argument; foreach (var x in reader.ReadAllAsync().ToBlockingEnumerable())
+                    // is the same loop, blocking.
+                    current = extension;
+                    blocking |= extension.TargetMethod.Name == "ToBlockingEnumerable";
+                }
+                else
+                {
+                    break;
+                }
             }
 
-            if (current.Parent is IForEachLoopOperation { IsAsynchronous: true } forEach && forEach.Collection == current)
+            if (current.Parent is IForEachLoopOperation forEach && forEach.IsAsynchronous != blocking && forEach.Collection == current)
             {
                 loop = forEach.Syntax;
             }
         }
-        else if (call.TargetMethod.Name == "WaitToReadAsync"
-            && call.Parent is IAwaitOperation awaited
-            && awaited.Parent is IWhileLoopOperation { ConditionIsTop: true } whileLoop
-            && whileLoop.Condition == awaited)
+        else if (call.TargetMethod.Name == "WaitToReadAsync")
         {
-            loop = whileLoop.Syntax;
+            IOperation current = call;
+            if (current.Parent is IInvocationOperation { TargetMethod.Name: "ConfigureAwait" } configured && configured.Instance == current)
+            {
+                current = configured;
+            }
+
+            if (current.Parent is IAwaitOperation awaited
+                && awaited.Parent is IWhileLoopOperation { ConditionIsTop: true } whileLoop
+                && whileLoop.Condition == awaited)
+            {
+                loop = whileLoop.Syntax;
+            }
         }
 
         return loop is WhileStatementSyntax or CommonForEachStatementSyntax && !Loops.CanExitEarly(loop) ? loop : null;

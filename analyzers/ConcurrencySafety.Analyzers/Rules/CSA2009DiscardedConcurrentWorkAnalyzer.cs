@@ -48,11 +48,7 @@ public sealed class CSA2009DiscardedConcurrentWorkAnalyzer : DiagnosticAnalyzer
                         && ChannelLocals.Strip(value) is IInvocationOperation invocation
                         && Spawns.IsSpawn(invocation, types))
                     {
-                        var properties = ImmutableDictionary<string, string?>.Empty;
-                        if (CSA2001UnjoinedConcurrentWorkAnalyzer.IsInAsyncFunction(statement, c.ContainingSymbol))
-                        {
-                            properties = properties.Add(CSA2001UnjoinedConcurrentWorkAnalyzer.AwaitFixKey, "true");
-                        }
+                        var properties = CSA2001UnjoinedConcurrentWorkAnalyzer.FixProperties(statement, invocation, c.ContainingSymbol, types);
 
                         c.ReportDiagnostic(Diagnostic.Create(Rule, statement.Operation.Syntax.GetLocation(), properties, Spawns.DisplayName(invocation)));
                     }

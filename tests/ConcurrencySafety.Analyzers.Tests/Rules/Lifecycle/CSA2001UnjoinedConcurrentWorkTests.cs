@@ -1,6 +1,9 @@
 using Verify = ConcurrencySafety.Analyzers.Tests.Verifiers.CSharpAnalyzerVerifier<ConcurrencySafety.Analyzers.Rules.CSA2001UnjoinedConcurrentWorkAnalyzer>;
 using Fix = ConcurrencySafety.Analyzers.Tests.Verifiers.CSharpCodeFixVerifier<ConcurrencySafety.Analyzers.Rules.CSA2001UnjoinedConcurrentWorkAnalyzer, ConcurrencySafety.CodeFixes.CSA2001UnjoinedConcurrentWorkCodeFix>;
 
+using ConcurrencySafety.Analyzers.Rules;
+using ConcurrencySafety.Analyzers.Tests.Verifiers;
+
 namespace ConcurrencySafety.Analyzers.Tests.Rules.Lifecycle;
 
 public class CSA2001UnjoinedConcurrentWorkTests
@@ -208,6 +211,372 @@ public class CSA2001UnjoinedConcurrentWorkTests
                 {|CSA2001:Task.Factory.StartNew(() => { })|};
                 {|CSA2001:new Thread(() => { }).Start()|};
             }
+        }
+        """);
+
+    // ---- task scope fix ----
+
+    private static Task VerifyTaskScopeFixAsync(string source, string fixedSource)
+    {
+        var test = new Fix.Test
+        {
+            TestCode = source,
+            FixedCode = fixedSource,
+            CodeActionEquivalenceKey = "CSA2001.TaskScope",
+        };
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task Task_scope_fix_spawns_sync_async_and_method_group_work() => VerifyTaskScopeFixAsync("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            private int _n;
+            async Task M(CancellationToken token)
+            {
+                {|CSA2001:Task.Run(() => Work())|};
+                {|CSA2001:Task.Run(async () =>
+                {
+                    await Task.Delay(1);
+                    _n++;
+                })|};
+                {|CSA2001:Task.Run(Work)|}; // keep this comment
+                {|CSA2001:Task.Run(() => Compute())|};
+                {|CSA2001:Task.Run(() => Work(), token)|};
+                {|CSA2001:Task.Run(delegate { _n++; })|};
+            }
+            static void Work() { }
+            static int Compute() => 1;
+        }
+        """, """
+        using ConcurrencySafety;
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            private int _n;
+            async Task M(CancellationToken token)
+            {
+                await TaskScope.RunAsync(scope =>
+                {
+                    scope.Spawn(ct => Work());
+                    return Task.CompletedTask;
+                });
+                await TaskScope.RunAsync(scope =>
+                {
+                    scope.Spawn(async ct =>
+                    {
+                        await Task.Delay(1);
+                        _n++;
+                    });
+                    return Task.CompletedTask;
+                });
+                await TaskScope.RunAsync(scope =>
+                {
+                    scope.Spawn(ct => Work());
+                    return Task.CompletedTask;
+                }); // keep this comment
+                await TaskScope.RunAsync(scope =>
+                {
+                    scope.Spawn(ct => Compute());
+                    return Task.CompletedTask;
+                });
+                await TaskScope.RunAsync(scope =>
+                {
+                    scope.Spawn(ct => Work());
+                    return Task.CompletedTask;
+                }, token);
+                await TaskScope.RunAsync(scope =>
+                {
+                    scope.Spawn(ct => { _n++; });
+                    return Task.CompletedTask;
+                });
+            }
+            static void Work() { }
+            static int Compute() => 1;
+        }
+        """);
+
+    [Fact]
+    public Task Task_scope_fix_in_async_lambda_with_fresh_names_and_existing_using() => VerifyTaskScopeFixAsync("""
+        using System;
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            Func<Task> M(object scope, int ct)
+            {
+                return async () =>
+                {
+                    {|CSA2001:Task.Run(() => Use(scope, ct))|};
+                    await Task.Yield();
+                };
+            }
+            static void Use(object o, int i) { }
+        }
+        """, """
+        using System;
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            Func<Task> M(object scope, int ct)
+            {
+                return async () =>
+                {
+                    await TaskScope.RunAsync(taskScope =>
+                    {
+                        taskScope.Spawn(cancellationToken => Use(scope, ct));
+                        return Task.CompletedTask;
+                    });
+                    await Task.Yield();
+                };
+            }
+            static void Use(object o, int i) { }
+        }
+        """);
+
+    [Fact]
+    public Task Task_scope_fix_applies_to_explicit_discards_too() => new CSharpCodeFixVerifier<CSA2009DiscardedConcurrentWorkAnalyzer, ConcurrencySafety.CodeFixes.CSA2001UnjoinedConcurrentWorkCodeFix>.Test
+    {
+        TestCode = """
+            using System.Threading.Tasks;
+            class C
+            {
+                async Task M()
+                {
+                    {|CSA2009:_ = Task.Run(() => Work())|};
+                }
+                static void Work() { }
+            }
+            """,
+        FixedCode = """
+            using ConcurrencySafety;
+            using System.Threading.Tasks;
+            class C
+            {
+                async Task M()
+                {
+                    await TaskScope.RunAsync(scope =>
+                    {
+                        scope.Spawn(ct => Work());
+                        return Task.CompletedTask;
+                    });
+                }
+                static void Work() { }
+            }
+            """,
+        CodeActionEquivalenceKey = "CSA2009.TaskScope",
+    }.RunAsync();
+
+    [Fact]
+    public Task Task_scope_fix_not_offered_where_the_rewrite_is_not_mechanical() => VerifyTaskScopeFixAsync("""
+        using System;
+        using System.Threading.Tasks;
+        struct S
+        {
+            async Task M(Action action)
+            {
+                {|CSA2001:Task.Run(action)|};
+                {|CSA2001:Task.Run(Work)|};
+                {|CSA2001:Task.Run(() => { return 1; })|};
+                {|CSA2001:Task.Run(() => 1 + 2)|};
+                {|CSA2001:Task.Run(() => { return Later(); })|};
+                {|CSA2001:Task.Run(() => Later(), cancellationToken: default)|};
+                {|CSA2001:Task.Factory.StartNew(() => { })|};
+                await Task.Yield();
+            }
+            void Work() { }
+            static ValueTask Later() => default;
+        }
+        """, """
+        using System;
+        using System.Threading.Tasks;
+        struct S
+        {
+            async Task M(Action action)
+            {
+                {|CSA2001:Task.Run(action)|};
+                {|CSA2001:Task.Run(Work)|};
+                {|CSA2001:Task.Run(() => { return 1; })|};
+                {|CSA2001:Task.Run(() => 1 + 2)|};
+                {|CSA2001:Task.Run(() => { return Later(); })|};
+                {|CSA2001:Task.Run(() => Later(), cancellationToken: default)|};
+                {|CSA2001:Task.Factory.StartNew(() => { })|};
+                await Task.Yield();
+            }
+            void Work() { }
+            static ValueTask Later() => default;
+        }
+        """);
+
+    [Fact]
+    public Task No_await_or_scope_fix_inside_lock_unsafe_or_beside_ref_struct_locals() => Fix.VerifyCodeFixAsync("""
+        using System;
+        using System.Threading.Tasks;
+        class C
+        {
+            private readonly object _gate = new();
+            async Task M()
+            {
+                lock (_gate)
+                {
+                    {|CSA2001:Task.Run(() => Work())|};
+                }
+                await Task.Yield();
+            }
+            async Task N()
+            {
+                unsafe
+                {
+                    {|CSA2001:Task.Run(() => Work())|};
+                }
+                await Task.Yield();
+            }
+            async Task O()
+            {
+                {|CSA2001:Task.Factory.StartNew(async () => await Task.Yield())|};
+                await Task.Yield();
+            }
+            static void Work() { }
+        }
+        """, """
+        using System;
+        using System.Threading.Tasks;
+        class C
+        {
+            private readonly object _gate = new();
+            async Task M()
+            {
+                lock (_gate)
+                {
+                    {|CSA2001:Task.Run(() => Work())|};
+                }
+                await Task.Yield();
+            }
+            async Task N()
+            {
+                unsafe
+                {
+                    {|CSA2001:Task.Run(() => Work())|};
+                }
+                await Task.Yield();
+            }
+            async Task O()
+            {
+                {|CSA2001:Task.Factory.StartNew(async () => await Task.Yield())|};
+                await Task.Yield();
+            }
+            static void Work() { }
+        }
+        """);
+
+    [Fact]
+    public Task Await_fix_all_reaches_nested_statements() => Fix.VerifyCodeFixAsync("""
+        using System;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task M()
+            {
+                {|CSA2001:Task.Run(async () =>
+                {
+                    {|CSA2001:Task.Run(() => Work())|};
+                    await Task.Yield();
+                })|};
+                Func<Task> f = async () => { {|CSA2001:Task.Run(() => Work())|}; await Task.Yield(); };
+                await f();
+            }
+            static void Work() { }
+        }
+        """, """
+        using System;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task M()
+            {
+                await Task.Run(async () =>
+                {
+                    await Task.Run(() => Work());
+                    await Task.Yield();
+                });
+                Func<Task> f = async () => { await Task.Run(() => Work()); await Task.Yield(); };
+                await f();
+            }
+            static void Work() { }
+        }
+        """);
+
+    [Fact]
+    public Task Task_scope_fix_all_nests_scopes_with_distinct_names() => VerifyTaskScopeFixAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task M()
+            {
+                {|CSA2001:Task.Run(async () =>
+                {
+                    {|CSA2001:Task.Run(() => Work())|};
+                    await Task.Yield();
+                })|};
+            }
+            static void Work() { }
+        }
+        """, """
+        using ConcurrencySafety;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task M()
+            {
+                await TaskScope.RunAsync(scope =>
+                {
+                    scope.Spawn(async ct =>
+                    {
+                        await TaskScope.RunAsync(taskScope =>
+                        {
+                            taskScope.Spawn(cancellationToken => Work());
+                            return Task.CompletedTask;
+                        });
+                        await Task.Yield();
+                    });
+                    return Task.CompletedTask;
+                });
+            }
+            static void Work() { }
+        }
+        """);
+
+    [Fact]
+    public Task Task_scope_fix_lays_out_an_embedded_statement_against_its_line() => VerifyTaskScopeFixAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task M(bool warm)
+            {
+                if (warm) {|CSA2001:Task.Run(() => Work())|};
+                await Task.Yield();
+            }
+            static void Work() { }
+        }
+        """, """
+        using ConcurrencySafety;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task M(bool warm)
+            {
+                if (warm) await TaskScope.RunAsync(scope =>
+                {
+                    scope.Spawn(ct => Work());
+                    return Task.CompletedTask;
+                });
+                await Task.Yield();
+            }
+            static void Work() { }
         }
         """);
 }

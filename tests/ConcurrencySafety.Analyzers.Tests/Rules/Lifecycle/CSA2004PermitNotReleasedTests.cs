@@ -49,6 +49,97 @@ public class CSA2004PermitNotReleasedTests
         }
         """);
 
+    [Fact]
+    public Task Timed_waits_in_an_if_without_finally() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            private readonly SemaphoreSlim _gate = new(1, 1);
+            private int _count;
+            async Task M(CancellationToken ct)
+            {
+                if (await {|CSA2004:_gate.WaitAsync(TimeSpan.FromSeconds(1), ct)|})
+                {
+                    _count++;
+                    _gate.Release();
+                }
+            }
+            void N()
+            {
+                if ({|CSA2004:_gate.Wait(0)|}) { _count++; _gate.Release(); }
+                if (!{|CSA2004:_gate.Wait(10)|}) { Console.WriteLine("busy"); }
+                else { _count++; _gate.Release(); }
+            }
+            async Task<bool> O()
+            {
+                if (!await {|CSA2004:_gate.WaitAsync(100)|}.ConfigureAwait(false)) return false;
+                _count++;
+                _gate.Release();
+                return true;
+            }
+            async Task P(CancellationToken ct)
+            {
+                await {|CSA2004:_gate.WaitAsync(ct)|}.ConfigureAwait(false);
+                _count++;
+                _gate.Release();
+            }
+            async Task Q()
+            {
+                var entered = await {|CSA2004:_gate.WaitAsync(100)|};
+                if (!entered) throw new TimeoutException();
+                _count++;
+                _gate.Release();
+                bool ok = {|CSA2004:_gate.Wait(10)|};
+                if (ok)
+                {
+                    _count++;
+                    _gate.Release();
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Library_guards_released_on_some_paths_or_outside_finally() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            private readonly PermitSemaphore _permits = new(2);
+            private readonly Locked<int> _count = new(0);
+            private readonly RwLocked<int> _value = new(0);
+            async Task M(CancellationToken ct)
+            {
+                var {|CSA2004:g|} = await _count.LockAsync(ct);
+                if (g.Value > 10) { g.Dispose(); return; }
+                g.Value++;
+            }
+            async Task N(CancellationToken ct)
+            {
+                var {|CSA2004:r|} = await _value.ReadAsync(ct);
+                Console.WriteLine(r.Value);
+                r.Dispose();
+                var {|CSA2004:p|} = await _permits.AcquireAsync(ct).ConfigureAwait(false);
+                Work();
+                p.Dispose();
+                {|CSA2004:await _count.LockAsync(ct)|};
+            }
+            void O()
+            {
+                if (_value.TryWrite(TimeSpan.FromSeconds(1), out var {|CSA2004:w|})) { w.Value = 1; w.Dispose(); }
+                if (_count.TryLock(TimeSpan.Zero, out var {|CSA2004:l|})) { l.Value++; }
+                var {|CSA2004:q|} = _permits.Acquire(2, CancellationToken.None);
+                Work();
+                q.Dispose();
+            }
+            static void Work() { }
+        }
+        """);
+
     // ---- must stay silent ----
 
     [Fact]
@@ -81,13 +172,155 @@ public class CSA2004PermitNotReleasedTests
                 try { return ++_count; }
                 finally { _gate.Release(); }
             }
-            async Task<bool> O()
+        }
+        """);
+
+    [Fact]
+    public Task Timed_waits_and_loops_with_finally_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            private readonly SemaphoreSlim _gate = new(1, 1);
+            private int _count;
+            async Task<bool> M(CancellationToken ct)
             {
-                if (!await _gate.WaitAsync(100)) return false;
+                if (await _gate.WaitAsync(TimeSpan.FromSeconds(1), ct))
+                {
+                    try { _count++; }
+                    finally { _gate.Release(); }
+                    return true;
+                }
+
+                return false;
+            }
+            async Task<bool> N()
+            {
+                if (!await _gate.WaitAsync(100).ConfigureAwait(false))
+                {
+                    return false;
+                }
+
+                try { _count++; return true; }
+                finally { _gate.Release(); }
+            }
+            void O()
+            {
+                if (_gate.Wait(0)) _gate.Release();
+                if (!_gate.Wait(10)) { }
+                else
+                {
+                    try { _count++; } finally { _gate.Release(); }
+                }
+            }
+            async Task P(IEnumerable<int> items, CancellationToken ct)
+            {
+                foreach (var item in items)
+                {
+                    await _gate.WaitAsync(ct).ConfigureAwait(false);
+                    try { _count += item; }
+                    finally { _gate.Release(); }
+                }
+
+                for (var i = 0; i < 3; i++)
+                {
+                    if (!_gate.Wait(10)) continue;
+                    try { _count++; }
+                    finally { _gate.Release(); }
+                }
+            }
+            async Task Q(List<Task> running)
+            {
+                // Throttling: the slot is handed to the task, which releases it in its finally.
+                await _gate.WaitAsync();
+                running.Add(Task.Run(async () =>
+                {
+                    try { await Task.Delay(1); }
+                    finally { _gate.Release(); }
+                }));
+            }
+            async Task R()
+            {
+                // Limits (documented): a failed branch that does not leave, or a wait result
+                // kept in a local that is also used elsewhere, is not followed.
+                if (!await _gate.WaitAsync(100)) { Console.WriteLine("late"); }
                 _count++;
                 _gate.Release();
-                return true;
+                var acquired = await _gate.WaitAsync(100);
+                if (!acquired) return;
+                Console.WriteLine(acquired);
+                _count++;
+                _gate.Release();
             }
+            async Task S()
+            {
+                var acquired = false;
+                try
+                {
+                    acquired = await _gate.WaitAsync(100);
+                    if (!acquired) return;
+                    _count++;
+                }
+                finally
+                {
+                    if (acquired) _gate.Release();
+                }
+
+                var entered = await _gate.WaitAsync(100);
+                if (!entered) throw new TimeoutException();
+                try { _count++; }
+                finally { _gate.Release(); }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Library_guards_handed_on_or_released_in_finally_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            private readonly PermitSemaphore _permits = new(2);
+            private readonly Locked<int> _count = new(0);
+            private readonly RwLocked<int> _value = new(0);
+            private readonly List<Permit> _held = new();
+            async Task M(CancellationToken ct)
+            {
+                using var g = await _count.LockAsync(ct);
+                g.Value++;
+                using (var w = await _value.WriteAsync(ct)) { w.Value = 2; }
+                if (_count.TryLock(TimeSpan.Zero, out var l))
+                {
+                    try { l.Value++; } finally { l.Dispose(); }
+                }
+                var kept = await _permits.AcquireAsync(ct);
+                _held.Add(kept);
+                var passed = _permits.Acquire();
+                Hold(passed);
+            }
+            async Task N(List<Task> running, CancellationToken ct)
+            {
+                // The permit moves into the task, which gives it back in its finally.
+                var p = await _permits.AcquireAsync(ct);
+                running.Add(Task.Run(() =>
+                {
+                    try { Work(); }
+                    finally { p.Dispose(); }
+                }));
+            }
+            async ValueTask<Permit> Take(CancellationToken ct)
+            {
+                var p = await _permits.AcquireAsync(ct);
+                return p;
+            }
+            ReadGuard<int> Peek() => _value.Read();
+            static void Hold(Permit p) => p.Dispose();
+            static void Work() { }
         }
         """);
 
@@ -181,6 +414,64 @@ public class CSA2004PermitNotReleasedTests
         """);
 
     [Fact]
+    public Task Fix_wraps_the_work_after_a_failed_wait_exit_and_after_ConfigureAwait() => Fix.VerifyCodeFixAsync("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            private readonly SemaphoreSlim _gate = new(1, 1);
+            private int _count;
+            async Task<bool> M()
+            {
+                if (!await {|CSA2004:_gate.WaitAsync(100)|}) return false;
+                _count++;
+                _gate.Release();
+                return true;
+            }
+            async Task N(CancellationToken ct)
+            {
+                await {|CSA2004:_gate.WaitAsync(ct)|}.ConfigureAwait(false);
+                _count++;
+                _gate.Release();
+            }
+        }
+        """, """
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            private readonly SemaphoreSlim _gate = new(1, 1);
+            private int _count;
+            async Task<bool> M()
+            {
+                if (!await _gate.WaitAsync(100)) return false;
+                try
+                {
+                    _count++;
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+
+                return true;
+            }
+            async Task N(CancellationToken ct)
+            {
+                await _gate.WaitAsync(ct).ConfigureAwait(false);
+                try
+                {
+                    _count++;
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+            }
+        }
+        """);
+
+    [Fact]
     public Task Fix_declares_the_guard_with_using() => Fix.VerifyCodeFixAsync("""
         using ConcurrencySafety;
         class C
@@ -231,6 +522,16 @@ public class CSA2004PermitNotReleasedTests
                 if (_permits.TryAcquire(out var {|CSA2004:p|})) { }
                 {|CSA2004:_ = _permits.Acquire()|};
             }
+            private readonly System.Threading.SemaphoreSlim _gate = new(1, 1);
+            private int _count;
+            async System.Threading.Tasks.Task O()
+            {
+                // The failed wait's branch is after the wait: a try from the wait on would cover it.
+                var entered = await {|CSA2004:_gate.WaitAsync(100)|};
+                if (!entered) return;
+                _count++;
+                _gate.Release();
+            }
         }
         """, """
         using ConcurrencySafety;
@@ -241,6 +542,16 @@ public class CSA2004PermitNotReleasedTests
             {
                 if (_permits.TryAcquire(out var {|CSA2004:p|})) { }
                 {|CSA2004:_ = _permits.Acquire()|};
+            }
+            private readonly System.Threading.SemaphoreSlim _gate = new(1, 1);
+            private int _count;
+            async System.Threading.Tasks.Task O()
+            {
+                // The failed wait's branch is after the wait: a try from the wait on would cover it.
+                var entered = await {|CSA2004:_gate.WaitAsync(100)|};
+                if (!entered) return;
+                _count++;
+                _gate.Release();
             }
         }
         """);

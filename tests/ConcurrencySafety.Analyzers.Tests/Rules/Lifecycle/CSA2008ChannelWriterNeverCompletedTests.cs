@@ -42,6 +42,61 @@ public class CSA2008ChannelWriterNeverCompletedTests
         }
         """);
 
+    [Fact]
+    public Task Common_read_to_end_shapes_without_complete() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Channels;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M(CancellationToken ct)
+            {
+                var ch = Channel.CreateBounded<int>(new BoundedChannelOptions(8) { SingleReader = true });
+                var writer = ch.Writer;
+                var reader = ch.Reader;
+                var producer = Task.Run(async () =>
+                {
+                    for (var i = 0; i < 10; i++) await writer.WriteAsync(i, ct).ConfigureAwait(false);
+                });
+                var sum = 0;
+                while (await {|CSA2008:reader.WaitToReadAsync(ct)|}.ConfigureAwait(false))
+                {
+                    while (reader.TryRead(out var x)) sum += x;
+                    Console.WriteLine(reader.Count);
+                }
+                await producer;
+                return sum;
+            }
+            async Task N()
+            {
+                Channel<string> ch = Channel.CreateUnbounded<string>();
+                var consumer = Task.Run(async () =>
+                {
+                    await foreach (var line in {|CSA2008:ch.Reader.ReadAllAsync()|}.ConfigureAwait(false)) Console.WriteLine(line);
+                });
+                await ch.Writer.WriteAsync("a");
+                ch.Writer.TryWrite("b");
+                await consumer;
+                await foreach (var line in {|CSA2008:ch.Reader.ReadAllAsync()|}.WithCancellation(CancellationToken.None)) Console.WriteLine(line);
+            }
+            async Task O()
+            {
+                var ch = Channel.CreateUnbounded<int>();
+                ch.Writer.TryWrite(1);
+                await {|CSA2008:ch.Reader.Completion|};
+            }
+            void P()
+            {
+                var ch = Channel.CreateBounded<int>(4);
+                var producer = Task.Run(() => ch.Writer.TryWrite(1));
+                foreach (var x in {|CSA2008:ch.Reader.ReadAllAsync()|}.ToBlockingEnumerable()) Console.WriteLine(x);
+                producer.Wait();
+            }
+        }
+        """);
+
     // ---- must stay silent ----
 
     [Fact]
@@ -114,6 +169,76 @@ public class CSA2008ChannelWriterNeverCompletedTests
             }
             static void Produce(ChannelWriter<int> w) => w.Complete();
             static void Start(Channel<int> c) => c.Writer.Complete();
+        }
+        """);
+
+    [Fact]
+    public Task Common_shapes_with_complete_or_escape_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Threading;
+        using System.Threading.Channels;
+        using System.Threading.Tasks;
+        class C
+        {
+            private ChannelWriter<int>? _writer;
+            async Task<int> FanIn(CancellationToken ct)
+            {
+                var ch = Channel.CreateBounded<int>(8);
+                var writer = ch.Writer;
+                var producers = Enumerable.Range(0, 3).Select(i => Task.Run(async () => await writer.WriteAsync(i, ct))).ToArray();
+                var completer = Task.WhenAll(producers).ContinueWith(t => writer.TryComplete(t.Exception), TaskScheduler.Default);
+                var sum = 0;
+                await foreach (var x in ch.Reader.ReadAllAsync(ct)) sum += x;
+                await completer;
+                return sum;
+            }
+            async Task Completion()
+            {
+                var ch = Channel.CreateUnbounded<int>();
+                ch.Writer.TryWrite(1);
+                ch.Writer.Complete();
+                await ch.Reader.Completion.ConfigureAwait(false);
+                var ch2 = Channel.CreateUnbounded<int>();
+                var all = Task.WhenAll(ch2.Reader.Completion, Task.Delay(1));
+                await Task.WhenAny(all, Task.Delay(10));
+            }
+            async Task Escapes()
+            {
+                var stored = Channel.CreateUnbounded<int>();
+                _writer = stored.Writer;
+                await foreach (var x in stored.Reader.ReadAllAsync()) { }
+
+                var passed = Channel.CreateUnbounded<int>();
+                var reader = passed.Reader;
+                var producer = ProduceAsync(passed.Writer);
+                while (await reader.WaitToReadAsync().ConfigureAwait(false))
+                    while (reader.TryRead(out _)) { }
+                await producer;
+
+                var aliased = Channel.CreateUnbounded<int>();
+                var w = aliased.Writer;
+                var w2 = w;
+                w2.Complete();
+                await foreach (var x in aliased.Reader.ReadAllAsync()) { }
+            }
+            Channel<int> Returned()
+            {
+                var ch = Channel.CreateUnbounded<int>();
+                _ = Task.Run(async () => { await foreach (var x in ch.Reader.ReadAllAsync()) { } });
+                return ch;
+            }
+            async Task Bounded(CancellationToken ct)
+            {
+                var ch = Channel.CreateBounded<int>(1);
+                while (!ct.IsCancellationRequested && await ch.Reader.WaitToReadAsync(ct)) { ch.Reader.TryRead(out _); }
+            }
+            static async Task ProduceAsync(ChannelWriter<int> w)
+            {
+                try { await w.WriteAsync(1); }
+                finally { w.Complete(); }
+            }
         }
         """);
 }
