@@ -132,7 +132,7 @@ public sealed class CSA2002SenderNeverDisposedAnalyzer : DiagnosticAnalyzer
 
             var properties = ImmutableDictionary<string, string?>.Empty;
             if (sender.Declaration is IVariableDeclaratorOperation { Syntax.Parent: VariableDeclarationSyntax { Variables.Count: 1, Parent: LocalDeclarationStatementSyntax { Parent: BlockSyntax } } }
-                && !ReceiveLoopFollows(sender, locals, root)
+                && !ReceiveLoopFollows(sender, locals, root, types)
                 && !owned.Uses.Any(u => u.Kind == UseKind.Moved))
             {
                 properties = properties.Add(UsingFixKey, "true");
@@ -144,14 +144,27 @@ public sealed class CSA2002SenderNeverDisposedAnalyzer : DiagnosticAnalyzer
 
     // A using declaration would dispose the sender at the end of its block; if a loop draining
     // the same channel follows in that block, the fix would turn this bug into CSA2003's.
-    private static bool ReceiveLoopFollows(ChannelLocal sender, ImmutableArray<ChannelLocal> locals, IOperation root)
+    private static bool ReceiveLoopFollows(ChannelLocal sender, ImmutableArray<ChannelLocal> locals, IOperation root, LifecycleTypes types)
     {
         foreach (var operation in root.Descendants())
         {
-            if (operation is IForEachLoopOperation loop
-                && loop.Syntax.SpanStart > sender.Location.SourceSpan.Start
-                && ChannelLocals.Strip(loop.Collection) is ILocalReferenceOperation collection
-                && locals.Any(l => !l.IsSender && l.Channel == sender.Channel && SymbolEqualityComparer.Default.Equals(l.Local, collection.Local)))
+            // Any foreach over the receiver (even one with a break: it may still wait for the
+            // end), and every other shape that reads to the end.
+            ILocalReferenceOperation? receiver = null;
+            var start = operation.Syntax.SpanStart;
+            if (operation is IForEachLoopOperation loop && ChannelLocals.Strip(loop.Collection) is ILocalReferenceOperation collection)
+            {
+                receiver = collection;
+            }
+            else if (ReceiveLoops.TryMatch(operation, types, out var matched, out var statement))
+            {
+                receiver = matched;
+                start = statement.SpanStart;
+            }
+
+            if (receiver is not null
+                && start > sender.Location.SourceSpan.Start
+                && locals.Any(l => !l.IsSender && l.Channel == sender.Channel && SymbolEqualityComparer.Default.Equals(l.Local, receiver.Local)))
             {
                 return true;
             }
