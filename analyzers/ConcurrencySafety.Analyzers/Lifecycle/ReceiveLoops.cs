@@ -23,7 +23,10 @@ namespace ConcurrencySafety.Analyzers.Lifecycle;
 /// <c>while (rx.TryReceive(Timeout.InfiniteTimeSpan) is { IsReceived: true } r)</c>;</item>
 /// <item><c>while (true)</c>/<c>for (;;)</c>/<c>do ... while (true)</c> whose only way out is
 /// <c>if (&lt;disconnected&gt;) break;</c> (or <c>return</c>) on such a receive, tested directly
-/// or through a local declared from it in the loop body.</item>
+/// or through a local declared from it in the loop body;</item>
+/// <item><c>while (true)</c>-style loops with no way out, receiving with the throwing
+/// <c>Receive</c>/<c>ReceiveAsync</c>, inside a <c>try</c> that catches
+/// <c>ChannelDisconnectedException</c>.</item>
 /// </list>
 /// A receive without timeout (<c>TryReceive(Timeout.InfiniteTimeSpan)</c> and its async form)
 /// reports only Received or Disconnected, so "not received" means "disconnected" there. The
@@ -69,12 +72,12 @@ internal static class ReceiveLoops
 
                 break;
 
-            case IWhileLoopOperation { Condition: var condition, Body: IBlockOperation body } loop when condition is null || IsConstantTrue(condition):
-                found = OnlyExitIsDisconnection(loop.Syntax, body, types);
+            case IWhileLoopOperation { Condition: var condition, Body: { } body } loop when condition is null || IsConstantTrue(condition):
+                found = (body is IBlockOperation block ? OnlyExitIsDisconnection(block, types) : null) ?? EndsByDisconnectedException(loop, body, types);
                 break;
 
-            case IForLoopOperation { Condition: var condition, Body: IBlockOperation body } loop when condition is null || IsConstantTrue(condition):
-                found = OnlyExitIsDisconnection(loop.Syntax, body, types);
+            case IForLoopOperation { Condition: var condition, Body: { } body } loop when condition is null || IsConstantTrue(condition):
+                found = (body is IBlockOperation forBlock ? OnlyExitIsDisconnection(forBlock, types) : null) ?? EndsByDisconnectedException(loop, body, types);
                 break;
         }
 
@@ -126,7 +129,7 @@ internal static class ReceiveLoops
     /// For <c>while (true)</c>-style loops: the receiver, when the body's only way out is
     /// <c>if (&lt;disconnected&gt;) break;</c> (or <c>return</c>), a statement of the body itself.
     /// </summary>
-    private static ILocalReferenceOperation? OnlyExitIsDisconnection(SyntaxNode loop, IBlockOperation body, LifecycleTypes types)
+    private static ILocalReferenceOperation? OnlyExitIsDisconnection(IBlockOperation body, LifecycleTypes types)
     {
         SyntaxNode? exit = null;
         foreach (var node in body.Syntax.DescendantNodesAndSelf(n => n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)))
@@ -196,6 +199,62 @@ internal static class ReceiveLoops
         }
 
         return Test(conditional.Condition, types, Resolve, out var receive) == false ? ReceiverOf(receive) : null;
+    }
+
+    /// <summary>
+    /// For <c>while (true)</c>-style loops with no way out at all: the receiver, when the body
+    /// receives with the throwing <c>Receive</c>/<c>ReceiveAsync</c> from one receiver and the
+    /// loop sits in a <c>try</c> that catches <c>ChannelDisconnectedException</c> by name: the
+    /// catch says that disconnection is how the loop is meant to end.
+    /// </summary>
+    private static ILocalReferenceOperation? EndsByDisconnectedException(IOperation loop, IOperation body, LifecycleTypes types)
+    {
+        foreach (var node in body.Syntax.DescendantNodesAndSelf(n => n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)))
+        {
+            if (node is BreakStatementSyntax or ReturnStatementSyntax or ThrowStatementSyntax or ThrowExpressionSyntax or GotoStatementSyntax or YieldStatementSyntax)
+            {
+                return null;
+            }
+        }
+
+        ILocalReferenceOperation? receiver = null;
+        foreach (var operation in body.Descendants())
+        {
+            if (operation is IInvocationOperation { TargetMethod.Name: "Receive" or "ReceiveAsync", Instance: { } instance }
+                && types.IsReceiver(instance.Type)
+                && OwnedLocal.EnclosingFunction(operation) == OwnedLocal.EnclosingFunction(loop))
+            {
+                if (ChannelLocals.Strip(instance) is not ILocalReferenceOperation reference
+                    || receiver is not null && !SymbolEqualityComparer.Default.Equals(receiver.Local, reference.Local))
+                {
+                    return null; // receives from several receivers, or from one the rules do not track
+                }
+
+                receiver ??= reference;
+            }
+        }
+
+        if (receiver is null)
+        {
+            return null;
+        }
+
+        for (var current = loop; current.Parent is { } parent; current = parent)
+        {
+            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return null;
+            }
+
+            if (parent is ITryOperation @try && @try.Body == current
+                && @try.Catches.Any(c => c.ExceptionType is INamedTypeSymbol { Name: "ChannelDisconnectedException" } caught
+                    && caught.ContainingNamespace?.ToDisplayString() == "ConcurrencySafety"))
+            {
+                return receiver;
+            }
+        }
+
+        return null;
     }
 
     private static bool IsWritten(IOperation body, ILocalSymbol local)

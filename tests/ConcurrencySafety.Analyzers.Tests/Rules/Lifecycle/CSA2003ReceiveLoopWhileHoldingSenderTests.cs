@@ -426,6 +426,81 @@ public class CSA2003ReceiveLoopWhileHoldingSenderTests
         }
         """);
 
+    [Fact]
+    public Task Receive_forever_until_the_disconnection_exception() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            async Task<int> M(CancellationToken ct)
+            {
+                var (tx, rx) = Chan.Unbounded<int>();
+                tx.Send(1);
+                int sum = 0;
+                try
+                {
+                    while (true) sum += {|CSA2003:rx|}.Receive();
+                }
+                catch (ChannelDisconnectedException)
+                {
+                }
+                try
+                {
+                    for (;;)
+                    {
+                        var x = await {|CSA2003:rx|}.ReceiveAsync(ct);
+                        if (x < 0) continue;
+                        sum += x;
+                    }
+                }
+                catch (ChannelDisconnectedException) when (sum > 0)
+                {
+                }
+                tx.Dispose();
+                return sum;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Receive_forever_without_a_disconnection_catch_or_with_an_exit_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using ConcurrencySafety;
+        class C
+        {
+            int M()
+            {
+                var (tx, rx) = Chan.Unbounded<int>();
+                var (tx2, rx2) = Chan.Unbounded<int>();
+                tx.Send(1);
+                int sum = 0;
+                try { while (true) sum += rx.Receive(); }
+                catch (Exception) { }
+                try { while (true) sum += rx.Receive(); }
+                finally { sum++; }
+                try
+                {
+                    while (true)
+                    {
+                        sum += rx.Receive();
+                        if (sum > 10) break;
+                    }
+                }
+                catch (ChannelDisconnectedException) { }
+                try { while (true) sum += rx.Receive() + rx2.Receive(); }
+                catch (ChannelDisconnectedException) { }
+                try { while (sum < 100) sum += rx.Receive(); }
+                catch (ChannelDisconnectedException) { }
+                try { }
+                catch (ChannelDisconnectedException) { while (true) sum += rx.Receive(); }
+                tx.Dispose();
+                tx2.Dispose();
+                return sum;
+            }
+        }
+        """);
+
     // ---- code fix ----
 
     [Fact]
