@@ -147,6 +147,22 @@ public class CSA2002SenderNeverDisposedTests
         }
         """);
 
+    // A documented limit: conditions are not evaluated, so a flag-guarded dispose is reported.
+    [Fact]
+    public Task Flag_guarded_dispose_is_reported() => Verify.VerifyAnalyzerAsync("""
+        using ConcurrencySafety;
+        class C
+        {
+            void M(Sender<int> shared, bool x)
+            {
+                var {|CSA2002:c|} = shared.Clone();
+                var done = false;
+                if (x) { c.Dispose(); done = true; }
+                if (!done) c.Dispose();
+            }
+        }
+        """);
+
     [Fact]
     public Task Every_normal_path_disposes() => Verify.VerifyAnalyzerAsync("""
         using System;
