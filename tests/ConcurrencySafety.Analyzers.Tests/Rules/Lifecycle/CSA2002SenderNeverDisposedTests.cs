@@ -147,6 +147,65 @@ public class CSA2002SenderNeverDisposedTests
         }
         """);
 
+    [Fact]
+    public Task Paths_in_constructors_initializers_switches_and_locks() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using ConcurrencySafety;
+        class C
+        {
+            private readonly object _gate = new();
+            private readonly Action<Sender<int>, bool> _send = (shared, b) =>
+            {
+                var {|CSA2002:c|} = shared.Clone();
+                if (b) c.Dispose();
+            };
+            C(Sender<int> shared, int mode)
+            {
+                var {|CSA2002:c|} = shared.Clone();
+                switch (mode)
+                {
+                    case 0: c.Dispose(); break;
+                    case 1: c.Send(1); c.Dispose(); break;
+                    default: break;
+                }
+                var d = shared.Clone();
+                switch (mode)
+                {
+                    case 0: d.Dispose(); break;
+                    default: throw new ArgumentOutOfRangeException(nameof(mode));
+                }
+                var e = shared.Clone();
+                lock (_gate)
+                {
+                    e.Send(mode);
+                    e.Dispose();
+                }
+            }
+        }
+        """);
+
+    // A documented limit: exceptional paths are not followed, even into a catch that swallows.
+    [Fact]
+    public Task Dispose_skipped_by_a_swallowed_exception_is_not_reported() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using ConcurrencySafety;
+        class C
+        {
+            void M(Sender<int> shared, Action work)
+            {
+                var c = shared.Clone();
+                try
+                {
+                    work();
+                    c.Dispose();
+                }
+                catch (InvalidOperationException)
+                {
+                }
+            }
+        }
+        """);
+
     // A documented limit: conditions are not evaluated, so a flag-guarded dispose is reported.
     [Fact]
     public Task Flag_guarded_dispose_is_reported() => Verify.VerifyAnalyzerAsync("""
