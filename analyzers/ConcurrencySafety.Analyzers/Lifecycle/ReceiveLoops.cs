@@ -31,8 +31,10 @@ namespace ConcurrencySafety.Analyzers.Lifecycle;
 /// A receive without timeout (<c>TryReceive(Timeout.InfiniteTimeSpan)</c> and its async form)
 /// reports only Received or Disconnected, so "not received" means "disconnected" there. The
 /// no-wait <c>TryReceive()</c> also reports Empty, and the timed forms report Timeout: loops on
-/// those are never matched. A cancellation token ends a wait by throwing, like any exception in
-/// the body: the loop still cannot complete normally while the channel stays open.
+/// those are never matched. Neither are receives given a real cancellation token
+/// (<c>WithCancellation(ct)</c>, <c>TryReceiveAsync(Timeout.InfiniteTimeSpan, ct)</c>): the
+/// token is a second way out, and a loop meant to run until shutdown may hold its sender on
+/// purpose. <c>default</c> and <c>CancellationToken.None</c> are no token.
 /// </remarks>
 internal static class ReceiveLoops
 {
@@ -109,8 +111,9 @@ internal static class ReceiveLoops
                 : invocation.Instance;
             var isView = method.Name switch
             {
-                "WithCancellation" => types.IsReceiver(method.ContainingType)
-                    || type is "System.Threading.Tasks.TaskAsyncEnumerableExtensions" or "System.Runtime.CompilerServices.ConfiguredCancelableAsyncEnumerable<T>",
+                "WithCancellation" => (types.IsReceiver(method.ContainingType)
+                        || type is "System.Threading.Tasks.TaskAsyncEnumerableExtensions" or "System.Runtime.CompilerServices.ConfiguredCancelableAsyncEnumerable<T>")
+                    && HasNoToken(invocation),
                 "AsAsyncEnumerable" => types.IsReceiver(method.ContainingType),
                 "ConfigureAwait" => type is "System.Threading.Tasks.TaskAsyncEnumerableExtensions" or "System.Runtime.CompilerServices.ConfiguredCancelableAsyncEnumerable<T>",
                 "AsEnumerable" => SymbolEqualityComparer.Default.Equals(method.ContainingType, types.Enumerable),
@@ -220,11 +223,12 @@ internal static class ReceiveLoops
         ILocalReferenceOperation? receiver = null;
         foreach (var operation in body.Descendants())
         {
-            if (operation is IInvocationOperation { TargetMethod.Name: "Receive" or "ReceiveAsync", Instance: { } instance }
+            if (operation is IInvocationOperation { TargetMethod.Name: "Receive" or "ReceiveAsync", Instance: { } instance } receive
                 && types.IsReceiver(instance.Type)
                 && OwnedLocal.EnclosingFunction(operation) == OwnedLocal.EnclosingFunction(loop))
             {
                 if (ChannelLocals.Strip(instance) is not ILocalReferenceOperation reference
+                    || !HasNoToken(receive)
                     || receiver is not null && !SymbolEqualityComparer.Default.Equals(receiver.Local, reference.Local))
                 {
                     return null; // receives from several receivers, or from one the rules do not track
@@ -378,10 +382,41 @@ internal static class ReceiveLoops
 
         var timeout = call.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == 0)?.Value;
         return timeout is not null
+            && HasNoToken(call)
             && ChannelLocals.Strip(timeout) is IFieldReferenceOperation { Field: { Name: "InfiniteTimeSpan", ContainingType: { } holder } }
             && holder.ToDisplayString() == "System.Threading.Timeout"
             ? call
             : null;
+    }
+
+    /// <summary>
+    /// Whether every <c>CancellationToken</c> argument of <paramref name="call"/> is absent,
+    /// <c>default</c> or <c>CancellationToken.None</c>. A real token is another way out of the
+    /// loop (cancellation), and a loop meant to run until shutdown may hold its sender on
+    /// purpose: precision first, such loops are not matched.
+    /// </summary>
+    private static bool HasNoToken(IInvocationOperation call)
+    {
+        foreach (var argument in call.Arguments)
+        {
+            if (argument.Parameter?.Type is not { Name: "CancellationToken" } type
+                || type.ContainingNamespace?.ToDisplayString() != "System.Threading")
+            {
+                continue;
+            }
+
+            var value = ChannelLocals.Strip(argument.Value);
+            var none = argument.ArgumentKind == ArgumentKind.DefaultValue
+                || value is IDefaultValueOperation
+                || value.ConstantValue is { HasValue: true, Value: null }
+                || value is IPropertyReferenceOperation { Property: { Name: "None", IsStatic: true } property } && SymbolEqualityComparer.Default.Equals(property.ContainingType, type);
+            if (!none)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static IOperation StripParentheses(IOperation operation)

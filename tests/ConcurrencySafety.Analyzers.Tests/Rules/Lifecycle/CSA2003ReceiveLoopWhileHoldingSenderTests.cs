@@ -254,10 +254,11 @@ public class CSA2003ReceiveLoopWhileHoldingSenderTests
             {
                 var (tx, rx) = Chan.Unbounded<int>();
                 await tx.SendAsync(1);
-                await foreach (var x in {|CSA2003:rx|}.WithCancellation(ct)) { }
+                await foreach (var x in {|CSA2003:rx|}.WithCancellation(default)) { }
                 await foreach (var x in {|CSA2003:rx|}.AsAsyncEnumerable()) { }
                 await foreach (var x in {|CSA2003:rx|}.AsAsyncEnumerable().ConfigureAwait(false)) { }
-                await foreach (var x in {|CSA2003:rx|}.WithCancellation(ct).ConfigureAwait(false)) { }
+                await foreach (var x in {|CSA2003:rx|}.WithCancellation(CancellationToken.None).ConfigureAwait(false)) { }
+                await foreach (var x in {|CSA2003:rx|}.AsAsyncEnumerable().WithCancellation(default)) { }
                 tx.Dispose();
             }
         }
@@ -277,7 +278,7 @@ public class CSA2003ReceiveLoopWhileHoldingSenderTests
                 int sum = 0;
                 while ({|CSA2003:rx|}.TryReceive(Timeout.InfiniteTimeSpan).TryGetValue(out var a)) sum += a;
                 ReceiveResult<int> r;
-                while ((r = await {|CSA2003:rx|}.TryReceiveAsync(Timeout.InfiniteTimeSpan, ct)).IsReceived) sum += r.Value;
+                while ((r = await {|CSA2003:rx|}.TryReceiveAsync(Timeout.InfiniteTimeSpan, CancellationToken.None)).IsReceived) sum += r.Value;
                 while (!(r = {|CSA2003:rx|}.TryReceive(Timeout.InfiniteTimeSpan)).IsDisconnected) sum += r.Value;
                 while ({|CSA2003:rx|}.TryReceive(Timeout.InfiniteTimeSpan) is { IsReceived: true } b) sum += b.Value;
                 while ((await {|CSA2003:rx|}.TryReceiveAsync(Timeout.InfiniteTimeSpan).ConfigureAwait(false)).Status == ReceiveStatus.Received) { }
@@ -393,7 +394,18 @@ public class CSA2003ReceiveLoopWhileHoldingSenderTests
                     if (r.IsDisconnected) { sum++; } else break;
                 }
                 // A receive loop over an async view that stops early.
-                await foreach (var x in rx.WithCancellation(ct)) { if (x == 1) break; }
+                await foreach (var x in rx.WithCancellation(default)) { if (x == 1) break; }
+                // A real cancellation token is a second way out (a loop may run until shutdown).
+                await foreach (var x in rx.WithCancellation(ct)) { }
+                await foreach (var x in rx.AsAsyncEnumerable().WithCancellation(ct).ConfigureAwait(false)) { }
+                while ((await rx.TryReceiveAsync(Timeout.InfiniteTimeSpan, ct)).IsReceived) sum++;
+                while (true)
+                {
+                    var r = rx.TryReceive(Timeout.InfiniteTimeSpan, ct);
+                    if (r.IsDisconnected) break;
+                }
+                try { while (true) sum += await rx.ReceiveAsync(ct); }
+                catch (ChannelDisconnectedException) { }
                 tx.Dispose();
                 return sum;
             }
@@ -449,7 +461,7 @@ public class CSA2003ReceiveLoopWhileHoldingSenderTests
                 {
                     for (;;)
                     {
-                        var x = await {|CSA2003:rx|}.ReceiveAsync(ct);
+                        var x = await {|CSA2003:rx|}.ReceiveAsync();
                         if (x < 0) continue;
                         sum += x;
                     }
@@ -658,7 +670,7 @@ public class CSA2003ReceiveLoopWhileHoldingSenderTests
                 while ({|CSA2003:rx|}.TryReceive(Timeout.InfiniteTimeSpan).TryGetValue(out var v)) sum += v;
                 var (tx2, rx2) = Chan.Unbounded<int>();
                 await tx2.SendAsync(1);
-                await foreach (var x in {|CSA2003:rx2|}.WithCancellation(ct)) sum += x;
+                await foreach (var x in {|CSA2003:rx2|}.WithCancellation(default)) sum += x;
                 return sum;
             }
         }
@@ -678,7 +690,7 @@ public class CSA2003ReceiveLoopWhileHoldingSenderTests
                 var (tx2, rx2) = Chan.Unbounded<int>();
                 await tx2.SendAsync(1);
                 tx2.Dispose();
-                await foreach (var x in rx2.WithCancellation(ct)) sum += x;
+                await foreach (var x in rx2.WithCancellation(default)) sum += x;
                 return sum;
             }
         }
