@@ -16,8 +16,8 @@ namespace ConcurrencySafety.Analyzers.Lifecycle;
 /// branch whose <c>finally</c> regions hold one (a <c>finally</c> runs on every way out of its
 /// <c>try</c>). A path that reaches the function's exit block, or comes back to the declaration
 /// (a loop redeclares the local, dropping the previous value), is a leak.</para>
-/// <para>Exceptional paths are not followed: a branch that throws or rethrows ends its path
-/// without a verdict, and catch handlers are entered only by exceptions, so they are never
+/// <para>Exceptional paths are not followed: a branch that throws or rethrows, or a call to a
+/// <c>[DoesNotReturn]</c> method, ends its path without a verdict, and catch handlers are entered only by exceptions, so they are never
 /// reached from the declaration. A loop with no way out never reaches the exit, so a function
 /// that runs forever is not a leak either.</para>
 /// </remarks>
@@ -139,6 +139,8 @@ internal static class DisposalPaths
         return false;
     }
 
+    // A release of the local, or a call that never returns ([DoesNotReturn], such as a throw
+    // helper): either way the path needs nothing more.
     private static bool ContainsRelease(IOperation operation, ILocalSymbol local, IReadOnlyCollection<TextSpan> releaseSpans)
     {
         foreach (var descendant in operation.DescendantsAndSelf())
@@ -146,6 +148,12 @@ internal static class DisposalPaths
             if (descendant is ILocalReferenceOperation { IsDeclaration: false } reference
                 && SymbolEqualityComparer.Default.Equals(reference.Local, local)
                 && releaseSpans.Contains(reference.Syntax.Span))
+            {
+                return true;
+            }
+
+            if (descendant is IInvocationOperation { TargetMethod: { } method }
+                && method.GetAttributes().Any(a => a.AttributeClass?.Name == "DoesNotReturnAttribute"))
             {
                 return true;
             }

@@ -314,6 +314,20 @@ public class CSA2002SenderNeverDisposedTests
                 await producer;
                 rx.Dispose();
             }
+            void ThrowHelperBeforeDispose(int n)
+            {
+                var (tx, rx) = Chan.Bounded<int>(4);
+                if (n < 0)
+                {
+                    Fail(n);
+                    return;
+                }
+                tx.Send(n);
+                tx.Dispose();
+                rx.Dispose();
+            }
+            [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+            static void Fail(int n) => throw new ArgumentOutOfRangeException(nameof(n));
             static void Produce([Consumes] Sender<int> tx) { using (tx) tx.Send(1); }
         }
         """);
