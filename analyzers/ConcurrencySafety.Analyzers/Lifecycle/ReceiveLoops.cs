@@ -14,7 +14,7 @@ namespace ConcurrencySafety.Analyzers.Lifecycle;
 /// The shapes:
 /// <list type="bullet">
 /// <item><c>foreach</c>/<c>await foreach</c> over the receiver, directly or through
-/// <c>WithCancellation</c>, <c>AsAsyncEnumerable</c>, <c>ConfigureAwait</c>, <c>AsEnumerable</c>,
+/// <c>WithCancellation</c> (without a real token), <c>AsAsyncEnumerable</c>, <c>ConfigureAwait</c>, <c>AsEnumerable</c>,
 /// with no <c>break</c>/<c>return</c>/<c>throw</c>/<c>goto</c>/<c>yield</c> in the body;</item>
 /// <item>a LINQ operator that always reads to the end (<c>rx.ToList()</c>);</item>
 /// <item><c>while (&lt;received&gt;)</c> where the condition only tests a receive without

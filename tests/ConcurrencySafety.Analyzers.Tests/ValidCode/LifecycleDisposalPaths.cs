@@ -233,4 +233,42 @@ public static class Consumers
         await producer;
         return total;
     }
+
+    // A service loop that runs until shutdown and keeps its own sender on purpose (a ticker
+    // clones it): the token passed to WithCancellation is its way out, so CSA2003 stays silent.
+    public static async Task ServeAsync(Func<int, ValueTask> handle, CancellationToken stoppingToken)
+    {
+        var (tx, rx) = Chan.Bounded<int>(64);
+        using (tx)
+        using (rx)
+        {
+            var ticker = Task.Run(async () =>
+            {
+                using var mine = tx.Clone();
+                var n = 0;
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    await mine.SendAsync(n++, stoppingToken);
+                    await Task.Delay(1000, stoppingToken);
+                }
+            });
+            try
+            {
+                await foreach (var tick in rx.WithCancellation(stoppingToken))
+                {
+                    await handle(tick);
+                }
+            }
+            finally
+            {
+                try
+                {
+                    await ticker;
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        }
+    }
 }
