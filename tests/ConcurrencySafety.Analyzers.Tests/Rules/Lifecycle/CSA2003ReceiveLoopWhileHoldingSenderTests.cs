@@ -697,6 +697,48 @@ public class CSA2003ReceiveLoopWhileHoldingSenderTests
         """);
 
     [Fact]
+    public Task Fix_disposes_before_a_loop_that_ends_by_the_disconnection_exception() => Fix.VerifyCodeFixAsync("""
+        using ConcurrencySafety;
+        class C
+        {
+            int M()
+            {
+                var (tx, rx) = Chan.Bounded<int>(4);
+                tx.Send(1);
+                int sum = 0;
+                try
+                {
+                    while (true) sum += {|CSA2003:rx|}.Receive();
+                }
+                catch (ChannelDisconnectedException)
+                {
+                }
+                return sum;
+            }
+        }
+        """, """
+        using ConcurrencySafety;
+        class C
+        {
+            int M()
+            {
+                var (tx, rx) = Chan.Bounded<int>(4);
+                tx.Send(1);
+                int sum = 0;
+                try
+                {
+                    tx.Dispose();
+                    while (true) sum += rx.Receive();
+                }
+                catch (ChannelDisconnectedException)
+                {
+                }
+                return sum;
+            }
+        }
+        """);
+
+    [Fact]
     public Task Fix_not_offered_when_the_loop_is_not_in_a_block() => Fix.VerifyCodeFixAsync("""
         using ConcurrencySafety;
         class C
