@@ -36,7 +36,7 @@ internal static class RuleIdentifiers
     /// <summary>A task or thread is started and never joined (its handle is dropped).</summary>
     public const string UnjoinedConcurrentWork = "CSA2001";
 
-    /// <summary>A channel sender created or cloned in a method is never disposed, so the channel never closes.</summary>
+    /// <summary>A channel sender created or cloned in a method is not disposed on every path, so the channel may never close.</summary>
     public const string SenderNeverDisposed = "CSA2002";
 
     /// <summary>A loop receives until the channel closes while the method still holds a sender of that channel.</summary>

@@ -14,8 +14,8 @@ using Microsoft.CodeAnalysis.Formatting;
 namespace ConcurrencySafety.CodeFixes;
 
 /// <summary>
-/// CSA2003: inserts <c>sender.Dispose();</c> right before the receive loop (or the statement
-/// that drains the receiver with LINQ), so that the method's own handle no longer keeps the
+/// CSA2003: inserts <c>sender.Dispose();</c> right before the receive loop (foreach, or a while
+/// loop that receives until disconnected; or the statement that drains the receiver with LINQ), so that the method's own handle no longer keeps the
 /// channel open. Offered when that statement is in a block (not the body of an <c>if</c>
 /// without braces).
 /// </summary>
@@ -39,7 +39,7 @@ public sealed class CSA2003ReceiveLoopWhileHoldingSenderCodeFix : CodeFixProvide
         {
             if (!diagnostic.Properties.TryGetValue(CSA2003ReceiveLoopWhileHoldingSenderAnalyzer.SenderKey, out var sender)
                 || sender is null
-                || root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true)?.FirstAncestorOrSelf<StatementSyntax>() is not { Parent: BlockSyntax } loop)
+                || root.FindNode(LoopSpan(diagnostic), getInnermostNodeForTie: true)?.FirstAncestorOrSelf<StatementSyntax>() is not { Parent: BlockSyntax } loop)
             {
                 continue;
             }
@@ -52,6 +52,11 @@ public sealed class CSA2003ReceiveLoopWhileHoldingSenderCodeFix : CodeFixProvide
                 diagnostic);
         }
     }
+
+    // The analyzer passes the loop (or the statement with the LINQ call) as an additional
+    // location: for a while loop the receiver is reported inside the loop's condition or body.
+    private static Microsoft.CodeAnalysis.Text.TextSpan LoopSpan(Diagnostic diagnostic) =>
+        diagnostic.AdditionalLocations.Count > 0 ? diagnostic.AdditionalLocations[0].SourceSpan : diagnostic.Location.SourceSpan;
 
     private static async Task<Document> FixAsync(Document document, StatementSyntax loop, string sender, CancellationToken cancellationToken)
     {

@@ -34,7 +34,8 @@ internal sealed class ChannelLocal
 /// <summary>
 /// Finds, in one member, the senders and receivers whose channel is known: declared by
 /// deconstructing <c>Chan.Bounded/Unbounded/Rendezvous</c>, or by <c>Clone()</c> of such a
-/// local. Handles reached any other way (parameters, fields, tuple locals) are not tracked, so
+/// local; plus sender clones of any other sender (parameter, field), whose channel is unknown
+/// (each such clone is its own "channel", so it never matches a receiver). Handles reached any other way (parameters, fields, tuple locals) are not tracked, so
 /// the rules built on this stay silent about them.
 /// </summary>
 internal static class ChannelLocals
@@ -77,6 +78,20 @@ internal static class ChannelLocals
                     var clone = new ChannelLocal(declarator.Symbol, original.Channel, declarator, identifier, original.IsSender);
                     byLocal[declarator.Symbol] = clone;
                     result.Add(clone);
+                    break;
+
+                // A clone of a sender the method did not create (a parameter, a field): the
+                // clone is still owned here. Its channel is unknown, so the declaration stands
+                // for it and no receiver of this method is matched with it.
+                case IVariableDeclaratorOperation { Initializer.Value: { } value } declarator
+                    when Strip(value) is IInvocationOperation { TargetMethod.Name: "Clone", Arguments.Length: 0, Instance: { } instance }
+                        && !(Strip(instance) is ILocalReferenceOperation known && byLocal.ContainsKey(known.Local))
+                        && types.IsSender(instance.Type)
+                        && types.IsSender(declarator.Symbol.Type):
+                    var name = declarator.Syntax is VariableDeclaratorSyntax named ? named.Identifier.GetLocation() : declarator.Syntax.GetLocation();
+                    var foreign = new ChannelLocal(declarator.Symbol, declarator, declarator, name, isSender: true);
+                    byLocal[declarator.Symbol] = foreign;
+                    result.Add(foreign);
                     break;
             }
         }

@@ -3,17 +3,25 @@ using ConcurrencySafety.Analyzers.Lifecycle;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace ConcurrencySafety.Analyzers.Rules;
 
 /// <summary>
 /// CSA2002: a sender created (by deconstructing a <c>Chan</c> factory) or cloned in a method is
-/// never disposed: no <c>using</c>, no <c>Dispose()</c> anywhere in the method or in the lambdas
-/// it starts, not moved to a <c>[Consumes]</c> parameter. The channel never closes and its
-/// readers wait forever. A sender that escapes in any way the rule cannot follow (returned,
-/// stored, passed to a method) is not reported.
+/// not disposed on every path: either never (no <c>using</c>, no <c>Dispose()</c> anywhere in the
+/// method or in the lambdas it starts, not moved to a <c>[Consumes]</c> parameter), or only on
+/// some paths (a normal path from its creation to the end of its function, found on the
+/// control-flow graph, passes no release). The channel never closes and its readers wait
+/// forever. A sender that escapes in any way the rule cannot follow (returned, stored, passed
+/// to a method) is not reported.
 /// </summary>
+/// <remarks>
+/// Paths that end by an exception are not required to dispose (see <see cref="DisposalPaths"/>):
+/// requiring it would flag every <c>Dispose()</c> not in a <c>finally</c>, and an exception
+/// already ends the method's protocol with its callers.
+/// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class CSA2002SenderNeverDisposedAnalyzer : DiagnosticAnalyzer
 {
@@ -23,14 +31,19 @@ public sealed class CSA2002SenderNeverDisposedAnalyzer : DiagnosticAnalyzer
     internal static readonly DiagnosticDescriptor Rule = new(
         RuleIdentifiers.SenderNeverDisposed,
         title: "Sender never disposed",
-        messageFormat: "Sender '{0}' is never disposed, so its channel never closes and receivers wait forever; dispose it (using), or move it into the task that sends",
+        messageFormat: "Sender '{0}' is {1}, so its channel {2} and receivers wait forever; dispose it (using), or move it into the task that sends",
         category: "Concurrency",
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "A channel closes when its last sender is disposed. A sender created or cloned in a method and never disposed, neither there nor in the lambdas it starts, keeps the channel open: "
+        description: "A channel closes when its last sender is disposed. A sender created or cloned in a method and not disposed on every path (never, or only in some branches), neither there nor in the lambdas it starts, keeps the channel open: "
             + "a receiver that reads to the end (foreach, await foreach) never finishes. Dispose every sender, typically with 'using (tx)' inside the producing task. "
-            + "Senders returned, stored or passed to a method are not reported; mark a parameter [Consumes] to say it takes ownership.",
+            + "Senders returned, stored or passed to a method are not reported; mark a parameter [Consumes] to say it takes ownership. Paths that end by throwing need not dispose.",
         helpLinkUri: RuleIdentifiers.GetHelpUri(RuleIdentifiers.SenderNeverDisposed));
+
+    private const string NeverDisposed = "never disposed";
+    private const string NeverCloses = "never closes";
+    private const string NotOnEveryPath = "not disposed on every path (a path from its creation to the end of the method skips every Dispose)";
+    private const string StaysOpen = "stays open on that path";
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Rule);
 
@@ -65,7 +78,7 @@ public sealed class CSA2002SenderNeverDisposedAnalyzer : DiagnosticAnalyzer
             if (operation is IExpressionStatementOperation { Operation: IInvocationOperation { TargetMethod.Name: "Clone", Arguments.Length: 0 } clone }
                 && types.IsSender(clone.Type))
             {
-                context.ReportDiagnostic(Diagnostic.Create(Rule, clone.Syntax.GetLocation(), clone.Instance?.Syntax.ToString() + ".Clone()"));
+                context.ReportDiagnostic(Diagnostic.Create(Rule, clone.Syntax.GetLocation(), clone.Instance?.Syntax.ToString() + ".Clone()", NeverDisposed, NeverCloses));
             }
             else if (operation is IDeconstructionAssignmentOperation or IVariableDeclaratorOperation && locals.IsDefault)
             {
@@ -78,6 +91,8 @@ public sealed class CSA2002SenderNeverDisposedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        ControlFlowGraph? graph = null;
+
         foreach (var sender in locals)
         {
             if (!sender.IsSender)
@@ -86,32 +101,70 @@ public sealed class CSA2002SenderNeverDisposedAnalyzer : DiagnosticAnalyzer
             }
 
             var owned = OwnedLocal.Collect(sender.Local, sender.Declaration, root, OwnedLocal.IsDispose);
-            if (owned.IsReleasedSomewhere || owned.HasUnknownUse)
+            if (owned.HasUnknownUse || owned.UsingDeclared)
             {
                 continue;
             }
 
+            string how = NeverDisposed, what = NeverCloses;
+            if (owned.IsReleasedSomewhere)
+            {
+                // Released in a lambda or local function (moved into a producer): the rule
+                // cannot tell when that code runs, so it trusts it.
+                if (owned.Uses.Any(u => u.InNestedFunction && u.Kind is UseKind.Release or UseKind.UsingResource or UseKind.Moved))
+                {
+                    continue;
+                }
+
+                var releases = owned.Uses
+                    .Where(u => u.Kind is UseKind.Release or UseKind.UsingResource or UseKind.Moved)
+                    .Select(u => u.Reference.Syntax.Span)
+                    .ToImmutableHashSet();
+                graph ??= context.GetControlFlowGraph(root);
+                if (!DisposalPaths.LeaksOnSomePath(graph, sender.Local, releases))
+                {
+                    continue;
+                }
+
+                how = NotOnEveryPath;
+                what = StaysOpen;
+            }
+
             var properties = ImmutableDictionary<string, string?>.Empty;
             if (sender.Declaration is IVariableDeclaratorOperation { Syntax.Parent: VariableDeclarationSyntax { Variables.Count: 1, Parent: LocalDeclarationStatementSyntax { Parent: BlockSyntax } } }
-                && !ReceiveLoopFollows(sender, locals, root))
+                && !ReceiveLoopFollows(sender, locals, root, types)
+                && !owned.Uses.Any(u => u.Kind == UseKind.Moved))
             {
                 properties = properties.Add(UsingFixKey, "true");
             }
 
-            context.ReportDiagnostic(Diagnostic.Create(Rule, sender.Location, properties, sender.Local.Name));
+            context.ReportDiagnostic(Diagnostic.Create(Rule, sender.Location, properties, sender.Local.Name, how, what));
         }
     }
 
     // A using declaration would dispose the sender at the end of its block; if a loop draining
     // the same channel follows in that block, the fix would turn this bug into CSA2003's.
-    private static bool ReceiveLoopFollows(ChannelLocal sender, ImmutableArray<ChannelLocal> locals, IOperation root)
+    private static bool ReceiveLoopFollows(ChannelLocal sender, ImmutableArray<ChannelLocal> locals, IOperation root, LifecycleTypes types)
     {
         foreach (var operation in root.Descendants())
         {
-            if (operation is IForEachLoopOperation loop
-                && loop.Syntax.SpanStart > sender.Location.SourceSpan.Start
-                && ChannelLocals.Strip(loop.Collection) is ILocalReferenceOperation collection
-                && locals.Any(l => !l.IsSender && l.Channel == sender.Channel && SymbolEqualityComparer.Default.Equals(l.Local, collection.Local)))
+            // Any foreach over the receiver (even one with a break: it may still wait for the
+            // end), and every other shape that reads to the end.
+            ILocalReferenceOperation? receiver = null;
+            var start = operation.Syntax.SpanStart;
+            if (operation is IForEachLoopOperation loop && ChannelLocals.Strip(loop.Collection) is ILocalReferenceOperation collection)
+            {
+                receiver = collection;
+            }
+            else if (ReceiveLoops.TryMatch(operation, types, out var matched, out var statement))
+            {
+                receiver = matched;
+                start = statement.SpanStart;
+            }
+
+            if (receiver is not null
+                && start > sender.Location.SourceSpan.Start
+                && locals.Any(l => !l.IsSender && l.Channel == sender.Channel && SymbolEqualityComparer.Default.Equals(l.Local, receiver.Local)))
             {
                 return true;
             }

@@ -9,7 +9,8 @@ using Microsoft.CodeAnalysis.Text;
 namespace ConcurrencySafety.Analyzers.Rules;
 
 /// <summary>
-/// CSA2003: a <c>foreach</c> or <c>await foreach</c> over a receiver runs until the channel
+/// CSA2003: a <c>foreach</c> or <c>await foreach</c> over a receiver, or a loop whose only way
+/// out is a receive reporting disconnection (<see cref="ReceiveLoops"/>), runs until the channel
 /// closes, while the same function still holds an undisposed sender of that channel (the
 /// original or a clone) that is not disposed before the loop. The channel can only close when
 /// every sender is disposed, so the loop never ends: the classic worker-pool hang of Go, where
@@ -34,7 +35,7 @@ public sealed class CSA2003ReceiveLoopWhileHoldingSenderAnalyzer : DiagnosticAna
         category: "Concurrency",
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "foreach and await foreach over a receiver end only when the channel closes, and it closes when its last sender is disposed. "
+        description: "foreach and await foreach over a receiver, and loops whose only exit is a receive reporting disconnection (TryReceive(Timeout.InfiniteTimeSpan) until not received), end only when the channel closes, and it closes when its last sender is disposed. "
             + "A method that keeps its own sender (typically the original after handing clones to workers) and disposes it after the loop, or never, waits forever. Dispose it before the loop.",
         helpLinkUri: RuleIdentifiers.GetHelpUri(RuleIdentifiers.ReceiveLoopWhileHoldingSender));
 
@@ -62,41 +63,20 @@ public sealed class CSA2003ReceiveLoopWhileHoldingSenderAnalyzer : DiagnosticAna
         });
     }
 
-    /// <summary>LINQ operators that always enumerate their source to the end.</summary>
-    private static readonly ImmutableHashSet<string> DrainingOperators = ImmutableHashSet.Create(
-        "ToList", "ToArray", "ToHashSet", "ToDictionary", "ToLookup", "Count", "LongCount", "Sum", "Min", "Max", "Average", "Aggregate", "Last", "LastOrDefault", "Reverse");
-
     private static void Analyze(OperationBlockAnalysisContext context, IOperation root, LifecycleTypes types)
     {
         ImmutableArray<ChannelLocal> locals = default;
         foreach (var operation in root.Descendants())
         {
-            // foreach (var x in rx) / await foreach (var x in rx), or rx.ToList() and other
-            // LINQ operators that read to the end.
-            ILocalReferenceOperation? collection;
-            TextSpan span;
-            switch (operation)
-            {
-                case IForEachLoopOperation loop when ChannelLocals.Strip(loop.Collection) is ILocalReferenceOperation source && !Loops.CanExitEarly(loop.Syntax):
-                    collection = source;
-                    span = loop.Syntax.Span;
-                    break;
-                case IInvocationOperation { TargetMethod: { IsExtensionMethod: true } method, Arguments.Length: > 0 } call
-                    when SymbolEqualityComparer.Default.Equals(method.ContainingType, types.Enumerable)
-                        && DrainingOperators.Contains(method.Name)
-                        && ChannelLocals.Strip(call.Arguments[0].Value) is ILocalReferenceOperation source:
-                    collection = source;
-                    span = (call.Syntax.FirstAncestorOrSelf<StatementSyntax>() ?? call.Syntax).Span;
-                    break;
-                default:
-                    continue;
-            }
-
-            if (!types.IsReceiver(collection.Type))
+            // foreach / await foreach over the receiver (or its WithCancellation / AsAsyncEnumerable
+            // views), LINQ operators that read to the end, and while loops whose only way out is
+            // a receive reporting disconnection (see ReceiveLoops).
+            if (!ReceiveLoops.TryMatch(operation, types, out var collection, out var statement))
             {
                 continue;
             }
 
+            var span = statement.Span;
             if (locals.IsDefault)
             {
                 locals = ChannelLocals.Find(root, types);
@@ -114,7 +94,7 @@ public sealed class CSA2003ReceiveLoopWhileHoldingSenderAnalyzer : DiagnosticAna
                 if (sender.IsSender && sender.Channel == receiver.Channel && StillHeldAt(sender, span, function, root))
                 {
                     var properties = ImmutableDictionary<string, string?>.Empty.Add(SenderKey, sender.Local.Name);
-                    context.ReportDiagnostic(Diagnostic.Create(Rule, collection.Syntax.GetLocation(), properties, collection.Local.Name, sender.Local.Name));
+                    context.ReportDiagnostic(Diagnostic.Create(Rule, collection.Syntax.GetLocation(), new[] { statement.GetLocation() }, properties, collection.Local.Name, sender.Local.Name));
                 }
             }
         }

@@ -40,6 +40,323 @@ public class CSA2002SenderNeverDisposedTests
         }
         """);
 
+    // ---- not disposed on every path ----
+
+    [Fact]
+    public Task Disposed_in_one_branch_only() => Verify.VerifyAnalyzerAsync("""
+        using ConcurrencySafety;
+        class C
+        {
+            void M(bool done)
+            {
+                var ({|CSA2002:tx|}, rx) = Chan.Bounded<int>(4);
+                tx.Send(1);
+                if (done)
+                {
+                    tx.Dispose();
+                }
+                rx.Dispose();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Early_return_skips_the_dispose() => Verify.VerifyAnalyzerAsync("""
+        using ConcurrencySafety;
+        class C
+        {
+            int M(Sender<int> shared, int n)
+            {
+                var {|CSA2002:mine|} = shared.Clone();
+                if (n < 0) return 0;
+                mine.Send(n);
+                mine.Dispose();
+                return n;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Disposed_only_in_a_loop_body_that_may_not_run() => Verify.VerifyAnalyzerAsync("""
+        using ConcurrencySafety;
+        class C
+        {
+            void M(int[] items)
+            {
+                var ({|CSA2002:tx|}, rx) = Chan.Unbounded<int>();
+                foreach (var item in items)
+                {
+                    tx.Send(item);
+                    if (item == 0)
+                    {
+                        tx.Dispose();
+                        break;
+                    }
+                }
+                rx.Dispose();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Clone_in_a_loop_disposed_on_some_iterations_only() => Verify.VerifyAnalyzerAsync("""
+        using ConcurrencySafety;
+        class C
+        {
+            void M(Sender<int> shared, int n)
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    var {|CSA2002:c|} = shared.Clone();
+                    c.Send(i);
+                    if (i % 2 == 0) c.Dispose();
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Moved_in_one_branch_and_dropped_in_the_other() => Verify.VerifyAnalyzerAsync("""
+        using ConcurrencySafety;
+        class C
+        {
+            void M(bool hand)
+            {
+                var ({|CSA2002:tx|}, rx) = Chan.Bounded<int>(4);
+                if (hand) Produce(tx);
+                else tx.Send(1);
+                rx.Dispose();
+            }
+            static void Produce([Consumes] Sender<int> tx) { using (tx) tx.Send(1); }
+        }
+        """);
+
+    [Fact]
+    public Task Early_return_of_a_constant_skips_the_dispose() => Verify.VerifyAnalyzerAsync("""
+        using ConcurrencySafety;
+        class C
+        {
+            bool M(Sender<int> shared, int n)
+            {
+                var {|CSA2002:mine|} = shared.Clone();
+                if (n < 0) return false;
+                mine.Send(n);
+                mine.Dispose();
+                return true;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Paths_in_constructors_initializers_switches_and_locks() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using ConcurrencySafety;
+        class C
+        {
+            private readonly object _gate = new();
+            private readonly Action<Sender<int>, bool> _send = (shared, b) =>
+            {
+                var {|CSA2002:c|} = shared.Clone();
+                if (b) c.Dispose();
+            };
+            C(Sender<int> shared, int mode)
+            {
+                var {|CSA2002:c|} = shared.Clone();
+                switch (mode)
+                {
+                    case 0: c.Dispose(); break;
+                    case 1: c.Send(1); c.Dispose(); break;
+                    default: break;
+                }
+                var d = shared.Clone();
+                switch (mode)
+                {
+                    case 0: d.Dispose(); break;
+                    default: throw new ArgumentOutOfRangeException(nameof(mode));
+                }
+                var e = shared.Clone();
+                lock (_gate)
+                {
+                    e.Send(mode);
+                    e.Dispose();
+                }
+            }
+        }
+        """);
+
+    // A documented limit: exceptional paths are not followed, even into a catch that swallows.
+    [Fact]
+    public Task Dispose_skipped_by_a_swallowed_exception_is_not_reported() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using ConcurrencySafety;
+        class C
+        {
+            void M(Sender<int> shared, Action work)
+            {
+                var c = shared.Clone();
+                try
+                {
+                    work();
+                    c.Dispose();
+                }
+                catch (InvalidOperationException)
+                {
+                }
+            }
+        }
+        """);
+
+    // A documented limit: conditions are not evaluated, so a flag-guarded dispose is reported.
+    [Fact]
+    public Task Flag_guarded_dispose_is_reported() => Verify.VerifyAnalyzerAsync("""
+        using ConcurrencySafety;
+        class C
+        {
+            void M(Sender<int> shared, bool x)
+            {
+                var {|CSA2002:c|} = shared.Clone();
+                var done = false;
+                if (x) { c.Dispose(); done = true; }
+                if (!done) c.Dispose();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Every_normal_path_disposes() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            void BothBranches(bool b)
+            {
+                var (tx, rx) = Chan.Bounded<int>(4);
+                if (b) { tx.Send(1); tx.Dispose(); }
+                else tx.Dispose();
+                rx.Dispose();
+            }
+            void Finally(int n)
+            {
+                var (tx, rx) = Chan.Bounded<int>(4);
+                try
+                {
+                    if (n < 0) return;
+                    tx.Send(n);
+                }
+                finally
+                {
+                    tx.Dispose();
+                }
+                rx.Dispose();
+            }
+            void ThrowBeforeDispose(int n)
+            {
+                var (tx, rx) = Chan.Bounded<int>(4);
+                if (n < 0) throw new ArgumentOutOfRangeException(nameof(n));
+                tx.Send(n);
+                tx.Dispose();
+                rx.Dispose();
+            }
+            void DisposeAfterALoop(int[] items)
+            {
+                var (tx, rx) = Chan.Unbounded<int>();
+                foreach (var item in items)
+                {
+                    if (item < 0) continue;
+                    tx.Send(item);
+                }
+                tx.Dispose();
+                rx.Dispose();
+            }
+            void UsingStatementAfterAnEarlyCheck(int n)
+            {
+                var (tx, rx) = Chan.Bounded<int>(4);
+                using (tx)
+                {
+                    if (n < 0) return;
+                    tx.Send(n);
+                }
+                rx.Dispose();
+            }
+            void ConditionalDispose(bool b)
+            {
+                var (tx, rx) = Chan.Bounded<int>(4);
+                if (b) tx.Send(1);
+                tx?.Dispose();
+                rx.Dispose();
+            }
+            void MovedOrDisposed(bool hand)
+            {
+                var (tx, rx) = Chan.Bounded<int>(4);
+                if (hand) Produce(tx);
+                else tx.Dispose();
+                rx.Dispose();
+            }
+            void RunsForever(Sender<int> shared)
+            {
+                var c = shared.Clone();
+                if (c.IsDisconnected) { c.Dispose(); return; }
+                while (true) c.Send(1);
+            }
+            Sender<int> ReturnedOnOnePath(bool keep)
+            {
+                var (tx, rx) = Chan.Bounded<int>(4);
+                rx.Dispose();
+                if (keep) return tx;
+                tx.Dispose();
+                return null!;
+            }
+            async Task DisposedInTheProducer()
+            {
+                var (tx, rx) = Chan.Bounded<int>(4);
+                var producer = Task.Run(() => { using (tx) tx.Send(1); });
+                await producer;
+                rx.Dispose();
+            }
+            void ThrowHelperBeforeDispose(int n)
+            {
+                var (tx, rx) = Chan.Bounded<int>(4);
+                if (n < 0)
+                {
+                    Fail(n);
+                    return;
+                }
+                tx.Send(n);
+                tx.Dispose();
+                rx.Dispose();
+            }
+            [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+            static void Fail(int n) => throw new ArgumentOutOfRangeException(nameof(n));
+            static void Produce([Consumes] Sender<int> tx) { using (tx) tx.Send(1); }
+        }
+        """);
+
+    [Fact]
+    public Task Lambda_and_local_function_bodies_are_checked_on_their_own() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            Task M(Sender<int> shared, bool b)
+            {
+                void Local()
+                {
+                    var {|CSA2002:c|} = shared.Clone();
+                    if (b) c.Dispose();
+                }
+                Local();
+                return Task.Run(() =>
+                {
+                    var d = shared.Clone();
+                    if (b) { d.Dispose(); return; }
+                    d.Send(1);
+                    d.Dispose();
+                });
+            }
+        }
+        """);
+
     // ---- must stay silent ----
 
     [Fact]
@@ -160,6 +477,33 @@ public class CSA2002SenderNeverDisposedTests
                     mine.TrySend(1);
                 }
                 rx.Dispose();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Fix_declares_a_clone_disposed_on_some_paths_with_using() => Fix.VerifyCodeFixAsync("""
+        using ConcurrencySafety;
+        class C
+        {
+            void M(Sender<int> shared, int n)
+            {
+                var {|CSA2002:mine|} = shared.Clone();
+                if (n < 0) return;
+                mine.Send(n);
+                mine.Dispose();
+            }
+        }
+        """, """
+        using ConcurrencySafety;
+        class C
+        {
+            void M(Sender<int> shared, int n)
+            {
+                using var mine = shared.Clone();
+                if (n < 0) return;
+                mine.Send(n);
+                mine.Dispose();
             }
         }
         """);
