@@ -45,9 +45,6 @@ public sealed class Scope
     /// <summary>Set (with a full fence) by the body's thread before it blocks at the end.</summary>
     private int _ownerWaiting;
 
-    /// <summary>Ready children, drained by pool runners (see ChildRunQueue); a child the owner ran inline is skipped there.</summary>
-    private readonly ChildRunQueue _runQueue = new();
-
     /// <summary>Children pushed by Spawn, linked through their Next field (taken by Finish).</summary>
     private IThreadChild? _spawned;
 
@@ -122,7 +119,7 @@ public sealed class Scope
         Enter();
         var child = new ThreadChild<VoidResult>(this, work);
         Push(child);
-        _runQueue.Enqueue(child);
+        ThreadPool.UnsafeQueueUserWorkItem(child, preferLocal: true);
         return new JoinHandle(child);
     }
 
@@ -139,7 +136,7 @@ public sealed class Scope
         Enter();
         var child = new ThreadChild<T>(this, work);
         Push(child);
-        _runQueue.Enqueue(child);
+        ThreadPool.UnsafeQueueUserWorkItem(child, preferLocal: true);
         return new JoinHandle<T>(child);
     }
 
