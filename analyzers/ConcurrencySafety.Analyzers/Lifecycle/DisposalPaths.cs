@@ -57,9 +57,24 @@ internal static class DisposalPaths
             return false;
         }
 
+        var flags = FlagsSetWhereReleased(graph, Releases);
+
+        void Continue(BasicBlock block, Stack<ControlFlowBranch> into)
+        {
+            // A branch on a flag that the code sets where it releases (done = true next to
+            // Dispose) is correlated with the release in a way this walk cannot follow
+            // (conditions are not evaluated): treat it as unknown rather than as a leak.
+            if (block.ConditionKind != ControlFlowConditionKind.None && ReadsAny(block.BranchValue, flags))
+            {
+                return;
+            }
+
+            PushSuccessors(block, into);
+        }
+
         var visited = new HashSet<int> { start.Ordinal };
         var pending = new Stack<ControlFlowBranch>();
-        PushSuccessors(start, pending);
+        Continue(start, pending);
         while (pending.Count > 0)
         {
             var branch = pending.Pop();
@@ -100,7 +115,51 @@ internal static class DisposalPaths
 
             if (!Releases(destination, 0, destination.Operations.Length + 1))
             {
-                PushSuccessors(destination, pending);
+                Continue(destination, pending);
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Boolean locals assigned in a block that also releases the local (the "disposed" flags of hand-written bookkeeping).</summary>
+    private static HashSet<ILocalSymbol> FlagsSetWhereReleased(ControlFlowGraph graph, Func<BasicBlock, int, int, bool> releases)
+    {
+        var flags = new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default);
+        foreach (var block in graph.Blocks)
+        {
+            if (!releases(block, 0, block.Operations.Length + 1))
+            {
+                continue;
+            }
+
+            foreach (var operation in block.Operations)
+            {
+                foreach (var descendant in operation.DescendantsAndSelf())
+                {
+                    if (descendant is IAssignmentOperation { Target: ILocalReferenceOperation { Local: { Type.SpecialType: SpecialType.System_Boolean } flag } })
+                    {
+                        flags.Add(flag);
+                    }
+                }
+            }
+        }
+
+        return flags;
+    }
+
+    private static bool ReadsAny(IOperation? condition, HashSet<ILocalSymbol> locals)
+    {
+        if (condition is null || locals.Count == 0)
+        {
+            return false;
+        }
+
+        foreach (var descendant in condition.DescendantsAndSelf())
+        {
+            if (descendant is ILocalReferenceOperation reference && locals.Contains(reference.Local))
+            {
+                return true;
             }
         }
 

@@ -206,18 +206,47 @@ public class CSA2002SenderNeverDisposedTests
         }
         """);
 
-    // A documented limit: conditions are not evaluated, so a flag-guarded dispose is reported.
+    // Conditions are not evaluated, but a branch on a flag set where the sender is disposed is
+    // correlated with that dispose: precision first, the rule stays silent.
     [Fact]
-    public Task Flag_guarded_dispose_is_reported() => Verify.VerifyAnalyzerAsync("""
+    public Task Flag_guarded_dispose_is_silent() => Verify.VerifyAnalyzerAsync("""
         using ConcurrencySafety;
         class C
         {
             void M(Sender<int> shared, bool x)
             {
-                var {|CSA2002:c|} = shared.Clone();
+                var c = shared.Clone();
                 var done = false;
                 if (x) { c.Dispose(); done = true; }
                 if (!done) c.Dispose();
+            }
+
+            void N(Sender<int> shared, int n)
+            {
+                var c = shared.Clone();
+                bool closed = false;
+                for (int i = 0; i < n; i++)
+                {
+                    c.Send(i);
+                    if (i == 3) { c.Dispose(); closed = true; break; }
+                }
+                if (!closed) c.Dispose();
+            }
+        }
+        """);
+
+    // A flag that is not set where the sender is disposed says nothing about the dispose.
+    [Fact]
+    public Task Branch_on_an_unrelated_flag_still_leaks() => Verify.VerifyAnalyzerAsync("""
+        using ConcurrencySafety;
+        class C
+        {
+            void M(Sender<int> shared, int n)
+            {
+                var {|CSA2002:c|} = shared.Clone();
+                bool sent = false;
+                if (n > 0) { c.Send(n); sent = true; }
+                if (sent) c.Dispose();
             }
         }
         """);
