@@ -865,17 +865,16 @@ internal abstract class ChannelCore<T>
     }
 
     /// <summary>Removes a node from its queue if it is still there. Idempotent.</summary>
+    /// <remarks>
+    /// Always takes the lock, even when the node was already dequeued: a partner dequeues and
+    /// then tries to claim the node within one hold of this lock, so acquiring it here is what
+    /// guarantees that no partner still holds a stale reference to the node when the owner
+    /// re-arms it for its next select round or returns it to the node pool. (Skipping the lock
+    /// when the node looked dequeued was tried and is unsafe: a pooled node reused as a sender
+    /// could be claimed by a sender that had dequeued it as a receiver.)
+    /// </remarks>
     internal void Unregister(WaitNode<T> node, bool sender)
     {
-        // Only the node's owner (this thread) enqueues it, and it does not re-register while
-        // unregistering; any other party only takes it out (under the lock). So reading
-        // "not queued" without the lock is final: a partner already dequeued it, and the
-        // lock round trip can be skipped. Reading "queued" (perhaps stale) takes the lock.
-        if (!Volatile.Read(ref node.IsQueued))
-        {
-            return;
-        }
-
         lock (_sync)
         {
             if (sender)
