@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 
 namespace ConcurrencySafety.Analyzers.Infrastructure;
@@ -112,11 +113,19 @@ internal sealed class WellKnownTypes
     /// </summary>
     public static WellKnownTypes? TryCreate(Compilation compilation)
     {
-        var types = new WellKnownTypes(compilation);
+        var types = PerCompilation.GetValue(compilation, static c => new WellKnownTypes(c));
         return types.TaskType is null && types.ThreadType is null && types.RunsConcurrentlyAttributeType is null
             ? null
             : types;
     }
+
+    /// <summary>
+    /// One table per compilation, shared by every race rule: each rule starts on the same
+    /// compilation, and resolving the names (a search through every referenced assembly) once
+    /// instead of once per rule keeps analyzer start-up cheap. Weak keys: a table goes with
+    /// its compilation.
+    /// </summary>
+    private static readonly ConditionalWeakTable<Compilation, WellKnownTypes> PerCompilation = new();
 
     /// <summary>Whether <paramref name="type"/> is one of the synchronization primitives (or derives from one).</summary>
     public bool IsSynchronizationType(ITypeSymbol? type)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 
 namespace ConcurrencySafety.Analyzers.Lifecycle;
@@ -63,7 +64,18 @@ internal sealed class LifecycleTypes
     public INamedTypeSymbol? BclChannelReader { get; }
     public INamedTypeSymbol? BclChannelWriter { get; }
 
-    public LifecycleTypes(Compilation compilation)
+    /// <summary>
+    /// One table per compilation, shared by every lifecycle rule (nine of them start on each
+    /// compilation): the names are resolved once, not once per rule. Weak keys: a table goes
+    /// with its compilation.
+    /// </summary>
+    private static readonly ConditionalWeakTable<Compilation, LifecycleTypes> PerCompilation = new();
+
+    /// <summary>Gets the table for <paramref name="compilation"/>, resolving it on first use.</summary>
+    public static LifecycleTypes For(Compilation compilation) =>
+        PerCompilation.GetValue(compilation, static c => new LifecycleTypes(c));
+
+    private LifecycleTypes(Compilation compilation)
     {
         Chan = compilation.GetTypeByMetadataName(ChanName);
         Sender = compilation.GetTypeByMetadataName(SenderName);

@@ -53,7 +53,7 @@ public sealed class CSA2002SenderNeverDisposedAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
-            var types = new LifecycleTypes(start.Compilation);
+            var types = LifecycleTypes.For(start.Compilation);
             if (types.Chan is null || types.Sender is null)
             {
                 return;

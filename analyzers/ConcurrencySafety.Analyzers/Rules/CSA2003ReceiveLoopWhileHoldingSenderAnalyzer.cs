@@ -47,7 +47,7 @@ public sealed class CSA2003ReceiveLoopWhileHoldingSenderAnalyzer : DiagnosticAna
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
-            var types = new LifecycleTypes(start.Compilation);
+            var types = LifecycleTypes.For(start.Compilation);
             if (types.Chan is null || types.Sender is null || types.Receiver is null)
             {
                 return;

@@ -48,7 +48,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
-            var types = new LifecycleTypes(start.Compilation);
+            var types = LifecycleTypes.For(start.Compilation);
             if (types.SemaphoreSlim is not null)
             {
                 start.RegisterOperationAction(c => AnalyzeSemaphoreWait(c, types), OperationKind.ExpressionStatement);

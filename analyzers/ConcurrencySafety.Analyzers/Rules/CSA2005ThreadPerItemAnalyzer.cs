@@ -34,7 +34,7 @@ public sealed class CSA2005ThreadPerItemAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
-            var types = new LifecycleTypes(start.Compilation);
+            var types = LifecycleTypes.For(start.Compilation);
             if (types.Thread is null)
             {
                 return;

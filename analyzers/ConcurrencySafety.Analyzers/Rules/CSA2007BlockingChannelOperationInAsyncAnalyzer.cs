@@ -39,7 +39,7 @@ public sealed class CSA2007BlockingChannelOperationInAsyncAnalyzer : DiagnosticA
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
-            var types = new LifecycleTypes(start.Compilation);
+            var types = LifecycleTypes.For(start.Compilation);
             if (types.Sender is null || types.Receiver is null)
             {
                 return;

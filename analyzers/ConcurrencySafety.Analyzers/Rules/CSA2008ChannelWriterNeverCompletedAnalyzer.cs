@@ -44,7 +44,7 @@ public sealed class CSA2008ChannelWriterNeverCompletedAnalyzer : DiagnosticAnaly
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
-            var types = new LifecycleTypes(start.Compilation);
+            var types = LifecycleTypes.For(start.Compilation);
             if (types.BclChannel is null || types.BclChannelOfTWriteRead is null)
             {
                 return;

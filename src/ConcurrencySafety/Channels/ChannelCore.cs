@@ -63,6 +63,9 @@ internal abstract class ChannelCore<T>
     /// <summary>The most items the buffer may hold: 0 (rendezvous), n (bounded) or <see cref="int.MaxValue"/> (unbounded).</summary>
     private readonly int _capacity;
 
+    /// <summary>Completed once no sender is left and the buffer is empty (created on first request). Under <see cref="_sync"/>.</summary>
+    private TaskCompletionSource? _drained;
+
     /// <summary>
     /// Creates the core for a flavour. The flavours differ only in their buffer policy, which
     /// is data here (a capacity) rather than virtual methods: the send and receive steps run
@@ -178,9 +181,6 @@ internal abstract class ChannelCore<T>
             AssertInvariants();
         }
     }
-
-    /// <summary>Completed once no sender is left and the buffer is empty (created on first request). Under <see cref="_sync"/>.</summary>
-    private TaskCompletionSource? _drained;
 
     /// <summary>
     /// Gets a task that completes when the channel is closed and drained: every sender is

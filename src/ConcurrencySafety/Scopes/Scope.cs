@@ -143,17 +143,10 @@ public sealed class Scope
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Enter()
     {
-        int live = Volatile.Read(ref _live);
-        while (true)
-        {
-            if (live <= 0)
-                throw new InvalidOperationException(
-                    "This Scope has ended: Scope.Run has returned, so nothing can be spawned into it any more. " +
-                    "Spawn inside the body passed to Scope.Run (or from one of its children).");
-            int seen = Interlocked.CompareExchange(ref _live, live + 1, live);
-            if (seen == live) return;
-            live = seen;
-        }
+        if (!LiveCount.TryJoin(ref _live))
+            throw new InvalidOperationException(
+                "This Scope has ended: Scope.Run has returned, so nothing can be spawned into it any more. " +
+                "Spawn inside the body passed to Scope.Run (or from one of its children).");
     }
 
     /// <summary>Pushes a child on the intrusive stack (lock-free; Finish takes all at once, so no ABA).</summary>

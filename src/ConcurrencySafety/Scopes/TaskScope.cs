@@ -328,17 +328,10 @@ public sealed class TaskScope
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Enter()
     {
-        int live = Volatile.Read(ref _live);
-        while (true)
-        {
-            if (live <= 0)
-                throw new InvalidOperationException(
-                    "This TaskScope has ended: its body and all its children have finished, so nothing can be spawned into it any more. " +
-                    "Spawn from inside the scope's body (or from one of its children), or open a new scope with TaskScope.RunAsync.");
-            int seen = Interlocked.CompareExchange(ref _live, live + 1, live);
-            if (seen == live) return;
-            live = seen;
-        }
+        if (!LiveCount.TryJoin(ref _live))
+            throw new InvalidOperationException(
+                "This TaskScope has ended: its body and all its children have finished, so nothing can be spawned into it any more. " +
+                "Spawn from inside the scope's body (or from one of its children), or open a new scope with TaskScope.RunAsync.");
     }
 
     /// <summary>A participant finished. The last one ends the scope.</summary>

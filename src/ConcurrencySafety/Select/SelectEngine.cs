@@ -48,9 +48,10 @@ internal sealed class SelectEngine
     /// <summary>xorshift state for the fair start position.</summary>
     private uint _random;
 
-    public SelectEngine(TimeProvider? timeProvider)
+    public SelectEngine(TimeProvider? timeProvider, Action<int>? onChosen = null)
     {
         _time = timeProvider ?? TimeProvider.System;
+        _onChosen = onChosen;
         _random = (uint)Environment.TickCount | 1u;
     }
 
@@ -111,7 +112,7 @@ internal sealed class SelectEngine
 
     /// <summary>
     /// Runs one asynchronous select; completes synchronously (without allocating) when an arm
-    /// is ready at once. Runs <see cref="OnChosen"/> (if set) once the engine is free again.
+    /// is ready at once. Runs <see cref="_onChosen"/> (if given) once the engine is free again.
     /// </summary>
     internal ValueTask<int> RunAsync(CancellationToken cancellationToken)
     {
@@ -132,16 +133,16 @@ internal sealed class SelectEngine
         }
 
         Exit();
-        OnChosen?.Invoke(chosen);
+        _onChosen?.Invoke(chosen);
         return new ValueTask<int>(chosen);
     }
 
     /// <summary>
     /// Runs the chosen arm's handler at the end of an asynchronous select, once the engine is
-    /// free again (so a handler may start the next select). Set by the typed selector; doing
+    /// free again (so a handler may start the next select). Given by the typed selector; doing
     /// it here saves a second async state machine around <see cref="RunSlowAsync"/>.
     /// </summary>
-    internal Action<int>? OnChosen { get; set; }
+    private readonly Action<int>? _onChosen;
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> RunSlowAsync(CancellationToken cancellationToken)
@@ -183,7 +184,7 @@ internal sealed class SelectEngine
             Exit();
         }
 
-        OnChosen?.Invoke(chosen);
+        _onChosen?.Invoke(chosen);
         return chosen;
     }
 

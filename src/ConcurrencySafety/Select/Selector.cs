@@ -45,8 +45,8 @@ public sealed class Selector
     /// <param name="timeProvider">The clock for <see cref="Timeout(TimeSpan, Action)"/>; <see cref="TimeProvider.System"/> when null.</param>
     public Selector(TimeProvider? timeProvider = null)
     {
-        _engine = new SelectEngine(timeProvider);
-        _engine.OnChosen = Dispatch; // SelectAsync: the engine runs the handler when it is done
+        // SelectAsync: the engine runs the handler (Dispatch) itself when it is done.
+        _engine = new SelectEngine(timeProvider, Dispatch);
     }
 
     /// <summary>Gets or sets a value indicating whether ready arms are preferred in the order they were added, instead of at random.</summary>
@@ -196,7 +196,7 @@ public sealed class Selector
     /// <exception cref="OperationCanceledException">Cancelled before any arm completed.</exception>
     /// <exception cref="ChannelDisconnectedException">The chosen arm's channel is disconnected and the arm has no disconnected handler.</exception>
     public ValueTask<int> SelectAsync(CancellationToken cancellationToken = default) =>
-        _engine.RunAsync(cancellationToken); // the engine runs the handler (OnChosen) before completing
+        _engine.RunAsync(cancellationToken); // the engine runs the handler before completing
 
     private void Dispatch(int chosen)
     {
