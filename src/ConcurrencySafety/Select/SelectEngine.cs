@@ -342,21 +342,30 @@ internal sealed class SelectEngine
         bool timerArmed = false;
         if (_timeout != System.Threading.Timeout.InfiniteTimeSpan && _waiter.IsWaiting(generation))
         {
-            var due = _timeout - _time.GetElapsedTime(_startTimestamp);
-            if (due < TimeSpan.Zero)
-            {
-                due = TimeSpan.Zero;
-            }
-
             _timer ??= _time.CreateTimer(static s => ((SelectEngine)s!).OnTimer(), this, System.Threading.Timeout.InfiniteTimeSpan, System.Threading.Timeout.InfiniteTimeSpan);
-            _timer.Change(due, System.Threading.Timeout.InfiniteTimeSpan);
             timerArmed = true;
 
-            // The clock may have passed the deadline before the timer existed (a fake clock
-            // advanced while we registered): time out now rather than wait for a later tick.
-            if (_time.GetElapsedTime(_startTimestamp) >= _timeout)
+            // The timer counts its due time from when Change runs, but we read the clock just
+            // before. If the clock moved in between (a test advancing a fake clock on another
+            // thread), the timer would fire that much after the deadline, and a test that
+            // advances exactly to the deadline would wait forever. So arm again until the clock
+            // held still across the Change (a real clock may move by less than a timer's
+            // resolution), a few rounds at most. A deadline already passed times out now.
+            var slack = ReferenceEquals(_time, TimeProvider.System) ? TimeSpan.FromMilliseconds(1) : TimeSpan.Zero;
+            for (int round = 0; round < 4; round++)
             {
-                OnTimer();
+                var elapsed = _time.GetElapsedTime(_startTimestamp);
+                if (elapsed >= _timeout)
+                {
+                    OnTimer();
+                    break;
+                }
+
+                _timer.Change(_timeout - elapsed, System.Threading.Timeout.InfiniteTimeSpan);
+                if (_time.GetElapsedTime(_startTimestamp) - elapsed <= slack)
+                {
+                    break;
+                }
             }
         }
 

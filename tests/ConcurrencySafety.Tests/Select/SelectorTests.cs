@@ -183,6 +183,41 @@ public class SelectorTests
         Assert.Equal((0, 0), rrx.Core.WaitingCounts);
     }
 
+    /// <summary>A fake clock that moves forward while the select arms its timer, as a test thread calling Advance at that moment would.</summary>
+    private sealed class ClockThatMovesWhileArming(FakeTimeProvider inner, TimeSpan jump) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => inner.GetUtcNow();
+
+        public override long GetTimestamp() => inner.GetTimestamp();
+
+        public override long TimestampFrequency => inner.TimestampFrequency;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = inner.CreateTimer(callback, state, dueTime, period);
+            inner.Advance(jump);
+            return timer;
+        }
+    }
+
+    [Fact]
+    public async Task A_clock_that_moves_while_the_timer_is_armed_still_times_out_at_the_deadline()
+    {
+        // The select reads 0 s elapsed, then the clock jumps 2 s before the timer is set: a
+        // timer set for "3 s from now" would fire at 5 s and miss the advance to 3 s below.
+        var fake = new FakeTimeProvider();
+        var (tx, rx) = Chan.Rendezvous<int>();
+        var selector = new Selector(new ClockThatMovesWhileArming(fake, TimeSpan.FromSeconds(2)))
+            .Receive(rx, _ => { })
+            .Timeout(TimeSpan.FromSeconds(3), () => { });
+        var select = selector.SelectAsync().AsTask();
+        Assert.False(select.IsCompleted);
+        fake.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(-2, await select.WaitAsync(Long));
+        Assert.Equal((0, 0), rx.Core.WaitingCounts);
+        tx.Dispose();
+    }
+
     [Fact]
     public async Task The_timeout_arm_runs_when_fake_time_passes()
     {
