@@ -25,8 +25,13 @@ internal static class ChannelWorkloads
     public static (string Name, int? Capacity)[] Flavors(int n) =>
         [("bounded0", 0), ("bounded1", 1), ("boundedN", n), ("unbounded", null)];
 
-    private static (Sender<Msg>, Receiver<Msg>) Make(int? capacity) =>
-        capacity is int c ? Chan.Bounded<Msg>(c) : Chan.Unbounded<Msg>();
+    private static readonly ChanOptions Inline = new() { AllowSynchronousContinuations = true };
+
+    private static (Sender<Msg>, Receiver<Msg>) Make(int? capacity, bool inline = false)
+    {
+        var options = inline ? Inline : ChanOptions.Default;
+        return capacity is int c ? Chan.Bounded<Msg>(c, options) : Chan.Unbounded<Msg>(options);
+    }
 
     /// <summary>Runs one test on every flavour in both implementations, printing one line per case.</summary>
     private static void RunTest(string test, int n, int t, TextWriter output)
@@ -35,7 +40,8 @@ internal static class ChannelWorkloads
         {
             if (test == "seq" && (capacity is int c && c < n)) continue;
             Report(output, "cs-sync", test, flavor, () => RunSync(test, n, t, capacity));
-            Report(output, "cs-async", test, flavor, () => RunAsync(test, n, t, capacity).GetAwaiter().GetResult());
+            Report(output, "cs-async", test, flavor, () => RunAsync(test, n, t, capacity, inline: false).GetAwaiter().GetResult());
+            Report(output, "cs-inline", test, flavor, () => RunAsync(test, n, t, capacity, inline: true).GetAwaiter().GetResult());
         }
     }
 
@@ -122,9 +128,10 @@ internal static class ChannelWorkloads
         rx.Dispose();
     }
 
-    private static async Task RunAsync(string test, int n, int t, int? capacity)
+    /// <summary>The async implementation; with <paramref name="inline"/>, every channel allows synchronous continuations (`cs-inline`).</summary>
+    private static async Task RunAsync(string test, int n, int t, int? capacity, bool inline)
     {
-        var (tx, rx) = Make(capacity);
+        var (tx, rx) = Make(capacity, inline);
         switch (test)
         {
             case "seq":
@@ -147,7 +154,7 @@ internal static class ChannelWorkloads
             }
             case "select_rx":
             {
-                var chans = Enumerable.Range(0, t).Select(_ => Make(capacity)).ToArray();
+                var chans = Enumerable.Range(0, t).Select(_ => Make(capacity, inline)).ToArray();
                 var producers = chans.Select(c => Task.Run(async () => { for (int i = 0; i < n / t; i++) await c.Item1.SendAsync(new Msg(i)); })).ToArray();
                 var selector = new Selector();
                 foreach (var (_, r) in chans) selector.Receive(r, static _ => { });
@@ -158,7 +165,7 @@ internal static class ChannelWorkloads
             }
             case "select_both":
             {
-                var chans = Enumerable.Range(0, t).Select(_ => Make(capacity)).ToArray();
+                var chans = Enumerable.Range(0, t).Select(_ => Make(capacity, inline)).ToArray();
                 var tasks = new List<Task>();
                 for (int j = 0; j < t; j++)
                 {

@@ -6,10 +6,10 @@ namespace ConcurrencySafety.Channels;
 /// <summary>A channel that buffers up to a fixed number of items.</summary>
 internal sealed class BoundedChannel<T> : ChannelCore<T>
 {
-    /// <summary>Creates a bounded channel of <paramref name="capacity"/> (at least 1).</summary>
+    /// <summary>Creates a bounded channel of <paramref name="capacity"/> (at least 1); see <see cref="ChanOptions"/> for the flag.</summary>
     /// <remarks>The ring buffer starts small and grows on demand, so a huge capacity costs no memory up front.</remarks>
-    public BoundedChannel(int capacity)
-        : base(capacity, initialBufferSize: Math.Min(capacity, 64))
+    public BoundedChannel(int capacity, bool allowSynchronousContinuations = false)
+        : base(capacity, initialBufferSize: Math.Min(capacity, 64), allowSynchronousContinuations)
     {
         Debug.Assert(capacity >= 1);
     }

@@ -22,14 +22,25 @@ public static class Chan
     /// <param name="capacity">The buffer size, 0 or more. With 0, a send completes only when a receiver takes the item.</param>
     /// <returns>The sender and the receiver.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is negative.</exception>
-    public static (Sender<T> Sender, Receiver<T> Receiver) Bounded<T>(int capacity)
+    public static (Sender<T> Sender, Receiver<T> Receiver) Bounded<T>(int capacity) => Bounded<T>(capacity, ChanOptions.Default);
+
+    /// <summary>Creates a channel that buffers up to <paramref name="capacity"/> items, with <paramref name="options"/>; 0 makes a rendezvous channel.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="capacity">The buffer size, 0 or more. With 0, a send completes only when a receiver takes the item.</param>
+    /// <param name="options">How the channel wakes waiting parties; see <see cref="ChanOptions"/>.</param>
+    /// <returns>The sender and the receiver.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is negative.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    public static (Sender<T> Sender, Receiver<T> Receiver) Bounded<T>(int capacity, ChanOptions options)
     {
         if (capacity < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "The capacity must be 0 (rendezvous) or more. Use Chan.Unbounded for a channel without a limit.");
         }
 
-        return capacity == 0 ? Pair(new RendezvousChannel<T>()) : Pair(new BoundedChannel<T>(capacity));
+        ArgumentNullException.ThrowIfNull(options);
+        bool inline = options.AllowSynchronousContinuations;
+        return capacity == 0 ? Pair(new RendezvousChannel<T>(inline)) : Pair(new BoundedChannel<T>(capacity, inline));
     }
 
     /// <summary>Creates a rendezvous channel (capacity 0): a send completes only when a receiver takes the item.</summary>
@@ -37,10 +48,28 @@ public static class Chan
     /// <returns>The sender and the receiver.</returns>
     public static (Sender<T> Sender, Receiver<T> Receiver) Rendezvous<T>() => Pair(new RendezvousChannel<T>());
 
+    /// <summary>Creates a rendezvous channel (capacity 0) with <paramref name="options"/>.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="options">How the channel wakes waiting parties; see <see cref="ChanOptions"/>.</param>
+    /// <returns>The sender and the receiver.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    public static (Sender<T> Sender, Receiver<T> Receiver) Rendezvous<T>(ChanOptions options) => Bounded<T>(0, options);
+
     /// <summary>Creates a channel whose buffer grows without limit: sends never wait. Prefer a bounded channel, which gives backpressure.</summary>
     /// <typeparam name="T">The element type.</typeparam>
     /// <returns>The sender and the receiver.</returns>
     public static (Sender<T> Sender, Receiver<T> Receiver) Unbounded<T>() => Pair(new UnboundedChannel<T>());
+
+    /// <summary>Creates a channel whose buffer grows without limit, with <paramref name="options"/>.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="options">How the channel wakes waiting parties; see <see cref="ChanOptions"/>.</param>
+    /// <returns>The sender and the receiver.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    public static (Sender<T> Sender, Receiver<T> Receiver) Unbounded<T>(ChanOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Pair(new UnboundedChannel<T>(options.AllowSynchronousContinuations));
+    }
 
     /// <summary>
     /// Creates a receiver that delivers the current time once, after <paramref name="delay"/>

@@ -2,8 +2,11 @@
 //
 // Design: one lock per channel guards the buffer, both wait queues and the handle counts. The
 // lock is held only for O(1) work (plus skipping stale select registrations) and never while
-// user code runs: completing a waiter only writes its node and signals it, and asynchronous
-// continuations are always dispatched to the thread pool.
+// user code runs. A hand-over claims the partner and writes its node under the lock, and wakes
+// it after releasing the lock (Wake): the woken party usually takes the lock again at once,
+// and with ChanOptions.AllowSynchronousContinuations its code runs on the waking thread right
+// there. Bulk wakes (closing the channel, interop watchers) signal under the lock and always
+// dispatch asynchronous continuations to the thread pool.
 //
 // Who wakes whom:
 // - A sender that finds a waiting receiver hands the item to it directly (claim, write, signal).
@@ -72,11 +75,34 @@ internal abstract class ChannelCore<T>
     /// under the lock on every operation, and dispatching them virtually cost measurably on
     /// the uncontended path.
     /// </summary>
-    private protected ChannelCore(int capacity, int initialBufferSize)
+    private protected ChannelCore(int capacity, int initialBufferSize, bool allowSynchronousContinuations)
     {
         Debug.Assert(capacity >= 0);
         _capacity = capacity;
         _buffer = new Deque<T>(initialBufferSize);
+        _allowSynchronousContinuations = allowSynchronousContinuations;
+    }
+
+    /// <summary>
+    /// True when a hand-over may run the woken asynchronous party's continuation on the
+    /// completing thread (<see cref="ChanOptions.AllowSynchronousContinuations"/>).
+    /// </summary>
+    private readonly bool _allowSynchronousContinuations;
+
+    /// <summary>
+    /// Wakes the partner of a hand-over (claimed and written under the lock by
+    /// <see cref="TrySendLocked"/> or <see cref="TryReceiveLocked"/>). Called after the lock
+    /// is released, always: the woken party's first step is usually to take this lock again
+    /// (an async sender re-registers, a select unregisters), and with synchronous
+    /// continuations its code runs right here, where holding the lock would let it re-enter
+    /// the channel half-way through an operation.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Wake(WaitNode<T>? partner)
+    {
+        // Reading Owner after the lock is safe: the owner cannot re-arm the node (or reuse its
+        // waiter) before this signal, because it waits for the signal of the claim we won.
+        partner?.Owner.Signal(_allowSynchronousContinuations);
     }
 
     /// <summary>Gets the capacity: 0 for rendezvous, n for bounded, null for unbounded.</summary>
@@ -244,12 +270,16 @@ internal abstract class ChannelCore<T>
     /// <summary>Sends without waiting.</summary>
     public SendStatus TrySend(T item)
     {
+        SendStatus status;
+        WaitNode<T>? partner;
         lock (_sync)
         {
-            var status = TrySendLocked(item);
+            status = TrySendLocked(item, out partner);
             AssertInvariants();
-            return status;
         }
+
+        Wake(partner);
+        return status;
     }
 
     /// <summary>
@@ -268,17 +298,27 @@ internal abstract class ChannelCore<T>
     /// <summary>Receives without waiting.</summary>
     public ReceiveStatus TryReceive(out T item)
     {
+        ReceiveStatus status;
+        WaitNode<T>? partner;
         lock (_sync)
         {
-            var status = TryReceiveLocked(out item);
+            status = TryReceiveLocked(out item, out partner);
             AssertInvariants();
-            return status;
         }
+
+        Wake(partner);
+        return status;
     }
 
-    /// <summary>The send step: hand to a waiting receiver, else buffer, else report full.</summary>
-    private SendStatus TrySendLocked(T item)
+    /// <summary>
+    /// The send step: hand to a waiting receiver, else buffer, else report full. A receiver
+    /// that gets the item is claimed and written here but returned in
+    /// <paramref name="partner"/> unsignalled: the caller wakes it with <see cref="Wake"/>
+    /// after releasing the lock.
+    /// </summary>
+    private SendStatus TrySendLocked(T item, out WaitNode<T>? partner)
     {
+        partner = null;
         if (_receiverCount == 0)
         {
             return SendStatus.Disconnected;
@@ -291,7 +331,8 @@ internal abstract class ChannelCore<T>
             if (receiver.TryClaim())
             {
                 receiver.Item = item;
-                receiver.Complete(NodeStatus.Done);
+                receiver.Status = NodeStatus.Done;
+                partner = receiver;
                 return SendStatus.Sent;
             }
         }
@@ -309,9 +350,14 @@ internal abstract class ChannelCore<T>
         return SendStatus.Full;
     }
 
-    /// <summary>The receive step: take from the buffer (refilling it from a waiting sender), else from a waiting sender.</summary>
-    private ReceiveStatus TryReceiveLocked(out T item)
+    /// <summary>
+    /// The receive step: take from the buffer (refilling it from a waiting sender), else from
+    /// a waiting sender. A sender whose item moved is returned in <paramref name="partner"/>
+    /// unsignalled, as in <see cref="TrySendLocked"/>.
+    /// </summary>
+    private ReceiveStatus TryReceiveLocked(out T item, out WaitNode<T>? partner)
     {
+        partner = null;
         if (TryUnbuffer(out item))
         {
             // The last buffered item of a closed channel: it is now drained.
@@ -328,7 +374,8 @@ internal abstract class ChannelCore<T>
                     bool stored = TryBuffer(sender.Item);
                     Debug.Assert(stored, "a slot was just freed");
                     sender.Item = default!;
-                    sender.Complete(NodeStatus.Done);
+                    sender.Status = NodeStatus.Done;
+                    partner = sender;
                     return ReceiveStatus.Received;
                 }
             }
@@ -348,7 +395,8 @@ internal abstract class ChannelCore<T>
             {
                 item = sender.Item;
                 sender.Item = default!;
-                sender.Complete(NodeStatus.Done);
+                sender.Status = NodeStatus.Done;
+                partner = sender;
                 return ReceiveStatus.Received;
             }
         }
@@ -363,25 +411,32 @@ internal abstract class ChannelCore<T>
     public SendStatus Send(T item, int millisecondsTimeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        WaitNode<T> node;
+        WaitNode<T>? node = null;
+        SendStatus status;
+        WaitNode<T>? partner;
         lock (_sync)
         {
-            var status = TrySendLocked(item);
-            if (status != SendStatus.Full)
+            status = TrySendLocked(item, out partner);
+            if (status == SendStatus.Full)
             {
-                AssertInvariants();
-                return status;
+                if (millisecondsTimeout == 0)
+                {
+                    return SendStatus.Timeout;
+                }
+
+                node = SyncNodeCache.Rent();
+                node.PrepareSingle(isAsync: false);
+                node.Item = item;
+                EnqueueSender(node);
             }
 
-            if (millisecondsTimeout == 0)
-            {
-                return SendStatus.Timeout;
-            }
+            AssertInvariants();
+        }
 
-            node = SyncNodeCache.Rent();
-            node.PrepareSingle(isAsync: false);
-            node.Item = item;
-            EnqueueSender(node);
+        if (node is null)
+        {
+            Wake(partner);
+            return status;
         }
 
         int outcome = WaitSync(node, millisecondsTimeout, cancellationToken, sender: true);
@@ -402,24 +457,31 @@ internal abstract class ChannelCore<T>
     public ReceiveStatus Receive(out T item, int millisecondsTimeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        WaitNode<T> node;
+        WaitNode<T>? node = null;
+        ReceiveStatus status;
+        WaitNode<T>? partner;
         lock (_sync)
         {
-            var status = TryReceiveLocked(out item);
-            if (status != ReceiveStatus.Empty)
+            status = TryReceiveLocked(out item, out partner);
+            if (status == ReceiveStatus.Empty)
             {
-                AssertInvariants();
-                return status;
+                if (millisecondsTimeout == 0)
+                {
+                    return ReceiveStatus.Timeout;
+                }
+
+                node = SyncNodeCache.Rent();
+                node.PrepareSingle(isAsync: false);
+                EnqueueReceiver(node);
             }
 
-            if (millisecondsTimeout == 0)
-            {
-                return ReceiveStatus.Timeout;
-            }
+            AssertInvariants();
+        }
 
-            node = SyncNodeCache.Rent();
-            node.PrepareSingle(isAsync: false);
-            EnqueueReceiver(node);
+        if (node is null)
+        {
+            Wake(partner);
+            return status;
         }
 
         int outcome = WaitSync(node, millisecondsTimeout, cancellationToken, sender: false);
@@ -484,24 +546,33 @@ internal abstract class ChannelCore<T>
             return ValueTask.FromCanceled(cancellationToken);
         }
 
-        WaitNode<T> node;
+        WaitNode<T>? node = null;
+        SendStatus status;
+        WaitNode<T>? partner;
+        short version = 0;
         lock (_sync)
         {
-            var status = TrySendLocked(item);
-            if (status != SendStatus.Full)
+            status = TrySendLocked(item, out partner);
+            if (status == SendStatus.Full)
             {
-                AssertInvariants();
-                return status == SendStatus.Sent ? default : ValueTask.FromException(ChannelErrors.SendDisconnected());
+                node = RentAsyncNode();
+                node.PrepareSingle(isAsync: true);
+                node.Item = item;
+                version = node.Version; // read before a completer can see the node
+                PrepareDirect(node, sender: true, cancellationToken);
+                EnqueueSender(node);
             }
 
-            node = RentAsyncNode();
-            node.PrepareSingle(isAsync: true);
-            node.Item = item;
-            PrepareDirect(node, sender: true, cancellationToken);
-            EnqueueSender(node);
+            AssertInvariants();
         }
 
-        return new ValueTask(node, node.Version);
+        if (node is not null)
+        {
+            return new ValueTask(node, version);
+        }
+
+        Wake(partner);
+        return status == SendStatus.Sent ? default : ValueTask.FromException(ChannelErrors.SendDisconnected());
     }
 
     /// <summary>The hot async receive: no timeout, throws on disconnection. See <see cref="SendDirectAsync"/>.</summary>
@@ -512,23 +583,33 @@ internal abstract class ChannelCore<T>
             return ValueTask.FromCanceled<T>(cancellationToken);
         }
 
-        WaitNode<T> node;
+        WaitNode<T>? node = null;
+        ReceiveStatus status;
+        WaitNode<T>? partner;
+        T item;
+        short version = 0;
         lock (_sync)
         {
-            var status = TryReceiveLocked(out T item);
-            if (status != ReceiveStatus.Empty)
+            status = TryReceiveLocked(out item, out partner);
+            if (status == ReceiveStatus.Empty)
             {
-                AssertInvariants();
-                return status == ReceiveStatus.Received ? new ValueTask<T>(item) : ValueTask.FromException<T>(ChannelErrors.ReceiveDisconnected());
+                node = RentAsyncNode();
+                node.PrepareSingle(isAsync: true);
+                version = node.Version; // read before a completer can see the node
+                PrepareDirect(node, sender: false, cancellationToken);
+                EnqueueReceiver(node);
             }
 
-            node = RentAsyncNode();
-            node.PrepareSingle(isAsync: true);
-            PrepareDirect(node, sender: false, cancellationToken);
-            EnqueueReceiver(node);
+            AssertInvariants();
         }
 
-        return new ValueTask<T>(node, node.Version);
+        if (node is not null)
+        {
+            return new ValueTask<T>(node, version);
+        }
+
+        Wake(partner);
+        return status == ReceiveStatus.Received ? new ValueTask<T>(item) : ValueTask.FromException<T>(ChannelErrors.ReceiveDisconnected());
     }
 
     /// <summary>
@@ -555,25 +636,32 @@ internal abstract class ChannelCore<T>
             return ValueTask.FromCanceled<SendStatus>(cancellationToken);
         }
 
-        WaitNode<T> node;
+        WaitNode<T>? node = null;
+        SendStatus status;
+        WaitNode<T>? partner;
         lock (_sync)
         {
-            var status = TrySendLocked(item);
-            if (status != SendStatus.Full)
+            status = TrySendLocked(item, out partner);
+            if (status == SendStatus.Full)
             {
-                AssertInvariants();
-                return new ValueTask<SendStatus>(status);
+                if (millisecondsTimeout == 0)
+                {
+                    return new ValueTask<SendStatus>(SendStatus.Timeout);
+                }
+
+                node = RentAsyncNode();
+                node.PrepareSingle(isAsync: true);
+                node.Item = item;
+                EnqueueSender(node);
             }
 
-            if (millisecondsTimeout == 0)
-            {
-                return new ValueTask<SendStatus>(SendStatus.Timeout);
-            }
+            AssertInvariants();
+        }
 
-            node = RentAsyncNode();
-            node.PrepareSingle(isAsync: true);
-            node.Item = item;
-            EnqueueSender(node);
+        if (node is null)
+        {
+            Wake(partner);
+            return new ValueTask<SendStatus>(status);
         }
 
         return SendSlowAsync(node, millisecondsTimeout, cancellationToken);
@@ -604,24 +692,32 @@ internal abstract class ChannelCore<T>
             return ValueTask.FromCanceled<ReceiveResult<T>>(cancellationToken);
         }
 
-        WaitNode<T> node;
+        WaitNode<T>? node = null;
+        ReceiveStatus status;
+        WaitNode<T>? partner;
+        T item;
         lock (_sync)
         {
-            var status = TryReceiveLocked(out T item);
-            if (status != ReceiveStatus.Empty)
+            status = TryReceiveLocked(out item, out partner);
+            if (status == ReceiveStatus.Empty)
             {
-                AssertInvariants();
-                return new ValueTask<ReceiveResult<T>>(new ReceiveResult<T>(status, item));
+                if (millisecondsTimeout == 0)
+                {
+                    return new ValueTask<ReceiveResult<T>>(ReceiveResult<T>.Of(ReceiveStatus.Timeout));
+                }
+
+                node = RentAsyncNode();
+                node.PrepareSingle(isAsync: true);
+                EnqueueReceiver(node);
             }
 
-            if (millisecondsTimeout == 0)
-            {
-                return new ValueTask<ReceiveResult<T>>(ReceiveResult<T>.Of(ReceiveStatus.Timeout));
-            }
+            AssertInvariants();
+        }
 
-            node = RentAsyncNode();
-            node.PrepareSingle(isAsync: true);
-            EnqueueReceiver(node);
+        if (node is null)
+        {
+            Wake(partner);
+            return new ValueTask<ReceiveResult<T>>(new ReceiveResult<T>(status, item));
         }
 
         return ReceiveSlowAsync(node, millisecondsTimeout, cancellationToken);
@@ -868,8 +964,10 @@ internal abstract class ChannelCore<T>
     /// <remarks>
     /// Always takes the lock, even when the node was already dequeued: a partner dequeues and
     /// then tries to claim the node within one hold of this lock, so acquiring it here is what
-    /// guarantees that no partner still holds a stale reference to the node when the owner
-    /// re-arms it for its next select round or returns it to the node pool. (Skipping the lock
+    /// guarantees that no partner that lost the claim still holds a stale reference to the node
+    /// when the owner re-arms it for its next select round or returns it to the node pool. (The
+    /// partner that won keeps its reference past the lock only to signal, and the owner waits
+    /// for that signal before it touches the node.) (Skipping the lock
     /// when the node looked dequeued was tried and is unsafe: a pooled node reused as a sender
     /// could be claimed by a sender that had dequeued it as a receiver.)
     /// </remarks>

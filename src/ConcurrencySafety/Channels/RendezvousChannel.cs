@@ -7,9 +7,9 @@ namespace ConcurrencySafety.Channels;
 /// <summary>A channel with no buffer: every send waits for a receiver.</summary>
 internal sealed class RendezvousChannel<T> : ChannelCore<T>
 {
-    /// <summary>Creates a rendezvous channel (its buffer stays empty and minimal).</summary>
-    public RendezvousChannel()
-        : base(capacity: 0, initialBufferSize: 0)
+    /// <summary>Creates a rendezvous channel (its buffer stays empty and minimal); see <see cref="ChanOptions"/> for the flag.</summary>
+    public RendezvousChannel(bool allowSynchronousContinuations = false)
+        : base(capacity: 0, initialBufferSize: 0, allowSynchronousContinuations)
     {
     }
 }

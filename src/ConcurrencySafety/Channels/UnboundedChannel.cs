@@ -6,9 +6,9 @@ namespace ConcurrencySafety.Channels;
 /// <summary>A channel whose buffer grows without limit.</summary>
 internal sealed class UnboundedChannel<T> : ChannelCore<T>
 {
-    /// <summary>Creates an unbounded channel.</summary>
-    public UnboundedChannel()
-        : base(capacity: int.MaxValue, initialBufferSize: 32)
+    /// <summary>Creates an unbounded channel; see <see cref="ChanOptions"/> for the flag.</summary>
+    public UnboundedChannel(bool allowSynchronousContinuations = false)
+        : base(capacity: int.MaxValue, initialBufferSize: 32, allowSynchronousContinuations)
     {
     }
 }

@@ -146,7 +146,11 @@ internal sealed class WaitNode<T> : Waiter, IValueTaskSource<T>
     /// <summary>Gets a value indicating whether the owner can still be claimed through this node.</summary>
     internal bool IsClaimable => Owner.IsWaiting(OwnerGeneration);
 
-    /// <summary>Writes the outcome and wakes the owner. Call only after a successful claim.</summary>
+    /// <summary>
+    /// Writes the outcome and wakes the owner, dispatching an async owner's continuation to the
+    /// thread pool, so it may be called under a channel lock (closing a channel and waking
+    /// watchers do). Call only after a successful claim.
+    /// </summary>
     internal void Complete(NodeStatus status)
     {
         Status = status;

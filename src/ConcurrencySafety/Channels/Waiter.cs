@@ -51,9 +51,23 @@ internal class Waiter : IValueTaskSource
     /// <summary>True when the owner awaits asynchronously (signalled through <see cref="_core"/>).</summary>
     private bool _isAsync;
 
-    /// <summary>The async completion source. Continuations always run asynchronously, so that
-    /// Signal() — often called under a channel lock — never runs user code inline.</summary>
+    /// <summary>
+    /// The async completion source. Continuations run asynchronously (on the thread pool)
+    /// unless the completing channel allows synchronous continuations; <see cref="Signal(bool)"/>
+    /// sets the flag for each completion.
+    /// </summary>
     private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+
+    /// <summary>
+    /// How many continuations this thread is running inline right now. A chain of parties that
+    /// complete each other inline (a pipeline of stages) would otherwise grow the stack
+    /// without bound; past the limit the next continuation goes to the thread pool.
+    /// </summary>
+    [ThreadStatic]
+    private static int t_inlineDepth;
+
+    /// <summary>The deepest nesting of inline continuations on one thread.</summary>
+    internal const int MaxInlineDepth = 8;
 
     /// <summary>Gets the current generation.</summary>
     internal uint Generation => (uint)((ulong)Volatile.Read(ref _state) >> 32);
@@ -81,7 +95,7 @@ internal class Waiter : IValueTaskSource
     }
 
     /// <summary>Claims the waiter for registration <paramref name="arm"/> of generation <paramref name="generation"/>.</summary>
-    /// <returns>true if this caller won and must now write results and call <see cref="Signal"/>.</returns>
+    /// <returns>true if this caller won and must now write results and call <see cref="Signal(bool)"/>.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool TryClaim(uint generation, int arm)
     {
@@ -100,12 +114,41 @@ internal class Waiter : IValueTaskSource
     /// <summary>Gets a value indicating whether the waiter of <paramref name="generation"/> can still be claimed.</summary>
     internal bool IsWaiting(uint generation) => Volatile.Read(ref _state) == Pack(generation, Waiting);
 
-    /// <summary>Publishes the results written by the winner and wakes the owner.</summary>
-    internal void Signal()
+    /// <summary>Publishes the results written by the winner and wakes the owner; an async owner's continuation is dispatched to the thread pool.</summary>
+    internal void Signal() => Signal(allowInline: false);
+
+    /// <summary>
+    /// Publishes the results written by the winner and wakes the owner. With
+    /// <paramref name="allowInline"/>, an async owner's continuation runs on this thread before
+    /// the call returns (unless the inline depth limit or the stack says otherwise). The caller
+    /// must hold no lock: that continuation is the owner's code and may use the same channel.
+    /// </summary>
+    internal void Signal(bool allowInline)
     {
         if (_isAsync)
         {
-            _core.SetResult(true);
+            // Only the winner of the claim signals, so only one thread writes this flag for the
+            // current operation, and the core reads it on this same thread inside SetResult.
+            if (allowInline && t_inlineDepth < MaxInlineDepth && RuntimeHelpers.TryEnsureSufficientExecutionStack())
+            {
+                _core.RunContinuationsAsynchronously = false;
+                t_inlineDepth++;
+                try
+                {
+                    _core.SetResult(true); // runs the owner's continuation now (if it awaits already)
+                }
+                finally
+                {
+                    t_inlineDepth--;
+                }
+            }
+            else
+            {
+                _core.RunContinuationsAsynchronously = true;
+                _core.SetResult(true);
+            }
+
+            // Nothing below may touch this waiter: its owner may already be reusing it.
             return;
         }
 
@@ -122,7 +165,7 @@ internal class Waiter : IValueTaskSource
         }
     }
 
-    /// <summary>Blocks the (synchronous) owner until <see cref="Signal"/> or until <paramref name="millisecondsTimeout"/> passes.</summary>
+    /// <summary>Blocks the (synchronous) owner until <see cref="Signal(bool)"/> or until <paramref name="millisecondsTimeout"/> passes.</summary>
     /// <returns>true if signalled; false on timeout (the owner must then try to finish the waiter itself).</returns>
     internal bool WaitSignal(int millisecondsTimeout)
     {

@@ -12,8 +12,11 @@ public abstract class ChannelContractTests
     /// <summary>Capacity passed to Chan.Bounded, or null for unbounded.</summary>
     protected abstract int? Capacity { get; }
 
+    /// <summary>Options of the channels under test; the inline subclasses allow synchronous continuations.</summary>
+    protected virtual ChanOptions Options => ChanOptions.Default;
+
     protected (Sender<int> Tx, Receiver<int> Rx) Create() =>
-        Capacity is int c ? Chan.Bounded<int>(c) : Chan.Unbounded<int>();
+        Capacity is int c ? Chan.Bounded<int>(c, Options) : Chan.Unbounded<int>(Options);
 
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
 
@@ -504,6 +507,29 @@ public sealed class Bounded4ChannelTests : ChannelContractTests
 public sealed class UnboundedChannelTests : ChannelContractTests
 {
     protected override int? Capacity => null;
+}
+
+// The whole contract again with synchronous continuations: running the woken party's code on
+// the completing thread must not change what any operation observes.
+public sealed class RendezvousInlineChannelTests : ChannelContractTests
+{
+    protected override int? Capacity => 0;
+
+    protected override ChanOptions Options { get; } = new() { AllowSynchronousContinuations = true };
+}
+
+public sealed class Bounded1InlineChannelTests : ChannelContractTests
+{
+    protected override int? Capacity => 1;
+
+    protected override ChanOptions Options { get; } = new() { AllowSynchronousContinuations = true };
+}
+
+public sealed class UnboundedInlineChannelTests : ChannelContractTests
+{
+    protected override int? Capacity => null;
+
+    protected override ChanOptions Options { get; } = new() { AllowSynchronousContinuations = true };
 }
 
 public sealed class ReceiverEnumerationTests

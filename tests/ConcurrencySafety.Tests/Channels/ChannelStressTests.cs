@@ -12,11 +12,18 @@ public class ChannelStressTests
     private const int Producers = 4;
     private const int Consumers = 4;
 
-    [Theory]
-    [MemberData(nameof(Flavours))]
-    public async Task Four_by_four_with_random_timeouts_and_cancellations_lose_and_duplicate_nothing(int? capacity)
+    public static TheoryData<int?, bool> FlavoursAndContinuations => new()
     {
-        var (tx, rx) = capacity is int c ? Chan.Bounded<int>(c) : Chan.Unbounded<int>();
+        { 0, false }, { 1, false }, { 64, false }, { null, false },
+        { 0, true }, { 1, true }, { null, true },
+    };
+
+    [Theory]
+    [MemberData(nameof(FlavoursAndContinuations))]
+    public async Task Four_by_four_with_random_timeouts_and_cancellations_lose_and_duplicate_nothing(int? capacity, bool synchronousContinuations)
+    {
+        var options = new ChanOptions { AllowSynchronousContinuations = synchronousContinuations };
+        var (tx, rx) = capacity is int c ? Chan.Bounded<int>(c, options) : Chan.Unbounded<int>(options);
         var seen = new int[Messages];
         long sum = 0;
 

@@ -11,14 +11,17 @@ public class SelectStressTests
     private const int Operations = 1_000_000;
 
     [Theory]
-    [InlineData(0, false)]
-    [InlineData(1, false)]
-    [InlineData(0, true)]
-    [InlineData(1, true)]
-    public async Task Selecting_senders_and_selecting_receivers_move_every_value_exactly_once(int capacity, bool async)
+    [InlineData(0, false, false)]
+    [InlineData(1, false, false)]
+    [InlineData(0, true, false)]
+    [InlineData(1, true, false)]
+    [InlineData(0, true, true)]
+    [InlineData(1, true, true)]
+    public async Task Selecting_senders_and_selecting_receivers_move_every_value_exactly_once(int capacity, bool async, bool synchronousContinuations)
     {
         int operations = async ? Operations / 4 : Operations;
-        var pairs = Enumerable.Range(0, T).Select(_ => Chan.Bounded<int>(capacity)).ToArray();
+        var options = new ChanOptions { AllowSynchronousContinuations = synchronousContinuations };
+        var pairs = Enumerable.Range(0, T).Select(_ => Chan.Bounded<int>(capacity, options)).ToArray();
         var seen = new int[operations];
         int sentCount = 0, receivedCount = 0;
         int perWorker = operations / T;
