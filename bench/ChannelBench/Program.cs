@@ -22,12 +22,19 @@ IEnumerable<Workload>[] registered =
 // CHANNELBENCH_COLD=1 for cold figures (one run per case, as the BCL anchor measures itself).
 bool warmUp = Environment.GetEnvironmentVariable("CHANNELBENCH_COLD") != "1";
 
+// The workloads are driven from the main thread, which blocks while each one runs. Awaiting
+// them here instead would move this loop onto a thread-pool thread after the first await, and
+// the blocking forms (cs-sync's consumer loop, GetResult on the async forms) would then block a
+// pool thread: the pool reads that as starvation and injects threads (13 to 15 by the select
+// workloads, seen with ThreadPool.ThreadCount), and every later async workload ran on an
+// oversubscribed pool, where a lock holder is often preempted. The anchors do not block their
+// pool either.
 foreach (IEnumerable<Workload> group in registered)
 {
     foreach (Workload w in group)
     {
         if (only is null ? w.OnlyWhenAsked : !string.Equals(only, w.Test, StringComparison.Ordinal)) continue;
-        if (warmUp) await w.Run(Math.Max(n / 10, t * 100), t, TextWriter.Null);
-        await w.Run(n, t, Console.Out);
+        if (warmUp) w.Run(Math.Max(n / 10, t * 100), t, TextWriter.Null).GetAwaiter().GetResult();
+        w.Run(n, t, Console.Out).GetAwaiter().GetResult();
     }
 }

@@ -143,6 +143,34 @@ internal static class ChannelSamples
         Console.WriteLine($"sum of squares 1..10 = {sum}");
     }
 
+    /// <summary>
+    /// A hot async hand-off with synchronous continuations: each send runs the waiting
+    /// consumer's next loop step on the producer's own thread, with no thread-pool hop per item.
+    /// Safe here because the code after every await on this channel only adds and awaits again;
+    /// it never blocks a thread (see ChanOptions.AllowSynchronousContinuations).
+    /// </summary>
+    public static async Task InlineHandOff()
+    {
+        var (tx, rx) = Chan.Rendezvous<int>(new ChanOptions { AllowSynchronousContinuations = true });
+        var consumer = Task.Run(async () =>
+        {
+            long sum = 0;
+            using (rx)
+            {
+                await foreach (int x in rx) sum += x;
+            }
+
+            return sum;
+        });
+
+        using (tx)
+        {
+            for (int i = 1; i <= 100_000; i++) await tx.SendAsync(i);
+        }
+
+        Console.WriteLine($"sum of 1..100000 through a rendezvous channel = {await consumer}");
+    }
+
     /// <summary>A worker pool: jobs fan out to workers, results fan in; every worker owns a clone of the results sender.</summary>
     public static async Task WorkerPool()
     {

@@ -9,6 +9,7 @@ internal static class TourCatalog
         ("rendezvous-signals", ChannelSamples.UnitSignals),
         ("select-ticker-timeout", ChannelSamples.SelectWithTickerAndTimeout),
         ("pipeline", ChannelSamples.Pipeline),
+        ("inline-hand-off", ChannelSamples.InlineHandOff),
         ("worker-pool", ChannelSamples.WorkerPool),
         ("channel-cancellation", ChannelSamples.ChannelCancellation),
         ("data-parallelism", ParallelSamples.DataParallelism),
