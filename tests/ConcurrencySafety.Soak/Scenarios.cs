@@ -15,8 +15,11 @@ internal static class Scenarios
         _ => null,
     };
 
-    private static (Sender<int>, Receiver<int>) Make(int? capacity) =>
-        capacity is int c ? Chan.Bounded<int>(c) : Chan.Unbounded<int>();
+    private static (Sender<int>, Receiver<int>) Make(int? capacity, bool synchronousContinuations = false)
+    {
+        var options = new ChanOptions { AllowSynchronousContinuations = synchronousContinuations };
+        return capacity is int c ? Chan.Bounded<int>(c, options) : Chan.Unbounded<int>(options);
+    }
 
     private static void Check(bool condition, string message)
     {
@@ -38,7 +41,11 @@ internal static class Scenarios
         int? capacity = PickCapacity(random);
         int perSender = 20_000 + random.Next(30_000);
         int total = perSender * workers;
-        var pairs = Enumerable.Range(0, channels).Select(_ => Make(capacity)).ToArray();
+
+        // Each worker is wholly async or wholly blocking (never blocks after an await), which is
+        // the contract of synchronous continuations, so half of the rounds turn them on.
+        bool inline = random.Next(2) == 0;
+        var pairs = Enumerable.Range(0, channels).Select(_ => Make(capacity, inline)).ToArray();
         var seen = new int[total];
         int sent = 0, received = 0, canceled = 0, timedOut = 0;
         int[] seeds = Enumerable.Range(0, 2 * workers).Select(_ => random.Next()).ToArray();
@@ -108,7 +115,7 @@ internal static class Scenarios
         foreach (var (_, rx) in pairs) rx.Dispose();
 
         await WaitAll(senders.Concat(receivers), "select round");
-        string shape = $"select {channels} channels, capacity {capacity?.ToString() ?? "unbounded"}, {workers}+{workers} workers";
+        string shape = $"select {channels} channels, capacity {capacity?.ToString() ?? "unbounded"}{(inline ? ", inline continuations" : "")}, {workers}+{workers} workers";
         Check(sent == total, $"{shape}: {sent} sends completed, expected {total}");
         Check(received == total, $"{shape}: {received} receives completed, expected {total}");
         int wrong = Array.FindIndex(seen, c => c != 1);
