@@ -185,23 +185,33 @@ internal sealed class PermitQueue
         bool tookItself = false;
         while (true)
         {
-            // Block on the node's monitor. The granter (or the cancellation callback) changes
-            // State under _sync and then pulses under the node's monitor; we test State under
-            // the node's monitor, so the pulse cannot be lost. We never take _sync while
-            // holding the node's monitor (lock order: _sync before node).
-            lock (waiter)
+            if (!WaitForSignal(waiter, millisecondsTimeout >= 0, deadline))
             {
-                while (Volatile.Read(ref waiter.State) == PermitWaiter.Waiting)
+                // The deadline passed without a signal. If the node is still queued, the wait is
+                // ours to end. Otherwise a granter, the cancellation callback or a barging
+                // wake-up changed the state first and is about to signal: wait for that, so
+                // that it has stopped touching the node before we use (and maybe recycle) it.
+                PermitWaiter? expired = null;
+                bool timedOut = false;
+                lock (_sync)
                 {
-                    int wait = -1;
-                    if (millisecondsTimeout >= 0)
+                    if (waiter.State == PermitWaiter.Waiting)
                     {
-                        long left = deadline - Environment.TickCount64;
-                        if (left <= 0) break;
-                        wait = (int)Math.Min(left, int.MaxValue);
+                        // Removing a large head may let others through.
+                        Remove(waiter);
+                        waiter.State = PermitWaiter.TimedOut;
+                        expired = GrantOrWake();
+                        timedOut = true;
                     }
-                    Monitor.Wait(waiter, wait);
                 }
+
+                if (timedOut)
+                {
+                    Wake(expired);
+                    break;
+                }
+
+                WaitForSignal(waiter, timed: false, 0);
             }
 
             PermitWaiter? wake = null;
@@ -210,12 +220,6 @@ internal sealed class PermitQueue
             {
                 switch (waiter.State)
                 {
-                    case PermitWaiter.Waiting:
-                        // Timed out while queued. Removing a large head may let others through.
-                        Remove(waiter);
-                        waiter.State = PermitWaiter.TimedOut;
-                        wake = GrantOrWake();
-                        break;
                     case PermitWaiter.Retry:
                         // Woken in barging mode: compete for the permits like a newcomer.
                         _woken--;
@@ -262,6 +266,41 @@ internal sealed class PermitQueue
         return true;
     }
 
+    /// <summary>
+    /// Blocks on the node's monitor until <see cref="PermitWaiter.Signaled"/> (or the deadline,
+    /// when <paramref name="timed"/>). The signalling party sets the flag and pulses under the
+    /// node's monitor, and we test it under the same monitor, so the pulse cannot be lost. We
+    /// never take _sync while holding the node's monitor (lock order: _sync before node).
+    /// </summary>
+    private static bool WaitForSignal(PermitWaiter waiter, bool timed, long deadline)
+    {
+        lock (waiter)
+        {
+            while (Volatile.Read(ref waiter.Signaled) == 0)
+            {
+                int wait = -1;
+                if (timed)
+                {
+                    long left = deadline - Environment.TickCount64;
+                    if (left <= 0) return false;
+                    wait = (int)Math.Min(left, int.MaxValue);
+                }
+                Monitor.Wait(waiter, wait);
+            }
+            return true;
+        }
+    }
+
+    /// <summary>Ends a blocking wait: the caller's last touch of <paramref name="node"/> (see <see cref="PermitWaiter.Signaled"/>).</summary>
+    private static void SignalSync(PermitWaiter node)
+    {
+        lock (node)
+        {
+            node.Signaled = 1;
+            Monitor.PulseAll(node);
+        }
+    }
+
     private Permit TakeLocked(int weight)
     {
         _available -= weight;
@@ -302,7 +341,7 @@ internal sealed class PermitQueue
         }
         if (node.IsSync)
         {
-            lock (node) Monitor.PulseAll(node);
+            SignalSync(node);
         }
         else
         {
@@ -338,6 +377,7 @@ internal sealed class PermitQueue
     private void EnqueueFront(PermitWaiter waiter)
     {
         waiter.State = PermitWaiter.Waiting;
+        waiter.Signaled = 0; // the wake-up that brought it here has finished with the node
         waiter.Prev = null;
         waiter.Next = _head;
         if (_head is null) _tail = waiter; else _head.Prev = waiter;
@@ -349,6 +389,7 @@ internal sealed class PermitQueue
     {
         waiter.QueuedAt = Stopwatch.GetTimestamp();
         waiter.State = PermitWaiter.Waiting;
+        waiter.Signaled = 0;
         waiter.Prev = _tail;
         waiter.Next = null;
         if (_tail is null) _head = waiter; else _tail.Next = waiter;
@@ -404,7 +445,7 @@ internal sealed class PermitQueue
             if (node.State == PermitWaiter.Retry)
             {
                 // Barging mode: not granted, only woken; the registration stays in place.
-                lock (node) Monitor.PulseAll(node);
+                SignalSync(node);
                 node = next;
                 continue;
             }
@@ -413,9 +454,11 @@ internal sealed class PermitQueue
             // references it and would cancel a future request on the same node).
             if (node.Registration != default && !node.Registration.Unregister())
                 node.Poisoned = true;
+            // The last touch: a blocking waiter may return, release and recycle the node as
+            // soon as it sees the signal, and an async one as soon as its continuation runs.
             if (node.IsSync)
             {
-                lock (node) Monitor.PulseAll(node);
+                SignalSync(node);
             }
             else
             {

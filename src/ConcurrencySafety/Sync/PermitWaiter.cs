@@ -39,6 +39,15 @@ internal sealed class PermitWaiter : IValueTaskSource<Permit>
     /// <summary>Chain of nodes granted in one step, completed after the lock is released.</summary>
     internal PermitWaiter? NextToWake;
 
+    /// <summary>
+    /// For a blocking waiter: 1 once whoever changed <see cref="State"/> for it (a granter, the
+    /// cancellation callback, a barging wake-up) has finished touching the node, set under the
+    /// node's monitor as that party's last step. The waiter returns (and may release and
+    /// recycle the node) only after seeing it, never merely after seeing <see cref="State"/>
+    /// change, which is written earlier under the queue's lock. Reset when it queues.
+    /// </summary>
+    internal int Signaled;
+
     /// <summary>True for a blocking waiter (pulse the monitor), false for an async one.</summary>
     internal bool IsSync;
 
