@@ -60,8 +60,15 @@ internal abstract class ChannelCore<T>
     /// <summary>A few pooled nodes for asynchronous waits, so that steady-state async waiting does not allocate.</summary>
     private readonly WaitNode<T>?[] _asyncNodes = new WaitNode<T>?[8];
 
-    /// <summary>The buffered items, oldest first (never used by a rendezvous channel). Under <see cref="_sync"/>.</summary>
+    /// <summary>The buffered items of a bounded channel, oldest first (empty for rendezvous and unbounded). Under <see cref="_sync"/>.</summary>
     private readonly Deque<T> _buffer;
+
+    /// <summary>
+    /// The buffered items of an unbounded channel, oldest first (null for the other flavours).
+    /// Items are added under <see cref="_sync"/> but may be taken without it (see
+    /// <see cref="TryReceiveUnlocked"/>), as System.Threading.Channels' unbounded channel does.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentQueue<T>? _queue;
 
     /// <summary>The most items the buffer may hold: 0 (rendezvous), n (bounded) or <see cref="int.MaxValue"/> (unbounded).</summary>
     private readonly int _capacity;
@@ -79,7 +86,8 @@ internal abstract class ChannelCore<T>
     {
         Debug.Assert(capacity >= 0);
         _capacity = capacity;
-        _buffer = new Deque<T>(initialBufferSize);
+        _buffer = new Deque<T>(capacity == int.MaxValue ? 0 : initialBufferSize);
+        _queue = capacity == int.MaxValue ? new System.Collections.Concurrent.ConcurrentQueue<T>() : null;
         _allowSynchronousContinuations = allowSynchronousContinuations;
     }
 
@@ -108,12 +116,21 @@ internal abstract class ChannelCore<T>
     /// <summary>Gets the capacity: 0 for rendezvous, n for bounded, null for unbounded.</summary>
     public int? Capacity => _capacity == int.MaxValue ? null : _capacity;
 
-    /// <summary>Gets the number of buffered items. Call under <see cref="_sync"/>.</summary>
-    private int BufferCount => _buffer.Count;
+    /// <summary>Gets the number of buffered items. Call under <see cref="_sync"/> (the unbounded queue may still shrink meanwhile).</summary>
+    private int BufferCount => _queue is { } queue ? queue.Count : _buffer.Count;
+
+    /// <summary>Gets a value indicating whether no item is buffered. Call under <see cref="_sync"/> (see <see cref="BufferCount"/>).</summary>
+    private bool BufferIsEmpty => _queue is { } queue ? queue.IsEmpty : _buffer.Count == 0;
 
     /// <summary>Stores an item if the buffer has room. Call under <see cref="_sync"/>.</summary>
     private bool TryBuffer(T item)
     {
+        if (_queue is { } queue)
+        {
+            queue.Enqueue(item);
+            return true;
+        }
+
         if (_buffer.Count >= _capacity)
         {
             return false;
@@ -126,6 +143,11 @@ internal abstract class ChannelCore<T>
     /// <summary>Takes the oldest buffered item, if any. Call under <see cref="_sync"/>.</summary>
     private bool TryUnbuffer(out T item)
     {
+        if (_queue is { } queue)
+        {
+            return queue.TryDequeue(out item!);
+        }
+
         if (_buffer.Count == 0)
         {
             item = default!;
@@ -137,7 +159,51 @@ internal abstract class ChannelCore<T>
     }
 
     /// <summary>Drops every buffered item (the last receiver is gone). Call under <see cref="_sync"/>.</summary>
-    private void ClearBuffer() => _buffer.Clear();
+    private void ClearBuffer()
+    {
+        if (_queue is { } queue)
+        {
+            queue.Clear();
+        }
+        else
+        {
+            _buffer.Clear();
+        }
+    }
+
+    /// <summary>
+    /// The unbounded flavour's receive without the lock: an unbounded channel never has a
+    /// waiting sender (a send never finds it full), so taking a buffered item needs no
+    /// hand-over and nobody to wake, and the concurrent queue makes the take itself safe
+    /// against senders (which enqueue under the lock) and other receivers. Registering a
+    /// waiting receiver still happens under the lock after an empty check there, so "no
+    /// receiver waits while an item is buffered" holds: this path only removes items.
+    /// </summary>
+    private bool TryReceiveUnlocked(out T item)
+    {
+        if (_queue is not { } queue || !queue.TryDequeue(out item!))
+        {
+            item = default!;
+            return false;
+        }
+
+        // The last item of a closed channel was taken: complete Drained if somebody waits on
+        // it. TryDequeue is a full fence before this read of the sender count, and
+        // ReleaseSender fences between its write of the count and its emptiness check, so at
+        // least one of the two sees the channel drained (both may: completing is idempotent).
+        if (Volatile.Read(ref _senderCount) == 0 && Volatile.Read(ref _drained) is not null && queue.IsEmpty)
+        {
+            lock (_sync)
+            {
+                if (_senderCount == 0 && BufferIsEmpty)
+                {
+                    SignalDrained();
+                }
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>Gets the number of buffered items.</summary>
     public int Count
@@ -185,7 +251,7 @@ internal abstract class ChannelCore<T>
         lock (_sync)
         {
             Debug.Assert(_senderCount > 0);
-            if (--_senderCount == 0)
+            if (Interlocked.Decrement(ref _senderCount) == 0) // a full fence: see TryReceiveUnlocked
             {
                 // Receivers wait only while the buffer is empty, so each of them (and every
                 // select receive arm) learns now that nothing will ever arrive.
@@ -198,7 +264,7 @@ internal abstract class ChannelCore<T>
                 }
 
                 WakeAll(ref _readWatchers);
-                if (BufferCount == 0)
+                if (BufferIsEmpty)
                 {
                     SignalDrained();
                 }
@@ -218,13 +284,27 @@ internal abstract class ChannelCore<T>
         {
             lock (_sync)
             {
-                if (_senderCount == 0 && BufferCount == 0)
+                if (_senderCount == 0 && BufferIsEmpty)
                 {
                     return Task.CompletedTask;
                 }
 
                 // Continuations run asynchronously: the task is completed under the lock.
-                return (_drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+                var drained = _drained;
+                if (drained is null)
+                {
+                    drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    Interlocked.Exchange(ref _drained, drained); // publish, with a full fence, before the re-check
+                }
+
+                // An unbounded channel's last item may have gone without the lock just now, by a
+                // receiver that read _drained before we set it (see TryReceiveUnlocked).
+                if (_senderCount == 0 && BufferIsEmpty)
+                {
+                    drained.TrySetResult();
+                }
+
+                return drained.Task;
             }
         }
     }
@@ -289,15 +369,20 @@ internal abstract class ChannelCore<T>
     /// cannot be ready, and the registration that follows re-checks under the lock.
     /// </summary>
     internal bool MayReceiveNow =>
-        _buffer.VolatileCount > 0 || !_senders.IsEmptyVolatile || Volatile.Read(ref _senderCount) == 0;
+        (_queue is { } queue ? !queue.IsEmpty : _buffer.VolatileCount > 0) || !_senders.IsEmptyVolatile || Volatile.Read(ref _senderCount) == 0;
 
     /// <summary>Gets a hint, read without the lock, that a send may complete now (room, a waiting receiver, or no receiver left). See <see cref="MayReceiveNow"/>.</summary>
     internal bool MaySendNow =>
-        _buffer.VolatileCount < _capacity || !_receivers.IsEmptyVolatile || Volatile.Read(ref _receiverCount) == 0;
+        _queue is not null || _buffer.VolatileCount < _capacity || !_receivers.IsEmptyVolatile || Volatile.Read(ref _receiverCount) == 0;
 
     /// <summary>Receives without waiting.</summary>
     public ReceiveStatus TryReceive(out T item)
     {
+        if (TryReceiveUnlocked(out item))
+        {
+            return ReceiveStatus.Received;
+        }
+
         ReceiveStatus status;
         WaitNode<T>? partner;
         lock (_sync)
@@ -361,7 +446,7 @@ internal abstract class ChannelCore<T>
         if (TryUnbuffer(out item))
         {
             // The last buffered item of a closed channel: it is now drained.
-            if (_drained is not null && _senderCount == 0 && BufferCount == 0)
+            if (_drained is not null && _senderCount == 0 && BufferIsEmpty)
             {
                 SignalDrained();
             }
@@ -457,6 +542,11 @@ internal abstract class ChannelCore<T>
     public ReceiveStatus Receive(out T item, int millisecondsTimeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (TryReceiveUnlocked(out item))
+        {
+            return ReceiveStatus.Received;
+        }
+
         WaitNode<T>? node = null;
         ReceiveStatus status;
         WaitNode<T>? partner;
@@ -583,6 +673,11 @@ internal abstract class ChannelCore<T>
             return ValueTask.FromCanceled<T>(cancellationToken);
         }
 
+        if (TryReceiveUnlocked(out T ready))
+        {
+            return new ValueTask<T>(ready);
+        }
+
         WaitNode<T>? node = null;
         ReceiveStatus status;
         WaitNode<T>? partner;
@@ -690,6 +785,11 @@ internal abstract class ChannelCore<T>
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled<ReceiveResult<T>>(cancellationToken);
+        }
+
+        if (TryReceiveUnlocked(out T ready))
+        {
+            return new ValueTask<ReceiveResult<T>>(new ReceiveResult<T>(ReceiveStatus.Received, ready));
         }
 
         WaitNode<T>? node = null;
@@ -863,7 +963,7 @@ internal abstract class ChannelCore<T>
     {
         if (read)
         {
-            if (BufferCount > 0 || _senders.PeekClaimable(null) is not null)
+            if (!BufferIsEmpty || _senders.PeekClaimable(null) is not null)
             {
                 return true;
             }
@@ -930,7 +1030,7 @@ internal abstract class ChannelCore<T>
     {
         lock (_sync)
         {
-            if (BufferCount > 0 || _senderCount == 0 || _senders.PeekClaimable(node.Owner) is not null)
+            if (!BufferIsEmpty || _senderCount == 0 || _senders.PeekClaimable(node.Owner) is not null)
             {
                 return false;
             }
@@ -1014,7 +1114,7 @@ internal abstract class ChannelCore<T>
         }
     }
 
-    private bool HasRoom() => BufferCount < _capacity;
+    private bool HasRoom() => _queue is not null || _buffer.Count < _capacity;
 
     // ------------------------------------------------------------------ pooling
 
