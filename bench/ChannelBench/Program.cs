@@ -1,6 +1,7 @@
 // ChannelBench: the project's side of the shared channel/task-scope workloads
 // (WORKLOADS.md next to /work/shared/anchors/channels/run). Arguments: N T [TEST],
-// defaults 5000000 4. Each workload file contributes a list of cases; register new files in
+// defaults 5000000 4; TEST may be a comma-separated list of tests to run in one process
+// (in registration order), to study how one workload affects the next. Each workload file contributes a list of cases; register new files in
 // `Registered` below.
 using ConcurrencySafety.Bench;
 
@@ -33,7 +34,7 @@ foreach (IEnumerable<Workload> group in registered)
 {
     foreach (Workload w in group)
     {
-        if (only is null ? w.OnlyWhenAsked : !string.Equals(only, w.Test, StringComparison.Ordinal)) continue;
+        if (only is null ? w.OnlyWhenAsked : !only.Split(',').Contains(w.Test, StringComparer.Ordinal)) continue;
         if (warmUp) w.Run(Math.Max(n / 10, t * 100), t, TextWriter.Null).GetAwaiter().GetResult();
         w.Run(n, t, Console.Out).GetAwaiter().GetResult();
     }
