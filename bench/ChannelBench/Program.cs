@@ -1,8 +1,8 @@
 // ChannelBench: the project's side of the shared channel/task-scope workloads
 // (WORKLOADS.md next to /work/shared/anchors/channels/run). Arguments: N T [TEST],
 // defaults 5000000 4; TEST may be a comma-separated list of tests to run in one process
-// (in registration order), to study how one workload affects the next. Each workload file contributes a list of cases; register new files in
-// `Registered` below.
+// (in registration order), to study how one workload affects the next. Each workload file
+// contributes a list of cases; register new files in `registered` below.
 using ConcurrencySafety.Bench;
 
 int n = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 5_000_000;
