@@ -14,6 +14,7 @@ namespace ConcurrencySafety.CodeFixes;
 
 /// <summary>
 /// CSA2006: <c>Chan.Unbounded&lt;T&gt;()</c> becomes <c>Chan.Bounded&lt;T&gt;(capacity: 64)</c>
+/// (its <c>ChanOptions</c>, if any, kept after the capacity)
 /// and <c>Channel.CreateUnbounded&lt;T&gt;()</c> becomes <c>Channel.CreateBounded&lt;T&gt;(capacity: 64)</c>.
 /// The capacity is a placeholder to fill in; the named argument shows where. Not offered when
 /// options are passed (their meaning differs between the two kinds).
@@ -74,9 +75,12 @@ public sealed class CSA2006UnboundedChannelCodeFix : CodeFixProvider
         var newName = name.WithIdentifier(SyntaxFactory.Identifier(boundedName).WithTriviaFrom(name.Identifier));
         var argument = SyntaxFactory.Argument(SyntaxFactory.LiteralExpression(SyntaxKind.NumericLiteralExpression, SyntaxFactory.Literal(PlaceholderCapacity)))
             .WithNameColon(SyntaxFactory.NameColon("capacity"));
+        // Our factory's ChanOptions argument (the only argument the analyzer lets through) stays,
+        // after the capacity: Chan.Bounded<T>(capacity: 64, options).
+        var arguments = SyntaxFactory.SingletonSeparatedList(argument).AddRange(invocation.ArgumentList.Arguments);
         var newInvocation = invocation
             .ReplaceNode(name, newName)
-            .WithArgumentList(SyntaxFactory.ArgumentList(SyntaxFactory.SingletonSeparatedList(argument)).WithTriviaFrom(invocation.ArgumentList));
+            .WithArgumentList(SyntaxFactory.ArgumentList(arguments).WithTriviaFrom(invocation.ArgumentList));
         return document.WithSyntaxRoot(root.ReplaceNode(invocation, newInvocation));
     }
 }

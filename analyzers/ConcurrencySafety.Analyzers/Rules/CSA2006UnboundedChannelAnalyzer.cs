@@ -14,7 +14,7 @@ namespace ConcurrencySafety.Analyzers.Rules;
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class CSA2006UnboundedChannelAnalyzer : DiagnosticAnalyzer
 {
-    /// <summary>Property set when the call has no options argument, so the fix can switch it to the bounded factory.</summary>
+    /// <summary>Property set when the fix can switch the call to the bounded factory: no options, or our <c>ChanOptions</c> (kept).</summary>
     internal const string FixableKey = "Fixable";
 
     internal static readonly DiagnosticDescriptor Rule = new(
@@ -55,7 +55,11 @@ public sealed class CSA2006UnboundedChannelAnalyzer : DiagnosticAnalyzer
                     }
 
                     var properties = ImmutableDictionary<string, string?>.Empty;
-                    if (invocation.Arguments.All(a => a.ArgumentKind == ArgumentKind.DefaultValue) && method.TypeArguments.Length == 1)
+                    // Fixable without options, or with our ChanOptions (the bounded factory takes the
+                    // same options after the capacity); the BCL's options types differ per flavour.
+                    bool noArguments = invocation.Arguments.All(a => a.ArgumentKind == ArgumentKind.DefaultValue);
+                    bool ourOptionsOnly = ours && invocation.Arguments.Length == 1 && invocation.Arguments[0].Parameter?.Name == "options";
+                    if ((noArguments || ourOptionsOnly) && method.TypeArguments.Length == 1)
                     {
                         properties = properties.Add(FixableKey, "true");
                     }

@@ -67,6 +67,29 @@ public class CSA2006UnboundedChannelTests
         """);
 
     [Fact]
+    public Task Fix_keeps_our_channel_options() => Fix.VerifyCodeFixAsync("""
+        using ConcurrencySafety;
+        class C
+        {
+            void M(ChanOptions options)
+            {
+                var (tx, rx) = {|CSA2006:Chan.Unbounded<int>(options)|};
+                var (tx2, rx2) = {|CSA2006:Chan.Unbounded<int>(new ChanOptions { AllowSynchronousContinuations = true })|};
+            }
+        }
+        """, """
+        using ConcurrencySafety;
+        class C
+        {
+            void M(ChanOptions options)
+            {
+                var (tx, rx) = Chan.Bounded<int>(capacity: 64, options);
+                var (tx2, rx2) = Chan.Bounded<int>(capacity: 64, new ChanOptions { AllowSynchronousContinuations = true });
+            }
+        }
+        """);
+
+    [Fact]
     public Task Fix_not_offered_when_options_are_passed() => Fix.VerifyCodeFixAsync("""
         using System.Threading.Channels;
         class C
