@@ -26,6 +26,25 @@ internal static class Scenarios
         if (!condition) throw new SoakFailure(message);
     }
 
+    /// <summary>
+    /// One select in the worker's form, canceled after a random few microseconds one time in
+    /// five. Returns false when the cancellation won (the select then completed nothing).
+    /// </summary>
+    private static async Task<bool> SelectOnceAsync(Selector selector, bool async, Random rng)
+    {
+        using var cts = rng.Next(5) == 0 ? new CancellationTokenSource(TimeSpan.FromTicks(rng.Next(20_000))) : null;
+        try
+        {
+            if (async) await selector.SelectAsync(cts?.Token ?? default);
+            else selector.Select(cts?.Token ?? default);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Runs a worker as a pool task (async form) or on a dedicated thread (blocking form).</summary>
     private static Task Worker(bool async, Func<Task> body) =>
         async ? Task.Run(body) : Task.Factory.StartNew(() => body().GetAwaiter().GetResult(), TaskCreationOptions.LongRunning);
@@ -63,16 +82,7 @@ internal static class Scenarios
                 if (rng.Next(2) == 0) selector.Timeout(TimeSpan.FromMilliseconds(1), () => Interlocked.Increment(ref timedOut));
                 while (next < end)
                 {
-                    using var cts = rng.Next(5) == 0 ? new CancellationTokenSource(TimeSpan.FromTicks(rng.Next(20_000))) : null;
-                    try
-                    {
-                        if (async) await selector.SelectAsync(cts?.Token ?? default);
-                        else selector.Select(cts?.Token ?? default);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        Interlocked.Increment(ref canceled);
-                    }
+                    if (!await SelectOnceAsync(selector, async, rng)) Interlocked.Increment(ref canceled);
                 }
                 foreach (var tx in mine) tx.Dispose();
             });
@@ -98,16 +108,7 @@ internal static class Scenarios
                 if (rng.Next(2) == 0) selector.Timeout(TimeSpan.FromMilliseconds(1), () => Interlocked.Increment(ref timedOut));
                 while (selector.ActiveCount > 0)
                 {
-                    using var cts = rng.Next(5) == 0 ? new CancellationTokenSource(TimeSpan.FromTicks(rng.Next(20_000))) : null;
-                    try
-                    {
-                        if (async) await selector.SelectAsync(cts?.Token ?? default);
-                        else selector.Select(cts?.Token ?? default);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        Interlocked.Increment(ref canceled);
-                    }
+                    if (!await SelectOnceAsync(selector, async, rng)) Interlocked.Increment(ref canceled);
                 }
                 foreach (var rx in mine) rx.Dispose();
             });

@@ -86,7 +86,7 @@ internal abstract class ChannelCore<T>
     {
         Debug.Assert(capacity >= 0);
         _capacity = capacity;
-        _buffer = new Deque<T>(capacity == int.MaxValue ? 0 : initialBufferSize);
+        _buffer = new Deque<T>(initialBufferSize);
         _queue = capacity == int.MaxValue ? new System.Collections.Concurrent.ConcurrentQueue<T>() : null;
         _allowSynchronousContinuations = allowSynchronousContinuations;
     }
@@ -121,6 +121,9 @@ internal abstract class ChannelCore<T>
 
     /// <summary>Gets a value indicating whether no item is buffered. Call under <see cref="_sync"/> (see <see cref="BufferCount"/>).</summary>
     private bool BufferIsEmpty => _queue is { } queue ? queue.IsEmpty : _buffer.Count == 0;
+
+    /// <summary>Gets a value indicating whether every sender is gone and nothing is buffered (what <see cref="Drained"/> waits for). Call under <see cref="_sync"/>.</summary>
+    private bool IsDrained => _senderCount == 0 && BufferIsEmpty;
 
     /// <summary>Stores an item if the buffer has room. Call under <see cref="_sync"/>.</summary>
     private bool TryBuffer(T item)
@@ -195,7 +198,7 @@ internal abstract class ChannelCore<T>
         {
             lock (_sync)
             {
-                if (_senderCount == 0 && BufferIsEmpty)
+                if (IsDrained)
                 {
                     SignalDrained();
                 }
@@ -284,7 +287,7 @@ internal abstract class ChannelCore<T>
         {
             lock (_sync)
             {
-                if (_senderCount == 0 && BufferIsEmpty)
+                if (IsDrained)
                 {
                     return Task.CompletedTask;
                 }
@@ -299,7 +302,7 @@ internal abstract class ChannelCore<T>
 
                 // An unbounded channel's last item may have gone without the lock just now, by a
                 // receiver that read _drained before we set it (see TryReceiveUnlocked).
-                if (_senderCount == 0 && BufferIsEmpty)
+                if (IsDrained)
                 {
                     drained.TrySetResult();
                 }
@@ -446,7 +449,7 @@ internal abstract class ChannelCore<T>
         if (TryUnbuffer(out item))
         {
             // The last buffered item of a closed channel: it is now drained.
-            if (_drained is not null && _senderCount == 0 && BufferIsEmpty)
+            if (_drained is not null && IsDrained)
             {
                 SignalDrained();
             }
@@ -1065,11 +1068,11 @@ internal abstract class ChannelCore<T>
     /// Always takes the lock, even when the node was already dequeued: a partner dequeues and
     /// then tries to claim the node within one hold of this lock, so acquiring it here is what
     /// guarantees that no partner that lost the claim still holds a stale reference to the node
-    /// when the owner re-arms it for its next select round or returns it to the node pool. (The
+    /// when the owner re-arms it for its next select round or returns it to the node pool. The
     /// partner that won keeps its reference past the lock only to signal, and the owner waits
-    /// for that signal before it touches the node.) (Skipping the lock
-    /// when the node looked dequeued was tried and is unsafe: a pooled node reused as a sender
-    /// could be claimed by a sender that had dequeued it as a receiver.)
+    /// for that signal before it touches the node. (Skipping the lock when the node looked
+    /// dequeued was tried and is unsafe: a pooled node reused as a sender could be claimed by a
+    /// sender that had dequeued it as a receiver.)
     /// </remarks>
     internal void Unregister(WaitNode<T> node, bool sender)
     {

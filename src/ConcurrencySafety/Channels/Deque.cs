@@ -1,7 +1,7 @@
 namespace ConcurrencySafety.Channels;
 
 /// <summary>
-/// A growable ring buffer used as the message buffer of bounded and unbounded channels. Not
+/// A growable ring buffer used as the message buffer of bounded channels. Not
 /// thread-safe: used only under the channel's lock. It grows by doubling and never shrinks, so
 /// steady-state traffic allocates nothing.
 /// </summary>
