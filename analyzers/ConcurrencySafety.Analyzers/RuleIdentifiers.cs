@@ -60,7 +60,10 @@ internal static class RuleIdentifiers
     /// <summary>A task is started and its handle explicitly discarded (<c>_ = Task.Run(...)</c>): the configurable warning form of CSA2001.</summary>
     public const string DiscardedConcurrentWork = "CSA2009";
 
-    /// <summary>Builds the help link of a rule: its page under docs/rules.</summary>
+    /// <summary>
+    /// Builds the help link of a rule: its page under docs/rules in the repository whose URL
+    /// the build writes into <see cref="RepositoryInfo"/> (RepositoryUrl in Directory.Build.props).
+    /// </summary>
     public static string GetHelpUri(string id) =>
-        $"https://github.com/concurrencysafety/concurrencysafety/blob/main/docs/rules/{id}.md";
+        RepositoryInfo.Url + "/blob/" + RepositoryInfo.Branch + "/docs/rules/" + id + ".md";
 }

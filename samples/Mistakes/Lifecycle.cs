@@ -33,7 +33,7 @@ internal static class Lifecycle
         return sum;
     }
 
-    /// <summary>The seed's worker-pool bug: the original result sender is still held while the results are read to the end.</summary>
+    /// <summary>The worker-pool bug: the original result sender is still held while the results are read to the end.</summary>
     public static int ReceivingWhileHoldingTheSender(int[] jobs)
     {
         var (resultTx, resultRx) = Chan.Bounded<int>(16);
@@ -66,7 +66,7 @@ internal static class Lifecycle
         gate.Release();
     }
 
-    /// <summary>The seed's pitfall 1: one OS thread per item.</summary>
+    /// <summary>Pitfall: one OS thread per item.</summary>
     public static void ThreadPerItem(List<string> urls)
     {
         var threads = new List<Thread>();
@@ -80,7 +80,7 @@ internal static class Lifecycle
         foreach (var t in threads) t.Join();
     }
 
-    /// <summary>The seed's pitfall 2: an unbounded channel has no backpressure.</summary>
+    /// <summary>Pitfall: an unbounded channel has no backpressure.</summary>
     public static Receiver<string> UnboundedChannel()
     {
         var (tx, rx) = Chan.Unbounded<string>(); // CSA2006

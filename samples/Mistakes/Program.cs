@@ -1,4 +1,4 @@
-// Each class in this project holds one of the seed's unsafe examples. None of this compiles:
+// Each class in this project holds one of the unsafe examples. None of this compiles:
 // the analyzers reject every example, with the rule ID named in its comment. The fixed version
 // of each is in the rule's page under docs/rules, and in samples/Tour.
 using ConcurrencySafety.Mistakes;

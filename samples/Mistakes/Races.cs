@@ -4,7 +4,7 @@ namespace ConcurrencySafety.Mistakes;
 internal static class Races
 {
     /// <summary>
-    /// The seed's counter race (Go: 1000 goroutines doing counter++ with a WaitGroup). The
+    /// The classic counter race (Go: 1000 goroutines doing counter++ with a WaitGroup). The
     /// increment is a read-modify-write; concurrent ones lose updates, so this prints less than
     /// 1000 on a multi-core machine.
     /// </summary>

@@ -1,7 +1,7 @@
 namespace ConcurrencySafety.Mistakes;
 
 /// <summary>
-/// The seed's type-state machine (Initialized -> Running -> Stopped) and the uses that Rust
+/// The type-state machine (Initialized -> Running -> Stopped) and the uses that Rust
 /// rejects because a transition moves the value. Wrong-state calls (Process on an Initialized
 /// machine) are ordinary C# type errors and are not repeated here; these are the ones only the
 /// analyzers catch.

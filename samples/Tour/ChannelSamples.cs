@@ -54,7 +54,7 @@ internal static class ChannelSamples
         await worker;
     }
 
-    /// <summary>The seed's select: two producers, a 500 ms ticker and an overall 3 s timeout.</summary>
+    /// <summary>Select: two producers, a 500 ms ticker and an overall 3 s timeout.</summary>
     public static async Task SelectWithTickerAndTimeout()
     {
         var (fastTx, fast) = Chan.Bounded<string>(1);

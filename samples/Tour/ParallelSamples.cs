@@ -1,6 +1,6 @@
 namespace ConcurrencySafety.Samples;
 
-/// <summary>Data parallelism (the seed's Rayon section), the seed's semaphore, producers with deadlines, and parallel stages joined by channels.</summary>
+/// <summary>Data parallelism (Rayon's par_iter in C#), a SemaphoreSlim limit, producers with deadlines, and parallel stages joined by channels.</summary>
 internal static class ParallelSamples
 {
     /// <summary>PLINQ and Parallel: a reduction, ordered results, and per-thread partial sums.</summary>
@@ -70,8 +70,8 @@ internal static class ParallelSamples
         }
     }
 
-    /// <summary>The seed's semaphore: SemaphoreSlim with the release in a finally (the permit-guard version is the "permits" sample).</summary>
-    public static async Task SeedSemaphore()
+    /// <summary>A SemaphoreSlim limit with the release in a finally (the permit-guard version is the "permits" sample).</summary>
+    public static async Task SemaphoreSlimLimit()
     {
         using var gate = new SemaphoreSlim(3);
         int inside = 0, peak = 0;

@@ -18,7 +18,7 @@ internal static class TourCatalog
         ("parallel-pipeline", ParallelSamples.ParallelPipeline),
         ("scoped-threads", ScopeSamples.ScopedThreads),
         ("task-scope", ScopeSamples.WaitGroupReplacement),
-        ("seed-semaphore", ParallelSamples.SeedSemaphore),
+        ("semaphore-slim", ParallelSamples.SemaphoreSlimLimit),
         ("permits", ScopeSamples.Permits),
         ("locked-data", ScopeSamples.DataOwningLock),
         ("type-state", TypeStateSamples.RunAsync),

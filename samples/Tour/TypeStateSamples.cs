@@ -1,6 +1,6 @@
 // Type-state: a protocol written in types, and the analyzer that keeps Rust's "moved" rule.
 //
-// The seed (Rust) encodes Initialized -> Running -> Stopped in a type parameter. In C# the
+// In Rust, a type parameter can encode Initialized -> Running -> Stopped. In C# the
 // wrong-state calls are type errors just the same, but the old value stays usable after a
 // transition; [Consumes] on the transitions lets CSA3001/CSA3002 reject that at compile time,
 // and the Consumable base class rejects it at run time for anything the analyzer cannot see.
@@ -13,7 +13,7 @@ namespace ConcurrencySafety.Samples
     {
         public static Task RunAsync()
         {
-            // The seed's valid sequence.
+            // A valid sequence.
             var machine = StateMachine.New();
             var running = machine.Start();
             running.Process();
@@ -21,7 +21,7 @@ namespace ConcurrencySafety.Samples
             var stopped = running.Stop();
             Console.WriteLine($"state machine: processed {stopped.Processed} items, now {stopped.State}");
 
-            // The seed's four lines that must not compile:
+            // Four lines that must not compile:
             //   machine.Process();          // CS1929: Process needs a StateMachine<Running>
             //   machine.Stop();             // CS1929: Stop needs a StateMachine<Running>
             //   running.Process();          // CSA3001: 'running' is used here after it was consumed by 'running.Stop()'

@@ -1,4 +1,5 @@
 using System.IO;
+using System.Reflection;
 using System.Text.RegularExpressions;
 using ConcurrencySafety.Analyzers.Tests.Infrastructure;
 using Microsoft.CodeAnalysis;
@@ -42,6 +43,35 @@ public class CatalogTests
             Assert.False(string.IsNullOrWhiteSpace(descriptor.Description.ToString()), $"{id} has an empty description");
             Assert.False(string.IsNullOrWhiteSpace(descriptor.Category), $"{id} has no category");
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(RuleIds))]
+    public void Help_link_is_the_rule_page_under_the_configured_repository_URL(string id)
+    {
+        var metadata = typeof(CatalogTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().ToDictionary(a => a.Key, a => a.Value);
+        var prefix = metadata["RepositoryUrl"] + "/blob/" + metadata["RepositoryBranch"] + "/";
+        foreach (var descriptor in Descriptors().Where(d => d.Id == id))
+        {
+            Assert.StartsWith(prefix, descriptor.HelpLinkUri, StringComparison.Ordinal);
+            var path = descriptor.HelpLinkUri[prefix.Length..];
+            Assert.Equal("docs/rules/" + id + ".md", path);
+            Assert.True(File.Exists(Path.Combine(AllAnalyzers.RepositoryRoot(), path)), $"{id}'s help link names {path}, which is not in the repository");
+        }
+    }
+
+    [Fact]
+    public void No_analyzer_or_code_fix_source_types_a_URL()
+    {
+        // Links are built from RepositoryUrl (Directory.Build.props) at build time; a URL typed
+        // in a source file would not follow a move of the repository.
+        var folder = Path.Combine(AllAnalyzers.RepositoryRoot(), "analyzers");
+        var sources = Directory.GetFiles(folder, "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains(Path.DirectorySeparatorChar + "obj" + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+                && !f.Contains(Path.DirectorySeparatorChar + "bin" + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            .ToList();
+        Assert.NotEmpty(sources);
+        Assert.All(sources, f => Assert.DoesNotMatch("\"https?://", File.ReadAllText(f)));
     }
 
     [Theory]

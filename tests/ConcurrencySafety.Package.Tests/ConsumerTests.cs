@@ -92,6 +92,34 @@ public sealed class ConsumerTests(PackedPackage package)
     }
 
     [Fact]
+    public async Task Strict_preset_makes_a_warning_rule_an_error_and_an_unknown_preset_is_reported()
+    {
+        // CSA2006 (an unbounded channel) is a warning by default; the strict preset shipped in
+        // the package (configuration/strict.globalconfig, applied by build/ConcurrencySafety.targets)
+        // makes it an error.
+        const string unbounded = """
+            var (tx, rx) = ConcurrencySafety.Chan.Unbounded<int>();
+            using (rx)
+            {
+                using (tx) tx.Send(1);
+                Console.WriteLine(rx.Receive());
+            }
+
+            """;
+        var consumers = await package.GetConsumersAsync();
+        var strict = consumers.CreateProject("strict", unbounded, properties: "<ConcurrencySafetyAnalysisMode>strict</ConcurrencySafetyAnalysisMode>");
+        var unknown = consumers.CreateProject("unknown-preset", unbounded, properties: "<ConcurrencySafetyAnalysisMode>paranoid</ConcurrencySafetyAnalysisMode>");
+
+        var strictBuild = await Consumers.BuildAsync(strict);
+        var unknownBuild = await Consumers.BuildAsync(unknown);
+
+        Assert.True(strictBuild.ExitCode != 0, $"the strict preset did not make CSA2006 an error:\n{strictBuild}");
+        Assert.Equal(["error CSA2006"], BuildDiagnostics.In(strictBuild, strict));
+        Assert.True(unknownBuild.ExitCode != 0, unknownBuild.ToString());
+        Assert.Contains("error CSAPKG001", unknownBuild.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Dotnet_format_applies_the_packaged_code_fix_and_the_result_builds()
     {
         var consumers = await package.GetConsumersAsync();

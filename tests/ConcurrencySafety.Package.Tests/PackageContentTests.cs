@@ -9,7 +9,7 @@ namespace ConcurrencySafety.Package.Tests;
 /// <summary>Opens the packed .nupkg and .snupkg and checks what a user downloads.</summary>
 [Collection(PackageCollection.Name)]
 [Trait("Category", "Package")]
-public sealed class PackageContentTests(PackedPackage package)
+public sealed partial class PackageContentTests(PackedPackage package)
 {
     private static readonly string[] ExpectedFiles =
     [
@@ -17,6 +17,10 @@ public sealed class PackageContentTests(PackedPackage package)
         "README.md",
         "analyzers/dotnet/cs/ConcurrencySafety.Analyzers.dll",
         "analyzers/dotnet/cs/ConcurrencySafety.CodeFixes.dll",
+        "build/ConcurrencySafety.targets",
+        "configuration/recommended.globalconfig",
+        "configuration/strict.globalconfig",
+        "icon.png",
         "lib/net10.0/ConcurrencySafety.dll",
         "lib/net10.0/ConcurrencySafety.xml",
         "lib/net8.0/ConcurrencySafety.dll",
@@ -31,7 +35,7 @@ public sealed class PackageContentTests(PackedPackage package)
     }
 
     [Fact]
-    public void Package_holds_exactly_the_runtime_the_analyzers_the_docs_the_readme_and_the_license()
+    public void Package_holds_exactly_the_runtime_the_analyzers_the_presets_the_docs_the_readme_the_icon_and_the_license()
     {
         using var zip = ZipFile.OpenRead(package.PackagePath);
         Assert.Equal(ExpectedFiles, ContentFiles(zip));
@@ -92,18 +96,30 @@ public sealed class PackageContentTests(PackedPackage package)
     }
 
     [Fact]
-    public void Nuspec_names_the_package_its_license_and_readme_and_has_no_dependencies()
+    public void Nuspec_names_the_package_its_license_readme_icon_links_and_release_notes_and_has_no_dependencies()
     {
-        using var zip = ZipFile.OpenRead(package.PackagePath);
-        using var stream = zip.GetEntry("ConcurrencySafety.nuspec")!.Open();
-        var metadata = XDocument.Load(stream).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
+        var metadata = Nuspec();
         string? Value(string name) => metadata.Elements().SingleOrDefault(e => e.Name.LocalName == name)?.Value;
 
         Assert.Equal("ConcurrencySafety", Value("id"));
         Assert.Equal(package.Version, Value("version"));
         Assert.Equal("MIT", Value("license"));
         Assert.Equal("README.md", Value("readme"));
+        Assert.Equal("icon.png", Value("icon"));
         Assert.False(string.IsNullOrWhiteSpace(Value("description")));
+
+        // Both links come from RepositoryUrl in Directory.Build.props.
+        Assert.Equal(Repository.Url, Value("projectUrl"));
+        var repository = metadata.Elements().Single(e => e.Name.LocalName == "repository");
+        Assert.Equal(Repository.Url, (string?)repository.Attribute("url"));
+        Assert.Equal("git", (string?)repository.Attribute("type"));
+
+        // Release notes: the first section of CHANGELOG.md.
+        var changelog = File.ReadAllLines(Path.Combine(Repository.Root, "CHANGELOG.md"));
+        var firstSection = changelog.SkipWhile(l => !l.StartsWith("## ", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(firstSection);
+        Assert.StartsWith(firstSection[0], Value("releaseNotes"), StringComparison.Ordinal);
+        Assert.DoesNotContain("\n## ", Value("releaseNotes"), StringComparison.Ordinal);
 
         // The analyzer projects are build-time references only: not package dependencies.
         var groups = metadata.Descendants().Where(e => e.Name.LocalName == "group").ToList();
@@ -112,12 +128,86 @@ public sealed class PackageContentTests(PackedPackage package)
     }
 
     [Fact]
-    public void README_and_LICENSE_in_the_package_are_the_repository_files()
+    public void LICENSE_in_the_package_is_the_repository_file()
     {
         using var zip = ZipFile.OpenRead(package.PackagePath);
-        Assert.Equal(File.ReadAllBytes(Path.Combine(Repository.Root, "README.md")), ReadAll(zip, "README.md"));
         Assert.Equal(File.ReadAllBytes(Path.Combine(Repository.Root, "LICENSE")), ReadAll(zip, "LICENSE"));
     }
+
+    [Fact]
+    public void Icon_is_a_PNG()
+    {
+        using var zip = ZipFile.OpenRead(package.PackagePath);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }, ReadAll(zip, "icon.png").Take(8).ToArray());
+    }
+
+    [Fact]
+    public void Package_README_is_for_users_and_every_link_is_absolute_into_the_repository()
+    {
+        using var zip = ZipFile.OpenRead(package.PackagePath);
+        var readme = System.Text.Encoding.UTF8.GetString(ReadAll(zip, "README.md"));
+
+        // For users: it starts with what the package is and how to install it, not with
+        // contributor commands.
+        Assert.StartsWith("# ConcurrencySafety\n", readme, StringComparison.Ordinal);
+        Assert.Contains("dotnet add package ConcurrencySafety", readme, StringComparison.Ordinal);
+        Assert.DoesNotContain("dotnet test", readme, StringComparison.Ordinal);
+        Assert.DoesNotContain("samples/Tour", readme, StringComparison.Ordinal);
+        Assert.DoesNotContain("<!--", readme, StringComparison.Ordinal);
+
+        var links = MarkdownLink().Matches(readme).Select(m => m.Groups["target"].Value).ToList();
+        Assert.True(links.Count >= RuleIds.Count, $"only {links.Count} links");
+        foreach (var link in links)
+        {
+            // nuget.org cannot resolve a relative link: each one points into the repository.
+            Assert.StartsWith(Repository.LinkBase, link, StringComparison.Ordinal);
+            var path = link[Repository.LinkBase.Length..].Split('#')[0];
+            Assert.True(File.Exists(Path.Combine(Repository.Root, path)), $"the package README links to {path}, which is not in the repository");
+        }
+
+        // The rule table is the repository README's, so it lists every rule.
+        foreach (var id in RuleIds)
+        {
+            Assert.Contains($"| [{id}]({Repository.LinkBase}docs/rules/{id}.md) |", readme, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("recommended")]
+    [InlineData("strict")]
+    public void Each_preset_sets_every_rule(string preset)
+    {
+        using var zip = ZipFile.OpenRead(package.PackagePath);
+        var lines = System.Text.Encoding.UTF8.GetString(ReadAll(zip, $"configuration/{preset}.globalconfig")).Split('\n');
+        Assert.Contains("is_global = true", lines);
+        var set = lines.Select(l => SeverityLine().Match(l)).Where(m => m.Success).ToDictionary(m => m.Groups["id"].Value, m => m.Groups["severity"].Value);
+        Assert.Equal(RuleIds.Order(StringComparer.Ordinal), set.Keys.Order(StringComparer.Ordinal));
+        if (preset == "strict")
+        {
+            Assert.All(set.Values, s => Assert.Equal("error", s));
+        }
+        else
+        {
+            // The defaults, as release tracking states them (CSA1001 is an error, CSA2006 a warning).
+            Assert.Equal("error", set["CSA1001"]);
+            Assert.Equal("warning", set["CSA2006"]);
+        }
+    }
+
+    private static IReadOnlySet<string> RuleIds { get; } = Repository.RuleIds();
+
+    private System.Xml.Linq.XElement Nuspec()
+    {
+        using var zip = ZipFile.OpenRead(package.PackagePath);
+        using var stream = zip.GetEntry("ConcurrencySafety.nuspec")!.Open();
+        return XDocument.Load(stream).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\]\((?<target>[^)\s]+)\)")]
+    private static partial System.Text.RegularExpressions.Regex MarkdownLink();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^dotnet_diagnostic\.(?<id>CSA\d{4})\.severity = (?<severity>\w+)$")]
+    private static partial System.Text.RegularExpressions.Regex SeverityLine();
 
     [Theory]
     [InlineData("net8.0")]

@@ -8,7 +8,12 @@ namespace ConcurrencySafety;
 /// </summary>
 /// <typeparam name="T">The type of the protected data.</typeparam>
 /// <remarks>
-/// <para>The lock is fair (FIFO) and can be acquired blocking (<see cref="Lock"/>), with a
+/// <para>The lock is not strictly fair: like Go's <c>sync.Mutex</c>, an arriving thread may take
+/// a free lock before a waiting one (barging, which avoids lock convoys), but once the oldest
+/// waiter has waited more than about 1 ms, releases hand the lock to waiters in arrival order
+/// and newcomers queue behind them, so no waiter starves. Async waiters are always handed the
+/// lock in arrival order. docs/scopes.md has the measurements.</para>
+/// <para>The lock can be acquired blocking (<see cref="Lock"/>), with a
 /// timeout (<see cref="TryLock(TimeSpan, out LockGuard{T})"/>) or asynchronously
 /// (<see cref="LockAsync"/>); a guard may be released on another thread than the one that
 /// acquired it, so holding it across <c>await</c> is allowed.</para>
@@ -28,7 +33,7 @@ public sealed class Locked<T>
 
     internal ref T ValueRef => ref _value;
 
-    /// <summary>Acquires the lock, blocking the thread in FIFO order.</summary>
+    /// <summary>Acquires the lock, blocking the thread (a newcomer may barge ahead of waiters, but no waiter starves; see the class remarks).</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The guard; the data is reachable through it until it is disposed.</returns>
     /// <exception cref="OperationCanceledException">The wait was canceled.</exception>
@@ -50,7 +55,7 @@ public sealed class Locked<T>
         return ok;
     }
 
-    /// <summary>Acquires the lock, waiting asynchronously in FIFO order.</summary>
+    /// <summary>Acquires the lock, waiting asynchronously; queued async waiters are handed the lock in arrival order.</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The guard; await the result exactly once.</returns>
     /// <exception cref="OperationCanceledException">The wait was canceled.</exception>

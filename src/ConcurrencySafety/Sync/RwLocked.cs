@@ -8,10 +8,12 @@ namespace ConcurrencySafety;
 /// </summary>
 /// <typeparam name="T">The type of the protected data.</typeparam>
 /// <remarks>
-/// <para>Fairness is FIFO across readers and writers: a writer waits for the readers that
-/// came before it, and readers that come after a waiting writer queue behind it, so neither
-/// side starves. (Internally a reader takes one permit and a writer takes all of them from a
-/// weighted FIFO semaphore.)</para>
+/// <para>Not strictly fair, like <see cref="Locked{T}"/>: an arriving reader or writer may take
+/// the lock ahead of blocked waiters when it is free for it (barging). Once the oldest waiter
+/// has waited more than about 1 ms, waiters are served in arrival order and newcomers queue
+/// behind them: a writer waiting that long stops new readers from entering, so neither side
+/// starves. Async waiters are always served in arrival order. (Internally a reader takes one
+/// permit and a writer takes all of them from a weighted permit queue.)</para>
 /// <para>Not re-entrant: upgrading a read guard to a write guard, or taking a second read
 /// guard while a writer is queued, deadlocks. Readers get a read-only reference; do not
 /// mutate through it (for example through a mutable reference type inside <typeparamref name="T"/>).</para>

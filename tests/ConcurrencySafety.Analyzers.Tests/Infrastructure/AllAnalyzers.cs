@@ -43,7 +43,7 @@ internal static class AllAnalyzers
         return (errors, diagnostics);
     }
 
-    private static async Task<ImmutableArray<MetadataReference>> GetReferencesAsync()
+    internal static async Task<ImmutableArray<MetadataReference>> GetReferencesAsync()
     {
         await ResolveGate.WaitAsync();
         try

@@ -52,7 +52,7 @@ public sealed partial class Consumers
     }
 
     /// <summary>Writes a console project named Consumer in its own folder and returns that folder.</summary>
-    public string CreateProject(string name, string program, string? editorConfig = null, string referenceAttributes = "")
+    public string CreateProject(string name, string program, string? editorConfig = null, string referenceAttributes = "", string properties = "")
     {
         var dir = Path.Combine(Root, name);
         Directory.CreateDirectory(dir);
@@ -63,6 +63,7 @@ public sealed partial class Consumers
                 <TargetFramework>net10.0</TargetFramework>
                 <ImplicitUsings>enable</ImplicitUsings>
                 <Nullable>enable</Nullable>
+                {properties}
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="ConcurrencySafety" Version="{Version}" {referenceAttributes} />

@@ -14,6 +14,15 @@ internal static partial class Repository
         typeof(Repository).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "BuildConfiguration").Value!;
 
+    /// <summary>RepositoryUrl of Directory.Build.props, the one place that names where the project lives.</summary>
+    public static string Url { get; } = Metadata("RepositoryUrl").TrimEnd('/');
+
+    /// <summary>The branch the package's links point into (RepositoryBranch).</summary>
+    public static string Branch { get; } = Metadata("RepositoryBranch");
+
+    /// <summary>What a relative repository path becomes in the package: <c>Url/blob/Branch/</c>.</summary>
+    public static string LinkBase => Url + "/blob/" + Branch + "/";
+
     public static string RuntimeProject => Path.Combine(Root, "src", "ConcurrencySafety", "ConcurrencySafety.csproj");
 
     /// <summary>
@@ -25,6 +34,9 @@ internal static partial class Repository
         var source = File.ReadAllText(Path.Combine(Root, "analyzers", "ConcurrencySafety.Analyzers", "RuleIdentifiers.cs"));
         return RuleIdConstant().Matches(source).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
     }
+
+    private static string Metadata(string key) =>
+        typeof(Repository).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 
     private static string FindRoot()
     {
