@@ -14,7 +14,7 @@ public sealed class CSA1001CapturedVariableWrittenConcurrentlyCodeFix : CodeFixP
 {
     public override ImmutableArray<string> FixableDiagnosticIds => ImmutableArray.Create(RuleIdentifiers.CapturedVariableWrittenConcurrently);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => InterlockedRewrite.FixAll;
 
     public override Task RegisterCodeFixesAsync(CodeFixContext context)
     {

@@ -25,7 +25,7 @@ public sealed class CSA1002NonThreadSafeObjectSharedCodeFix : CodeFixProvider
 {
     public override ImmutableArray<string> FixableDiagnosticIds => ImmutableArray.Create(RuleIdentifiers.NonThreadSafeObjectShared);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => DefaultKeyFixAllProvider.Batch;
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
@@ -64,7 +64,7 @@ public sealed class CSA1002NonThreadSafeObjectSharedCodeFix : CodeFixProvider
                 CodeAction.Create(
                     $"Use {simpleName}",
                     ct => ReplaceAsync(context.Document, declaration, declarator, ns, simpleName, typeArguments, ct),
-                    equivalenceKey: RuleIdentifiers.NonThreadSafeObjectShared + ".Use" + simpleName),
+                    equivalenceKey: FixKeys.Default(RuleIdentifiers.NonThreadSafeObjectShared)),
                 diagnostic);
         }
     }
@@ -102,6 +102,6 @@ public sealed class CSA1002NonThreadSafeObjectSharedCodeFix : CodeFixProvider
             newDeclaration = newDeclaration.WithType(NewType().WithTriviaFrom(declaration.Type));
         }
 
-        return document.WithSyntaxRoot(Imports.Ensure(root.ReplaceNode(declaration, newDeclaration), ns));
+        return document.WithSyntaxRoot(await Imports.EnsureAsync(document, root.ReplaceNode(declaration, newDeclaration), ns, simpleName, declaration.SpanStart, cancellationToken).ConfigureAwait(false));
     }
 }

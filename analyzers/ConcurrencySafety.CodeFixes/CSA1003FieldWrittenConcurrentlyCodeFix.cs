@@ -14,7 +14,7 @@ public sealed class CSA1003FieldWrittenConcurrentlyCodeFix : CodeFixProvider
 {
     public override ImmutableArray<string> FixableDiagnosticIds => ImmutableArray.Create(RuleIdentifiers.FieldWrittenConcurrently);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => InterlockedRewrite.FixAll;
 
     public override Task RegisterCodeFixesAsync(CodeFixContext context)
     {

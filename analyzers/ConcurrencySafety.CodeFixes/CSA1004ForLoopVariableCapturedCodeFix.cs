@@ -23,7 +23,7 @@ public sealed class CSA1004ForLoopVariableCapturedCodeFix : CodeFixProvider
 {
     public override ImmutableArray<string> FixableDiagnosticIds => ImmutableArray.Create(RuleIdentifiers.ForLoopVariableCaptured);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => DefaultKeyFixAllProvider.Batch;
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
@@ -59,7 +59,7 @@ public sealed class CSA1004ForLoopVariableCapturedCodeFix : CodeFixProvider
                 CodeAction.Create(
                     $"Copy '{local.Name}' into a per-iteration local",
                     ct => CopyAsync(context.Document, loop, local, copyName, ct),
-                    equivalenceKey: RuleIdentifiers.ForLoopVariableCaptured + ".PerIterationCopy"),
+                    equivalenceKey: FixKeys.Default(RuleIdentifiers.ForLoopVariableCaptured)),
                 diagnostic);
         }
     }

@@ -27,7 +27,7 @@ public sealed class CSA1005LockCannotProtectCodeFix : CodeFixProvider
 
     public override ImmutableArray<string> FixableDiagnosticIds => ImmutableArray.Create(RuleIdentifiers.LockCannotProtect);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => DefaultKeyFixAllProvider.Batch;
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
@@ -51,7 +51,7 @@ public sealed class CSA1005LockCannotProtectCodeFix : CodeFixProvider
                 CodeAction.Create(
                     "Lock on a shared static readonly object",
                     ct => FixAsync(context.Document, lockStatement, type, ct),
-                    equivalenceKey: RuleIdentifiers.LockCannotProtect + ".SharedField"),
+                    equivalenceKey: FixKeys.Default(RuleIdentifiers.LockCannotProtect)),
                 diagnostic);
         }
     }

@@ -11,6 +11,7 @@ using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Formatting;
 
 namespace ConcurrencySafety.CodeFixes;
 
@@ -18,36 +19,42 @@ namespace ConcurrencySafety.CodeFixes;
 /// CSA2001 and its explicit-discard form CSA2009. Where <c>await</c> can be inserted (an async
 /// function, outside <c>lock</c> and unsafe code), a dropped (<c>Task.Run(...);</c>) or discarded
 /// (<c>_ = Task.Run(...);</c>) task is awaited instead, or, for <c>Task.Run(work)</c>, the work
-/// becomes the child of a task scope:
+/// becomes the child of a task scope (the alternative action):
 /// <c>await TaskScope.RunAsync(scope =&gt; { scope.Spawn(ct =&gt; work); return Task.CompletedTask; });</c>.
-/// Outside async functions, a dropped <c>Task.Run(action)</c> can instead run in the library's
-/// thread scope, <c>Scope.Run(scope =&gt; scope.Spawn(action))</c>, which joins it (and rethrows its
-/// failure) before going on. No fix for threads or for async work outside async functions.
+/// Outside async functions, joining a dropped <c>Task.Run(action)</c> means the caller waits for
+/// the work, so the fix runs it in place as a person would write it: <c>Task.Run(() =&gt; File.Delete(path));</c>
+/// becomes <c>File.Delete(path);</c> (a method group is called, a block body with one statement
+/// becomes that statement, a longer one a block). Work that cannot be moved in place (its body
+/// returns) runs in the library's thread scope, <c>Scope.Run(scope =&gt; scope.Spawn(action))</c>,
+/// which also joins it and rethrows its failure. No fix for threads or for async work outside
+/// async functions.
 /// </summary>
 /// <remarks>
 /// The analyzers decide where each fix is mechanical and say so in the diagnostic's properties;
-/// this class only rewrites syntax. Fix All rewrites every statement of a document in one pass
-/// (nested statements included) and adds <c>using ConcurrencySafety;</c> once.
+/// this class only rewrites syntax. The first action for a diagnostic (await, or run in place,
+/// or the thread scope) has the rule's default key, the task scope its own
+/// (<see cref="FixKeys"/>). Fix All rewrites every statement of a document in one pass (nested
+/// statements included), each with its own default form, and adds <c>using ConcurrencySafety;</c>
+/// once when a scope needs it.
 /// </remarks>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(CSA2001UnjoinedConcurrentWorkCodeFix))]
 [Shared]
 public sealed class CSA2001UnjoinedConcurrentWorkCodeFix : CodeFixProvider
 {
-    private const string AwaitSuffix = ".Await";
-    private const string TaskScopeSuffix = ".TaskScope";
-    private const string ThreadScopeSuffix = ".Scope";
+    private const string TaskScopeName = "TaskScope";
 
     private enum FixKind
     {
         Await,
         TaskScope,
+        Inline,
         ThreadScope,
     }
 
     public override ImmutableArray<string> FixableDiagnosticIds =>
         ImmutableArray.Create(RuleIdentifiers.UnjoinedConcurrentWork, RuleIdentifiers.DiscardedConcurrentWork);
 
-    public override FixAllProvider GetFixAllProvider() => FixAllProvider.Create(FixAllInDocumentAsync);
+    public override FixAllProvider GetFixAllProvider() => new DefaultKeyFixAllProvider(FixAllProvider.Create(FixAllInDocumentAsync));
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
@@ -59,41 +66,46 @@ public sealed class CSA2001UnjoinedConcurrentWorkCodeFix : CodeFixProvider
 
         foreach (var diagnostic in context.Diagnostics)
         {
-            foreach (var kind in new[] { FixKind.Await, FixKind.TaskScope, FixKind.ThreadScope })
+            if (DefaultKind(root, diagnostic) is { } kind)
             {
-                if (FindStatement(root, diagnostic, kind) is null)
-                {
-                    continue;
-                }
-
                 var title = kind switch
                 {
                     FixKind.Await => "Await the task",
-                    FixKind.TaskScope => "Run it in a task scope (await TaskScope.RunAsync)",
+                    FixKind.Inline => "Run the work here (the caller waits for it)",
                     _ => "Run it in a thread scope (joins it before going on)",
                 };
                 context.RegisterCodeFix(
-                    CodeAction.Create(title, ct => FixDocumentAsync(context.Document, ImmutableArray.Create(diagnostic), kind, ct), equivalenceKey: diagnostic.Id + Suffix(kind)),
+                    CodeAction.Create(title, ct => FixDocumentAsync(context.Document, ImmutableArray.Create(diagnostic), (r, d) => DefaultKind(r, d), ct), equivalenceKey: FixKeys.Default(diagnostic.Id)),
+                    diagnostic);
+            }
+
+            if (FindStatement(root, diagnostic, FixKind.TaskScope) is not null)
+            {
+                context.RegisterCodeFix(
+                    CodeAction.Create("Run it in a task scope (await TaskScope.RunAsync)", ct => FixDocumentAsync(context.Document, ImmutableArray.Create(diagnostic), TaskScopeOnly, ct), equivalenceKey: FixKeys.Alternative(diagnostic.Id, TaskScopeName)),
                     diagnostic);
             }
         }
     }
 
-    private static string Suffix(FixKind kind) => kind switch
-    {
-        FixKind.Await => AwaitSuffix,
-        FixKind.TaskScope => TaskScopeSuffix,
-        _ => ThreadScopeSuffix,
-    };
+    /// <summary>The default fix of a diagnostic: await in async functions, else run in place, else a thread scope.</summary>
+    private static FixKind? DefaultKind(SyntaxNode root, Diagnostic diagnostic) =>
+        FindStatement(root, diagnostic, FixKind.Await) is not null ? FixKind.Await
+        : FindStatement(root, diagnostic, FixKind.Inline) is not null ? FixKind.Inline
+        : FindStatement(root, diagnostic, FixKind.ThreadScope) is not null ? FixKind.ThreadScope
+        : null;
+
+    private static FixKind? TaskScopeOnly(SyntaxNode root, Diagnostic diagnostic) =>
+        FindStatement(root, diagnostic, FixKind.TaskScope) is not null ? FixKind.TaskScope : null;
 
     private static async Task<Document?> FixAllInDocumentAsync(FixAllContext context, Document document, ImmutableArray<Diagnostic> diagnostics)
     {
         var key = context.CodeActionEquivalenceKey ?? string.Empty;
-        var kind = key.EndsWith(TaskScopeSuffix, System.StringComparison.Ordinal) ? FixKind.TaskScope
-            : key.EndsWith(AwaitSuffix, System.StringComparison.Ordinal) ? FixKind.Await
-            : key.EndsWith(ThreadScopeSuffix, System.StringComparison.Ordinal) ? FixKind.ThreadScope
-            : (FixKind?)null;
-        return kind is null ? document : await FixDocumentAsync(document, diagnostics, kind.Value, context.CancellationToken).ConfigureAwait(false);
+        System.Func<SyntaxNode, Diagnostic, FixKind?>? choose =
+            key.EndsWith("." + TaskScopeName, System.StringComparison.Ordinal) ? TaskScopeOnly
+            : key == FixKeys.Default(RuleIdentifiers.UnjoinedConcurrentWork) || key == FixKeys.Default(RuleIdentifiers.DiscardedConcurrentWork) ? DefaultKind
+            : null;
+        return choose is null ? document : await FixDocumentAsync(document, diagnostics, choose, context.CancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -106,6 +118,7 @@ public sealed class CSA2001UnjoinedConcurrentWorkCodeFix : CodeFixProvider
         {
             FixKind.Await => CSA2001UnjoinedConcurrentWorkAnalyzer.AwaitFixKey,
             FixKind.TaskScope => CSA2001UnjoinedConcurrentWorkAnalyzer.TaskScopeFixKey,
+            // Running in place and the thread scope both join synchronous work in a synchronous function.
             _ => CSA2001UnjoinedConcurrentWorkAnalyzer.ScopeFixKey,
         };
         if (!diagnostic.Properties.ContainsKey(key)
@@ -120,6 +133,7 @@ public sealed class CSA2001UnjoinedConcurrentWorkCodeFix : CodeFixProvider
             // The thread scope blocks; it replaces only a plain dropped task (an explicit discard
             // in a synchronous function asked for fire-and-forget, and gets no fix).
             FixKind.ThreadScope => statement.Expression == invocation && invocation.ArgumentList.Arguments.Count == 1 ? statement : null,
+            FixKind.Inline => statement.Expression == invocation && invocation.ArgumentList.Arguments.Count == 1 && InPlace(invocation.ArgumentList.Arguments[0].Expression) is not null ? statement : null,
             FixKind.TaskScope => invocation.ArgumentList.Arguments.Count is 1 or 2 && WorkToSpawn(invocation.ArgumentList.Arguments[0].Expression, "ct") is not null ? statement : null,
             _ => statement,
         };
@@ -133,7 +147,7 @@ public sealed class CSA2001UnjoinedConcurrentWorkCodeFix : CodeFixProvider
         _ => null,
     };
 
-    private static async Task<Document> FixDocumentAsync(Document document, ImmutableArray<Diagnostic> diagnostics, FixKind kind, CancellationToken cancellationToken)
+    private static async Task<Document> FixDocumentAsync(Document document, ImmutableArray<Diagnostic> diagnostics, System.Func<SyntaxNode, Diagnostic, FixKind?> choose, CancellationToken cancellationToken)
     {
         var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
         if (root is null)
@@ -144,15 +158,19 @@ public sealed class CSA2001UnjoinedConcurrentWorkCodeFix : CodeFixProvider
         // Names are chosen on the original tree (so that they avoid every name of the member);
         // the rewrite runs on the nodes ReplaceNodes hands over, which already contain the
         // rewrites of statements nested inside them.
-        var model = kind == FixKind.Await ? null : await document.GetSemanticModelAsync(cancellationToken).ConfigureAwait(false);
+        var kinds = new Dictionary<ExpressionStatementSyntax, FixKind>();
+        foreach (var diagnostic in diagnostics)
+        {
+            if (choose(root, diagnostic) is { } kind && FindStatement(root, diagnostic, kind) is { } found && !kinds.ContainsKey(found))
+            {
+                kinds.Add(found, kind);
+            }
+        }
+
+        var needsScope = kinds.Values.Any(k => k is FixKind.TaskScope or FixKind.ThreadScope);
+        var model = needsScope ? await document.GetSemanticModelAsync(cancellationToken).ConfigureAwait(false) : null;
         var names = new Dictionary<ExpressionStatementSyntax, (string Scope, string Token)>();
-        var statements = diagnostics
-            .Select(d => FindStatement(root, d, kind))
-            .OfType<ExpressionStatementSyntax>()
-            .Distinct()
-            .OrderBy(s => s.SpanStart)
-            .ToList();
-        foreach (var statement in statements)
+        foreach (var statement in kinds.Keys.OrderBy(s => s.SpanStart))
         {
             // A statement inside the work of another one being rewritten ends up inside that
             // one's scope lambda: it must not reuse its names (as when fixed one at a time).
@@ -174,10 +192,10 @@ public sealed class CSA2001UnjoinedConcurrentWorkCodeFix : CodeFixProvider
             return document;
         }
 
-        var newRoot = root.ReplaceNodes(names.Keys, (original, current) => Rewrite(current, kind, names[original], IndentOf(original)));
-        if (kind != FixKind.Await)
+        var newRoot = root.ReplaceNodes(names.Keys, (original, current) => Rewrite(current, kinds[original], names[original], IndentOf(original)));
+        if (needsScope)
         {
-            newRoot = Imports.Ensure(newRoot, "ConcurrencySafety");
+            newRoot = await Imports.EnsureAsync(document, newRoot, "ConcurrencySafety", "Scope", kinds.Keys.Min(k => k.SpanStart), cancellationToken).ConfigureAwait(false);
         }
 
         return document.WithSyntaxRoot(newRoot);
@@ -194,6 +212,12 @@ public sealed class CSA2001UnjoinedConcurrentWorkCodeFix : CodeFixProvider
         {
             case FixKind.Await:
                 return statement.WithExpression(Await(invocation.WithoutTrivia()).WithTriviaFrom(statement.Expression));
+
+            case FixKind.Inline:
+                // The work runs here, on the caller's thread: what joining it would wait for.
+                return InPlace(invocation.ArgumentList.Arguments[0].Expression) is { } inPlace
+                    ? inPlace.WithTriviaFrom(statement).WithAdditionalAnnotations(Formatter.Annotation)
+                    : statement;
 
             case FixKind.ThreadScope:
             {
@@ -277,6 +301,49 @@ public sealed class CSA2001UnjoinedConcurrentWorkCodeFix : CodeFixProvider
                     .WithExpressionBody(SyntaxFactory.InvocationExpression(work.WithoutTrivia()));
             default:
                 return null;
+        }
+    }
+
+    /// <summary>
+    /// The statement that runs <paramref name="work"/> in place, or null when it cannot move
+    /// there unchanged: <c>() =&gt; Call()</c> becomes <c>Call();</c>, a method group <c>M</c>
+    /// becomes <c>M();</c>, a block body with one statement becomes that statement and a longer
+    /// one a block. Not for async work, parameters, or a body that returns (a <c>return</c> would
+    /// leave the caller) or declares a local function or label the caller could clash with.
+    /// </summary>
+    private static StatementSyntax? InPlace(ExpressionSyntax work)
+    {
+        switch (work)
+        {
+            case ParenthesizedLambdaExpressionSyntax { ParameterList.Parameters.Count: 0, AsyncKeyword.RawKind: 0 } lambda when lambda.Modifiers.Count == 0:
+                return lambda.ExpressionBody is { } expression
+                    ? (IsStatementExpression(expression) ? SyntaxFactory.ExpressionStatement(expression.WithoutTrivia()) : null)
+                    : FromBlock(lambda.Block);
+            case AnonymousMethodExpressionSyntax { ParameterList: null or { Parameters.Count: 0 }, AsyncKeyword.RawKind: 0 } anonymous:
+                return FromBlock(anonymous.Block);
+            case IdentifierNameSyntax or MemberAccessExpressionSyntax:
+                return SyntaxFactory.ExpressionStatement(SyntaxFactory.InvocationExpression(work.WithoutTrivia()));
+            default:
+                return null;
+        }
+
+        static bool IsStatementExpression(ExpressionSyntax expression) => expression is InvocationExpressionSyntax
+            or AssignmentExpressionSyntax
+            or ObjectCreationExpressionSyntax
+            or PostfixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PostIncrementExpression or (int)SyntaxKind.PostDecrementExpression }
+            or PrefixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PreIncrementExpression or (int)SyntaxKind.PreDecrementExpression };
+
+        static StatementSyntax? FromBlock(BlockSyntax? block)
+        {
+            if (block is null || block.DescendantNodes(n => n is not AnonymousFunctionExpressionSyntax and not LocalFunctionStatementSyntax)
+                    .Any(n => n is ReturnStatementSyntax or YieldStatementSyntax or LocalFunctionStatementSyntax or LabeledStatementSyntax))
+            {
+                return null;
+            }
+
+            return block.Statements.Count == 1 && block.Statements[0] is not LocalDeclarationStatementSyntax
+                ? block.Statements[0].WithoutTrivia()
+                : block.WithoutTrivia();
         }
     }
 

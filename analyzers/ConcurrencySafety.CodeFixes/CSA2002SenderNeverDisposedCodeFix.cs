@@ -25,7 +25,7 @@ public sealed class CSA2002SenderNeverDisposedCodeFix : CodeFixProvider
 {
     public override ImmutableArray<string> FixableDiagnosticIds => ImmutableArray.Create(RuleIdentifiers.SenderNeverDisposed);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => DefaultKeyFixAllProvider.Batch;
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
@@ -48,7 +48,7 @@ public sealed class CSA2002SenderNeverDisposedCodeFix : CodeFixProvider
                 CodeAction.Create(
                     "Declare the sender with using",
                     ct => FixAsync(context.Document, declaration, ct),
-                    equivalenceKey: RuleIdentifiers.SenderNeverDisposed + ".Using"),
+                    equivalenceKey: FixKeys.Default(RuleIdentifiers.SenderNeverDisposed)),
                 diagnostic);
         }
     }

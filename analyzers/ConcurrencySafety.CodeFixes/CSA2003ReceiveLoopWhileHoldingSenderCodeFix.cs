@@ -25,7 +25,7 @@ public sealed class CSA2003ReceiveLoopWhileHoldingSenderCodeFix : CodeFixProvide
 {
     public override ImmutableArray<string> FixableDiagnosticIds => ImmutableArray.Create(RuleIdentifiers.ReceiveLoopWhileHoldingSender);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => DefaultKeyFixAllProvider.Batch;
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
@@ -48,7 +48,7 @@ public sealed class CSA2003ReceiveLoopWhileHoldingSenderCodeFix : CodeFixProvide
                 CodeAction.Create(
                     $"Dispose '{sender}' before the loop",
                     ct => FixAsync(context.Document, loop, sender, ct),
-                    equivalenceKey: RuleIdentifiers.ReceiveLoopWhileHoldingSender + ".DisposeBeforeLoop"),
+                    equivalenceKey: FixKeys.Default(RuleIdentifiers.ReceiveLoopWhileHoldingSender)),
                 diagnostic);
         }
     }

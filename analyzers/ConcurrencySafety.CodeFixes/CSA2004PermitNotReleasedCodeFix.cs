@@ -32,7 +32,7 @@ public sealed class CSA2004PermitNotReleasedCodeFix : CodeFixProvider
 {
     public override ImmutableArray<string> FixableDiagnosticIds => ImmutableArray.Create(RuleIdentifiers.PermitNotReleased);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => DefaultKeyFixAllProvider.Batch;
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
@@ -57,17 +57,17 @@ public sealed class CSA2004PermitNotReleasedCodeFix : CodeFixProvider
                 case "TryFinally" when node?.FirstAncestorOrSelf<InvocationExpressionSyntax>() is { Expression: MemberAccessExpressionSyntax waitMember }
                     && node.FirstAncestorOrSelf<StatementSyntax>() is { Parent: BlockSyntax } wait:
                     context.RegisterCodeFix(
-                        CodeAction.Create("Release in a finally", ct => TryFinallyAsync(context.Document, wait, waitMember, ct), equivalenceKey: RuleIdentifiers.PermitNotReleased + ".TryFinally"),
+                        CodeAction.Create("Release in a finally", ct => TryFinallyAsync(context.Document, wait, waitMember, ct), equivalenceKey: FixKeys.Default(RuleIdentifiers.PermitNotReleased)),
                         diagnostic);
                     break;
                 case "UsingLocal" when node?.FirstAncestorOrSelf<LocalDeclarationStatementSyntax>() is { Parent: BlockSyntax } declaration:
                     context.RegisterCodeFix(
-                        CodeAction.Create("Declare the guard with using", ct => UsingLocalAsync(context.Document, declaration, ct), equivalenceKey: RuleIdentifiers.PermitNotReleased + ".Using"),
+                        CodeAction.Create("Declare the guard with using", ct => UsingLocalAsync(context.Document, declaration, ct), equivalenceKey: FixKeys.Default(RuleIdentifiers.PermitNotReleased)),
                         diagnostic);
                     break;
                 case "UsingDiscarded" when node?.FirstAncestorOrSelf<ExpressionStatementSyntax>() is { Parent: BlockSyntax } statement:
                     context.RegisterCodeFix(
-                        CodeAction.Create("Hold it with using", ct => UsingDiscardedAsync(context.Document, statement, ct), equivalenceKey: RuleIdentifiers.PermitNotReleased + ".Using"),
+                        CodeAction.Create("Hold it with using", ct => UsingDiscardedAsync(context.Document, statement, ct), equivalenceKey: FixKeys.Default(RuleIdentifiers.PermitNotReleased)),
                         diagnostic);
                     break;
             }

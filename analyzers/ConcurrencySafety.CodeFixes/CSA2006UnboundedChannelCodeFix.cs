@@ -28,7 +28,7 @@ public sealed class CSA2006UnboundedChannelCodeFix : CodeFixProvider
 
     public override ImmutableArray<string> FixableDiagnosticIds => ImmutableArray.Create(RuleIdentifiers.UnboundedChannel);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => DefaultKeyFixAllProvider.Batch;
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
@@ -51,7 +51,7 @@ public sealed class CSA2006UnboundedChannelCodeFix : CodeFixProvider
                 CodeAction.Create(
                     "Use a bounded channel (fill in the capacity)",
                     ct => FixAsync(context.Document, invocation, ct),
-                    equivalenceKey: RuleIdentifiers.UnboundedChannel + ".Bounded"),
+                    equivalenceKey: FixKeys.Default(RuleIdentifiers.UnboundedChannel)),
                 diagnostic);
         }
     }

@@ -24,7 +24,7 @@ public sealed class CSA2007BlockingChannelOperationInAsyncCodeFix : CodeFixProvi
 {
     public override ImmutableArray<string> FixableDiagnosticIds => ImmutableArray.Create(RuleIdentifiers.BlockingChannelOperationInAsync);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => DefaultKeyFixAllProvider.Batch;
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
@@ -47,14 +47,14 @@ public sealed class CSA2007BlockingChannelOperationInAsyncCodeFix : CodeFixProvi
                 if (node?.FirstAncestorOrSelf<CommonForEachStatementSyntax>() is { } loop)
                 {
                     context.RegisterCodeFix(
-                        CodeAction.Create("Use await foreach", ct => Replace(context.Document, loop, AwaitForEach(loop), ct), equivalenceKey: RuleIdentifiers.BlockingChannelOperationInAsync + ".Await"),
+                        CodeAction.Create("Use await foreach", ct => Replace(context.Document, loop, AwaitForEach(loop), ct), equivalenceKey: FixKeys.Default(RuleIdentifiers.BlockingChannelOperationInAsync)),
                         diagnostic);
                 }
             }
             else if (node?.FirstAncestorOrSelf<InvocationExpressionSyntax>() is { Expression: MemberAccessExpressionSyntax member } invocation)
             {
                 context.RegisterCodeFix(
-                    CodeAction.Create($"Use await {asyncName}", ct => Replace(context.Document, invocation, AwaitCall(invocation, member, asyncName), ct), equivalenceKey: RuleIdentifiers.BlockingChannelOperationInAsync + ".Await"),
+                    CodeAction.Create($"Use await {asyncName}", ct => Replace(context.Document, invocation, AwaitCall(invocation, member, asyncName), ct), equivalenceKey: FixKeys.Default(RuleIdentifiers.BlockingChannelOperationInAsync)),
                     diagnostic);
             }
         }

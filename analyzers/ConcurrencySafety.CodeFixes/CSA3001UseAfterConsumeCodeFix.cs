@@ -22,17 +22,20 @@ namespace ConcurrencySafety.CodeFixes;
 [Shared]
 public sealed class CSA3001UseAfterConsumeCodeFix : CodeFixProvider
 {
-    /// <summary>The equivalence key of the "assign back" action.</summary>
-    public const string AssignBackKey = "CSA3001.AssignBack";
+    /// <summary>
+    /// The equivalence key of both actions ("assign back" and "use the returned value"): they
+    /// are never offered for the same diagnostic, so they are variants of the rule's one default fix.
+    /// </summary>
+    public const string AssignBackKey = RuleIdentifiers.UseAfterConsume;
 
-    /// <summary>The equivalence key of the "use the returned value" action.</summary>
-    public const string UseReturnedValueKey = "CSA3001.UseReturnedValue";
+    /// <summary>The equivalence key of the "use the returned value" action: the same default key.</summary>
+    public const string UseReturnedValueKey = RuleIdentifiers.UseAfterConsume;
 
     /// <inheritdoc/>
     public override ImmutableArray<string> FixableDiagnosticIds => ImmutableArray.Create(RuleIdentifiers.UseAfterConsume);
 
     /// <inheritdoc/>
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => DefaultKeyFixAllProvider.Batch;
 
     /// <inheritdoc/>
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)

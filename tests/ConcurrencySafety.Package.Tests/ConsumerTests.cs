@@ -141,6 +141,64 @@ public sealed class ConsumerTests(PackedPackage package)
     }
 
     [Fact]
+    public async Task One_dotnet_format_pass_fixes_every_fixable_mistake_and_the_result_builds_clean()
+    {
+        // FixableMistakes/FixableMistakes.cs: each mistake of samples/Mistakes whose rule has a
+        // mechanical fix, with the variants of a rule (Increment/Add/Decrement, await/run in
+        // place) side by side. One `dotnet format analyzers` pass, no --diagnostics, must fix
+        // them all: one equivalence key per rule, fixes that do not collide.
+        var consumers = await package.GetConsumersAsync();
+        var source = File.ReadAllText(Path.Combine(Repository.Root, "tests", "ConcurrencySafety.Package.Tests", "FixableMistakes", "FixableMistakes.cs"));
+        var project = consumers.CreateProject("one-pass", source, properties: "<OutputType>Library</OutputType>");
+        var program = Path.Combine(project, "Program.cs");
+
+        var before = await Consumers.BuildAsync(project);
+        Assert.Equal(
+            ["error CSA1001", "error CSA1003", "error CSA1004", "error CSA1005", "error CSA2001", "error CSA2003", "error CSA2004", "warning CSA2006", "warning CSA2007", "warning CSA2009"],
+            BuildDiagnostics.In(before, project).Where(d => d.Contains(" CSA", StringComparison.Ordinal)));
+
+        var format = await DotNetCli.RunAsync(project, "format", "analyzers", Consumers.ProjectFile(project), "--severity", "warn", "--verbosity", "normal");
+
+        Assert.True(format.ExitCode == 0, format.ToString());
+        Assert.DoesNotContain("Unable to fix", format.Output, StringComparison.Ordinal);
+        var fixedSource = File.ReadAllText(program);
+        var after = await Consumers.BuildAsync(project);
+        Assert.True(after.ExitCode == 0, $"the fixed project did not build:\n{fixedSource}\n{after}");
+        Assert.Empty(BuildDiagnostics.In(after, project));
+        Assert.Contains("Task.Run(() => Interlocked.Increment(ref counter))", fixedSource, StringComparison.Ordinal);
+        Assert.Contains("        File.Delete(path); // CSA2001 (synchronous)", fixedSource, StringComparison.Ordinal);
+        // Implicit usings already import System.Threading: no using is added for Interlocked.
+        Assert.DoesNotContain("using System.Threading;", fixedSource, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unfixable_diagnostic_first_in_the_file_does_not_block_the_fixable_ones()
+    {
+        // `dotnet format` takes the fix-all key from the first diagnostic it finds; the double
+        // (no Interlocked form) comes first and has no fix.
+        const string program = """
+            double total = 0;
+            int hits = 0;
+            Parallel.For(0, 100, i =>
+            {
+                total += i;
+                hits++;
+            });
+            Console.WriteLine($"{total} {hits}");
+
+            """;
+        var consumers = await package.GetConsumersAsync();
+        var project = consumers.CreateProject("unfixable-first", program);
+
+        var format = await DotNetCli.RunAsync(project, "format", "analyzers", Consumers.ProjectFile(project), "--diagnostics", "CSA1001", "--severity", "error", "--verbosity", "normal");
+
+        Assert.True(format.ExitCode == 0, format.ToString());
+        var fixedSource = File.ReadAllText(Path.Combine(project, "Program.cs"));
+        Assert.Contains("Interlocked.Increment(ref hits);", fixedSource, StringComparison.Ordinal);
+        Assert.Contains("total += i;", fixedSource, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Analyzers_only_reference_still_enforces_the_rules()
     {
         // The answer to "can I have the analyzers without the runtime?" (docs/packaging.md):

@@ -600,7 +600,7 @@ public class CSA1001CapturedVariableWrittenConcurrentlyTests
                 return count + sum + left;
             }
         }
-        """, fixAllIterationsAtMost: 4);
+        """);
 
     [Fact]
     public Task Fix_adds_the_System_Threading_import() => Fix.VerifyCodeFixAsync("""
@@ -627,6 +627,124 @@ public class CSA1001CapturedVariableWrittenConcurrentlyTests
             }
         }
         """);
+
+    [Fact]
+    public Task Fix_handles_the_expression_lambda_whose_value_is_a_dropped_or_plain_task() => Fix.VerifyCodeFixAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            int M()
+            {
+                int counter = 0;
+                var tasks = new Task[1000];
+                for (int i = 0; i < tasks.Length; i++)
+                {
+                    tasks[i] = Task.Run(() => {|CSA1001:counter|}++);
+                }
+
+                Task.WaitAll(tasks);
+                return counter;
+            }
+        }
+        """, """
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            int M()
+            {
+                int counter = 0;
+                var tasks = new Task[1000];
+                for (int i = 0; i < tasks.Length; i++)
+                {
+                    tasks[i] = Task.Run(() => Interlocked.Increment(ref counter));
+                }
+
+                Task.WaitAll(tasks);
+                return counter;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Fix_keeps_the_value_of_an_expression_lambda_whose_result_is_read() => Fix.VerifyCodeFixAsync("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M()
+            {
+                int counter = 0, total = 0, left = 10, other = 0;
+                var results = new List<Task<int>>();
+                for (int i = 0; i < 10; i++)
+                {
+                    results.Add(Task.Run(() => {|CSA1001:counter|}++));
+                    results.Add(Task.Run(() => {|CSA1001:total|} += 5));
+                    results.Add(Task.Run(() => {|CSA1001:left|}--));
+                    results.Add(Task.Run(() => ++{|CSA1001:other|}));
+                }
+
+                return (await Task.WhenAll(results)).Length;
+            }
+        }
+        """, """
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M()
+            {
+                int counter = 0, total = 0, left = 10, other = 0;
+                var results = new List<Task<int>>();
+                for (int i = 0; i < 10; i++)
+                {
+                    results.Add(Task.Run(() => Interlocked.Increment(ref counter) - 1));
+                    results.Add(Task.Run(() => Interlocked.Add(ref total, 5)));
+                    results.Add(Task.Run(() => Interlocked.Decrement(ref left) + 1));
+                    results.Add(Task.Run(() => Interlocked.Increment(ref other)));
+                }
+
+                return (await Task.WhenAll(results)).Length;
+            }
+        }
+        """);
+
+    [Fact]
+    public async Task Fix_adds_no_using_that_a_global_using_already_gives()
+    {
+        var test = new Fix.Test
+        {
+            TestCode = """
+                using System.Threading.Tasks;
+                class C
+                {
+                    int M()
+                    {
+                        int hits = 0;
+                        Parallel.For(0, 10, i => { {|CSA1001:hits|}++; });
+                        return hits;
+                    }
+                }
+                """,
+            FixedCode = """
+                using System.Threading.Tasks;
+                class C
+                {
+                    int M()
+                    {
+                        int hits = 0;
+                        Parallel.For(0, 10, i => { Interlocked.Increment(ref hits); });
+                        return hits;
+                    }
+                }
+                """,
+        };
+        // What <ImplicitUsings>enable</ImplicitUsings> generates.
+        test.TestState.Sources.Add(("/0/GlobalUsings.g.cs", "global using global::System.Threading;\n"));
+        test.FixedState.Sources.Add(("/0/GlobalUsings.g.cs", "global using global::System.Threading;\n"));
+        await test.RunAsync();
+    }
 
     [Fact]
     public Task Fix_not_offered_for_non_counter_writes_or_used_values() => Fix.VerifyCodeFixAsync("""

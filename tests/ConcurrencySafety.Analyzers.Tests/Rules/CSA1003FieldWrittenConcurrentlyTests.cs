@@ -175,7 +175,7 @@ public class CSA1003FieldWrittenConcurrentlyTests
                 });
             }
         }
-        """, fixAllIterationsAtMost: 4);
+        """);
 
     [Fact]
     public Task Fix_not_offered_for_volatile_or_plain_stores() => Fix.VerifyCodeFixAsync("""

@@ -164,13 +164,55 @@ public class CSA2001UnjoinedConcurrentWorkTests
         """);
 
     [Fact]
-    public Task Fix_runs_sync_work_in_a_thread_scope() => Fix.VerifyCodeFixAsync("""
+    public Task Fix_runs_sync_work_in_place_as_a_person_would_write_it() => Fix.VerifyCodeFixAsync("""
+        using System.IO;
         using System.Threading.Tasks;
         class C
         {
-            void M()
+            void M(string path)
             {
-                {|CSA2001:Task.Run(() => Work())|};
+                {|CSA2001:Task.Run(() => File.Delete(path))|};
+                {|CSA2001:Task.Run(Work)|};
+                {|CSA2001:Task.Run(() => { Work(); })|};
+                {|CSA2001:Task.Run(() =>
+                {
+                    var copy = path + ".bak";
+                    File.Delete(copy);
+                })|};
+            }
+            static void Work() { }
+        }
+        """, """
+        using System.IO;
+        using System.Threading.Tasks;
+        class C
+        {
+            void M(string path)
+            {
+                File.Delete(path);
+                Work();
+                Work();
+                {
+                    var copy = path + ".bak";
+                    File.Delete(copy);
+                }
+            }
+            static void Work() { }
+        }
+        """);
+
+    [Fact]
+    public Task Fix_runs_sync_work_that_returns_in_a_thread_scope() => Fix.VerifyCodeFixAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            void M(bool quick)
+            {
+                {|CSA2001:Task.Run(() =>
+                {
+                    if (quick) return;
+                    Work();
+                })|};
             }
             static void Work() { }
         }
@@ -179,9 +221,13 @@ public class CSA2001UnjoinedConcurrentWorkTests
         using System.Threading.Tasks;
         class C
         {
-            void M()
+            void M(bool quick)
             {
-                Scope.Run(scope => scope.Spawn(() => Work()));
+                Scope.Run(scope => scope.Spawn(() =>
+                {
+                    if (quick) return;
+                    Work();
+                }));
             }
             static void Work() { }
         }
