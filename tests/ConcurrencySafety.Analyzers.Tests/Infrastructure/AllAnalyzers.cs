@@ -50,8 +50,7 @@ internal static class AllAnalyzers
         {
             if (s_references.IsDefault)
             {
-                var pack = await TestSetup.Net100.ResolveAsync(LanguageNames.CSharp, CancellationToken.None);
-                s_references = pack.Add(MetadataReference.CreateFromFile(typeof(ConcurrencySafety.RunsConcurrentlyAttribute).Assembly.Location));
+                s_references = TestSetup.Net10Pack.Add(TestSetup.Runtime(TargetRuntime.Net10));
             }
 
             return s_references;

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Testing;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -14,20 +15,27 @@ public static class CSharpAnalyzerVerifier<TAnalyzer>
     where TAnalyzer : DiagnosticAnalyzer, new()
 {
     /// <summary>Verifies that <paramref name="source"/> produces exactly the diagnostics in its markup.</summary>
-    public static Task VerifyAnalyzerAsync(string source, params DiagnosticResult[] expected)
+    /// <remarks>Runs twice: against the .NET 10 and the .NET 8 references (the package's two target frameworks).</remarks>
+    public static async Task VerifyAnalyzerAsync(string source, params DiagnosticResult[] expected)
     {
-        var test = new Test { TestCode = source };
-        test.ExpectedDiagnostics.AddRange(expected);
-        return test.RunAsync();
+        foreach (var runtime in new[] { TargetRuntime.Net10, TargetRuntime.Net8 })
+        {
+            var test = new Test(runtime) { TestCode = source };
+            test.ExpectedDiagnostics.AddRange(expected);
+            await test.RunAsync();
+        }
     }
 
-    /// <summary>Verifies <paramref name="source"/> with an .editorconfig.</summary>
-    public static Task VerifyAnalyzerAsync(string source, string editorConfig, params DiagnosticResult[] expected)
+    /// <summary>Verifies <paramref name="source"/> with an .editorconfig, against .NET 10 and .NET 8.</summary>
+    public static async Task VerifyAnalyzerAsync(string source, string editorConfig, params DiagnosticResult[] expected)
     {
-        var test = new Test { TestCode = source };
-        test.TestState.AnalyzerConfigFiles.Add(("/.editorconfig", editorConfig));
-        test.ExpectedDiagnostics.AddRange(expected);
-        return test.RunAsync();
+        foreach (var runtime in new[] { TargetRuntime.Net10, TargetRuntime.Net8 })
+        {
+            var test = new Test(runtime) { TestCode = source };
+            test.TestState.AnalyzerConfigFiles.Add(("/.editorconfig", editorConfig));
+            test.ExpectedDiagnostics.AddRange(expected);
+            await test.RunAsync();
+        }
     }
 
     /// <summary>A diagnostic expectation for the analyzer's only (or given) rule.</summary>
@@ -36,8 +44,14 @@ public static class CSharpAnalyzerVerifier<TAnalyzer>
     /// <summary>The configured test, exposed for tests that need more control.</summary>
     public sealed class Test : CSharpAnalyzerTest<TAnalyzer, DefaultVerifier>
     {
-        /// <summary>Creates the test with the shared references.</summary>
-        public Test() => TestSetup.Configure(TestState, this);
+        /// <summary>Creates the test with the shared .NET 10 references.</summary>
+        public Test()
+            : this(TargetRuntime.Net10)
+        {
+        }
+
+        /// <summary>Creates the test with the references of <paramref name="runtime"/>.</summary>
+        public Test(TargetRuntime runtime) => TestSetup.Configure(TestState, this, runtime);
     }
 }
 
@@ -80,19 +94,78 @@ public static class CSharpCodeFixVerifier<TAnalyzer, TCodeFix>
     }
 }
 
+/// <summary>The two sets of references the tests compile against, one per target framework of the package.</summary>
+public enum TargetRuntime
+{
+    /// <summary>The .NET 10 reference pack of the installed SDK, and the net10.0 runtime build.</summary>
+    Net10,
+
+    /// <summary>The .NET 8 reference assemblies (Microsoft.NETCore.App.Ref 8.0.0), and the net8.0 runtime build.</summary>
+    Net8,
+}
+
 internal static class TestSetup
 {
-    internal static readonly ReferenceAssemblies Net100 = new(
-        "net10.0",
-        new PackageIdentity("Microsoft.NETCore.App.Ref", "10.0.12"),
-        System.IO.Path.Combine("ref", "net10.0"));
+    /// <summary>
+    /// .NET 8: the testing library's reference set, the 8.0.0 reference pack (restored into its
+    /// own cache from the configured NuGet sources the first time).
+    /// </summary>
+    internal static readonly ReferenceAssemblies Net80 = ReferenceAssemblies.Net.Net80;
 
-    public static void Configure(SolutionState state, AnalyzerTest<DefaultVerifier> test)
+    private static readonly Lazy<ImmutableArray<MetadataReference>> s_net10Pack = new(ResolveNet10Pack);
+
+    /// <summary>
+    /// .NET 10: the reference assemblies of the newest 10.x Microsoft.NETCore.App.Ref pack of the
+    /// SDK that runs the tests (dotnet/packs), whatever its patch version: nothing to download,
+    /// and an SDK update needs no change here.
+    /// </summary>
+    internal static ImmutableArray<MetadataReference> Net10Pack => s_net10Pack.Value;
+
+    /// <summary>The ConcurrencySafety runtime assembly built for <paramref name="runtime"/>.</summary>
+    internal static MetadataReference Runtime(TargetRuntime runtime) => runtime == TargetRuntime.Net10
+        ? MetadataReference.CreateFromFile(typeof(ConcurrencySafety.RunsConcurrentlyAttribute).Assembly.Location)
+        : MetadataReference.CreateFromFile(typeof(TestSetup).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "RuntimeNet8").Value!);
+
+    public static void Configure(SolutionState state, AnalyzerTest<DefaultVerifier> test, TargetRuntime runtime = TargetRuntime.Net10)
     {
-        // Test code is compiled against the .NET 10 reference pack (the version the installed
-        // SDK ships, so that it is served from the local package cache) and the real net10.0
-        // runtime assembly of this repository.
-        test.ReferenceAssemblies = Net100;
-        state.AdditionalReferences.Add(MetadataReference.CreateFromFile(typeof(ConcurrencySafety.RunsConcurrentlyAttribute).Assembly.Location));
+        if (runtime == TargetRuntime.Net10)
+        {
+            // No package: the pack's assemblies are added as plain references.
+            test.ReferenceAssemblies = new ReferenceAssemblies("net10.0");
+            state.AdditionalReferences.AddRange(Net10Pack);
+        }
+        else
+        {
+            test.ReferenceAssemblies = Net80;
+        }
+
+        state.AdditionalReferences.Add(Runtime(runtime));
+    }
+
+    private static ImmutableArray<MetadataReference> ResolveNet10Pack()
+    {
+        // The running runtime is dotnet/shared/Microsoft.NETCore.App/<version>/; the packs sit
+        // next to shared/.
+        var runtimeDir = System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory();
+        var dotnetRoot = System.IO.Path.GetFullPath(System.IO.Path.Combine(runtimeDir, "..", "..", ".."));
+        var packs = System.IO.Path.Combine(dotnetRoot, "packs", "Microsoft.NETCore.App.Ref");
+        var folder = System.IO.Directory.Exists(packs)
+            ? System.IO.Directory.GetDirectories(packs)
+                .Select(d => (Dir: d, Version: Version.TryParse(System.IO.Path.GetFileName(d).Split('-')[0], out var v) ? v : null))
+                .Where(p => p.Version is { Major: 10 } && System.IO.Directory.Exists(System.IO.Path.Combine(p.Dir, "ref", "net10.0")))
+                .OrderByDescending(p => p.Version)
+                .Select(p => System.IO.Path.Combine(p.Dir, "ref", "net10.0"))
+                .FirstOrDefault()
+            : null;
+        if (folder is null)
+        {
+            throw new InvalidOperationException($"No .NET 10 reference pack (Microsoft.NETCore.App.Ref 10.x with ref/net10.0) under {packs}; the tests need the .NET 10 SDK.");
+        }
+
+        return System.IO.Directory.GetFiles(folder, "*.dll")
+            .OrderBy(f => f, StringComparer.Ordinal)
+            .Select(f => (MetadataReference)MetadataReference.CreateFromFile(f))
+            .ToImmutableArray();
     }
 }
