@@ -46,11 +46,7 @@ internal static class DotNetCli
             startInfo.ArgumentList.Add(argument);
         }
 
-        foreach (var name in InheritedBuildVariables)
-        {
-            startInfo.Environment.Remove(name);
-        }
-
+        Isolate(startInfo);
         startInfo.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         startInfo.Environment["DOTNET_NOLOGO"] = "1";
         startInfo.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
@@ -103,8 +99,25 @@ internal static class DotNetCli
         }
     }
 
+    /// <summary>
+    /// Removes what the outer <c>dotnet test</c> set for its own MSBuild, so that a child (the
+    /// dotnet CLI, a language server loading projects) finds the SDK as a user's would.
+    /// </summary>
+    public static void Isolate(ProcessStartInfo startInfo)
+    {
+        foreach (var name in InheritedBuildVariables)
+        {
+            startInfo.Environment.Remove(name);
+        }
+
+        if (Path.IsPathRooted(Executable))
+        {
+            startInfo.Environment["DOTNET_ROOT"] = Path.GetDirectoryName(Executable);
+        }
+    }
+
     /// <summary>The dotnet host that runs these tests, else the one on PATH.</summary>
-    private static string Executable
+    public static string Executable
     {
         get
         {
