@@ -29,9 +29,10 @@ public sealed class ReadmeTourTests
         while (!File.Exists(Path.Combine(root, "ConcurrencySafety.sln"))) root = Path.GetDirectoryName(root)!;
         string readme = File.ReadAllText(Path.Combine(root, "README.md"));
         string section = readme[readme.IndexOf("## Scopes, permits and locks", StringComparison.Ordinal)..];
-        int start = section.IndexOf("```csharp", StringComparison.Ordinal);
-        int end = section.IndexOf("```", start + 9, StringComparison.Ordinal);
-        string[] readmeLines = Normalize(section[(start + 9)..end]).Where(l => l != "using ConcurrencySafety;").ToArray();
+        // The block's body starts after its fence line ("```csharp", or "```csharp compile").
+        int start = section.IndexOf('\n', section.IndexOf("```csharp", StringComparison.Ordinal)) + 1;
+        int end = section.IndexOf("```", start, StringComparison.Ordinal);
+        string[] readmeLines = Normalize(section[start..end]).Where(l => l != "using ConcurrencySafety;").ToArray();
 
         string test = File.ReadAllText(Path.Combine(root, "tests", "ConcurrencySafety.Tests", "Scopes", "ReadmeTourTests.cs"));
         const string Begin = "// --- README block starts here ---", Stop = "// --- README block ends here ---";
