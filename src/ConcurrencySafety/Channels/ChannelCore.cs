@@ -600,23 +600,40 @@ internal abstract class ChannelCore<T>
     }
 
     /// <summary>Blocks on a registered node until it completes, is cancelled or times out; always leaves it unregistered.</summary>
+    /// <remarks>
+    /// Any exception after the node was queued (arming the cancellation callback, a thread
+    /// interrupt while blocked) runs the undo protocol (<see cref="Waiter.CompletedDespiteFailure"/>):
+    /// the wait is withdrawn, disarmed and unregistered before the exception leaves, unless a
+    /// partner completed it first, in which case the completion is reported instead.
+    /// </remarks>
     private int WaitSync(WaitNode<T> node, int millisecondsTimeout, CancellationToken cancellationToken, bool sender)
     {
-        var registration = cancellationToken.CanBeCanceled
-            ? cancellationToken.UnsafeRegister(Waiter.CancelCallback, node)
-            : default;
-        if (!node.WaitSignal(millisecondsTimeout))
+        var arming = default(WaitArming);
+        try
         {
-            // Timed out: try to end the wait ourselves. If someone claimed it first, their
-            // results are on the way; wait for their signal (it is imminent).
-            if (!node.TryFinish(node.Generation, Waiter.TimedOut))
+            WaitFaults.Hit(WaitPath.ChannelBlocking, WaitStage.Registered);
+            arming.ArmCancellation(cancellationToken, node);
+            WaitFaults.Hit(WaitPath.ChannelBlocking, WaitStage.Armed);
+            if (!node.WaitSignal(millisecondsTimeout))
             {
-                node.WaitSignal(Timeout.Infinite);
+                // Timed out: try to end the wait ourselves. If someone claimed it first, their
+                // results are on the way; wait for their signal (it is imminent).
+                if (!node.TryFinish(node.Generation, Waiter.TimedOut))
+                {
+                    node.WaitSignal(Timeout.Infinite);
+                }
+            }
+        }
+        catch (Exception failure)
+        {
+            if (!UndoFailedWait(node, sender, ref arming, failure))
+            {
+                throw;
             }
         }
 
         // Disposing waits for a callback that is running, so nothing touches the node after this.
-        registration.Dispose();
+        arming.Disarm();
         int outcome = node.Outcome;
         if (outcome < Waiter.SelectedBase)
         {
@@ -624,6 +641,20 @@ internal abstract class ChannelCore<T>
         }
 
         return outcome;
+    }
+
+    /// <summary>
+    /// The failure exit of a plain wait whose node is queued: withdraw, disarm, unregister (see
+    /// WaitArming.cs). Returns true when a partner completed the operation first: the caller
+    /// then reports that completion (the node holds its results) and drops the failure.
+    /// </summary>
+    private bool UndoFailedWait(WaitNode<T> node, bool sender, ref WaitArming arming, Exception failure)
+    {
+        bool completed = node.CompletedDespiteFailure(failure);
+        arming.Disarm();
+        Unregister(node, sender);
+        Debug.Assert(!node.IsQueued, "a failed wait leaves its node unregistered");
+        return completed;
     }
 
     // ------------------------------------------------------------------ async forms
@@ -661,7 +692,7 @@ internal abstract class ChannelCore<T>
 
         if (node is not null)
         {
-            return new ValueTask(node, version);
+            return WaitFailedDirect(node, sender: true) is { } failure ? ValueTask.FromException(failure) : new ValueTask(node, version);
         }
 
         Wake(partner);
@@ -703,11 +734,41 @@ internal abstract class ChannelCore<T>
 
         if (node is not null)
         {
-            return new ValueTask<T>(node, version);
+            return WaitFailedDirect(node, sender: false) is { } failure ? ValueTask.FromException<T>(failure) : new ValueTask<T>(node, version);
         }
 
         Wake(partner);
         return status == ReceiveStatus.Received ? new ValueTask<T>(item) : ValueTask.FromException<T>(ChannelErrors.ReceiveDisconnected());
+    }
+
+    /// <summary>
+    /// The fault-injection point of the directly awaited forms, whose node is queued and armed
+    /// by now. Returns the failure once the wait is undone, or null when the operation goes on
+    /// (no failure, or a partner completed it first: awaiting the node then reports that).
+    /// </summary>
+    private Exception? WaitFailedDirect(WaitNode<T> node, bool sender)
+    {
+        try
+        {
+            WaitFaults.Hit(WaitPath.ChannelDirectAsync, WaitStage.Registered);
+            WaitFaults.Hit(WaitPath.ChannelDirectAsync, WaitStage.Armed);
+            return null;
+        }
+        catch (Exception failure)
+        {
+            if (node.CompletedDespiteFailure(failure))
+            {
+                return null; // GetResult finishes it as usual
+            }
+
+            node.DirectRegistration.Dispose();
+            node.DirectRegistration = default;
+            node.DirectChannel = null;
+            node.DirectToken = default;
+            Unregister(node, sender);
+            node.Item = default!;
+            return failure; // the node is dropped, not pooled
+        }
     }
 
     /// <summary>
@@ -852,19 +913,26 @@ internal abstract class ChannelCore<T>
         return result;
     }
 
-    /// <summary>Awaits a registered node until it completes, is cancelled or times out; always leaves it unregistered.</summary>
+    /// <summary>Awaits a registered node until it completes, is cancelled or times out; always leaves it unregistered (on a failure too, see <see cref="WaitSync"/>).</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> WaitAsync(WaitNode<T> node, int millisecondsTimeout, CancellationToken cancellationToken, bool sender)
     {
-        var registration = cancellationToken.CanBeCanceled
-            ? cancellationToken.UnsafeRegister(Waiter.CancelCallback, node)
-            : default;
-        CancellationTokenSource? timer = null;
-        CancellationTokenRegistration timerRegistration = default;
-        if (millisecondsTimeout != Timeout.Infinite)
+        var arming = default(WaitArming);
+        try
         {
-            timer = new CancellationTokenSource(millisecondsTimeout);
-            timerRegistration = timer.Token.UnsafeRegister(Waiter.TimeoutCallback, node);
+            WaitFaults.Hit(WaitPath.ChannelAsync, WaitStage.Registered);
+            arming.ArmCancellation(cancellationToken, node);
+            arming.ArmTimeout(millisecondsTimeout, node);
+            WaitFaults.Hit(WaitPath.ChannelAsync, WaitStage.Armed);
+        }
+        catch (Exception failure)
+        {
+            if (!UndoFailedWait(node, sender, ref arming, failure))
+            {
+                throw;
+            }
+
+            return node.Outcome; // a partner completed it first: that completion is the result
         }
 
         try
@@ -874,9 +942,7 @@ internal abstract class ChannelCore<T>
         finally
         {
             // Disposing waits for a callback that is running, so nothing touches the node after this.
-            registration.Dispose();
-            timerRegistration.Dispose();
-            timer?.Dispose();
+            arming.Disarm();
         }
 
         int outcome = node.Outcome;
@@ -985,30 +1051,40 @@ internal abstract class ChannelCore<T>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> WaitReadySlowAsync(WaitNode<T> node, bool read, CancellationToken cancellationToken)
     {
-        var registration = cancellationToken.CanBeCanceled
-            ? cancellationToken.UnsafeRegister(Waiter.CancelCallback, node)
-            : default;
+        var arming = default(WaitArming);
+        try
+        {
+            WaitFaults.Hit(WaitPath.ChannelReady, WaitStage.Registered);
+            arming.ArmCancellation(cancellationToken, node);
+            WaitFaults.Hit(WaitPath.ChannelReady, WaitStage.Armed);
+        }
+        catch (Exception failure)
+        {
+            // A watcher only learns "something changed", which it may drop: always rethrow.
+            node.CompletedDespiteFailure(failure);
+            arming.Disarm();
+            lock (_sync)
+            {
+                RemoveWatcher(node, read);
+            }
+
+            throw;
+        }
+
         try
         {
             await node.AsValueTask().ConfigureAwait(false);
         }
         finally
         {
-            registration.Dispose();
+            arming.Disarm();
         }
 
         int outcome = node.Outcome;
         bool result;
         lock (_sync)
         {
-            if (read)
-            {
-                _readWatchers.Remove(node);
-            }
-            else
-            {
-                _writeWatchers.Remove(node);
-            }
+            RemoveWatcher(node, read);
 
             // Woken by a change: report what holds now ("ready" is a hint, as in the BCL).
             result = ReadyState(read) ?? true;
@@ -1021,6 +1097,19 @@ internal abstract class ChannelCore<T>
         }
 
         return result;
+    }
+
+    /// <summary>Unlinks an interop watcher if it is still queued. Call under <see cref="_sync"/>.</summary>
+    private void RemoveWatcher(WaitNode<T> node, bool read)
+    {
+        if (read)
+        {
+            _readWatchers.Remove(node);
+        }
+        else
+        {
+            _writeWatchers.Remove(node);
+        }
     }
 
     // ------------------------------------------------------------------ select support
@@ -1110,6 +1199,33 @@ internal abstract class ChannelCore<T>
                     {
                         n++;
                     }
+                }
+
+                return n;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Gets how many nodes are linked into each queue, stale or not (for tests). With no
+    /// operation in flight every count is zero: each wait path unregisters its node on every
+    /// exit, failures included.
+    /// </summary>
+    internal (int Senders, int Receivers, int ReadWatchers, int WriteWatchers) QueuedNodes
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return (Length(_senders.Head), Length(_receivers.Head), Length(_readWatchers.Head), Length(_writeWatchers.Head));
+            }
+
+            static int Length(WaitNode<T>? node)
+            {
+                int n = 0;
+                for (; node is not null; node = node.Next)
+                {
+                    n++;
                 }
 
                 return n;

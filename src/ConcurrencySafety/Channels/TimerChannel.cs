@@ -15,7 +15,18 @@ internal static class TimerChannel
         var receiver = new Receiver<DateTimeOffset>(core);
         var state = new State(sender, timeProvider);
         var timer = timeProvider.CreateTimer(static s => ((State)s!).Fire(), state, dueTime, period);
-        core.ReceiversGone = timer.Dispose;
+        try
+        {
+            WaitFaults.Hit(WaitPath.TimerStart, WaitStage.Registered);
+            core.ReceiversGone = timer.Dispose;
+        }
+        catch
+        {
+            // The caller never gets the receiver, so nobody could ever stop this timer.
+            timer.Dispose();
+            throw;
+        }
+
         return receiver;
     }
 

@@ -277,9 +277,12 @@ public sealed class TaskScope
         {
             slot = await _limiter.TakeAsync(1, _token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch
         {
-            child.CompleteWithoutRunning(); // leaves the scope
+            // Not spawned: the child leaves the scope without running (a live child that never
+            // runs would keep the scope from ever ending). The caller, who never got a handle,
+            // gets the exception, so the child does not report it a second time.
+            child.CompleteWithoutRunning();
             throw;
         }
         child.Slot = slot;
@@ -312,9 +315,11 @@ public sealed class TaskScope
             {
                 slot = awaiter.GetResult();
             }
-            catch (OperationCanceledException)
+            catch (Exception failure)
             {
-                child.CompleteWithoutRunning();
+                // Cancelled: the child never runs. Any other failure of the slot wait fails
+                // the child (and so the scope) rather than escaping on a pool thread.
+                child.CompleteWithoutRunning(failure is OperationCanceledException ? null : failure);
                 return;
             }
             child.Slot = slot;

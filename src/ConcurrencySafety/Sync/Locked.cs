@@ -20,6 +20,9 @@ namespace ConcurrencySafety;
 public sealed class Locked<T>
 {
     private readonly PermitQueue _queue = new(1, fair: false);
+
+    /// <summary>Gets the permit queue behind the lock (tests check that failed waits leave nothing queued).</summary>
+    internal PermitQueue Queue => _queue;
     private T _value;
 
     /// <summary>Creates the lock, owning <paramref name="value"/>.</summary>

@@ -28,6 +28,9 @@ public sealed class PermitSemaphore
 {
     private readonly PermitQueue _queue;
 
+    /// <summary>Gets the permit queue behind the semaphore (for tests).</summary>
+    internal PermitQueue Queue => _queue;
+
     /// <summary>Creates a semaphore with <paramref name="permits"/> permits, all available.</summary>
     /// <param name="permits">The total number of permits; at least 1.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="permits"/> is less than 1.</exception>

@@ -22,6 +22,9 @@ public sealed class RwLocked<T>
     internal const int MaxReaders = 1 << 30;
 
     private readonly PermitQueue _queue = new(MaxReaders, fair: false);
+
+    /// <summary>Gets the permit queue behind the lock (tests check that failed waits leave nothing queued).</summary>
+    internal PermitQueue Queue => _queue;
     private T _value;
 
     /// <summary>Creates the lock, owning <paramref name="value"/>.</summary>
