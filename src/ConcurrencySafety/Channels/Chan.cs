@@ -76,7 +76,7 @@ public static class Chan
     /// (Go's <c>time.After</c>). It never closes, so in a select it fires exactly once.
     /// Disposing it stops the timer.
     /// </summary>
-    /// <param name="delay">How long until the delivery; zero or positive.</param>
+    /// <param name="delay">How long until the delivery; zero or positive, rounded up to whole milliseconds. Any length works, also past the 49.7 days one system timer takes.</param>
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when null. Tests pass a fake one.</param>
     /// <returns>A receiver of one timestamp.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="delay"/> is negative or infinite.</exception>
@@ -95,7 +95,7 @@ public static class Chan
     /// <c>time.Tick</c>). It holds at most one pending tick: a slow receiver misses ticks rather
     /// than seeing a backlog. Disposing it stops the timer.
     /// </summary>
-    /// <param name="period">The interval between ticks; positive.</param>
+    /// <param name="period">The interval between ticks; positive, rounded up to whole milliseconds (so a period below 1 ms ticks every millisecond). Any length works, also past the 49.7 days one system timer takes.</param>
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when null. Tests pass a fake one.</param>
     /// <returns>A receiver of timestamps.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="period"/> is zero, negative or infinite.</exception>

@@ -346,13 +346,21 @@ internal sealed class SelectEngine
             // System clock: a timed monitor wait is cheaper than a timer.
             _arming.ArmCancellation(cancellationToken, _waiter);
             WaitFaults.Hit(WaitPath.SelectBlocking, WaitStage.Armed);
-            int left = RemainingMilliseconds();
-            if (!_waiter.WaitSignal(left))
+            // A monitor wait takes at most int.MaxValue ms (24.8 days): a longer timeout is
+            // waited in steps, each one for what is left on the clock.
+            while (!_waiter.WaitSignal(RemainingMilliseconds()))
             {
+                if (RemainingMilliseconds() > 0)
+                {
+                    continue;
+                }
+
                 if (!_waiter.TryFinish(generation, Waiter.TimedOut))
                 {
                     _waiter.WaitSignal(System.Threading.Timeout.Infinite); // someone else won: their results are on the way
                 }
+
+                break;
             }
 
             Disarm();
@@ -406,7 +414,7 @@ internal sealed class SelectEngine
                     break;
                 }
 
-                _timer.Change(_timeout - elapsed, System.Threading.Timeout.InfiniteTimeSpan);
+                _timer.Change(TimerStep(_timeout - elapsed), System.Threading.Timeout.InfiniteTimeSpan);
                 if (_time.GetElapsedTime(_startTimestamp) - elapsed <= slack)
                 {
                     break;
@@ -414,6 +422,13 @@ internal sealed class SelectEngine
             }
         }
     }
+
+    /// <summary>
+    /// Caps one arming of the timer at what a timer takes (2^32-2 ms, about 49.7 days). A longer
+    /// timeout fires "early" at the end of each step, and <see cref="OnTimer"/> arms the next
+    /// step for what is left, so any timeout works.
+    /// </summary>
+    private static TimeSpan TimerStep(TimeSpan left) => left < TimerChannel.MaxStep ? left : TimerChannel.MaxStep;
 
     /// <summary>Undoes <see cref="ArmWait"/> (idempotent): disposes the cancellation registration, waiting for a running callback, and stops the timer.</summary>
     private void Disarm()
@@ -490,9 +505,10 @@ internal sealed class SelectEngine
         var left = timeout - _time.GetElapsedTime(Volatile.Read(ref _startTimestamp));
         if (left > TimeSpan.Zero)
         {
-            // Early (a timer may fire slightly before the deadline as the clock measures it) or
-            // stale (from an earlier select): schedule again for what is left of this one.
-            _timer?.Change(left, System.Threading.Timeout.InfiniteTimeSpan);
+            // Early (a timer may fire slightly before the deadline as the clock measures it, and
+            // a timeout longer than one timer step fires at the end of each step) or stale (from
+            // an earlier select): schedule again for what is left of this one.
+            _timer?.Change(TimerStep(left), System.Threading.Timeout.InfiniteTimeSpan);
             return;
         }
 

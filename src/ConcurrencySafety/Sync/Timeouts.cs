@@ -11,4 +11,14 @@ internal static class Timeouts
                 "The timeout must be between 0 and Int32.MaxValue milliseconds, or Timeout.InfiniteTimeSpan.");
         return (int)ms;
     }
+
+    /// <summary>Rounds a non-negative duration up to whole milliseconds (timers count whole milliseconds and truncate).</summary>
+    internal static TimeSpan RoundUpToMilliseconds(TimeSpan duration)
+    {
+        Debug.Assert(duration >= TimeSpan.Zero);
+        long rest = duration.Ticks % TimeSpan.TicksPerMillisecond;
+        return rest == 0 || duration.Ticks > TimeSpan.MaxValue.Ticks - TimeSpan.TicksPerMillisecond
+            ? duration
+            : TimeSpan.FromTicks(duration.Ticks - rest + TimeSpan.TicksPerMillisecond);
+    }
 }
