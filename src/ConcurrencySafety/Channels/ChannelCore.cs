@@ -70,7 +70,7 @@ internal abstract class ChannelCore<T>
     /// </summary>
     private readonly System.Collections.Concurrent.ConcurrentQueue<T>? _queue;
 
-    /// <summary>The most items the buffer may hold: 0 (rendezvous), n (bounded) or <see cref="int.MaxValue"/> (unbounded).</summary>
+    /// <summary>The most items the buffer may hold: 0 (rendezvous), n (bounded, up to and including <see cref="int.MaxValue"/>) or <see cref="int.MaxValue"/> (unbounded, which <see cref="_queue"/> tells apart).</summary>
     private readonly int _capacity;
 
     /// <summary>Completed once no sender is left and the buffer is empty (created on first request). Under <see cref="_sync"/>.</summary>
@@ -82,12 +82,15 @@ internal abstract class ChannelCore<T>
     /// under the lock on every operation, and dispatching them virtually cost measurably on
     /// the uncontended path.
     /// </summary>
-    private protected ChannelCore(int capacity, int initialBufferSize, bool allowSynchronousContinuations)
+    private protected ChannelCore(int capacity, int initialBufferSize, bool allowSynchronousContinuations, bool unbounded = false)
     {
-        Debug.Assert(capacity >= 0);
+        Debug.Assert(capacity >= 0 && (!unbounded || capacity == int.MaxValue));
         _capacity = capacity;
         _buffer = new Deque<T>(initialBufferSize);
-        _queue = capacity == int.MaxValue ? new System.Collections.Concurrent.ConcurrentQueue<T>() : null;
+
+        // Unboundedness is its own flag, not a capacity value: Chan.Bounded(int.MaxValue) is a
+        // bounded channel (it reported itself unbounded while int.MaxValue was the marker).
+        _queue = unbounded ? new System.Collections.Concurrent.ConcurrentQueue<T>() : null;
         _allowSynchronousContinuations = allowSynchronousContinuations;
     }
 
@@ -114,7 +117,7 @@ internal abstract class ChannelCore<T>
     }
 
     /// <summary>Gets the capacity: 0 for rendezvous, n for bounded, null for unbounded.</summary>
-    public int? Capacity => _capacity == int.MaxValue ? null : _capacity;
+    public int? Capacity => _queue is null ? _capacity : null;
 
     /// <summary>Gets the number of buffered items. Call under <see cref="_sync"/> (the unbounded queue may still shrink meanwhile).</summary>
     private int BufferCount => _queue is { } queue ? queue.Count : _buffer.Count;

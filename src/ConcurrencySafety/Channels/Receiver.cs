@@ -72,7 +72,7 @@ public sealed class Receiver<T> : IEnumerable<T>, IDisposable
     /// <param name="cancellationToken">Cancels the wait; no item is taken then.</param>
     /// <returns>The item.</returns>
     /// <exception cref="ChannelDisconnectedException">Every sender is gone and the buffer is drained.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before an item arrived.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before an item arrived, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
     /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public T Receive(CancellationToken cancellationToken = default)
     {
@@ -89,7 +89,7 @@ public sealed class Receiver<T> : IEnumerable<T>, IDisposable
     /// <param name="cancellationToken">Cancels the wait; no item is taken then.</param>
     /// <returns>The item.</returns>
     /// <exception cref="ChannelDisconnectedException">Every sender is gone and the buffer is drained.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before an item arrived.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before an item arrived, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
     /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public ValueTask<T> ReceiveAsync(CancellationToken cancellationToken = default)
     {
@@ -122,7 +122,7 @@ public sealed class Receiver<T> : IEnumerable<T>, IDisposable
     /// <param name="cancellationToken">Cancels the wait; no item is taken then.</param>
     /// <returns>Received (with the item), Timeout or Disconnected.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than infinite) or too large.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before an item arrived.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before an item arrived, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
     /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public ReceiveResult<T> TryReceive(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
@@ -136,7 +136,7 @@ public sealed class Receiver<T> : IEnumerable<T>, IDisposable
     /// <param name="deadline">The instant (system clock) after which to give up.</param>
     /// <param name="cancellationToken">Cancels the wait; no item is taken then.</param>
     /// <returns>Received (with the item), Timeout or Disconnected.</returns>
-    /// <exception cref="OperationCanceledException">Cancelled before an item arrived.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before an item arrived, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
     /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public ReceiveResult<T> TryReceiveUntil(DateTimeOffset deadline, CancellationToken cancellationToken = default)
     {
@@ -150,7 +150,7 @@ public sealed class Receiver<T> : IEnumerable<T>, IDisposable
     /// <param name="cancellationToken">Cancels the wait; no item is taken then.</param>
     /// <returns>Received (with the item), Timeout or Disconnected.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than infinite) or too large.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before an item arrived.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before an item arrived, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
     /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public ValueTask<ReceiveResult<T>> TryReceiveAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
@@ -163,7 +163,7 @@ public sealed class Receiver<T> : IEnumerable<T>, IDisposable
     /// <param name="deadline">The instant (system clock) after which to give up.</param>
     /// <param name="cancellationToken">Cancels the wait; no item is taken then.</param>
     /// <returns>Received (with the item), Timeout or Disconnected.</returns>
-    /// <exception cref="OperationCanceledException">Cancelled before an item arrived.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before an item arrived, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
     /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public ValueTask<ReceiveResult<T>> TryReceiveUntilAsync(DateTimeOffset deadline, CancellationToken cancellationToken = default)
     {

@@ -65,7 +65,7 @@ public sealed class Sender<T> : IDisposable
     /// <param name="item">The item.</param>
     /// <param name="cancellationToken">Cancels the wait; the item is then not sent.</param>
     /// <exception cref="ChannelDisconnectedException">Every receiver is gone.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before the item was sent.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before the item was sent, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
     /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public void Send(T item, CancellationToken cancellationToken = default)
     {
@@ -81,7 +81,7 @@ public sealed class Sender<T> : IDisposable
     /// <param name="cancellationToken">Cancels the wait; the item is then not sent.</param>
     /// <returns>A task that completes once the item is sent.</returns>
     /// <exception cref="ChannelDisconnectedException">Every receiver is gone.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before the item was sent.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before the item was sent, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
     /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public ValueTask SendAsync(T item, CancellationToken cancellationToken = default)
     {
@@ -105,7 +105,7 @@ public sealed class Sender<T> : IDisposable
     /// <param name="cancellationToken">Cancels the wait; the item is then not sent.</param>
     /// <returns>Sent, Timeout or Disconnected; the item comes back when not sent.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than infinite) or too large.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before the item was sent.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before the item was sent, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
     /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public SendResult<T> TrySend(T item, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
@@ -119,7 +119,7 @@ public sealed class Sender<T> : IDisposable
     /// <param name="deadline">The instant (system clock) after which to give up.</param>
     /// <param name="cancellationToken">Cancels the wait; the item is then not sent.</param>
     /// <returns>Sent, Timeout or Disconnected; the item comes back when not sent.</returns>
-    /// <exception cref="OperationCanceledException">Cancelled before the item was sent.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before the item was sent, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
     /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public SendResult<T> TrySendUntil(T item, DateTimeOffset deadline, CancellationToken cancellationToken = default)
     {
@@ -133,7 +133,7 @@ public sealed class Sender<T> : IDisposable
     /// <param name="cancellationToken">Cancels the wait; the item is then not sent.</param>
     /// <returns>Sent, Timeout or Disconnected; the item comes back when not sent.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than infinite) or too large.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before the item was sent.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before the item was sent, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
     /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public ValueTask<SendResult<T>> TrySendAsync(T item, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
@@ -147,7 +147,7 @@ public sealed class Sender<T> : IDisposable
     /// <param name="deadline">The instant (system clock) after which to give up.</param>
     /// <param name="cancellationToken">Cancels the wait; the item is then not sent.</param>
     /// <returns>Sent, Timeout or Disconnected; the item comes back when not sent.</returns>
-    /// <exception cref="OperationCanceledException">Cancelled before the item was sent.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before the item was sent, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
     /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public ValueTask<SendResult<T>> TrySendUntilAsync(T item, DateTimeOffset deadline, CancellationToken cancellationToken = default)
     {

@@ -275,7 +275,7 @@ public sealed class TaskScope
         Permit slot;
         try
         {
-            slot = await _limiter.TakeAsync(1, _token).ConfigureAwait(false);
+            slot = await _limiter.TakeAsync(1, _token, cancelledFirst: false).ConfigureAwait(false);
         }
         catch
         {
@@ -298,7 +298,7 @@ public sealed class TaskScope
             _runQueue.Enqueue(child);
             return;
         }
-        ValueTask<Permit> pending = _limiter.TakeAsync(1, _token);
+        ValueTask<Permit> pending = _limiter.TakeAsync(1, _token, cancelledFirst: false);
         if (pending.IsCompletedSuccessfully)
         {
             child.Slot = pending.Result;

@@ -102,7 +102,7 @@ public sealed class SelectSet
     /// <returns>The completed operation.</returns>
     /// <exception cref="ArgumentException">The set is empty: a select would wait forever.</exception>
     /// <exception cref="ObjectDisposedException">An operation's handle was disposed.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before any operation completed.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before any operation completed, or the token was already cancelled when the call started (then no operation completes, even a ready one).</exception>
     public SelectedOperation Select(CancellationToken cancellationToken = default)
     {
         _engine.HasDefault = false;
@@ -111,17 +111,17 @@ public sealed class SelectSet
     }
 
     /// <summary>Blocks for at most <paramref name="timeout"/> until one operation completes.</summary>
-    /// <param name="timeout">Zero or positive.</param>
+    /// <param name="timeout">Zero or positive, or <see cref="Timeout.InfiniteTimeSpan"/> to wait without limit (as every channel <c>Try*</c> method accepts).</param>
     /// <param name="cancellationToken">Cancels the wait; no operation completes then.</param>
     /// <returns>The completed operation, or null if the timeout passed first.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than infinite).</exception>
     /// <exception cref="ObjectDisposedException">An operation's handle was disposed.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before any operation completed.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before any operation completed, or the token was already cancelled when the call started (then no operation completes, even a ready one).</exception>
     public SelectedOperation? Select(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        if (timeout < TimeSpan.Zero)
+        if (timeout < TimeSpan.Zero && timeout != System.Threading.Timeout.InfiniteTimeSpan)
         {
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The select timeout must be zero or positive. Use Select(CancellationToken) to wait without limit.");
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The select timeout must be zero or positive, or Timeout.InfiniteTimeSpan to wait without limit.");
         }
 
         _engine.HasDefault = false;
@@ -146,7 +146,7 @@ public sealed class SelectSet
     /// <returns>The completed operation.</returns>
     /// <exception cref="ArgumentException">The set is empty: a select would wait forever.</exception>
     /// <exception cref="ObjectDisposedException">An operation's handle was disposed.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before any operation completed.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before any operation completed, or the token was already cancelled when the call started (then no operation completes, even a ready one).</exception>
     public async ValueTask<SelectedOperation> SelectAsync(CancellationToken cancellationToken = default)
     {
         _engine.HasDefault = false;

@@ -103,9 +103,22 @@ internal sealed class PermitQueue
     }
 
     /// <summary>Takes permits, waiting asynchronously in FIFO order when none are free.</summary>
+    /// <param name="weight">The number of permits.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <param name="cancelledFirst">
+    /// true (every public API): a token already cancelled fails the request even when permits
+    /// are free, the library's rule for pre-cancelled tokens. false (a scope's concurrency
+    /// limit, whose token is the scope's): a free slot is taken, and the scope decides whether
+    /// the child runs.
+    /// </param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal ValueTask<Permit> TakeAsync(int weight, CancellationToken cancellationToken)
+    internal ValueTask<Permit> TakeAsync(int weight, CancellationToken cancellationToken, bool cancelledFirst = true)
     {
+        if (cancelledFirst && cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<Permit>(cancellationToken);
+        }
+
         PermitWaiter waiter;
         short version;
         lock (_sync)
@@ -208,6 +221,8 @@ internal sealed class PermitQueue
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal bool Take(int weight, int millisecondsTimeout, CancellationToken cancellationToken, out Permit permit)
     {
+        // A token already cancelled wins even when permits are free (see TakeAsync).
+        cancellationToken.ThrowIfCancellationRequested();
         lock (_sync)
         {
             AssertInvariants();
@@ -216,7 +231,6 @@ internal sealed class PermitQueue
                 permit = TakeLocked(weight);
                 return true;
             }
-            cancellationToken.ThrowIfCancellationRequested();
             if (millisecondsTimeout == 0)
             {
                 permit = default;
