@@ -27,7 +27,7 @@ public static class Chan
     /// <summary>Creates a channel that buffers up to <paramref name="capacity"/> items, with <paramref name="options"/>; 0 makes a rendezvous channel.</summary>
     /// <typeparam name="T">The element type.</typeparam>
     /// <param name="capacity">The buffer size, 0 or more. With 0, a send completes only when a receiver takes the item.</param>
-    /// <param name="options">How the channel wakes waiting parties; see <see cref="ChanOptions"/>.</param>
+    /// <param name="options">How the channel wakes waiting parties and which clock its timeouts use; see <see cref="ChanOptions"/>.</param>
     /// <returns>The sender and the receiver.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is negative.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
@@ -40,7 +40,7 @@ public static class Chan
 
         ArgumentNullException.ThrowIfNull(options);
         bool inline = options.AllowSynchronousContinuations;
-        return capacity == 0 ? Pair(new RendezvousChannel<T>(inline)) : Pair(new BoundedChannel<T>(capacity, inline));
+        return capacity == 0 ? Pair(new RendezvousChannel<T>(inline), options) : Pair(new BoundedChannel<T>(capacity, inline), options);
     }
 
     /// <summary>Creates a rendezvous channel (capacity 0): a send completes only when a receiver takes the item.</summary>
@@ -50,7 +50,7 @@ public static class Chan
 
     /// <summary>Creates a rendezvous channel (capacity 0) with <paramref name="options"/>.</summary>
     /// <typeparam name="T">The element type.</typeparam>
-    /// <param name="options">How the channel wakes waiting parties; see <see cref="ChanOptions"/>.</param>
+    /// <param name="options">How the channel wakes waiting parties and which clock its timeouts use; see <see cref="ChanOptions"/>.</param>
     /// <returns>The sender and the receiver.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
     public static (Sender<T> Sender, Receiver<T> Receiver) Rendezvous<T>(ChanOptions options) => Bounded<T>(0, options);
@@ -62,13 +62,13 @@ public static class Chan
 
     /// <summary>Creates a channel whose buffer grows without limit, with <paramref name="options"/>.</summary>
     /// <typeparam name="T">The element type.</typeparam>
-    /// <param name="options">How the channel wakes waiting parties; see <see cref="ChanOptions"/>.</param>
+    /// <param name="options">How the channel wakes waiting parties and which clock its timeouts use; see <see cref="ChanOptions"/>.</param>
     /// <returns>The sender and the receiver.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
     public static (Sender<T> Sender, Receiver<T> Receiver) Unbounded<T>(ChanOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return Pair(new UnboundedChannel<T>(options.AllowSynchronousContinuations));
+        return Pair(new UnboundedChannel<T>(options.AllowSynchronousContinuations), options);
     }
 
     /// <summary>
@@ -120,4 +120,10 @@ public static class Chan
     }
 
     private static (Sender<T>, Receiver<T>) Pair<T>(ChannelCore<T> core) => (new Sender<T>(core), new Receiver<T>(core));
+
+    private static (Sender<T>, Receiver<T>) Pair<T>(ChannelCore<T> core, ChanOptions options)
+    {
+        core.Time = options.TimeProvider ?? TimeProvider.System; // before any handle exists
+        return Pair(core);
+    }
 }

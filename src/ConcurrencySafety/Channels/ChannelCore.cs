@@ -48,6 +48,12 @@ internal abstract class ChannelCore<T>
     /// <summary>Interop waits for "an item can be sent" (ChannelWriter.WaitToWriteAsync). Under <see cref="_sync"/>.</summary>
     private WaitQueue<T> _writeWatchers;
 
+    /// <summary>
+    /// The clock of this channel's timeouts and deadlines (<see cref="ChanOptions.TimeProvider"/>).
+    /// Set by the factory before the channel is handed out, never changed after.
+    /// </summary>
+    internal TimeProvider Time = TimeProvider.System;
+
     /// <summary>Run once, outside the lock, when the last receiver goes (timer channels stop their timer).</summary>
     internal Action? ReceiversGone;
 
@@ -499,7 +505,7 @@ internal abstract class ChannelCore<T>
     // ------------------------------------------------------------------ blocking forms
 
     /// <summary>Sends, waiting up to <paramref name="millisecondsTimeout"/>. Returns Sent, Disconnected or Timeout; throws on cancellation.</summary>
-    public SendStatus Send(T item, int millisecondsTimeout, CancellationToken cancellationToken)
+    public SendStatus Send(T item, long millisecondsTimeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         WaitNode<T>? node = null;
@@ -545,7 +551,7 @@ internal abstract class ChannelCore<T>
     }
 
     /// <summary>Receives, waiting up to <paramref name="millisecondsTimeout"/>. Returns Received, Disconnected or Timeout; throws on cancellation.</summary>
-    public ReceiveStatus Receive(out T item, int millisecondsTimeout, CancellationToken cancellationToken)
+    public ReceiveStatus Receive(out T item, long millisecondsTimeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (TryReceiveUnlocked(out item))
@@ -609,13 +615,21 @@ internal abstract class ChannelCore<T>
     /// the wait is withdrawn, disarmed and unregistered before the exception leaves, unless a
     /// partner completed it first, in which case the completion is reported instead.
     /// </remarks>
-    private int WaitSync(WaitNode<T> node, int millisecondsTimeout, CancellationToken cancellationToken, bool sender)
+    private int WaitSync(WaitNode<T> node, long millisecondsTimeout, CancellationToken cancellationToken, bool sender)
     {
         var arming = default(WaitArming);
         try
         {
             WaitFaults.Hit(WaitPath.ChannelBlocking, WaitStage.Registered);
             arming.ArmCancellation(cancellationToken, node);
+            if (!ReferenceEquals(Time, TimeProvider.System))
+            {
+                // Another clock (a fake one in tests): its timer ends the wait, which then
+                // blocks without a limit of its own.
+                arming.ArmTimeout(millisecondsTimeout, Time, node);
+                millisecondsTimeout = Timeout.Infinite;
+            }
+
             WaitFaults.Hit(WaitPath.ChannelBlocking, WaitStage.Armed);
             if (!node.WaitSignal(millisecondsTimeout))
             {
@@ -791,7 +805,7 @@ internal abstract class ChannelCore<T>
     }
 
     /// <summary>Sends asynchronously, waiting up to <paramref name="millisecondsTimeout"/>. Completes with Sent, Disconnected or Timeout; faults with OperationCanceledException.</summary>
-    public ValueTask<SendStatus> SendAsync(T item, int millisecondsTimeout, CancellationToken cancellationToken)
+    public ValueTask<SendStatus> SendAsync(T item, long millisecondsTimeout, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -830,7 +844,7 @@ internal abstract class ChannelCore<T>
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<SendStatus> SendSlowAsync(WaitNode<T> node, int millisecondsTimeout, CancellationToken cancellationToken)
+    private async ValueTask<SendStatus> SendSlowAsync(WaitNode<T> node, long millisecondsTimeout, CancellationToken cancellationToken)
     {
         int outcome = await WaitAsync(node, millisecondsTimeout, cancellationToken, sender: true).ConfigureAwait(false);
         var result = outcome >= Waiter.SelectedBase
@@ -847,7 +861,7 @@ internal abstract class ChannelCore<T>
     }
 
     /// <summary>Receives asynchronously, waiting up to <paramref name="millisecondsTimeout"/>. Completes with Received, Disconnected or Timeout; faults with OperationCanceledException.</summary>
-    public ValueTask<ReceiveResult<T>> ReceiveAsync(int millisecondsTimeout, CancellationToken cancellationToken)
+    public ValueTask<ReceiveResult<T>> ReceiveAsync(long millisecondsTimeout, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -891,7 +905,7 @@ internal abstract class ChannelCore<T>
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<ReceiveResult<T>> ReceiveSlowAsync(WaitNode<T> node, int millisecondsTimeout, CancellationToken cancellationToken)
+    private async ValueTask<ReceiveResult<T>> ReceiveSlowAsync(WaitNode<T> node, long millisecondsTimeout, CancellationToken cancellationToken)
     {
         int outcome = await WaitAsync(node, millisecondsTimeout, cancellationToken, sender: false).ConfigureAwait(false);
         ReceiveResult<T> result;
@@ -918,14 +932,14 @@ internal abstract class ChannelCore<T>
 
     /// <summary>Awaits a registered node until it completes, is cancelled or times out; always leaves it unregistered (on a failure too, see <see cref="WaitSync"/>).</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> WaitAsync(WaitNode<T> node, int millisecondsTimeout, CancellationToken cancellationToken, bool sender)
+    private async ValueTask<int> WaitAsync(WaitNode<T> node, long millisecondsTimeout, CancellationToken cancellationToken, bool sender)
     {
         var arming = default(WaitArming);
         try
         {
             WaitFaults.Hit(WaitPath.ChannelAsync, WaitStage.Registered);
             arming.ArmCancellation(cancellationToken, node);
-            arming.ArmTimeout(millisecondsTimeout, node);
+            arming.ArmTimeout(millisecondsTimeout, Time, node);
             WaitFaults.Hit(WaitPath.ChannelAsync, WaitStage.Armed);
         }
         catch (Exception failure)

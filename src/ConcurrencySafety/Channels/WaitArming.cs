@@ -35,8 +35,14 @@ internal struct WaitArming
         }
     }
 
-    /// <summary>Starts a timer that times <paramref name="waiter"/> out after <paramref name="millisecondsTimeout"/> (nothing for <see cref="Timeout.Infinite"/>).</summary>
-    internal void ArmTimeout(int millisecondsTimeout, Waiter waiter)
+    /// <summary>Steps a timeout longer than one timer arming takes (null for shorter ones).</summary>
+    private LongDelay? _longDelay;
+
+    /// <summary>
+    /// Starts a timer on <paramref name="time"/> that times <paramref name="waiter"/> out after
+    /// <paramref name="millisecondsTimeout"/> (nothing for <see cref="Timeout.Infinite"/>).
+    /// </summary>
+    internal void ArmTimeout(long millisecondsTimeout, TimeProvider time, Waiter waiter)
     {
         Debug.Assert(_timer is null, "armed twice");
         if (millisecondsTimeout == Timeout.Infinite)
@@ -46,7 +52,19 @@ internal struct WaitArming
 
         // Stored before it can fail to register, so that Disarm also disposes a timer whose
         // registration threw.
-        _timer = new CancellationTokenSource(millisecondsTimeout);
+        var delay = TimeSpan.FromMilliseconds(millisecondsTimeout);
+        if (delay <= TimerChannel.MaxStep)
+        {
+            _timer = ReferenceEquals(time, TimeProvider.System)
+                ? new CancellationTokenSource(delay)
+                : new CancellationTokenSource(delay, time);
+        }
+        else
+        {
+            _timer = new CancellationTokenSource();
+            _longDelay = new LongDelay(_timer, time, delay);
+        }
+
         _timeout = _timer.Token.UnsafeRegister(Waiter.TimeoutCallback, waiter);
     }
 
@@ -61,7 +79,80 @@ internal struct WaitArming
         _cancellation = default;
         _timeout.Dispose();
         _timeout = default;
+        _longDelay?.Dispose();
+        _longDelay = null;
         _timer?.Dispose();
         _timer = null;
+    }
+
+    /// <summary>
+    /// Cancels a token source after a delay longer than one timer arming takes (2^32-2 ms), by
+    /// re-arming a one-shot timer in steps of at most that, each measured on the clock.
+    /// </summary>
+    private sealed class LongDelay : IDisposable
+    {
+        private readonly CancellationTokenSource _source;
+        private readonly TimeProvider _time;
+        private readonly long _start;
+        private readonly TimeSpan _delay;
+        private readonly ITimer _timer;
+
+        /// <summary>Guards the arming of <see cref="_timer"/> against <see cref="Dispose"/>.</summary>
+        private readonly object _gate = new();
+
+        private bool _stopped;
+
+        public LongDelay(CancellationTokenSource source, TimeProvider time, TimeSpan delay)
+        {
+            _source = source;
+            _time = time;
+            _delay = delay;
+            _start = time.GetTimestamp();
+            _timer = time.CreateTimer(static s => ((LongDelay)s!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            lock (_gate)
+            {
+                Arm(TimeSpan.Zero);
+            }
+        }
+
+        private void OnTimer()
+        {
+            lock (_gate)
+            {
+                if (_stopped)
+                {
+                    return;
+                }
+
+                var elapsed = _time.GetElapsedTime(_start);
+                if (elapsed < _delay)
+                {
+                    Arm(elapsed);
+                    return;
+                }
+
+                _stopped = true;
+            }
+
+            // Outside the lock: Cancel runs the wait's timeout callback. The source is disposed
+            // only after this object (Disarm), and a Dispose that raced us set _stopped first.
+            _source.Cancel();
+        }
+
+        private void Arm(TimeSpan elapsed)
+        {
+            var left = _delay - elapsed;
+            _timer.Change(left < TimerChannel.MaxStep ? left : TimerChannel.MaxStep, Timeout.InfiniteTimeSpan);
+        }
+
+        public void Dispose()
+        {
+            lock (_gate)
+            {
+                _stopped = true;
+            }
+
+            _timer.Dispose();
+        }
     }
 }

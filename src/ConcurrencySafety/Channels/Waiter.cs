@@ -216,7 +216,7 @@ internal class Waiter : IValueTaskSource
 
     /// <summary>Blocks the (synchronous) owner until <see cref="Signal(bool)"/> or until <paramref name="millisecondsTimeout"/> passes.</summary>
     /// <returns>true if signalled; false on timeout (the owner must then try to finish the waiter itself).</returns>
-    internal bool WaitSignal(int millisecondsTimeout)
+    internal bool WaitSignal(long millisecondsTimeout)
     {
         Debug.Assert(!_isAsync);
 
@@ -250,7 +250,7 @@ internal class Waiter : IValueTaskSource
                         return false;
                     }
 
-                    wait = (int)left;
+                    wait = (int)Math.Min(left, int.MaxValue); // a longer wait loops
                 }
 
                 Monitor.Wait(this, wait);

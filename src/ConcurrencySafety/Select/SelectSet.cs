@@ -119,13 +119,8 @@ public sealed class SelectSet
     /// <exception cref="OperationCanceledException">Cancelled before any operation completed, or the token was already cancelled when the call started (then no operation completes, even a ready one).</exception>
     public SelectedOperation? Select(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        if (timeout < TimeSpan.Zero && timeout != System.Threading.Timeout.InfiniteTimeSpan)
-        {
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The select timeout must be zero or positive, or Timeout.InfiniteTimeSpan to wait without limit.");
-        }
-
+        _engine.Timeout = Timeouts.Validate(timeout, nameof(timeout));
         _engine.HasDefault = false;
-        _engine.Timeout = timeout;
         int chosen = _engine.Run(cancellationToken);
         return chosen == SelectEngine.TimeoutChosen ? null : Selected(chosen);
     }

@@ -141,10 +141,7 @@ public sealed class Selector
     public Selector Timeout(TimeSpan timeout, Action onTimeout)
     {
         ArgumentNullException.ThrowIfNull(onTimeout);
-        if (timeout < TimeSpan.Zero && timeout != System.Threading.Timeout.InfiniteTimeSpan)
-        {
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The select timeout must be zero or positive, or Timeout.InfiniteTimeSpan (or no timeout at all) to wait without limit.");
-        }
+        Timeouts.Validate(timeout, nameof(timeout));
 
         if (_specialHandlers[1] is not null)
         {

@@ -219,7 +219,7 @@ internal sealed class PermitQueue
     /// (-1 = forever). Returns false on timeout.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal bool Take(int weight, int millisecondsTimeout, CancellationToken cancellationToken, out Permit permit)
+    internal bool Take(int weight, long millisecondsTimeout, CancellationToken cancellationToken, out Permit permit)
     {
         // A token already cancelled wins even when permits are free (see TakeAsync).
         cancellationToken.ThrowIfCancellationRequested();
@@ -283,7 +283,7 @@ internal sealed class PermitQueue
     }
 
     /// <summary>The blocking wait of a queued request (see <see cref="Take"/>); a failure in here is undone by the caller.</summary>
-    private bool WaitQueued(PermitWaiter waiter, int weight, int millisecondsTimeout, CancellationToken cancellationToken, out Permit permit)
+    private bool WaitQueued(PermitWaiter waiter, int weight, long millisecondsTimeout, CancellationToken cancellationToken, out Permit permit)
     {
         WaitFaults.Hit(WaitPath.PermitBlocking, WaitStage.Registered);
         WaitFaults.Hit(WaitPath.PermitBlocking, WaitStage.Armed);

@@ -1,5 +1,4 @@
 using ConcurrencySafety.Channels;
-using Microsoft.Extensions.Time.Testing;
 
 namespace ConcurrencySafety.Tests.Reliability;
 
@@ -552,54 +551,10 @@ public class WaitFaultInjectionTests
 
     // ------------------------------------------------------------------ timer channels
 
-    /// <summary>A fake clock that counts its live timers.</summary>
-    private sealed class CountingTimeProvider : TimeProvider
-    {
-        private readonly FakeTimeProvider _inner = new();
-        private int _live;
-
-        public int LiveTimers => Volatile.Read(ref _live);
-
-        public override DateTimeOffset GetUtcNow() => _inner.GetUtcNow();
-
-        public override long GetTimestamp() => _inner.GetTimestamp();
-
-        public override long TimestampFrequency => _inner.TimestampFrequency;
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            Interlocked.Increment(ref _live);
-            return new Counted(this, _inner.CreateTimer(callback, state, dueTime, period));
-        }
-
-        private sealed class Counted(CountingTimeProvider owner, ITimer inner) : ITimer
-        {
-            private int _disposed;
-
-            public bool Change(TimeSpan dueTime, TimeSpan period) => inner.Change(dueTime, period);
-
-            public void Dispose()
-            {
-                if (Interlocked.Exchange(ref _disposed, 1) == 0)
-                {
-                    Interlocked.Decrement(ref owner._live);
-                }
-
-                inner.Dispose();
-            }
-
-            public ValueTask DisposeAsync()
-            {
-                Dispose();
-                return default;
-            }
-        }
-    }
-
     [Fact]
     public void A_tick_channel_whose_start_fails_stops_its_timer()
     {
-        var clock = new CountingTimeProvider();
+        var clock = new TestClocks.CountingFakeTime();
         using (FailAt(WaitPath.TimerStart, Stage.Registered))
         {
             Assert.Throws<InjectedFault>(() => Chan.Tick(TimeSpan.FromSeconds(1), clock));
