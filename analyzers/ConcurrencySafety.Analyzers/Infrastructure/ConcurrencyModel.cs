@@ -278,6 +278,7 @@ internal sealed class ConcurrencyModel
         if (end > start)
         {
             body.Window.Add(TextSpan.FromBounds(start, end));
+            body.PrimaryWindow = TextSpan.FromBounds(start, end);
         }
 
         AddRepetitions(body, neverJoined ? null : joinPosition);
@@ -352,8 +353,10 @@ internal sealed class ConcurrencyModel
                         return;
                     }
 
-                    // A lambda passed to a method (Select, ForEach) is usually invoked many times.
-                    if (!joinInside && node.Parent is ArgumentSyntax)
+                    // A lambda passed to a method that calls it once per element (LINQ, ForEach) is
+                    // a loop in disguise; a lambda passed to any other method (Scope.Run,
+                    // TaskScope.RunAsync, a user's helper) is not assumed to run more than once.
+                    if (!joinInside && node.Parent is ArgumentSyntax && IsInvokedPerElement(node, body.Call.Call))
                     {
                         body.Repetitions.Add(node);
                     }
@@ -363,6 +366,40 @@ internal sealed class ConcurrencyModel
                     return;
             }
         }
+    }
+
+    // Finds the operation of the lambda (an ancestor of the call) and asks which method it is
+    // passed to: System.Linq operators, List<T>.ForEach and Array.ForEach invoke it per element.
+    private bool IsInvokedPerElement(SyntaxNode lambda, IOperation from)
+    {
+        for (var current = from.Parent; current is not null; current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation function && function.Syntax == lambda)
+            {
+                var argument = function.Parent is IDelegateCreationOperation creation ? creation.Parent : function.Parent;
+                if (argument is IArgumentOperation { Parent: IInvocationOperation invocation })
+                {
+                    var method = invocation.TargetMethod;
+                    var type = method.ContainingType?.OriginalDefinition;
+                    if (type is null)
+                    {
+                        return false;
+                    }
+
+                    if (type.ContainingNamespace?.ToDisplayString() == "System.Linq")
+                    {
+                        return true;
+                    }
+
+                    return method.Name == "ForEach"
+                        && (SymbolEqualityComparer.Default.Equals(type, _types.ArrayType) || type.MetadataName == "List`1");
+                }
+
+                return false;
+            }
+        }
+
+        return false;
     }
 
     private ConcurrentBody? FindBody(SyntaxNode syntax)
@@ -480,6 +517,7 @@ internal sealed class ConcurrencyModel
                             return new Outcome(OutcomeKind.Join, invocation);
                         case "ConfigureAwait":
                         case "GetAwaiter":
+                        case "JoinAsync":
                         case "ContinueWith":
                         case "WaitAsync":
                             current = invocation;

@@ -43,6 +43,47 @@ internal sealed class ConcurrentBody
 
     public int CallPosition => Call.Call.Syntax.SpanStart;
 
+    /// <summary>The span from the start to the join (or the end of the function), without the loops around the start.</summary>
+    public TextSpan? PrimaryWindow { get; set; }
+
+    /// <summary>
+    /// Whether an access to <paramref name="variable"/> at <paramref name="position"/> can run
+    /// beside the body. A loop around the start repeats only for variables declared outside the
+    /// loop: a local declared in the loop body is a new variable in each iteration, so a use of
+    /// it before the start (textually) belongs to another iteration's variable.
+    /// </summary>
+    public bool WindowContains(int position, ISymbol? variable)
+    {
+        if (PrimaryWindow is { } primary && primary.Contains(position))
+        {
+            return true;
+        }
+
+        foreach (var repetition in Repetitions)
+        {
+            if (repetition.Span.Contains(position) && (variable is null || !DeclaredInside(variable, repetition)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool DeclaredInside(ISymbol variable, SyntaxNode repetition)
+    {
+        foreach (var reference in variable.DeclaringSyntaxReferences)
+        {
+            if (reference.SyntaxTree == repetition.SyntaxTree && repetition.Span.Contains(reference.Span)
+                && !(repetition is Microsoft.CodeAnalysis.CSharp.Syntax.ForStatementSyntax { Declaration: { } declaration } && declaration.Span.Contains(reference.Span)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     public bool WindowContains(int position)
     {
         foreach (var span in Window)

@@ -60,6 +60,7 @@ internal static class ConcurrentCallFinder
                     AddDelegateArguments(invocation, invocation.Arguments, several: true, StartKind.Synchronous, found, types);
                     break;
                 case "ForEachAsync":
+                case "ForAsync":
                     AddDelegateArguments(invocation, invocation.Arguments, several: true, StartKind.Immediate, found, types);
                     break;
                 case "Invoke":

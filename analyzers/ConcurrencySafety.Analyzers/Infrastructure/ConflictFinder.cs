@@ -120,7 +120,7 @@ internal static class ConflictFinder
                 // 2. The starting code, between the start and the join.
                 if (!model.SynchronizesByHand && body.Window.Count > 0)
                 {
-                    var starter = group.FindAll(a => a.Body == body.Parent && body.WindowContains(a.Position));
+                    var starter = group.FindAll(a => a.Body == body.Parent && body.WindowContains(a.Position, key.DeclaredVariable));
                     foreach (var write in inBody)
                     {
                         if (write.Kind == AccessKind.Write && starter.Exists(s => !s.SharesLockWith(write)))
