@@ -24,19 +24,29 @@ namespace ConcurrencySafety.Analyzers.Infrastructure;
 internal sealed class ConcurrencyModel
 {
     private readonly WellKnownTypes _types;
+    private readonly RaceEngine _engine;
     private readonly Dictionary<ILocalSymbol, List<ILocalReferenceOperation>> _localReferences = new(SymbolEqualityComparer.Default);
     private readonly Dictionary<IMethodSymbol, ILocalFunctionOperation> _localFunctions = new(SymbolEqualityComparer.Default);
     private readonly Dictionary<ILocalSymbol, IVariableDeclaratorOperation> _declarators = new(SymbolEqualityComparer.Default);
     private readonly List<int> _synchronizationPositions = new();
     private readonly ImmutableArray<IOperation> _blocks;
 
-    private ConcurrencyModel(ImmutableArray<IOperation> blocks, WellKnownTypes types)
+    private ConcurrencyModel(ImmutableArray<IOperation> blocks, RaceEngine engine)
     {
         _blocks = blocks;
-        _types = types;
+        _engine = engine;
+        _types = engine.Types;
     }
 
     public WellKnownTypes Types => _types;
+
+    public RaceEngine Engine => _engine;
+
+    /// <summary>What <see cref="ReachedAccesses.Collect"/> found, once computed.</summary>
+    public List<(ReachedAccess Access, ConcurrentBody? Body)>? Reached { get; set; }
+
+    /// <summary>The invocations and property references of the member that call a source method (followed through summaries).</summary>
+    public List<IOperation> FollowableCalls { get; } = new();
 
     public List<ConcurrentBody> Bodies { get; } = new();
 
@@ -46,15 +56,21 @@ internal sealed class ConcurrencyModel
     /// <summary>The member itself uses monitors, semaphores, events or channels somewhere.</summary>
     public bool SynchronizesByHand => _synchronizationPositions.Count > 0;
 
-    public static ConcurrencyModel Build(ImmutableArray<IOperation> blocks, List<ConcurrentCall> calls, WellKnownTypes types, CancellationToken cancellationToken)
+    public static ConcurrencyModel Build(ImmutableArray<IOperation> blocks, List<ConcurrentCall> calls, RaceEngine engine, CancellationToken cancellationToken)
     {
-        var model = new ConcurrencyModel(blocks, types);
+        var model = new ConcurrencyModel(blocks, engine);
         model.Index(cancellationToken);
         model.ResolveBodies(calls);
         foreach (var body in model.Bodies)
         {
             cancellationToken.ThrowIfCancellationRequested();
             model.ComputeWindow(body);
+            model.DecideRestarts(body);
+            if (body.IsAsyncStart && body.Function is IAnonymousFunctionOperation lambda)
+            {
+                body.AwaitOrder = AwaitOrder.For(lambda, engine.UiContext, cancellationToken);
+            }
+
             foreach (var position in model._synchronizationPositions)
             {
                 if (body.Syntax.Span.Contains(position))
@@ -113,6 +129,17 @@ internal sealed class ConcurrencyModel
                     case IFieldReferenceOperation:
                         References.Add(operation);
                         break;
+                    case IPropertyReferenceOperation property:
+                        if (_engine.AutoProperties.IsAuto(property.Property))
+                        {
+                            References.Add(operation);
+                        }
+                        else if (IsFollowableAccessor(property.Property.GetMethod) || IsFollowableAccessor(property.Property.SetMethod))
+                        {
+                            FollowableCalls.Add(operation);
+                        }
+
+                        break;
                     case ILocalFunctionOperation function:
                         _localFunctions[function.Symbol] = function;
                         break;
@@ -120,6 +147,11 @@ internal sealed class ConcurrencyModel
                         _declarators[declarator.Symbol] = declarator;
                         break;
                     case IInvocationOperation invocation:
+                        if (RaceEngine.IsFollowable(invocation.TargetMethod) && invocation.TargetMethod.MethodKind != MethodKind.LocalFunction)
+                        {
+                            FollowableCalls.Add(invocation);
+                        }
+
                         if (_types.IsSynchronizationType(invocation.TargetMethod.ContainingType)
                             || (invocation.Instance is { Type: { } instanceType } && _types.IsSynchronizationType(instanceType)))
                         {
@@ -136,25 +168,55 @@ internal sealed class ConcurrencyModel
         References.Sort(static (a, b) => a.Syntax.SpanStart.CompareTo(b.Syntax.SpanStart));
     }
 
+    private static bool IsFollowableAccessor(IMethodSymbol? accessor) => accessor is not null && RaceEngine.IsFollowable(accessor);
+
     private void ResolveBodies(List<ConcurrentCall> calls)
     {
         var bySyntax = new Dictionary<SyntaxNode, ConcurrentBody>();
         foreach (var call in calls)
         {
+            ConcurrentBody body;
             var function = ResolveFunction(call.DelegateValue, depth: 0);
-            if (function is null)
+            if (function is not null)
+            {
+                if (bySyntax.TryGetValue(function.Syntax, out var existing))
+                {
+                    existing.OtherStarts.Add(call);
+                    continue;
+                }
+
+                body = new ConcurrentBody(call, function.Syntax, function);
+            }
+            else if (ResolveMethod(call) is { } target && target.Method.DeclaringSyntaxReferences.Length > 0)
+            {
+                var declaration = target.Method.DeclaringSyntaxReferences[0].GetSyntax();
+                if (IsOwnMember(declaration))
+                {
+                    // The member starts itself (a worker loop that reschedules itself): its own
+                    // references would all look like the body's.
+                    continue;
+                }
+
+                if (bySyntax.TryGetValue(declaration, out var existing))
+                {
+                    existing.OtherStarts.Add(call);
+                    continue;
+                }
+
+                body = new ConcurrentBody(call, declaration, null)
+                {
+                    TargetMethod = target.Method,
+                    TargetReceiver = target.Receiver,
+                    TargetArguments = target.Arguments,
+                };
+                function = null;
+            }
+            else
             {
                 continue;
             }
 
-            if (bySyntax.TryGetValue(function.Syntax, out var existing))
-            {
-                existing.SpawnedMoreThanOnce = true;
-                continue;
-            }
-
-            var body = new ConcurrentBody(call, function.Syntax, function);
-            bySyntax.Add(function.Syntax, body);
+            bySyntax.Add(body.Syntax, body);
             Bodies.Add(body);
         }
 
@@ -170,6 +232,82 @@ internal sealed class ConcurrencyModel
             }
 
             body.Parent = parent;
+        }
+    }
+
+    private bool IsOwnMember(SyntaxNode declaration)
+    {
+        foreach (var block in _blocks)
+        {
+            if (block.Syntax.SyntaxTree == declaration.SyntaxTree && (declaration.Span.Contains(block.Syntax.Span) || block.Syntax.Span.Contains(declaration.Span)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // A method group given to a concurrent call (Task.Run(Work), new Thread(_worker.Loop)), or
+    // the async method of an async start: the body is that method, run on the receiver.
+    private (IMethodSymbol Method, AccessPath? Receiver, ImmutableArray<AccessPath?> Arguments)? ResolveMethod(ConcurrentCall call)
+    {
+        if (call.DelegateValue == call.Call && call.Call is IInvocationOperation invocation)
+        {
+            var site = FirstCall(invocation);
+            return site is null ? null : (site.Callee, site.Receiver, site.Arguments);
+        }
+
+        var value = call.DelegateValue;
+        while (true)
+        {
+            switch (value)
+            {
+                case IConversionOperation conversion:
+                    value = conversion.Operand;
+                    continue;
+                case IDelegateCreationOperation creation:
+                    value = creation.Target;
+                    continue;
+                case IMethodReferenceOperation reference when reference.Method.MethodKind == MethodKind.Ordinary && RaceEngine.IsFollowable(reference.Method):
+                    var method = reference.Method;
+                    AccessPath? receiver = null;
+                    if (!method.IsStatic)
+                    {
+                        receiver = reference.Instance is null or IInstanceReferenceOperation ? AccessPath.This : AccessPath.Of(reference.Instance, _engine.AutoProperties);
+                    }
+
+                    // The delegate's parameters are per invocation (Parallel.For's index): no argument paths.
+                    return (method, receiver, ImmutableArray<AccessPath?>.Empty);
+                default:
+                    return null;
+            }
+        }
+    }
+
+    private SummaryCall? FirstCall(IInvocationOperation invocation)
+    {
+        foreach (var site in RaceEngine.CallsOf(invocation, _engine.AutoProperties))
+        {
+            return site;
+        }
+
+        return null;
+    }
+
+    // Several starts of one body make several instances only when a later start can happen
+    // before an earlier one is joined; sequential starts (`await A(); await A();`, or a join
+    // between them) are one instance at a time.
+    private void DecideRestarts(ConcurrentBody body)
+    {
+        foreach (var other in body.OtherStarts)
+        {
+            if (other.Call == body.Call.Call
+                || (body.Call.Start != StartKind.Synchronous && (!body.JoinTracked || body.WindowContains(other.Call.Syntax.SpanStart))))
+            {
+                body.SpawnedMoreThanOnce = true;
+                return;
+            }
         }
     }
 
@@ -236,6 +374,7 @@ internal sealed class ConcurrencyModel
             outcome = WalkUp(outcome.Node);
         }
 
+        body.JoinTracked = outcome.Kind is OutcomeKind.Join or OutcomeKind.Local or OutcomeKind.FireAndForget;
         switch (outcome.Kind)
         {
             case OutcomeKind.Join:

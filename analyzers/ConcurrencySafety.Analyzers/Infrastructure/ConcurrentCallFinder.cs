@@ -20,7 +20,21 @@ internal static class ConcurrentCallFinder
             return;
         }
 
+        if (method.IsAsync && IsStartedWithoutAwait(invocation))
+        {
+            // var t1 = CopyAsync(a); var t2 = CopyAsync(b); await Task.WhenAll(t1, t2): after its
+            // first await, each invocation runs beside the caller and the other invocations.
+            found.Add(new ConcurrentCall(invocation, invocation, several: false, StartKind.Immediate, method.Name) { IsAsyncStart = true });
+            return;
+        }
+
         var comparer = SymbolEqualityComparer.Default;
+        if (method.Name == "Select" && comparer.Equals(type, types.EnumerableType))
+        {
+            AddAsyncSelector(invocation, found);
+            return;
+        }
+
         if (comparer.Equals(type, types.TaskType))
         {
             if (method.Name == "Run")
@@ -89,6 +103,72 @@ internal static class ConcurrentCallFinder
         {
             AddAttributedArguments(invocation, invocation.Arguments, types, found);
         }
+    }
+
+    // An invocation whose task is not awaited where it is created: kept in a variable, added to
+    // a collection, passed to WhenAll, discarded. A task that is returned is the caller's to join.
+    private static bool IsStartedWithoutAwait(IInvocationOperation invocation)
+    {
+        IOperation current = invocation;
+        for (var parent = current.Parent; parent is not null; current = parent, parent = parent.Parent)
+        {
+            switch (parent)
+            {
+                case IConversionOperation:
+                    continue;
+                case IInvocationOperation { TargetMethod.Name: "ConfigureAwait" } configure when configure.Instance == current:
+                    continue;
+                case IAwaitOperation:
+                case IReturnOperation:
+                    return false;
+                default:
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    // items.Select(async item => { ...; await ...; ... }) whose tasks are all created at once
+    // (passed to WhenAll/WaitAll, or materialized by ToList/ToArray): every lambda instance
+    // runs beside the others after its first await.
+    private static void AddAsyncSelector(IInvocationOperation select, List<ConcurrentCall> found)
+    {
+        foreach (var argument in select.Arguments)
+        {
+            var value = argument.Value is IDelegateCreationOperation creation ? creation.Target : argument.Value;
+            if (value is IAnonymousFunctionOperation { Symbol.IsAsync: true } && StartsAllAtOnce(select))
+            {
+                found.Add(new ConcurrentCall(select, argument.Value, several: true, StartKind.Immediate, "Enumerable.Select") { IsAsyncStart = true });
+            }
+        }
+    }
+
+    private static bool StartsAllAtOnce(IOperation sequence)
+    {
+        var current = sequence;
+        for (var parent = current.Parent; parent is not null; current = parent, parent = parent.Parent)
+        {
+            switch (parent)
+            {
+                case IConversionOperation:
+                    continue;
+                case IArgumentOperation { Parent: IInvocationOperation target }:
+                    var name = target.TargetMethod.Name;
+                    if (target.TargetMethod.ContainingType?.Name == "Task" && name is "WhenAll" or "WaitAll" or "WhenAny" or "WaitAny")
+                    {
+                        return true;
+                    }
+
+                    return target.TargetMethod.ContainingType?.Name == "Enumerable" && name is "ToList" or "ToArray" or "ToHashSet" or "ToDictionary";
+                case IInvocationOperation target when target.Instance == current:
+                    return false;
+                default:
+                    return false;
+            }
+        }
+
+        return false;
     }
 
     public static void Find(IObjectCreationOperation creation, WellKnownTypes types, List<ConcurrentCall> found)

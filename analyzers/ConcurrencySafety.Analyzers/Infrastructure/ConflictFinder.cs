@@ -87,6 +87,17 @@ internal static class ConflictFinder
                     continue;
                 }
 
+                if (body.IsAsyncStart)
+                {
+                    // Before its first await an async start runs on the caller's thread, one
+                    // instance after the other; only a location some instance touches after an
+                    // await can be touched by two threads at once.
+                    if (!inBody.Exists(static a => a.AfterAwait))
+                    {
+                        continue;
+                    }
+                }
+
                 if (skip is not null && skip(key, body, inBody))
                 {
                     continue;
@@ -118,6 +129,12 @@ internal static class ConflictFinder
                 }
 
                 // 2. The starting code, between the start and the join.
+                // (An async start runs beside its starter and its siblings only after an await.)
+                if (body.IsAsyncStart)
+                {
+                    inBody = inBody.FindAll(static a => a.AfterAwait);
+                }
+
                 if (!model.SynchronizesByHand && body.Window.Count > 0)
                 {
                     var starter = group.FindAll(a => a.Body == body.Parent && body.WindowContains(a.Position, key.DeclaredVariable));
@@ -150,7 +167,7 @@ internal static class ConflictFinder
                         continue;
                     }
 
-                    var inOther = group.FindAll(a => a.Body == other);
+                    var inOther = group.FindAll(a => a.Body == other && (!other.IsAsyncStart || a.AfterAwait));
                     if (inOther.Count == 0)
                     {
                         continue;
