@@ -147,7 +147,7 @@ internal sealed class ConcurrencyModel
                         _declarators[declarator.Symbol] = declarator;
                         break;
                     case IInvocationOperation invocation:
-                        if (RaceEngine.IsFollowable(invocation.TargetMethod) && invocation.TargetMethod.MethodKind != MethodKind.LocalFunction)
+                        if (RaceEngine.IsFollowable(invocation.TargetMethod))
                         {
                             FollowableCalls.Add(invocation);
                         }

@@ -365,8 +365,9 @@ internal sealed class RaceEngine
             case IInvocationOperation invocation when IsFollowable(invocation.TargetMethod):
                 var method = invocation.TargetMethod;
                 var receiver = method.IsStatic ? null : AccessPath.Of(invocation.Instance, autoProperties);
-                if (!method.IsStatic && invocation.Instance is null && method.MethodKind != MethodKind.LocalFunction)
+                if (!method.IsStatic && invocation.Instance is null)
                 {
+                    // An implicit `this` call, or a local function, which shares its member's `this`.
                     receiver = AccessPath.This;
                 }
 
@@ -512,6 +513,22 @@ internal sealed class RaceEngine
         return new MethodSummary(method, declaration, accesses, calls, synchronizes);
     }
 
+    /// <summary>
+    /// Whether <paramref name="reference"/> is an argument of a call the engine follows: what
+    /// the callee does with the object is in its summary, so passing it is not a use of its own.
+    /// </summary>
+    public static bool IsPassedToFollowedCall(IOperation reference)
+    {
+        var current = reference;
+        while (current.Parent is IConversionOperation conversion)
+        {
+            current = conversion;
+        }
+
+        return current.Parent is IArgumentOperation { Parent: IInvocationOperation invocation, Parameter.RefKind: RefKind.None }
+            && IsFollowable(invocation.TargetMethod);
+    }
+
     private void Record(IOperation reference, bool isLocalFunction, SyntaxNode declaration, AwaitOrder? order, List<SummaryAccess> accesses)
     {
         var path = AccessPath.Of(reference, AutoProperties);
@@ -532,7 +549,7 @@ internal sealed class RaceEngine
             }
         }
 
-        if (reference.Type is { } type && ThreadSafety.IsNotThreadSafe(type) && ThreadSafety.ClassifyUse(reference, type, Types) is { } use)
+        if (reference.Type is { } type && ThreadSafety.IsNotThreadSafe(type) && !IsPassedToFollowedCall(reference) && ThreadSafety.ClassifyUse(reference, type, Types) is { } use)
         {
             locks ??= Access.CollectLocks(reference);
             accesses.Add(new SummaryAccess(path, use, isObjectUse: true, reference, locks, afterAwait));

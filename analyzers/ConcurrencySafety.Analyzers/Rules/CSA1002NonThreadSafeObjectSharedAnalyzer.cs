@@ -40,7 +40,7 @@ public sealed class CSA1002NonThreadSafeObjectSharedAnalyzer : RaceAnalyzerBase
         {
             var type = reference.Type;
             var isArray = type is IArrayTypeSymbol;
-            if (type is null || (!isArray && !safety.IsNotThreadSafe(type)))
+            if (type is null || (!isArray && (!safety.IsNotThreadSafe(type) || RaceEngine.IsPassedToFollowedCall(reference))))
             {
                 continue;
             }

@@ -816,4 +816,41 @@ public class CSA1001CapturedVariableWrittenConcurrentlyTests
             }
         }
         """);
+
+    [Fact]
+    public Task Captured_local_written_by_a_local_function_called_from_Parallel_body() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            int M(int n)
+            {
+                int total = 0;
+                void Add(int i) => {|CSA1001:total|} += i;
+                Parallel.For(0, n, i => Add(i));
+                return total;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Per_task_locals_combined_after_the_join_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Linq;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M(int[][] chunks)
+            {
+                var tasks = chunks.Select(chunk => Task.Run(() =>
+                {
+                    int sum = 0;
+                    foreach (var v in chunk) sum += v;
+                    return sum;
+                })).ToArray();
+                var sums = await Task.WhenAll(tasks);
+                int total = 0;
+                foreach (var s in sums) total += s;
+                return total;
+            }
+        }
+        """);
 }
