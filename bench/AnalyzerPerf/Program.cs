@@ -3,6 +3,11 @@
 // CompilationWithAnalyzers run, with per-analyzer execution time logged by Roslyn.
 //
 // Usage: dotnet run --project bench/AnalyzerPerf -c Release -- <StackExchange.Redis checkout> [iterations] [extra folder...]
+//    or: dotnet run --project bench/AnalyzerPerf -c Release -- --code <checkout root> <iterations> <project folder> [<project folder>...]
+// The second form compiles each project folder (all its .cs files, implicit usings, the running
+// framework's assemblies and the packages this tool references) in order, each against the ones
+// before it; compile errors from references it cannot resolve are counted and reported, and
+// timings on compilations with many errors are weak (the binder gives up early).
 // Extra folders (for example the checkout's tests/StackExchange.Redis.Tests) are compiled against
 // the measured assemblies with whatever references resolve, and only searched for findings: their
 // compile errors (test frameworks that are not referenced) make their timings meaningless.
@@ -43,6 +48,11 @@ internal static class Program
 
     public static async Task<int> Main(string[] args)
     {
+        if (args.Length >= 4 && args[0] == "--code")
+        {
+            return await MeasureFoldersAsync(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), args.Skip(3).ToArray());
+        }
+
         if (args.Length < 1 || !Directory.Exists(Path.Combine(args[0], "src", "StackExchange.Redis")))
         {
             Console.Error.WriteLine("usage: AnalyzerPerf <StackExchange.Redis checkout> [iterations]");
@@ -154,6 +164,89 @@ internal static class Program
             }
         }
 
+        return 0;
+    }
+
+    private static async Task<int> MeasureFoldersAsync(string root, int iterations, string[] folders)
+    {
+        var ours = LoadAnalyzers(Metadata("ConcurrencySafetyAnalyzers"));
+        var vsPackage = Metadata("VsThreadingAnalyzers");
+        var vs = Directory.GetFiles(Path.Combine(vsPackage, "analyzers", "cs"), "*.dll")
+            .Where(p => !p.Contains("CodeFix", StringComparison.OrdinalIgnoreCase))
+            .SelectMany(p => LoadAnalyzers(p))
+            .ToImmutableArray();
+        var references = FrameworkReferences();
+        var compilations = new List<CSharpCompilation>();
+        var names = folders.Select(f => Path.GetFileName(f.TrimEnd('/'))).ToArray();
+        foreach (var folder in folders)
+        {
+            var name = Path.GetFileName(folder.TrimEnd('/'));
+            var visibleTo = names.SkipWhile(n => n != name).Skip(1).ToArray();
+            var compilation = Compile(name, folder, references.AddRange(compilations.Select(c => (MetadataReference)c.ToMetadataReference())), ImmutableArray<ISourceGenerator>.Empty, implicitUsings: true, visibleTo);
+            compilations.Add(compilation);
+            var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+            var lines = compilation.SyntaxTrees.Sum(t => t.GetText().Lines.Count);
+            Console.WriteLine($"{name}: {compilation.SyntaxTrees.Count()} files, {lines} lines, {errors.Count} compile errors");
+            foreach (var group in errors.GroupBy(d => d.Id).OrderByDescending(g => g.Count()).Take(4))
+            {
+                Console.WriteLine($"    {group.Key} x{group.Count()}: {group.First().GetMessage(System.Globalization.CultureInfo.InvariantCulture)}");
+            }
+        }
+
+        var all = ours.AddRange(vs);
+        var oursTimes = new List<double>();
+        var vsTimes = new List<double>();
+        var findings = new List<Diagnostic>();
+        var vsFindings = new Dictionary<string, int>();
+        for (var i = 0; i < iterations; i++)
+        {
+            double oursMs = 0, vsMs = 0;
+            foreach (var compilation in compilations)
+            {
+                var options = new CompilationWithAnalyzersOptions(
+                    new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty),
+                    onAnalyzerException: null,
+                    concurrentAnalysis: false,
+                    logAnalyzerExecutionTime: true,
+                    reportSuppressedDiagnostics: false);
+                var result = await compilation.Clone().WithAnalyzers(all, options).GetAnalysisResultAsync(CancellationToken.None);
+                oursMs += ours.Sum(a => result.AnalyzerTelemetryInfo[a].ExecutionTime.TotalMilliseconds);
+                vsMs += vs.Sum(a => result.AnalyzerTelemetryInfo[a].ExecutionTime.TotalMilliseconds);
+                if (i == 0)
+                {
+                    foreach (var diagnostic in result.GetAllDiagnostics())
+                    {
+                        if (diagnostic.Id.StartsWith("CSA", StringComparison.Ordinal))
+                        {
+                            findings.Add(diagnostic);
+                        }
+                        else if (diagnostic.Id.StartsWith("VSTHRD", StringComparison.Ordinal))
+                        {
+                            vsFindings[diagnostic.Id] = vsFindings.GetValueOrDefault(diagnostic.Id) + 1;
+                        }
+                    }
+                }
+            }
+
+            Console.WriteLine($"run {i + 1}: ConcurrencySafety {oursMs,8:F0} ms   VS threading {vsMs,8:F0} ms");
+            oursTimes.Add(oursMs);
+            vsTimes.Add(vsMs);
+        }
+
+        var measured = iterations > 1 ? 1 : 0;
+        var oursMedian = Median(oursTimes.Skip(measured));
+        var vsMedian = Median(vsTimes.Skip(measured));
+        Console.WriteLine();
+        Console.WriteLine($"median (runs {measured + 1}..{iterations}): ConcurrencySafety {oursMedian:F0} ms, VS threading {vsMedian:F0} ms, ratio {(vsMedian == 0 ? 0 : oursMedian / vsMedian):F3}");
+        Console.WriteLine();
+        Console.WriteLine($"ConcurrencySafety findings: {findings.Count}");
+        foreach (var d in findings.OrderBy(d => d.Location.SourceTree?.FilePath).ThenBy(d => d.Location.SourceSpan.Start))
+        {
+            var span = d.Location.GetLineSpan();
+            Console.WriteLine($"  {d.Id} {Path.GetRelativePath(root, span.Path)}:{span.StartLinePosition.Line + 1}: {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}");
+        }
+
+        Console.WriteLine("VS threading findings: " + string.Join(", ", vsFindings.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}")));
         return 0;
     }
 
@@ -272,8 +365,9 @@ internal static class Program
             .Distinct()
             .ToImmutableDictionary(id => id, _ => ReportDiagnostic.Suppress);
 
-    private static CSharpCompilation Compile(string name, string folder, ImmutableArray<MetadataReference> references, ImmutableArray<ISourceGenerator> generators, bool implicitUsings)
+    private static CSharpCompilation Compile(string name, string folder, ImmutableArray<MetadataReference> references, ImmutableArray<ISourceGenerator> generators, bool implicitUsings, string[]? visibleTo = null)
     {
+        visibleTo ??= new[] { "StackExchange.Redis" };
         var parse = new CSharpParseOptions(LanguageVersion.Preview, preprocessorSymbols: PreprocessorSymbols);
         var trees = Directory.GetFiles(folder, "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal) && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
@@ -282,11 +376,22 @@ internal static class Program
             .ToList();
         if (implicitUsings)
         {
-            trees.Add(CSharpSyntaxTree.ParseText(ImplicitUsings, parse, Path.Combine(folder, "obj", "GlobalUsings.g.cs")));
+            // The SDK's implicit usings, plus the project's own <Using Include="..."/> items.
+            var buildFiles = new List<string>(Directory.GetFiles(folder, "*.csproj"));
+            for (var dir = new DirectoryInfo(folder); dir is not null; dir = dir.Parent)
+            {
+                buildFiles.AddRange(new[] { "Directory.Build.props", "Directory.Build.targets" }.Select(n => Path.Combine(dir.FullName, n)).Where(File.Exists));
+            }
+
+            var projectUsings = buildFiles
+                .SelectMany(f => System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(f), "<Using Include=\"([^\"]+)\"").Select(m => m.Groups[1].Value))
+                .Distinct()
+                .Select(u => $"global using global::{u};\n");
+            trees.Add(CSharpSyntaxTree.ParseText(ImplicitUsings + "\n" + string.Concat(projectUsings), parse, Path.Combine(folder, "obj", "GlobalUsings.g.cs")));
         }
 
         trees.Add(CSharpSyntaxTree.ParseText(
-            $"[assembly: System.Runtime.CompilerServices.InternalsVisibleTo(\"StackExchange.Redis\")]",
+            string.Concat(visibleTo.Select(v => $"[assembly: System.Runtime.CompilerServices.InternalsVisibleTo(\"{v}\")]\n")),
             parse,
             Path.Combine(folder, "obj", "AssemblyInfo.g.cs")));
         var compilation = CSharpCompilation.Create(

@@ -117,7 +117,12 @@ internal sealed class Access
     public List<LockKey>? Locks { get; }
 
     /// <summary>Where the access happens in the analyzed member (its anchor for accesses in other methods).</summary>
-    public int Position => (Anchor ?? Operation).Syntax.SpanStart;
+    /// <remarks>
+    /// An access reached through a call happens while the callee runs, after the call's
+    /// arguments are evaluated: its position is the end of the call, so that a call that hands
+    /// the task over (the join the model assumes) is not taken to run before it.
+    /// </remarks>
+    public int Position => Anchor is null ? Operation.Syntax.SpanStart : System.Math.Max(Anchor.Syntax.SpanStart, Anchor.Syntax.Span.End - 1);
 
     public bool SharesLockWith(Access other)
     {

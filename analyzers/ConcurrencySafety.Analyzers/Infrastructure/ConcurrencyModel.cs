@@ -302,6 +302,11 @@ internal sealed class ConcurrencyModel
     {
         foreach (var other in body.OtherStarts)
         {
+            if (ConflictFinder.Exclusive(body, other.Call.Syntax))
+            {
+                continue;
+            }
+
             if (other.Call == body.Call.Call
                 || (body.Call.Start != StartKind.Synchronous && (!body.JoinTracked || body.WindowContains(other.Call.Syntax.SpanStart))))
             {

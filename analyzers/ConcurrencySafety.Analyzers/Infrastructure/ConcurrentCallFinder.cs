@@ -106,7 +106,9 @@ internal static class ConcurrentCallFinder
     }
 
     // An invocation whose task is not awaited where it is created: kept in a variable, added to
-    // a collection, passed to WhenAll, discarded. A task that is returned is the caller's to join.
+    // a collection, passed to WhenAll, discarded. A task awaited in the same expression (through
+    // ConfigureAwait, a helper such as ForAwait(), a conditional), joined at once
+    // (GetAwaiter().GetResult(), Wait(), Result) or returned to the caller is not a start.
     private static bool IsStartedWithoutAwait(IInvocationOperation invocation)
     {
         IOperation current = invocation;
@@ -114,13 +116,22 @@ internal static class ConcurrentCallFinder
         {
             switch (parent)
             {
-                case IConversionOperation:
-                    continue;
-                case IInvocationOperation { TargetMethod.Name: "ConfigureAwait" } configure when configure.Instance == current:
-                    continue;
                 case IAwaitOperation:
                 case IReturnOperation:
                     return false;
+                case IArgumentOperation { Parent: IInvocationOperation target }
+                    when target.TargetMethod.ContainingType?.Name == "Task" && target.TargetMethod.Name is "WhenAll" or "WhenAny" or "WaitAll" or "WaitAny":
+                    // Task.WhenAll(A(), B()): the calls run beside each other until the join.
+                    return true;
+                case IInvocationOperation { TargetMethod.Name: "GetResult" or "Wait" } when ((IInvocationOperation)parent).Instance == current:
+                case IPropertyReferenceOperation { Property.Name: "Result" } when ((IPropertyReferenceOperation)parent).Instance == current:
+                    return false;
+                case IConversionOperation:
+                case IConditionalOperation:
+                case ICoalesceOperation:
+                case IArgumentOperation:
+                case IInvocationOperation:
+                    continue;
                 default:
                     return true;
             }
