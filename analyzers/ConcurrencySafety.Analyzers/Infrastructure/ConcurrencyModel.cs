@@ -10,16 +10,22 @@ namespace ConcurrencySafety.Analyzers.Infrastructure;
 
 /// <summary>
 /// What one executable member (a method, accessor, constructor, top-level code) does
-/// concurrently: the bodies it starts, when each is joined, and every variable reference in it.
-/// Built only for members that contain at least one concurrent call.
+/// concurrently: the bodies it starts (lambdas, local functions, method groups, async methods
+/// invoked without awaiting, async Select lambdas), when each is joined, every variable
+/// reference in it, and the calls into source methods that the race engine (RaceEngine.cs)
+/// follows through summaries. Built only for members that contain at least one concurrent call.
 /// </summary>
 /// <remarks>
-/// The model reasons over positions in the source rather than a full control-flow graph: a
-/// body's <see cref="ConcurrentBody.Window"/> runs from its start to the first join of its
-/// task (await, Wait, Join, an awaited WhenAll, the end of a synchronous Parallel call), plus
-/// any loop around the start that the join is outside of. When the model loses track of a task
-/// (it is returned, stored in a field, passed to an unknown method) the window is empty: the
-/// rules prefer silence to guesses.
+/// Which code of the member runs beside a body is still decided over positions in the source:
+/// a body's <see cref="ConcurrentBody.Window"/> runs from its start to the first join of its
+/// task (await, Wait, Join, an awaited WhenAll, JoinAsync, the end of a synchronous Parallel
+/// call), plus any loop around the start that the join is outside of; a local declared inside
+/// such a loop is a new variable each iteration, and starts in exclusive branches never overlap.
+/// Which parts of an async body run after an await comes from its control-flow graph
+/// (<see cref="AwaitOrder"/>). When the model loses track of a task (it is returned, stored in a
+/// field, passed to an unknown method) the window is empty: the rules prefer silence to guesses.
+/// Replacing the positional window by reachability on the member's control-flow graph is the
+/// next step (issue 14).
 /// </remarks>
 internal sealed class ConcurrencyModel
 {
@@ -255,7 +261,28 @@ internal sealed class ConcurrencyModel
         if (call.DelegateValue == call.Call && call.Call is IInvocationOperation invocation)
         {
             var site = FirstCall(invocation);
-            return site is null ? null : (site.Callee, site.Receiver, site.Arguments);
+            if (site is null)
+            {
+                return null;
+            }
+
+            var arguments = site.Arguments;
+            if (call.MayRunAsSeveralInstances && !arguments.IsDefaultOrEmpty)
+            {
+                // items.Select(i => CopyAsync(i)): the lambda's own variables are per element.
+                var lambda = invocation.Parent;
+                while (lambda is not null and not IAnonymousFunctionOperation)
+                {
+                    lambda = lambda.Parent;
+                }
+
+                if (lambda is not null)
+                {
+                    arguments = arguments.Select(a => a is { Root: PathRoot.Variable, Variable: { } v } && IsDeclaredIn(v, lambda.Syntax) ? null : a).ToImmutableArray();
+                }
+            }
+
+            return (site.Callee, site.Receiver, arguments);
         }
 
         var value = call.DelegateValue;
@@ -283,6 +310,19 @@ internal sealed class ConcurrencyModel
                     return null;
             }
         }
+    }
+
+    private static bool IsDeclaredIn(ISymbol variable, SyntaxNode node)
+    {
+        foreach (var reference in variable.DeclaringSyntaxReferences)
+        {
+            if (reference.SyntaxTree == node.SyntaxTree && node.Span.Contains(reference.Span))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private SummaryCall? FirstCall(IInvocationOperation invocation)

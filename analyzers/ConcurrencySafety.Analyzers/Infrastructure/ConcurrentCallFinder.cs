@@ -20,11 +20,12 @@ internal static class ConcurrentCallFinder
             return;
         }
 
-        if (method.IsAsync && IsStartedWithoutAwait(invocation))
+        if (method.IsAsync && StartOf(invocation) is { } start)
         {
             // var t1 = CopyAsync(a); var t2 = CopyAsync(b); await Task.WhenAll(t1, t2): after its
             // first await, each invocation runs beside the caller and the other invocations.
-            found.Add(new ConcurrentCall(invocation, invocation, several: false, StartKind.Immediate, method.Name) { IsAsyncStart = true });
+            // Task.WhenAll(items.Select(i => CopyAsync(i))): one invocation per element, all at once.
+            found.Add(new ConcurrentCall(invocation, invocation, several: start == AsyncStart.PerElement, StartKind.Immediate, method.Name) { IsAsyncStart = true });
             return;
         }
 
@@ -109,7 +110,13 @@ internal static class ConcurrentCallFinder
     // a collection, passed to WhenAll, discarded. A task awaited in the same expression (through
     // ConfigureAwait, a helper such as ForAwait(), a conditional), joined at once
     // (GetAwaiter().GetResult(), Wait(), Result) or returned to the caller is not a start.
-    private static bool IsStartedWithoutAwait(IInvocationOperation invocation)
+    private enum AsyncStart
+    {
+        Once,
+        PerElement,
+    }
+
+    private static AsyncStart? StartOf(IInvocationOperation invocation)
     {
         IOperation current = invocation;
         for (var parent = current.Parent; parent is not null; current = parent, parent = parent.Parent)
@@ -117,15 +124,20 @@ internal static class ConcurrentCallFinder
             switch (parent)
             {
                 case IAwaitOperation:
+                    return null;
                 case IReturnOperation:
-                    return false;
+                    // items.Select(i => CopyAsync(i)) whose tasks all start at once.
+                    return parent.Parent is IBlockOperation { Parent: IAnonymousFunctionOperation { Parent: IDelegateCreationOperation { Parent: IArgumentOperation { Parent: IInvocationOperation select } } } }
+                        && select.TargetMethod.Name == "Select" && select.TargetMethod.ContainingType?.Name == "Enumerable" && StartsAllAtOnce(select)
+                        ? AsyncStart.PerElement
+                        : null;
                 case IArgumentOperation { Parent: IInvocationOperation target }
                     when target.TargetMethod.ContainingType?.Name == "Task" && target.TargetMethod.Name is "WhenAll" or "WhenAny" or "WaitAll" or "WaitAny":
                     // Task.WhenAll(A(), B()): the calls run beside each other until the join.
-                    return true;
+                    return AsyncStart.Once;
                 case IInvocationOperation { TargetMethod.Name: "GetResult" or "Wait" } when ((IInvocationOperation)parent).Instance == current:
                 case IPropertyReferenceOperation { Property.Name: "Result" } when ((IPropertyReferenceOperation)parent).Instance == current:
-                    return false;
+                    return null;
                 case IConversionOperation:
                 case IConditionalOperation:
                 case ICoalesceOperation:
@@ -133,11 +145,11 @@ internal static class ConcurrentCallFinder
                 case IInvocationOperation:
                     continue;
                 default:
-                    return true;
+                    return AsyncStart.Once;
             }
         }
 
-        return false;
+        return null;
     }
 
     // items.Select(async item => { ...; await ...; ... }) whose tasks are all created at once

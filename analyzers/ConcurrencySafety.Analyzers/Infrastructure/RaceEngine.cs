@@ -180,11 +180,14 @@ internal sealed class AutoProperties
 internal sealed class RaceEngine
 {
     /// <summary>
-    /// How many calls deep summaries are followed from a concurrent body. Chosen by measurement
-    /// on five real code bases (docs/real-code.md): depth 3 finds every access depth 6 finds there,
-    /// and costs a fraction of it.
+    /// How many calls deep summaries are followed from a concurrent body, by default. Chosen by
+    /// measurement on five real code bases (docs/real-code.md, "Call depth"). Set per project
+    /// with <see cref="MaxCallDepthKey"/> (0 to 8).
     /// </summary>
-    public const int MaxCallDepth = 3;
+    public const int DefaultMaxCallDepth = 3;
+
+    /// <summary>The .editorconfig / global config key of the call depth (like roslyn-analyzers' max_interprocedural_method_call_chain).</summary>
+    public const string MaxCallDepthKey = "concurrencysafety.max_call_depth";
 
     /// <summary>An upper bound on the accesses one body expands to, so that no member can blow up the analysis.</summary>
     public const int MaxReached = 2000;
@@ -200,6 +203,10 @@ internal sealed class RaceEngine
         _compilation = compilation;
         Types = types;
         ThreadSafety = new ThreadSafetyModel(compilation, options);
+        MaxCallDepth = ThreadSafetyModel.ReadOption(compilation, options, MaxCallDepthKey) is { } text
+            && int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var depth)
+            ? System.Math.Max(0, System.Math.Min(8, depth))
+            : DefaultMaxCallDepth;
         _uiContext = compilation.GetTypeByMetadataName("System.Windows.Threading.Dispatcher") is not null
             || compilation.GetTypeByMetadataName("System.Windows.Forms.Control") is not null
             || compilation.GetTypeByMetadataName("Microsoft.Maui.Dispatching.IDispatcher") is not null
@@ -207,6 +214,9 @@ internal sealed class RaceEngine
     }
 
     public WellKnownTypes Types { get; }
+
+    /// <summary>The call depth in force for this compilation.</summary>
+    public int MaxCallDepth { get; }
 
     public ThreadSafetyModel ThreadSafety { get; }
 
@@ -254,6 +264,11 @@ internal sealed class RaceEngine
     /// <summary>What running <paramref name="method"/> touches, in the caller's terms.</summary>
     public void Reach(IMethodSymbol method, AccessPath? receiver, ImmutableArray<AccessPath?> arguments, IOperation anchor, List<LockKey>? locks, bool afterAwait, List<ReachedAccess> output, CancellationToken cancellationToken)
     {
+        if (MaxCallDepth == 0)
+        {
+            return;
+        }
+
         var visited = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
         ReachCore(method, receiver, arguments, anchor, locks, afterAwait, depth: 1, chain: null, visited, output, cancellationToken);
     }

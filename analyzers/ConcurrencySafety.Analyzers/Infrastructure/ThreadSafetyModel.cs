@@ -219,14 +219,14 @@ internal sealed class ThreadSafetyModel
     private static string NameOf(INamedTypeSymbol type) =>
         type.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat.WithGenericsOptions(SymbolDisplayGenericsOptions.None));
 
-    // The type lists describe types, not files, so they are read once per compilation: from a
-    // global config when it sets them, else from the options of the compilation's first file
-    // (the usual [*.cs] section of .editorconfig).
-    private static ImmutableHashSet<string> ReadList(Compilation compilation, AnalyzerOptions? options, string key)
+    // The type lists (and the call depth) describe the project, not files, so they are read once
+    // per compilation: from a global config when it sets them, else from the options of the
+    // compilation's first file (the usual [*.cs] section of .editorconfig).
+    public static string? ReadOption(Compilation compilation, AnalyzerOptions? options, string key)
     {
         if (options is null)
         {
-            return ImmutableHashSet<string>.Empty;
+            return null;
         }
 
         var provider = options.AnalyzerConfigOptionsProvider;
@@ -239,6 +239,12 @@ internal sealed class ThreadSafetyModel
             }
         }
 
+        return value;
+    }
+
+    private static ImmutableHashSet<string> ReadList(Compilation compilation, AnalyzerOptions? options, string key)
+    {
+        var value = ReadOption(compilation, options, key);
         if (string.IsNullOrWhiteSpace(value))
         {
             return ImmutableHashSet<string>.Empty;

@@ -7,9 +7,11 @@ using Microsoft.CodeAnalysis.Operations;
 namespace ConcurrencySafety.Analyzers.Rules;
 
 /// <summary>
-/// CSA1002: a collection or builder that is not thread-safe (List, Dictionary, HashSet, Queue,
-/// Stack, SortedDictionary, SortedList, SortedSet, LinkedList, StringBuilder, or an array that
-/// is resized or sorted) is changed by one concurrent body while another thread may use it.
+/// CSA1002: an instance of a type that is not thread-safe (the type model: BCL collections and
+/// builders, Random, streams, hash algorithms, [NotThreadSafe] types; or an array that is resized
+/// or sorted) is changed by one concurrent body while another thread may use it, however the
+/// instance is reached (a variable, a field, an auto-property, a field of a field, an argument
+/// of a helper the body calls).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class CSA1002NonThreadSafeObjectSharedAnalyzer : RaceAnalyzerBase
@@ -19,13 +21,13 @@ public sealed class CSA1002NonThreadSafeObjectSharedAnalyzer : RaceAnalyzerBase
 
     internal static readonly DiagnosticDescriptor Rule = new(
         RuleIdentifiers.NonThreadSafeObjectShared,
-        title: "Non-thread-safe collection shared across concurrent code",
+        title: "Non-thread-safe object shared across concurrent code",
         messageFormat: "'{0}' is a {1}, which is not thread-safe, and {2}; use {3}, a lock (or the library's data-owning lock), or a channel",
         category: "Concurrency",
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "List<T>, Dictionary<TKey, TValue>, HashSet<T>, Queue<T>, Stack<T>, the sorted collections, LinkedList<T> and StringBuilder may be read by several threads at once, but not changed while any other thread uses them: "
-            + "a concurrent Add can lose items, corrupt the internal arrays or throw. Use a System.Collections.Concurrent collection, guard every access with the same lock, or send the items through a channel.",
+        description: "The BCL collections (List<T>, Dictionary<TKey, TValue>, HashSet<T>, Queue<T>, Stack<T>, the sorted collections, LinkedList<T>, ...), StringBuilder, Random, streams, readers and writers, hash algorithms, and types marked [NotThreadSafe] may be read by several threads at once, but not changed while any other thread uses them: "
+            + "a concurrent Add can lose items, corrupt the internal arrays or throw; a shared Random returns zeros. Use a thread-safe type (System.Collections.Concurrent, Random.Shared), guard every access with the same lock, or send the items through a channel.",
         helpLinkUri: RuleIdentifiers.GetHelpUri(RuleIdentifiers.NonThreadSafeObjectShared));
 
     private static readonly ImmutableHashSet<string> ArrayMutators = ImmutableHashSet.Create("Resize", "Sort", "Reverse");

@@ -449,4 +449,54 @@ public class CSA1003FieldWrittenConcurrentlyTests
             public Task RunOnceAsync() => Task.Run(() => 42);
         }
         """);
+
+    [Fact]
+    public Task Lazy_cache_of_a_shared_instance_reached_from_PLINQ_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Linq;
+        static class Providers { public static readonly object Default = new(); public static object For(string key) => Default; }
+        class Options
+        {
+            private object? _defaults;
+            public object Defaults => _defaults ??= Providers.For("x");
+        }
+        class Client
+        {
+            private readonly Options _options = new();
+            public object[] All(string[] keys) => keys.AsParallel().Select(k => _options.Defaults).ToArray();
+        }
+        """);
+
+    [Fact]
+    public Task Lazy_creation_of_a_fresh_object_reached_from_PLINQ_is_flagged() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Linq;
+        class Options
+        {
+            private List<string>? _seen;
+            public List<string> Seen => {|CSA1003:_seen|} ??= new List<string>();
+        }
+        class Client
+        {
+            private readonly Options _options = new();
+            public int[] All(string[] keys) => keys.AsParallel().Select(k => _options.Seen.Count).ToArray();
+        }
+        """);
+
+    [Fact]
+    public Task Async_method_projected_by_Select_and_awaited_with_WhenAll() => Verify.VerifyAnalyzerAsync("""
+        using System.Linq;
+        using System.Threading.Tasks;
+        class Item { public int Tries; }
+        class Notifier
+        {
+            private int _sent;
+            private async Task NotifyAsync(Item item)
+            {
+                await Task.Yield();
+                item.Tries++;
+                {|CSA1003:_sent|}++;
+            }
+            public Task NotifyAllAsync(Item[] items) => Task.WhenAll(items.Select(i => NotifyAsync(i)));
+        }
+        """);
 }

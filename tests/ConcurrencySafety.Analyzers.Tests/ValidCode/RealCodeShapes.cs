@@ -1,5 +1,6 @@
 // Valid: shapes from real code bases (docs/real-code.md) that the race engine first reported.
 using System;
+using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Threading.Tasks;
 
@@ -107,4 +108,31 @@ public sealed class Endpoint
 
         return handshake;
     }
+}
+
+public static class ProviderRegistry
+{
+    private static readonly object[] Known = { new object() };
+
+    public static object GetProvider(string[] endpoints) => Known[endpoints.Length % Known.Length];
+}
+
+public sealed class ConfigurationOptions
+{
+    private object? _defaultOptions;
+
+    public string[] EndPoints { get; } = { "a" };
+
+    // StackExchange.Redis (ConfigurationOptions.Defaults): a lazy cache of a shared instance,
+    // reached from PLINQ bodies through GetServer -> Proxy -> Defaults.
+    public object Defaults => _defaultOptions ??= ProviderRegistry.GetProvider(EndPoints);
+}
+
+public sealed class Multiplexer
+{
+    private readonly ConfigurationOptions _config = new();
+
+    private object GetServer(string endpoint) => _config.Defaults;
+
+    public object[] Primaries(string[] endpoints) => endpoints.AsParallel().Select(e => GetServer(e)).ToArray();
 }
