@@ -10,7 +10,8 @@
 // timings on compilations with many errors are weak (the binder gives up early).
 // CSA_OPTIONS="key=value;key=value" passes analyzer options as a global config, for example
 // CSA_OPTIONS=concurrencysafety.max_call_depth=1 to measure another call depth; CSA_ONLY_OURS=1
-// leaves VS threading out of the --code form (for quick finding counts).
+// leaves VS threading out of the --code form (for quick finding counts); CSA_DEPTHS=0,1,2,3
+// runs only the race rules once per call depth and prints their findings (docs/real-code.md).
 // Extra folders (for example the checkout's tests/StackExchange.Redis.Tests) are compiled against
 // the measured assemblies with whatever references resolve, and only searched for findings: their
 // compile errors (test frameworks that are not referenced) make their timings meaningless.
@@ -201,6 +202,41 @@ internal static class Program
             }
         }
 
+        if (Environment.GetEnvironmentVariable("CSA_DEPTHS") is { Length: > 0 } depths)
+        {
+            // The call-depth measurement: the race rules only, once per depth, on fresh clones.
+            foreach (var depth in depths.Split(','))
+            {
+                var races = new List<Diagnostic>();
+                double ms = 0;
+                for (var i = 0; i < iterations; i++)
+                {
+                    races.Clear();
+                    foreach (var compilation in compilations)
+                    {
+                        var depthOptions = new CompilationWithAnalyzersOptions(
+                            GlobalOptions("concurrencysafety.max_call_depth=" + depth.Trim()),
+                            onAnalyzerException: null,
+                            concurrentAnalysis: false,
+                            logAnalyzerExecutionTime: true,
+                            reportSuppressedDiagnostics: false);
+                        var depthResult = await compilation.Clone().WithAnalyzers(ours, depthOptions).GetAnalysisResultAsync(CancellationToken.None);
+                        ms += ours.Sum(a => depthResult.AnalyzerTelemetryInfo[a].ExecutionTime.TotalMilliseconds);
+                        races.AddRange(depthResult.GetAllDiagnostics().Where(d => d.Id.StartsWith("CSA100", StringComparison.Ordinal)));
+                    }
+                }
+
+                Console.WriteLine($"depth {depth.Trim()}: {races.Count} race findings, ConcurrencySafety {ms / iterations:F0} ms (mean of {iterations})");
+                foreach (var d in races.OrderBy(d => d.Location.SourceTree?.FilePath).ThenBy(d => d.Location.SourceSpan.Start))
+                {
+                    var span = d.Location.GetLineSpan();
+                    Console.WriteLine($"  {d.Id} {Path.GetRelativePath(root, span.Path)}:{span.StartLinePosition.Line + 1}: {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}");
+                }
+            }
+
+            return 0;
+        }
+
         var all = ours.AddRange(vs);
         var oursTimes = new List<double>();
         var vsTimes = new List<double>();
@@ -258,9 +294,9 @@ internal static class Program
         return 0;
     }
 
-    private static AnalyzerOptions GlobalOptions()
+    private static AnalyzerOptions GlobalOptions(string? extra = null)
     {
-        var pairs = (Environment.GetEnvironmentVariable("CSA_OPTIONS") ?? string.Empty)
+        var pairs = ((Environment.GetEnvironmentVariable("CSA_OPTIONS") ?? string.Empty) + ";" + extra)
             .Split(';', StringSplitOptions.RemoveEmptyEntries)
             .Select(p => p.Split('=', 2))
             .Where(p => p.Length == 2)

@@ -296,6 +296,13 @@ internal sealed class ConcurrencyModel
                 case IDelegateCreationOperation creation:
                     value = creation.Target;
                     continue;
+                case ILocalReferenceOperation localReference when value == call.DelegateValue
+                    && _declarators.TryGetValue(localReference.Local, out var declarator)
+                    && declarator.Initializer is { } initializer
+                    && !IsReassigned(localReference.Local):
+                    // Func<Task> loopStart = ProcessChannelAsync; ... Task.Run(loopStart)
+                    value = initializer.Value;
+                    continue;
                 case IMethodReferenceOperation reference when reference.Method.MethodKind == MethodKind.Ordinary && RaceEngine.IsFollowable(reference.Method):
                     var method = reference.Method;
                     AccessPath? receiver = null;

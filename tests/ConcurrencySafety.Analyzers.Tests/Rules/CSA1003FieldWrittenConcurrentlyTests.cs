@@ -499,4 +499,26 @@ public class CSA1003FieldWrittenConcurrentlyTests
             public Task NotifyAllAsync(Item[] items) => Task.WhenAll(items.Select(i => NotifyAsync(i)));
         }
         """);
+
+    [Fact]
+    public Task Method_group_kept_in_a_delegate_local_and_started_in_a_loop() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading.Tasks;
+        class Dispatcher
+        {
+            private int _processed;
+            private async Task ProcessAsync()
+            {
+                await Task.Yield();
+                {|CSA1003:_processed|}++;
+            }
+            public Task StartAsync(int workers)
+            {
+                Func<Task> loop = ProcessAsync;
+                var tasks = new Task[workers];
+                for (int i = 0; i < workers; i++) tasks[i] = Task.Run(loop);
+                return Task.WhenAll(tasks);
+            }
+        }
+        """);
 }
