@@ -1,0 +1,47 @@
+// Valid: the correct twins of the mistakes listed in issue 15 (ownership and lifecycle, part 2).
+// Each method is the shape a rule must accept.
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using ConcurrencySafety;
+
+namespace Corpus.OwnershipTwins;
+
+public static class Twins
+{
+    // CSA2007: sending to an unbounded channel never waits, even from async code. (The
+    // channel holds at most items.Length values: unbounded on purpose, CSA2006 is its warning.)
+    public static async Task<int> UnboundedSendInAsyncCode(int[] items)
+    {
+#pragma warning disable CSA2006
+        var (tx, rx) = Chan.Unbounded<int>();
+#pragma warning restore CSA2006
+        using (tx)
+        {
+            foreach (var item in items) tx.Send(item);
+        }
+
+        int sum = 0;
+        await foreach (var x in rx) sum += x;
+        rx.Dispose();
+        return sum;
+    }
+
+    // CSA2005: a fixed pool of threads in an array filled by a for loop, all joined.
+    public static long FixedThreadArray()
+    {
+        long[] partial = new long[4];
+        var threads = new Thread[4];
+        for (int i = 0; i < threads.Length; i++)
+        {
+            int id = i;
+            threads[i] = new Thread(() => partial[id] = id * 10L);
+            threads[i].Start();
+        }
+
+        foreach (var t in threads) t.Join();
+        return partial.Sum();
+    }
+}
