@@ -60,6 +60,9 @@ internal static class RuleIdentifiers
     /// <summary>A task is started and its handle explicitly discarded (<c>_ = Task.Run(...)</c>): the configurable warning form of CSA2001.</summary>
     public const string DiscardedConcurrentWork = "CSA2009";
 
+    /// <summary>A mutable value is used by the sending code after a channel send moved it to the receiving side.</summary>
+    public const string ValueUsedAfterSend = "CSA2010";
+
     /// <summary>Builds the help link of a rule: its page under docs/rules.</summary>
     public static string GetHelpUri(string id) =>
         $"https://github.com/concurrencysafety/concurrencysafety/blob/main/docs/rules/{id}.md";

@@ -27,6 +27,7 @@ public sealed class MistakesSampleTests
         "warning CSA2007", // blocking Send in an async method
         "warning CSA2008", // BCL writer never completed
         "warning CSA2009", // _ = Task.Run(...)
+        "error CSA2010", // a batch cleared after it was sent
         "error CSA3001", // use after [Consumes]
         "error CSA3002", // consumed twice
         "error CSA3004", // invalid [TypeStates] declaration

@@ -22,6 +22,9 @@ internal enum ConsumeFindingKind
 
     /// <summary>CSA3003.</summary>
     Dropped,
+
+    /// <summary>CSA2010: a use (or a second send) of a value after a channel send moved it.</summary>
+    UseAfterSend,
 }
 
 /// <summary>One finding of the consume analysis, shared by the three CSA300x analyzers.</summary>
@@ -578,8 +581,10 @@ internal sealed class ConsumeFlowAnalysis
                     Visit(value, state);
                 }
             }
-            else if (symbol is not null && parameter is not null && _symbols.ConsumesParameter(parameter))
+            else if (symbol is not null && parameter is not null && (_symbols.ConsumesParameter(parameter) || _symbols.Sends.Moves(call, argument)))
             {
+                // [Consumes], or the item of a channel send (CSA2010): the value now belongs
+                // to the callee, or to whoever receives it.
                 consumed.Add((symbol, value));
             }
             else if (symbol is not null && parameter is { Ordinal: 0 } && method.IsExtensionMethod)
@@ -673,6 +678,13 @@ internal sealed class ConsumeFlowAnalysis
         if (!isImplicit && state.Consumed.TryGetValue(symbol, out var consumer))
         {
             Report(ConsumeFindingKind.UseAfterConsume, symbol, location, consumer);
+            if (IsSend(consumer))
+            {
+                // CSA2010 reports the first use after a send on each path, not every later
+                // one: after batch.Clear() is flagged, batch.Add(...) in the next iteration is
+                // the same mistake. (Applied in the fixed point too, so both passes agree.)
+                state.Consumed.Remove(symbol);
+            }
         }
     }
 
@@ -776,6 +788,12 @@ internal sealed class ConsumeFlowAnalysis
 
     private void Report(ConsumeFindingKind kind, ISymbol symbol, Location location, IOperation consumer, bool sameCall = false)
     {
+        if (IsSend(consumer))
+        {
+            // The earlier consumption was a send: this is CSA2010's finding, not CSA3001/CSA3002's.
+            kind = ConsumeFindingKind.UseAfterSend;
+        }
+
         if (_findings is null || !_reported!.Add((kind, location)))
         {
             return;
@@ -791,6 +809,9 @@ internal sealed class ConsumeFlowAnalysis
             .Add(PropertyNames.ConsumerDiscarded, IsDiscarded(consumer) ? "true" : "false");
         _findings.Add(new ConsumeFinding(kind, location, consumerLocation, properties, symbol.Name, Shorten(consumer.Syntax.ToString()), where));
     }
+
+    private bool IsSend(IOperation consumer) =>
+        consumer is IInvocationOperation { TargetMethod: var method } && _symbols.Sends.IsSendMethod(method);
 
     private void ReportDrops(ConsumeState state, ISymbol local)
     {

@@ -44,4 +44,28 @@ public static class Twins
         foreach (var t in threads) t.Join();
         return partial.Sum();
     }
+
+    // CSA2010: a value that is sent and then reassigned with a fresh one; a copy sent while
+    // the producer keeps its own; a per-iteration value.
+    public static async Task BatchesAsync(Sender<List<int>> tx, IEnumerable<int> items)
+    {
+        var batch = new List<int>();
+        foreach (var item in items)
+        {
+            batch.Add(item);
+            if (batch.Count == 100)
+            {
+                await tx.SendAsync(batch);
+                batch = new List<int>();
+            }
+        }
+
+        if (batch.Count > 0) await tx.SendAsync(batch.ToList());
+        batch.Clear();
+        for (int i = 0; i < 3; i++)
+        {
+            var chunk = new List<int> { i };
+            await tx.SendAsync(chunk);
+        }
+    }
 }
