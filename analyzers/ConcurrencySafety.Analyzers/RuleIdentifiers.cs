@@ -63,6 +63,15 @@ internal static class RuleIdentifiers
     /// <summary>A mutable value is used by the sending code after a channel send moved it to the receiving side.</summary>
     public const string ValueUsedAfterSend = "CSA2010";
 
+    /// <summary>A reference into a lock guard's data (or a lambda capturing it) escapes the guard's lifetime.</summary>
+    public const string GuardDataEscapes = "CSA2011";
+
+    /// <summary>The data of an <c>RwLocked&lt;T&gt;</c> read guard is changed.</summary>
+    public const string MutationThroughReadGuard = "CSA2012";
+
+    /// <summary>A guard acquired by a blocking call is held across <c>await</c>.</summary>
+    public const string SyncGuardAcrossAwait = "CSA2013";
+
     /// <summary>Builds the help link of a rule: its page under docs/rules.</summary>
     public static string GetHelpUri(string id) =>
         $"https://github.com/concurrencysafety/concurrencysafety/blob/main/docs/rules/{id}.md";

@@ -6,7 +6,6 @@ using ConcurrencySafety.Analyzers;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
-using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace ConcurrencySafety.CodeFixes;
@@ -46,7 +45,7 @@ public sealed class CSA2010ValueUsedAfterSendCodeFix : CodeFixProvider
                 || !diagnostic.Properties.TryGetValue("VariableName", out var name)
                 || root.FindNode(diagnostic.AdditionalLocations[0].SourceSpan, getInnermostNodeForTie: true) is not InvocationExpressionSyntax send
                 || send.ArgumentList.Arguments.FirstOrDefault(a => Names(a.Expression, name)) is not { } argument
-                || Copy(argument.Expression, model, context.CancellationToken) is not { } copy)
+                || ValueCopies.Copy(argument.Expression, model, context.CancellationToken) is not { } copy)
             {
                 continue;
             }
@@ -67,49 +66,6 @@ public sealed class CSA2010ValueUsedAfterSendCodeFix : CodeFixProvider
         MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name: IdentifierNameSyntax member } => member.Identifier.ValueText == name,
         _ => false,
     };
-
-    private static ExpressionSyntax? Copy(ExpressionSyntax item, SemanticModel model, CancellationToken cancellationToken)
-    {
-        var type = model.GetTypeInfo(item, cancellationToken).Type;
-        var position = item.SpanStart;
-        var bare = item.WithoutTrivia();
-        switch (type)
-        {
-            case IArrayTypeSymbol { Rank: 1 } array:
-                // (T[])buffer.Clone()
-                return SyntaxFactory.CastExpression(
-                    SyntaxFactory.ParseTypeName(array.ToMinimalDisplayString(model, position)),
-                    SyntaxFactory.InvocationExpression(SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, bare, SyntaxFactory.IdentifierName("Clone"))));
-
-            case INamedTypeSymbol { Name: "StringBuilder", ContainingNamespace: { Name: "Text", ContainingNamespace.Name: "System" } } builder:
-                // new StringBuilder(sb.ToString())
-                return SyntaxFactory.ObjectCreationExpression(SyntaxFactory.ParseTypeName(builder.ToMinimalDisplayString(model, position)))
-                    .WithArgumentList(Arguments(SyntaxFactory.InvocationExpression(SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, bare, SyntaxFactory.IdentifierName("ToString")))));
-
-            case INamedTypeSymbol { TypeKind: TypeKind.Class, IsAbstract: false, ContainingNamespace: { Name: "Generic", ContainingNamespace: { Name: "Collections", ContainingNamespace.Name: "System" } } } named:
-                foreach (var constructor in named.InstanceConstructors)
-                {
-                    // new List<int>(batch): a constructor that copies from an interface the
-                    // type itself implements (IEnumerable<T>, IDictionary<K,V>).
-                    if (constructor.Parameters.Length == 1
-                        && constructor.Parameters[0] is { RefKind: RefKind.None, Type: INamedTypeSymbol { TypeKind: TypeKind.Interface } source }
-                        && model.IsAccessible(position, constructor)
-                        && model.Compilation.ClassifyConversion(named, source) is { IsImplicit: true, IsReference: true })
-                    {
-                        return SyntaxFactory.ObjectCreationExpression(SyntaxFactory.ParseTypeName(named.ToMinimalDisplayString(model, position)))
-                            .WithArgumentList(Arguments(bare));
-                    }
-                }
-
-                return null;
-
-            default:
-                return null;
-        }
-    }
-
-    private static ArgumentListSyntax Arguments(ExpressionSyntax expression) =>
-        SyntaxFactory.ArgumentList(SyntaxFactory.SingletonSeparatedList(SyntaxFactory.Argument(expression)));
 
     private static async Task<Document> ReplaceAsync(Document document, ExpressionSyntax item, ExpressionSyntax copy, CancellationToken cancellationToken)
     {

@@ -19,4 +19,34 @@ internal static class Ownership
             }
         }
     }
+
+    private static readonly Locked<List<string>> Names = new(new List<string>());
+    private static readonly RwLocked<Dictionary<string, int>> Hits = new(new Dictionary<string, int>());
+    private static readonly Locked<int> Entries = new(0);
+
+    /// <summary>The guarded list handed out: the caller reads and changes it without the lock.</summary>
+    public static List<string> GuardDataEscapes()
+    {
+        using (var g = Names.Lock())
+        {
+            return g.Value; // CSA2011
+        }
+    }
+
+    /// <summary>A change made under a read guard: every other reader races with it.</summary>
+    public static void MutationThroughReadGuard(string key)
+    {
+        using var r = Hits.Read();
+        r.Value[key] = 1; // CSA2012
+    }
+
+    /// <summary>A lock taken by blocking, then held while the method is suspended.</summary>
+    public static async Task BlockingLockAcrossAwait()
+    {
+        using (var g = Entries.Lock()) // CSA2013
+        {
+            await Task.Delay(10);
+            g.Value++;
+        }
+    }
 }

@@ -28,6 +28,9 @@ public sealed class MistakesSampleTests
         "warning CSA2008", // BCL writer never completed
         "warning CSA2009", // _ = Task.Run(...)
         "error CSA2010", // a batch cleared after it was sent
+        "error CSA2011", // return g.Value
+        "error CSA2012", // a change through a read guard
+        "warning CSA2013", // Lock() held across await
         "error CSA3001", // use after [Consumes]
         "error CSA3002", // consumed twice
         "error CSA3004", // invalid [TypeStates] declaration

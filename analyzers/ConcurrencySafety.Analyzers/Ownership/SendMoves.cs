@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -14,26 +13,22 @@ namespace ConcurrencySafety.Analyzers.Ownership;
 /// <para>A send moves its item when the call is one of <c>Sender&lt;T&gt;.Send</c>,
 /// <c>SendAsync</c>, <c>TrySend*</c> or <c>ChannelWriter&lt;T&gt;.WriteAsync</c>/<c>TryWrite</c>
 /// (or an override), and the item's static type is a mutable reference type (see
-/// <see cref="IsMutableReferenceType"/>). A <c>Try</c> form whose result is looked at moves
+/// <see cref="MutableTypes"/>). A <c>Try</c> form whose result is looked at moves
 /// nothing the rule can know of: when it fails, the caller still owns the item (a
 /// <c>SendResult</c> even gives it back), and the rule does not evaluate which branch is which.
 /// Only a <c>Try</c> form whose result is dropped moves the item: it may have been sent.</para>
-/// <para>Precision first: type parameters, interfaces that do not expose mutation
-/// (<c>IEnumerable&lt;T&gt;</c>, <c>IReadOnlyList&lt;T&gt;</c>), <c>object</c>, strings,
-/// delegates, exceptions, value types, the immutable and concurrent collections, types marked
-/// with an attribute named <c>ThreadSafe</c> and source types that hold a synchronization
-/// primitive are all treated as shareable.</para>
 /// </remarks>
 internal sealed class SendMoves
 {
     private readonly INamedTypeSymbol? _sender;
     private readonly INamedTypeSymbol? _channelWriter;
-    private readonly ConcurrentDictionary<ITypeSymbol, bool> _mutable = new(SymbolEqualityComparer.Default);
+    private readonly MutableTypes _mutable;
 
     public SendMoves(Compilation compilation)
     {
         _sender = compilation.GetTypeByMetadataName("ConcurrencySafety.Sender`1");
         _channelWriter = compilation.GetTypeByMetadataName("System.Threading.Channels.ChannelWriter`1");
+        _mutable = MutableTypes.For(compilation);
     }
 
     /// <summary>Whether the compilation has any channel type whose sends move.</summary>
@@ -77,7 +72,7 @@ internal sealed class SendMoves
             || argument.Parameter is not { Ordinal: 0 } parameter
             || parameter.OriginalDefinition.Type is not ITypeParameterSymbol
             || !IsSendMethod(invocation.TargetMethod)
-            || !IsMutableReferenceType(TypeState.TypeStateSymbols.Unwrap(argument.Value).Type))
+            || !_mutable.IsMutableReferenceType(TypeState.TypeStateSymbols.Unwrap(argument.Value).Type))
         {
             return false;
         }
@@ -107,146 +102,5 @@ internal sealed class SendMoves
                     return false;
             }
         }
-    }
-
-    /// <summary>
-    /// Whether values of <paramref name="type"/> can be changed through a reference, so that
-    /// two owners of one value race: arrays, the mutable BCL collections and
-    /// <c>StringBuilder</c>, interfaces that expose mutation (<c>IList&lt;T&gt;</c>,
-    /// <c>ICollection&lt;T&gt;</c>, <c>IDictionary&lt;K,V&gt;</c>, <c>ISet&lt;T&gt;</c>), and
-    /// classes with a settable field or property (declared in source: any non-readonly instance
-    /// field) that hold no synchronization primitive.
-    /// </summary>
-    public bool IsMutableReferenceType(ITypeSymbol? type) =>
-        type is not null && _mutable.GetOrAdd(type, ComputeIsMutable);
-
-    private static bool ComputeIsMutable(ITypeSymbol type)
-    {
-        switch (type)
-        {
-            case IArrayTypeSymbol:
-                return true;
-            case ITypeParameterSymbol or IDynamicTypeSymbol or IPointerTypeSymbol or IFunctionPointerTypeSymbol:
-                return false;
-        }
-
-        if (type is not INamedTypeSymbol named
-            || type.IsValueType
-            || type.SpecialType is SpecialType.System_String or SpecialType.System_Object
-            || named.TypeKind is TypeKind.Delegate or TypeKind.Enum or TypeKind.Error
-            || IsShareable(named))
-        {
-            return false;
-        }
-
-        var definition = named.OriginalDefinition;
-        var ns = definition.ContainingNamespace?.ToDisplayString();
-        if (named.TypeKind == TypeKind.Interface)
-        {
-            return ns == "System.Collections.Generic" && definition.MetadataName is "IList`1" or "ICollection`1" or "IDictionary`2" or "ISet`1";
-        }
-
-        if (IsMutableContainer(named))
-        {
-            return true;
-        }
-
-        if (named.TypeKind != TypeKind.Class)
-        {
-            return false;
-        }
-
-        // A class is mutable when some state can be changed after construction: a field that
-        // is not readonly, a property with a setter, or a readonly field or property holding
-        // a mutable container. Members of referenced assemblies are visible only when public.
-        // A class that holds a synchronization primitive guards its own state: not reported.
-        var inSource = definition.Locations.Any(l => l.IsInSource);
-        var mutable = false;
-        for (var t = named; t is not null && t.SpecialType != SpecialType.System_Object; t = t.BaseType)
-        {
-            foreach (var member in t.GetMembers())
-            {
-                switch (member)
-                {
-                    case IFieldSymbol { IsStatic: false, IsConst: false } field:
-                        if (IsSynchronization(field.Type))
-                        {
-                            return false;
-                        }
-
-                        if (inSource || field.DeclaredAccessibility == Accessibility.Public)
-                        {
-                            mutable |= !field.IsReadOnly || IsMutableContainer(field.Type);
-                        }
-
-                        break;
-
-                    case IPropertySymbol { IsStatic: false } property:
-                        if (property.SetMethod is { IsInitOnly: false } setter && (setter.DeclaredAccessibility == Accessibility.Public || inSource))
-                        {
-                            mutable = true;
-                        }
-
-                        if (property.GetMethod is { } getter && (getter.DeclaredAccessibility == Accessibility.Public || inSource) && IsMutableContainer(property.Type))
-                        {
-                            mutable = true;
-                        }
-
-                        break;
-                }
-            }
-        }
-
-        return mutable;
-    }
-
-    // Arrays, the mutable BCL collections, StringBuilder.
-    private static bool IsMutableContainer(ITypeSymbol type)
-    {
-        if (type is IArrayTypeSymbol)
-        {
-            return true;
-        }
-
-        if (type is not INamedTypeSymbol { TypeKind: TypeKind.Class } named)
-        {
-            return false;
-        }
-
-        var ns = named.OriginalDefinition.ContainingNamespace?.ToDisplayString();
-        return ns is "System.Collections.Generic" or "System.Collections"
-            || ns == "System.Text" && named.Name == "StringBuilder";
-    }
-
-    // Types that are safe to share by design, whatever their members.
-    private static bool IsShareable(INamedTypeSymbol type)
-    {
-        for (var t = type; t is not null; t = t.BaseType)
-        {
-            var ns = t.OriginalDefinition.ContainingNamespace?.ToDisplayString();
-            if (ns is "System.Collections.Immutable" or "System.Collections.Frozen" or "System.Collections.Concurrent"
-                || t.Name == "Exception" && ns == "System"
-                || t.Name == "Task" && ns == "System.Threading.Tasks"
-                || t.GetAttributes().Any(a => a.AttributeClass?.Name is "ThreadSafeAttribute" or "ImmutableObjectAttribute"))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    // A field of one of these types (or a plain object, kept to lock on) means the class
-    // synchronizes its own state.
-    private static bool IsSynchronization(ITypeSymbol type)
-    {
-        if (type.SpecialType == SpecialType.System_Object)
-        {
-            return true; // a lock object
-        }
-
-        var ns = type.OriginalDefinition.ContainingNamespace?.ToDisplayString();
-        return ns is "System.Threading" or "System.Collections.Concurrent"
-            || ns == "ConcurrencySafety" && type.Name is "Locked" or "RwLocked" or "PermitSemaphore";
     }
 }

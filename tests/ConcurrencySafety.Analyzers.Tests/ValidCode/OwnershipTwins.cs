@@ -68,4 +68,41 @@ public static class Twins
             await tx.SendAsync(chunk);
         }
     }
+
+    private static readonly Locked<List<string>> Names = new(new List<string>());
+    private static readonly RwLocked<Dictionary<string, int>> Hits = new(new Dictionary<string, int>());
+
+    // CSA2011: guard data copied out (g.Value.ToList()), values returned, work done inside.
+    public static List<string> NamesSnapshot()
+    {
+        using (var g = Names.Lock())
+        {
+            g.Value.Add("ada");
+            return g.Value.ToList();
+        }
+    }
+
+    public static int HitCount(string key)
+    {
+        using var r = Hits.Read();
+        return r.Value.TryGetValue(key, out var n) ? n : 0;
+    }
+
+    // CSA2012: changes go through the write guard.
+    public static void Hit(string key)
+    {
+        using var w = Hits.Write();
+        w.Value[key] = w.Value.TryGetValue(key, out var n) ? n + 1 : 1;
+    }
+
+    // CSA2013: LockAsync held across await, which is the point of it.
+    public static async Task<int> AppendAsync(string name, CancellationToken ct)
+    {
+        using (var g = await Names.LockAsync(ct))
+        {
+            await Task.Delay(1, ct);
+            g.Value.Add(name);
+            return g.Value.Count;
+        }
+    }
 }
