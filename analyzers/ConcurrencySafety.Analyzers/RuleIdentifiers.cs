@@ -72,6 +72,12 @@ internal static class RuleIdentifiers
     /// <summary>A guard acquired by a blocking call is held across <c>await</c>.</summary>
     public const string SyncGuardAcrossAwait = "CSA2013";
 
+    /// <summary>A channel handle is disposed while concurrent work that uses it may still run.</summary>
+    public const string HandleDisposedWhileInUse = "CSA2014";
+
+    /// <summary>A channel sender or receiver is used after it was disposed.</summary>
+    public const string HandleUsedAfterDispose = "CSA2015";
+
     /// <summary>Builds the help link of a rule: its page under docs/rules.</summary>
     public static string GetHelpUri(string id) =>
         $"https://github.com/concurrencysafety/concurrencysafety/blob/main/docs/rules/{id}.md";

@@ -49,4 +49,39 @@ internal static class Ownership
             g.Value++;
         }
     }
+
+    /// <summary>A sender used after its using block ended: it throws ObjectDisposedException.</summary>
+    public static async Task SenderUsedAfterUsing(Sender<int> tx)
+    {
+        using (tx)
+        {
+            await tx.SendAsync(1);
+        }
+
+        await tx.SendAsync(2); // CSA2015
+    }
+
+    /// <summary>Go's "N goroutines range over one channel" with a using per worker: the first to finish disposes the receiver under the others.</summary>
+    public static async Task SharedReceiverDisposedByEachWorker()
+    {
+        var (jobsTx, jobsRx) = Chan.Bounded<int>(16);
+        var workers = new Task[4];
+        for (int w = 0; w < workers.Length; w++)
+        {
+            workers[w] = Task.Run(() =>
+            {
+                using (jobsRx) // CSA2014
+                {
+                    foreach (var job in jobsRx) Console.WriteLine(job);
+                }
+            });
+        }
+
+        using (jobsTx)
+        {
+            for (int i = 0; i < 100; i++) await jobsTx.SendAsync(i);
+        }
+
+        await Task.WhenAll(workers);
+    }
 }

@@ -31,6 +31,8 @@ public sealed class MistakesSampleTests
         "error CSA2011", // return g.Value
         "error CSA2012", // a change through a read guard
         "warning CSA2013", // Lock() held across await
+        "error CSA2014", // using (jobsRx) in each of four workers
+        "error CSA2015", // a sender used after its using block
         "error CSA3001", // use after [Consumes]
         "error CSA3002", // consumed twice
         "error CSA3004", // invalid [TypeStates] declaration

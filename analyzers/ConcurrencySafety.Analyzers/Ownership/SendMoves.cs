@@ -22,14 +22,22 @@ internal sealed class SendMoves
 {
     private readonly INamedTypeSymbol? _sender;
     private readonly INamedTypeSymbol? _channelWriter;
+    private readonly INamedTypeSymbol? _receiver;
     private readonly MutableTypes _mutable;
 
     public SendMoves(Compilation compilation)
     {
         _sender = compilation.GetTypeByMetadataName("ConcurrencySafety.Sender`1");
+        _receiver = compilation.GetTypeByMetadataName("ConcurrencySafety.Receiver`1");
         _channelWriter = compilation.GetTypeByMetadataName("System.Threading.Channels.ChannelWriter`1");
         _mutable = MutableTypes.For(compilation);
     }
+
+    /// <summary>Whether <paramref name="type"/> is the library's <c>Sender&lt;T&gt;</c> or <c>Receiver&lt;T&gt;</c> (any use but Dispose throws once disposed).</summary>
+    public bool IsChannelHandle(ITypeSymbol? type) =>
+        type is not null
+        && (_sender is not null && SymbolEqualityComparer.Default.Equals(type.OriginalDefinition, _sender)
+            || _receiver is not null && SymbolEqualityComparer.Default.Equals(type.OriginalDefinition, _receiver));
 
     /// <summary>Whether the compilation has any channel type whose sends move.</summary>
     public bool IsRelevant => _sender is not null || _channelWriter is not null;

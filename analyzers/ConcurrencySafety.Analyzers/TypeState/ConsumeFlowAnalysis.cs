@@ -25,6 +25,9 @@ internal enum ConsumeFindingKind
 
     /// <summary>CSA2010: a use (or a second send) of a value after a channel send moved it.</summary>
     UseAfterSend,
+
+    /// <summary>CSA2015: a use of a channel sender or receiver after it was disposed.</summary>
+    UseAfterDispose,
 }
 
 /// <summary>One finding of the consume analysis, shared by the three CSA300x analyzers.</summary>
@@ -558,6 +561,17 @@ internal sealed class ConsumeFlowAnalysis
             {
                 // Dispose is idempotent by contract: not a use, and it discharges the value.
                 Discharge(state, receiver);
+                if (_symbols.Sends.IsChannelHandle(TypeStateSymbols.Unwrap(instance).Type) && !state.Consumed.ContainsKey(receiver))
+                {
+                    // CSA2015: a disposed sender or receiver throws on any use but Dispose.
+                    // Recorded like a consumption (a second Dispose is not a use, so it is not
+                    // a double consumption either).
+                    state.Consumed[receiver] = invocation;
+                    foreach (var alias in state.AliasesOf(receiver).ToList())
+                    {
+                        state.Consumed[alias] = invocation;
+                    }
+                }
             }
             else
             {
@@ -678,9 +692,9 @@ internal sealed class ConsumeFlowAnalysis
         if (!isImplicit && state.Consumed.TryGetValue(symbol, out var consumer))
         {
             Report(ConsumeFindingKind.UseAfterConsume, symbol, location, consumer);
-            if (IsSend(consumer))
+            if (IsSend(consumer) || IsHandleDispose(consumer))
             {
-                // CSA2010 reports the first use after a send on each path, not every later
+                // CSA2010 (and CSA2015) report the first use after a send on each path, not every later
                 // one: after batch.Clear() is flagged, batch.Add(...) in the next iteration is
                 // the same mistake. (Applied in the fixed point too, so both passes agree.)
                 state.Consumed.Remove(symbol);
@@ -793,6 +807,10 @@ internal sealed class ConsumeFlowAnalysis
             // The earlier consumption was a send: this is CSA2010's finding, not CSA3001/CSA3002's.
             kind = ConsumeFindingKind.UseAfterSend;
         }
+        else if (IsHandleDispose(consumer))
+        {
+            kind = ConsumeFindingKind.UseAfterDispose;
+        }
 
         if (_findings is null || !_reported!.Add((kind, location)))
         {
@@ -800,6 +818,7 @@ internal sealed class ConsumeFlowAnalysis
         }
 
         var consumerLocation = consumer.Syntax.GetLocation();
+        var consumerText = consumer.IsImplicit && IsHandleDispose(consumer) ? $"the end of using ({Shorten(consumer.Syntax.ToString())})" : Shorten(consumer.Syntax.ToString());
         var line = consumerLocation.GetLineSpan().StartLinePosition.Line + 1;
         var where = !sameCall && location.SourceSpan.Start < consumerLocation.SourceSpan.End && consumerLocation.SourceTree == location.SourceTree
             ? $"line {line}, in an earlier iteration of the loop"
@@ -807,8 +826,11 @@ internal sealed class ConsumeFlowAnalysis
         var properties = ImmutableDictionary<string, string?>.Empty
             .Add(PropertyNames.VariableName, symbol.Name)
             .Add(PropertyNames.ConsumerDiscarded, IsDiscarded(consumer) ? "true" : "false");
-        _findings.Add(new ConsumeFinding(kind, location, consumerLocation, properties, symbol.Name, Shorten(consumer.Syntax.ToString()), where));
+        _findings.Add(new ConsumeFinding(kind, location, consumerLocation, properties, symbol.Name, consumerText, where));
     }
+
+    private static bool IsHandleDispose(IOperation consumer) =>
+        consumer is IInvocationOperation invocation && TypeStateSymbols.IsDisposeCall(invocation);
 
     private bool IsSend(IOperation consumer) =>
         consumer is IInvocationOperation { TargetMethod: var method } && _symbols.Sends.IsSendMethod(method);
@@ -848,8 +870,12 @@ internal sealed class ConsumeFlowAnalysis
     /// rather than written by the user. A flow capture is implicit even when it stands for the
     /// user's own <c>x</c> in <c>x?.M()</c>; its syntax then is that identifier.
     /// </summary>
+    /// (An implicit conversion around the user's own reference, as in <c>foreach (var x in rx)</c>,
+    /// is the user's reference.)
     private static bool IsCompilerGenerated(IOperation reference) =>
-        reference.IsImplicit && !(TypeStateSymbols.Unwrap(reference) is IFlowCaptureReferenceOperation && reference.Syntax is IdentifierNameSyntax or MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax });
+        reference.IsImplicit
+        && TypeStateSymbols.Unwrap(reference).IsImplicit
+        && !(TypeStateSymbols.Unwrap(reference) is IFlowCaptureReferenceOperation && reference.Syntax is IdentifierNameSyntax or MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax });
 
     private static bool IsDiscarded(IOperation consumer) =>
         consumer.Parent is null or IExpressionStatementOperation && consumer.Type is { SpecialType: not SpecialType.System_Void };

@@ -33,6 +33,7 @@ public abstract class ConsumeFlowAnalyzerBase : DiagnosticAnalyzer
             {
                 ConsumeFindingKind.Dropped => symbols.MustConsume is not null,
                 ConsumeFindingKind.UseAfterSend => symbols.Sends.IsRelevant,
+                ConsumeFindingKind.UseAfterDispose => symbols.Sends.IsChannelHandle(start.Compilation.GetTypeByMetadataName("ConcurrencySafety.Sender`1")),
                 _ => symbols.Consumes is not null,
             };
             if (!relevant)
@@ -80,7 +81,9 @@ public abstract class ConsumeFlowAnalyzerBase : DiagnosticAnalyzer
     {
         IInvocationOperation call => symbols.IsConsuming(call.TargetMethod)
             || (Kind == ConsumeFindingKind.Dropped && symbols.IsMustConsume(call.Type))
-            || (Kind == ConsumeFindingKind.UseAfterSend && symbols.Sends.IsSendMethod(call.TargetMethod)),
+            || (Kind == ConsumeFindingKind.UseAfterSend && symbols.Sends.IsSendMethod(call.TargetMethod))
+            || (Kind == ConsumeFindingKind.UseAfterDispose && TypeStateSymbols.IsDisposeCall(call) && call.Instance is { } disposed && symbols.Sends.IsChannelHandle(TypeStateSymbols.Unwrap(disposed).Type)),
+        IUsingOperation @using => Kind == ConsumeFindingKind.UseAfterDispose && @using.Resources is { } resource && symbols.Sends.IsChannelHandle(TypeStateSymbols.Unwrap(resource).Type),
         IObjectCreationOperation { Constructor: { } constructor } creation => symbols.IsConsuming(constructor)
             || (Kind == ConsumeFindingKind.Dropped && symbols.IsMustConsume(creation.Type)),
         _ => false,

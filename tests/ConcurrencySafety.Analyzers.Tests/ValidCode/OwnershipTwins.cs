@@ -105,4 +105,51 @@ public static class Twins
             return g.Value.Count;
         }
     }
+
+    // CSA2014: a worker that owns its clone; a stream disposed after the join.
+    public static async Task<int> WorkersOwnTheirClonesAsync(int[] jobs)
+    {
+        var (jobsTx, jobsRx) = Chan.Bounded<int>(16);
+        var (resultsTx, resultsRx) = Chan.Bounded<int>(16);
+        var workers = new Task[4];
+        for (int w = 0; w < workers.Length; w++)
+        {
+            var myJobs = jobsRx.Clone();
+            var myResults = resultsTx.Clone();
+            workers[w] = Task.Run(async () =>
+            {
+                using (myJobs)
+                using (myResults)
+                {
+                    await foreach (var job in myJobs) await myResults.SendAsync(job * 2);
+                }
+            });
+        }
+
+        jobsRx.Dispose();
+        resultsTx.Dispose();
+        var feeder = Task.Run(async () =>
+        {
+            using (jobsTx)
+            {
+                foreach (var job in jobs) await jobsTx.SendAsync(job);
+            }
+        });
+
+        int sum = 0;
+        await foreach (var r in resultsRx) sum += r;
+        await feeder;
+        await Task.WhenAll(workers);
+        resultsRx.Dispose();
+        return sum;
+    }
+
+    public static async Task<int> ReadThenDisposeAsync(string path)
+    {
+        var stream = System.IO.File.OpenRead(path);
+        var read = Task.Run(() => stream.ReadByte());
+        var first = await read;
+        stream.Dispose();
+        return first;
+    }
 }
