@@ -225,7 +225,9 @@ internal sealed class ConsumeFlowAnalysis
             }
 
             // Exceptions: every handler of an enclosing try may start from any state in the try.
-            for (var region = block.EnclosingRegion; region is not null; region = region.EnclosingRegion)
+            // The walk stops at this graph's root: a lambda's graph chains on to the regions of
+            // the graph that contains it, whose block ordinals mean other blocks.
+            for (var region = block.EnclosingRegion; region is not null && region.Kind != ControlFlowRegionKind.Root; region = region.EnclosingRegion)
             {
                 if (region.Kind != ControlFlowRegionKind.Try || region.EnclosingRegion is not { } tryAndHandlers)
                 {

@@ -67,4 +67,30 @@ public class CSA2015HandleUsedAfterDisposeTests
             }
         }
         """);
+
+    // Regression (samples/Tour): a lambda started in a loop disposes its captured handle; the
+    // lambda's graph chains on to the loop's try region of the enclosing graph, whose handler
+    // was once taken for one of the lambda's own blocks.
+    [Fact]
+    public Task Lambda_in_a_loop_that_disposes_its_handle_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            static void M(TaskScope scope, Receiver<int>[] ends)
+            {
+                foreach (var input in ends)
+                {
+                    scope.Spawn(async ct =>
+                    {
+                        using (input)
+                        {
+                            foreach (int n in input) { }
+                        }
+                        await Task.Yield();
+                    });
+                }
+            }
+        }
+        """);
 }
