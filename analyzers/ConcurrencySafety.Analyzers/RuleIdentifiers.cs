@@ -78,6 +78,12 @@ internal static class RuleIdentifiers
     /// <summary>A channel sender or receiver is used after it was disposed.</summary>
     public const string HandleUsedAfterDispose = "CSA2015";
 
+    /// <summary>Work started inside a scope body with Task.Run or the thread pool is not joined inside it.</summary>
+    public const string WorkEscapesScope = "CSA2016";
+
+    /// <summary>An async void method, or an async lambda converted to a void-returning delegate that is run concurrently or per item.</summary>
+    public const string AsyncVoid = "CSA2017";
+
     /// <summary>Builds the help link of a rule: its page under docs/rules.</summary>
     public static string GetHelpUri(string id) =>
         $"https://github.com/concurrencysafety/concurrencysafety/blob/main/docs/rules/{id}.md";

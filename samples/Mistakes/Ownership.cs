@@ -84,4 +84,25 @@ internal static class Ownership
 
         await Task.WhenAll(workers);
     }
+
+    /// <summary>Work started beside a scope instead of in it: the scope returns while it still runs.</summary>
+    public static async Task WorkEscapesScope(string[] urls)
+    {
+        await TaskScope.RunAsync(async scope =>
+        {
+            var pending = new List<Task>();
+            foreach (var url in urls)
+            {
+                pending.Add(Task.Run(() => Console.WriteLine(url))); // CSA2016
+            }
+
+            await Task.Yield();
+        });
+    }
+
+    /// <summary>An async lambda where an Action is expected: Parallel.ForEach returns while the uploads still run.</summary>
+    public static void AsyncVoidInParallelForEach(List<string> files)
+    {
+        Parallel.ForEach(files, async file => await Task.Delay(file.Length)); // CSA2017
+    }
 }

@@ -33,6 +33,8 @@ public sealed class MistakesSampleTests
         "warning CSA2013", // Lock() held across await
         "error CSA2014", // using (jobsRx) in each of four workers
         "error CSA2015", // a sender used after its using block
+        "error CSA2016", // Task.Run in a scope body, never awaited
+        "error CSA2017", // async lambda given to Parallel.ForEach
         "error CSA3001", // use after [Consumes]
         "error CSA3002", // consumed twice
         "error CSA3004", // invalid [TypeStates] declaration

@@ -152,4 +152,30 @@ public static class Twins
         stream.Dispose();
         return first;
     }
+
+    // CSA2016: children spawned in the scope; a task awaited inside the body.
+    public static async Task CrawlAsync(string[] urls)
+    {
+        await TaskScope.RunAsync(async scope =>
+        {
+            foreach (var url in urls) scope.Spawn(ct => Console.WriteLine(url));
+            var pending = new List<Task>();
+            foreach (var url in urls) pending.Add(Task.Run(() => Console.WriteLine(url.Length)));
+            await Task.WhenAll(pending);
+        });
+    }
+
+    // CSA2017: event handlers that are async void; Task-aware parallel loops.
+    public static event EventHandler? Saved;
+
+    public static void Subscribe()
+    {
+        Saved += async (sender, e) => await Task.Yield();
+        Saved += OnSaved;
+    }
+
+    private static async void OnSaved(object? sender, EventArgs e) => await Task.Yield();
+
+    public static async Task UploadAllAsync(List<string> files) =>
+        await Parallel.ForEachAsync(files, async (file, ct) => await Task.Delay(file.Length, ct));
 }
