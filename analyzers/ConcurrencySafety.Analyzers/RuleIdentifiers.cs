@@ -84,6 +84,9 @@ internal static class RuleIdentifiers
     /// <summary>An async void method, or an async lambda converted to a void-returning delegate that is run concurrently or per item.</summary>
     public const string AsyncVoid = "CSA2017";
 
+    /// <summary>A cancellable semaphore wait sits inside the try whose finally releases the semaphore.</summary>
+    public const string WaitInsideReleasingTry = "CSA2018";
+
     /// <summary>Builds the help link of a rule: its page under docs/rules.</summary>
     public static string GetHelpUri(string id) =>
         $"https://github.com/concurrencysafety/concurrencysafety/blob/main/docs/rules/{id}.md";

@@ -105,4 +105,18 @@ internal static class Ownership
     {
         Parallel.ForEach(files, async file => await Task.Delay(file.Length)); // CSA2017
     }
+
+    /// <summary>A cancelled wait still runs the finally, which releases a slot never taken.</summary>
+    public static async Task WaitInsideTheTry(SemaphoreSlim slots, CancellationToken ct)
+    {
+        try
+        {
+            await slots.WaitAsync(ct); // CSA2018
+            await Task.Delay(10, ct);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
 }
