@@ -198,4 +198,26 @@ public static class Twins
             if (taken) slots.Release();
         }
     }
+
+    // CSA2008: a BCL writer completed in finally, after work that can throw.
+    public static async Task<int> CompletedInFinallyAsync(Func<int, Task<int>> fetch)
+    {
+        var channel = System.Threading.Channels.Channel.CreateBounded<int>(8);
+        var producer = Task.Run(async () =>
+        {
+            try
+            {
+                for (int i = 0; i < 10; i++) await channel.Writer.WriteAsync(await fetch(i));
+            }
+            finally
+            {
+                channel.Writer.Complete();
+            }
+        });
+
+        int sum = 0;
+        await foreach (var x in channel.Reader.ReadAllAsync()) sum += x;
+        await producer;
+        return sum;
+    }
 }
