@@ -87,6 +87,9 @@ internal static class RuleIdentifiers
     /// <summary>A cancellable semaphore wait sits inside the try whose finally releases the semaphore.</summary>
     public const string WaitInsideReleasingTry = "CSA2018";
 
+    /// <summary>A BlockingCollection consumed to the end with GetConsumingEnumerable is never completed for adding.</summary>
+    public const string BlockingCollectionNeverCompleted = "CSA2019";
+
     /// <summary>Builds the help link of a rule: its page under docs/rules.</summary>
     public static string GetHelpUri(string id) =>
         $"https://github.com/concurrencysafety/concurrencysafety/blob/main/docs/rules/{id}.md";

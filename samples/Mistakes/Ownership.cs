@@ -119,4 +119,16 @@ internal static class Ownership
             slots.Release();
         }
     }
+
+    /// <summary>A BlockingCollection consumed to the end that nobody completes: the loop blocks forever.</summary>
+    public static async Task BlockingCollectionNeverCompleted()
+    {
+        using var queue = new System.Collections.Concurrent.BlockingCollection<int>(16);
+        var producer = Task.Run(() =>
+        {
+            for (int i = 0; i < 10; i++) queue.Add(i);
+        });
+        foreach (var item in queue.GetConsumingEnumerable()) Console.WriteLine(item); // CSA2019
+        await producer;
+    }
 }

@@ -36,6 +36,7 @@ public sealed class MistakesSampleTests
         "error CSA2016", // Task.Run in a scope body, never awaited
         "error CSA2017", // async lambda given to Parallel.ForEach
         "error CSA2018", // WaitAsync(ct) inside the try that releases
+        "warning CSA2019", // BlockingCollection never CompleteAdding
         "error CSA3001", // use after [Consumes]
         "error CSA3002", // consumed twice
         "error CSA3004", // invalid [TypeStates] declaration

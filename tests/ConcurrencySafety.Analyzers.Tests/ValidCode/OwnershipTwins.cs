@@ -220,4 +220,26 @@ public static class Twins
         await producer;
         return sum;
     }
+
+    // CSA2019: CompleteAdding in a finally of the producer.
+    public static async Task<int> BlockingQueueAsync()
+    {
+        using var queue = new System.Collections.Concurrent.BlockingCollection<int>(16);
+        var producer = Task.Run(() =>
+        {
+            try
+            {
+                for (int i = 0; i < 10; i++) queue.Add(i);
+            }
+            finally
+            {
+                queue.CompleteAdding();
+            }
+        });
+
+        int sum = 0;
+        foreach (var item in queue.GetConsumingEnumerable()) sum += item;
+        await producer;
+        return sum;
+    }
 }
