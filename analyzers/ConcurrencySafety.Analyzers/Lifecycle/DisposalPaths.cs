@@ -97,6 +97,22 @@ internal static class DisposalPaths
                 return true;
             }
 
+            // Past the local's last reference, with no flag bookkeeping: from a block that can
+            // reach no block referencing the local again, the rest of the search no longer
+            // depends on the local, and its answer is the graph's own (computed once): does a
+            // normal path reach the exit from there? Without this, every sender leaked on one
+            // branch would walk the rest of the method to its end, once per sender.
+            if (index.MinimumReachableOrdinal(destination.Ordinal) > index.LastBlockReferencing(local)
+                && (flags ??= index.FlagsSetWhere(releases)).Count == 0)
+            {
+                if (index.ReachesExit(destination.Ordinal))
+                {
+                    return true;
+                }
+
+                continue;
+            }
+
             if (destination.Ordinal == start.Ordinal)
             {
                 // Back at the declaration: unless the block releases before redeclaring, the
@@ -144,18 +160,27 @@ internal static class DisposalPaths
     // A branch on a constant (while (true)) goes one way only.
     private static void PushSuccessors(BasicBlock block, Stack<ControlFlowBranch> pending)
     {
+        foreach (var branch in Successors(block))
+        {
+            pending.Push(branch);
+        }
+    }
+
+    /// <summary>The branches the path search follows out of <paramref name="block"/>, in the order it pushes them.</summary>
+    private static IEnumerable<ControlFlowBranch> Successors(BasicBlock block)
+    {
         // (A block that returns a value also has a branch value; only a conditional block branches on it.)
         var constant = block.ConditionKind != ControlFlowConditionKind.None && block.BranchValue?.ConstantValue is { HasValue: true, Value: bool value } ? value : (bool?)null;
         var takesConditional = constant is null || constant.Value == (block.ConditionKind == ControlFlowConditionKind.WhenTrue);
         var takesFallThrough = constant is null || !takesConditional;
         if (takesConditional && block.ConditionalSuccessor is { } conditional)
         {
-            pending.Push(conditional);
+            yield return conditional;
         }
 
         if (takesFallThrough && block.FallThroughSuccessor is { } fallThrough)
         {
-            pending.Push(fallThrough);
+            yield return fallThrough;
         }
     }
 
@@ -325,6 +350,11 @@ internal static class DisposalPaths
         /// <summary>Per block, the boolean locals it assigns; null when none.</summary>
         private readonly HashSet<ILocalSymbol>?[] _flagsSet;
 
+        private readonly object _reachabilityGate = new();
+        private readonly Dictionary<ILocalSymbol, int> _lastBlockReferencing = new(SymbolEqualityComparer.Default);
+        private int[]? _minimumReachable;
+        private bool[]? _reachesExit;
+
         /// <summary>The flags set in blocks that never return (they count as released for every local).</summary>
         private readonly HashSet<ILocalSymbol> _flagsSetWhereNeverReturns = new(SymbolEqualityComparer.Default);
 
@@ -353,6 +383,11 @@ internal static class DisposalPaths
 
                     foreach (var descendant in operation.DescendantsAndSelf())
                     {
+                        if (descendant is ILocalReferenceOperation any)
+                        {
+                            _lastBlockReferencing[any.Local] = b;
+                        }
+
                         switch (descendant)
                         {
                             case ILocalReferenceOperation { IsDeclaration: true } declaration:
@@ -417,6 +452,130 @@ internal static class DisposalPaths
         public ControlFlowGraph Graph { get; }
 
         public IEnumerable<ILocalSymbol> DeclaredLocals => _declarations.Keys;
+
+        /// <summary>The highest ordinal of a block that references (or declares) <paramref name="local"/>; -1 when none does.</summary>
+        public int LastBlockReferencing(ILocalSymbol local) => _lastBlockReferencing.TryGetValue(local, out var last) ? last : -1;
+
+        /// <summary>The lowest block ordinal reachable from <paramref name="block"/> (itself included) along any branch.</summary>
+        public int MinimumReachableOrdinal(int block)
+        {
+            EnsureReachability();
+            return _minimumReachable![block];
+        }
+
+        /// <summary>Whether the path search, started at <paramref name="block"/> for a local the rest of the graph never mentions, reaches the exit.</summary>
+        public bool ReachesExit(int block)
+        {
+            EnsureReachability();
+            return _reachesExit![block];
+        }
+
+        // Both tables in O(blocks + branches), on first use, under a lock (queries may come
+        // from several threads) and read-only afterwards.
+        private void EnsureReachability()
+        {
+            lock (_reachabilityGate)
+            {
+                if (_minimumReachable is not null)
+                {
+                    return;
+                }
+
+                var blocks = Graph.Blocks;
+                var predecessors = new List<int>[blocks.Length];
+                var searchPredecessors = new List<int>[blocks.Length];
+                for (var b = 0; b < blocks.Length; b++)
+                {
+                    predecessors[b] = new List<int>();
+                    searchPredecessors[b] = new List<int>();
+                }
+
+                for (var b = 0; b < blocks.Length; b++)
+                {
+                    var block = blocks[b];
+                    foreach (var branch in new[] { block.ConditionalSuccessor, block.FallThroughSuccessor })
+                    {
+                        if (branch?.Destination is { } any)
+                        {
+                            predecessors[any.Ordinal].Add(b);
+                        }
+                    }
+
+                    // The branches the search follows: it stops at a block that never returns,
+                    // at a branch whose finally never returns, and at throws.
+                    if (_neverReturns[b] is not null)
+                    {
+                        continue;
+                    }
+
+                    foreach (var branch in Successors(block))
+                    {
+                        if (branch.Destination is { IsReachable: true } destination
+                            && !branch.FinallyRegions.Any(r => NeverReturnsInBlocks(r.FirstBlockOrdinal, r.LastBlockOrdinal)))
+                        {
+                            searchPredecessors[destination.Ordinal].Add(b);
+                        }
+                    }
+                }
+
+                // Lowest reachable ordinal: for m in increasing order, every block that reaches
+                // m and has no value yet gets m (a backward walk from m). Each block is given its
+                // value once, by the smallest m it reaches.
+                var minimum = new int[blocks.Length];
+                for (var b = 0; b < minimum.Length; b++)
+                {
+                    minimum[b] = -1;
+                }
+
+                var work = new Stack<int>();
+                for (var m = 0; m < blocks.Length; m++)
+                {
+                    if (minimum[m] != -1)
+                    {
+                        continue;
+                    }
+
+                    minimum[m] = m;
+                    work.Push(m);
+                    while (work.Count > 0)
+                    {
+                        foreach (var p in predecessors[work.Pop()])
+                        {
+                            if (minimum[p] == -1)
+                            {
+                                minimum[p] = m;
+                                work.Push(p);
+                            }
+                        }
+                    }
+                }
+
+                // Reaching the exit: backward from the exit along the branches the search follows,
+                // through blocks that do not stop it.
+                var reaches = new bool[blocks.Length];
+                var exit = blocks.Length - 1;
+                reaches[exit] = blocks[exit].Kind == BasicBlockKind.Exit;
+                if (reaches[exit])
+                {
+                    work.Push(exit);
+                }
+
+                while (work.Count > 0)
+                {
+                    foreach (var p in searchPredecessors[work.Pop()])
+                    {
+                        if (!reaches[p])
+                        {
+                            reaches[p] = true;
+                            work.Push(p);
+                        }
+                    }
+                }
+
+                _reachesExit = reaches;
+                _minimumReachable = minimum;
+            }
+        }
 
         /// <summary>The lambdas whose graphs hang off this one, in the order they appear.</summary>
         public IReadOnlyList<IFlowAnonymousFunctionOperation> Lambdas { get; }
