@@ -49,7 +49,8 @@ internal static class AllAnalyzers
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
     }
 
-    private static async Task<ImmutableArray<MetadataReference>> GetReferencesAsync()
+    /// <summary>The shared references: the .NET 10 reference pack and the runtime assembly.</summary>
+    public static async Task<ImmutableArray<MetadataReference>> GetReferencesAsync()
     {
         await ResolveGate.WaitAsync();
         try
