@@ -164,11 +164,11 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
         }
     }
 
-    /// <summary>Marks the child canceled without running it (its start was canceled).</summary>
-    internal void CompleteWithoutRunning()
+    /// <summary>Completes the child without running it: canceled (its start was canceled), or failed with <paramref name="failure"/> (its start failed).</summary>
+    internal void CompleteWithoutRunning(Exception? failure = null)
     {
         _work = null;
-        Complete(null, canceled: true);
+        Complete(failure, canceled: failure is null);
     }
 
     /// <summary>

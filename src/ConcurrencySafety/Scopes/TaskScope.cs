@@ -275,11 +275,14 @@ public sealed class TaskScope
         Permit slot;
         try
         {
-            slot = await _limiter.TakeAsync(1, _token).ConfigureAwait(false);
+            slot = await _limiter.TakeAsync(1, _token, cancelledFirst: false).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch
         {
-            child.CompleteWithoutRunning(); // leaves the scope
+            // Not spawned: the child leaves the scope without running (a live child that never
+            // runs would keep the scope from ever ending). The caller, who never got a handle,
+            // gets the exception, so the child does not report it a second time.
+            child.CompleteWithoutRunning();
             throw;
         }
         child.Slot = slot;
@@ -295,7 +298,7 @@ public sealed class TaskScope
             _runQueue.Enqueue(child);
             return;
         }
-        ValueTask<Permit> pending = _limiter.TakeAsync(1, _token);
+        ValueTask<Permit> pending = _limiter.TakeAsync(1, _token, cancelledFirst: false);
         if (pending.IsCompletedSuccessfully)
         {
             child.Slot = pending.Result;
@@ -312,9 +315,11 @@ public sealed class TaskScope
             {
                 slot = awaiter.GetResult();
             }
-            catch (OperationCanceledException)
+            catch (Exception failure)
             {
-                child.CompleteWithoutRunning();
+                // Cancelled: the child never runs. Any other failure of the slot wait fails
+                // the child (and so the scope) rather than escaping on a pool thread.
+                child.CompleteWithoutRunning(failure is OperationCanceledException ? null : failure);
                 return;
             }
             child.Slot = slot;

@@ -40,6 +40,9 @@ internal abstract class SelectArm
     /// <summary>Removes the node from its channel's queue if it is still there (idempotent).</summary>
     internal abstract void Unregister();
 
+    /// <summary>Gets a value indicating whether the arm's node is linked into its channel's queue (debug checks; read it between selects).</summary>
+    internal abstract bool IsRegistered { get; }
+
     /// <summary>After the arm's node won: reads the outcome the completer wrote.</summary>
     internal abstract void TakeResult();
 
@@ -96,6 +99,8 @@ internal sealed class ReceiveArm<T> : SelectArm
     }
 
     internal override void Unregister() => _receiver.Core.Unregister(_node, sender: false);
+
+    internal override bool IsRegistered => _node.IsQueued;
 
     internal override void TakeResult()
     {
@@ -187,6 +192,8 @@ internal sealed class SendArm<T> : SelectArm
         _sender.Core.Unregister(_node, sender: true);
         _node.Item = default!;
     }
+
+    internal override bool IsRegistered => _node.IsQueued;
 
     internal override void TakeResult()
     {

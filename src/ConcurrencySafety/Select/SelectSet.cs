@@ -102,7 +102,7 @@ public sealed class SelectSet
     /// <returns>The completed operation.</returns>
     /// <exception cref="ArgumentException">The set is empty: a select would wait forever.</exception>
     /// <exception cref="ObjectDisposedException">An operation's handle was disposed.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before any operation completed.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before any operation completed, or the token was already cancelled when the call started (then no operation completes, even a ready one).</exception>
     public SelectedOperation Select(CancellationToken cancellationToken = default)
     {
         _engine.HasDefault = false;
@@ -111,21 +111,16 @@ public sealed class SelectSet
     }
 
     /// <summary>Blocks for at most <paramref name="timeout"/> until one operation completes.</summary>
-    /// <param name="timeout">Zero or positive.</param>
+    /// <param name="timeout">Zero or positive, or <see cref="Timeout.InfiniteTimeSpan"/> to wait without limit (as every channel <c>Try*</c> method accepts).</param>
     /// <param name="cancellationToken">Cancels the wait; no operation completes then.</param>
     /// <returns>The completed operation, or null if the timeout passed first.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than infinite).</exception>
     /// <exception cref="ObjectDisposedException">An operation's handle was disposed.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before any operation completed.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before any operation completed, or the token was already cancelled when the call started (then no operation completes, even a ready one).</exception>
     public SelectedOperation? Select(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        if (timeout < TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The select timeout must be zero or positive. Use Select(CancellationToken) to wait without limit.");
-        }
-
+        _engine.Timeout = Timeouts.Validate(timeout, nameof(timeout));
         _engine.HasDefault = false;
-        _engine.Timeout = timeout;
         int chosen = _engine.Run(cancellationToken);
         return chosen == SelectEngine.TimeoutChosen ? null : Selected(chosen);
     }
@@ -146,7 +141,7 @@ public sealed class SelectSet
     /// <returns>The completed operation.</returns>
     /// <exception cref="ArgumentException">The set is empty: a select would wait forever.</exception>
     /// <exception cref="ObjectDisposedException">An operation's handle was disposed.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before any operation completed.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before any operation completed, or the token was already cancelled when the call started (then no operation completes, even a ready one).</exception>
     public async ValueTask<SelectedOperation> SelectAsync(CancellationToken cancellationToken = default)
     {
         _engine.HasDefault = false;

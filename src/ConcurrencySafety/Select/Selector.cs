@@ -132,19 +132,16 @@ public sealed class Selector
     }
 
     /// <summary>Sets a timeout for each select: if no arm completes within it, <paramref name="onTimeout"/> runs.</summary>
-    /// <param name="timeout">Zero or positive; measured from the start of each select on the selector's clock.</param>
+    /// <param name="timeout">Zero or positive, measured from the start of each select on the selector's clock; <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> never times out (the handler never runs).</param>
     /// <param name="onTimeout">Runs when the timeout wins.</param>
     /// <returns>This selector.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (use no timeout to wait without limit).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than infinite).</exception>
     /// <exception cref="ArgumentNullException"><paramref name="onTimeout"/> is null.</exception>
     /// <exception cref="InvalidOperationException">A timeout was already set.</exception>
     public Selector Timeout(TimeSpan timeout, Action onTimeout)
     {
         ArgumentNullException.ThrowIfNull(onTimeout);
-        if (timeout < TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The select timeout must be zero or positive. Leave the timeout out to wait without limit.");
-        }
+        Timeouts.Validate(timeout, nameof(timeout));
 
         if (_specialHandlers[1] is not null)
         {
@@ -179,7 +176,7 @@ public sealed class Selector
     /// <returns>The index of the chosen arm in the order arms were added; -1 for the default arm, -2 for the timeout.</returns>
     /// <exception cref="ArgumentException">The selector has no arm, no default and no timeout: it would wait forever.</exception>
     /// <exception cref="ObjectDisposedException">An arm's handle was disposed.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before any arm completed.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before any arm completed, or the token was already cancelled when the call started (then no arm completes, even a ready one).</exception>
     /// <exception cref="ChannelDisconnectedException">The chosen arm's channel is disconnected and the arm has no disconnected handler.</exception>
     public int Select(CancellationToken cancellationToken = default)
     {
@@ -193,7 +190,7 @@ public sealed class Selector
     /// <returns>The index of the chosen arm in the order arms were added; -1 for the default arm, -2 for the timeout.</returns>
     /// <exception cref="ArgumentException">The selector has no arm, no default and no timeout: it would wait forever.</exception>
     /// <exception cref="ObjectDisposedException">An arm's handle was disposed.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before any arm completed.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before any arm completed, or the token was already cancelled when the call started (then no arm completes, even a ready one).</exception>
     /// <exception cref="ChannelDisconnectedException">The chosen arm's channel is disconnected and the arm has no disconnected handler.</exception>
     public ValueTask<int> SelectAsync(CancellationToken cancellationToken = default) =>
         _engine.RunAsync(cancellationToken); // the engine runs the handler before completing
