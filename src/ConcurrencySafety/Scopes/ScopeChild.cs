@@ -48,6 +48,9 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
     /// <summary>The concurrency-limit slot held while running (default when unlimited).</summary>
     internal Permit Slot;
 
+    /// <summary>The slot of a <see cref="LimitedSpawner"/>'s own limit, held while running (default when spawned on the scope itself).</summary>
+    internal Permit GroupSlot;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal ScopeChild(TaskScope scope, object work, byte kind)
     {
@@ -196,6 +199,7 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
 
         if (exception is not null) _scope.ReportFailure(exception);
         Slot.Dispose(); // frees a concurrency slot (no-op when unlimited)
+        GroupSlot.Dispose(); // and the group's slot (no-op outside a limited group)
         _scope.Leave();
     }
 

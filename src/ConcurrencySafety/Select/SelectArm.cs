@@ -222,3 +222,86 @@ internal sealed class SendArm<T> : SelectArm
         }
     }
 }
+
+/// <summary>
+/// An arm that completes when a <see cref="CancellationToken"/> is cancelled (Go's
+/// <c>case &lt;-ctx.Done():</c>). It takes part in a select like a channel arm: in the try phase
+/// it is ready once the token is cancelled, and while the select waits a token callback claims
+/// the select's waiter for this arm with the same compare-and-swap a channel partner uses, so
+/// exactly one arm completes. Unregistering disposes the callback (waiting for one that is
+/// running), so a token cancelled after the select has ended touches nothing.
+/// </summary>
+internal sealed class CancelArm : SelectArm
+{
+    private readonly Action? _onCancelled;
+    private CancellationTokenRegistration _registration;
+
+    /// <summary>The waiter, generation and index of the current registration; read by the callback.</summary>
+    private Waiter? _owner;
+    private uint _generation;
+    private int _index;
+
+    public CancelArm(CancellationToken token, Action? onCancelled)
+    {
+        Token = token;
+        _onCancelled = onCancelled;
+    }
+
+    /// <summary>Gets the token this arm waits for.</summary>
+    internal CancellationToken Token { get; }
+
+    internal override object Handle => this;
+
+    internal override bool IsSend => false;
+
+    internal override bool IsRegistered => _registration != default;
+
+    internal override void ThrowIfDisposed()
+    {
+    }
+
+    internal override bool TryComplete() => Token.IsCancellationRequested;
+
+    internal override bool Register(Waiter owner, int index)
+    {
+        if (Token.IsCancellationRequested)
+        {
+            return false; // ready now: the select retries its try phase
+        }
+
+        if (!Token.CanBeCanceled)
+        {
+            return true; // never ready, nothing to register
+        }
+
+        // The fields are written before the callback can run (it may run inline right here if
+        // the token is cancelled meanwhile, and then claims the waiter like a partner would).
+        _owner = owner;
+        _generation = owner.Generation;
+        _index = index;
+        _registration = Token.UnsafeRegister(static s => ((CancelArm)s!).OnCancelled(), this);
+        return true;
+    }
+
+    private void OnCancelled()
+    {
+        var owner = _owner!;
+        if (owner.TryClaim(_generation, _index))
+        {
+            owner.Signal();
+        }
+    }
+
+    internal override void Unregister()
+    {
+        _registration.Dispose(); // waits for a running callback
+        _registration = default;
+        _owner = null;
+    }
+
+    internal override void TakeResult()
+    {
+    }
+
+    internal override void Invoke() => _onCancelled?.Invoke();
+}

@@ -163,11 +163,19 @@ public class TimeoutConverterTests
         Assert.Equal(ReceiveStatus.Timeout, (await async.WaitAsync(Long)).Status);
         Assert.Equal((0, 0, 0, 0), rx.Core.QueuedNodes);
 
-        // The system clock takes them too (the wait is completed long before).
+        // The system clock takes them too (each wait is completed long before): 30 days is past
+        // int.MaxValue ms but within one timer arming, 60 days is stepped.
         var (stx, srx) = Chan.Bounded<int>(1);
-        var systemWait = srx.TryReceiveAsync(TimeSpan.FromDays(60)).AsTask();
-        Assert.True(stx.TrySend(2).IsSent);
-        Assert.Equal(2, (await systemWait.WaitAsync(Long)).Value);
+        foreach (var days in new[] { 30, 60 })
+        {
+            var systemWait = srx.TryReceiveAsync(TimeSpan.FromDays(days)).AsTask();
+            var blockingWait = Task.Run(() => srx.TryReceive(TimeSpan.FromDays(days)));
+            WaitUntil(() => srx.Core.WaitingCounts.Receivers == 2, "both system-clock receives wait");
+            Assert.True(stx.TrySend(2).IsSent);
+            Assert.True(stx.TrySend(3).IsSent);
+            Assert.Equal(5, (await systemWait.WaitAsync(Long)).Value + (await blockingWait.WaitAsync(Long)).Value);
+        }
+
         tx.Dispose();
         stx.Dispose();
     }

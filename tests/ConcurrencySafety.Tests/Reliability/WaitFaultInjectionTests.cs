@@ -46,6 +46,9 @@ public class WaitFaultInjectionTests
 
     private static void AssertNothingQueued<T>(Receiver<T> rx) => Assert.Equal((0, 0, 0, 0), rx.Core.QueuedNodes);
 
+    /// <summary>A token that can be cancelled but never is.</summary>
+    private static readonly CancellationTokenSource Unfired = new();
+
     private static (Sender<int> Tx, Receiver<int> Rx) Make(int capacity) =>
         capacity < 0 ? Chan.Unbounded<int>() : Chan.Bounded<int>(capacity);
 
@@ -66,8 +69,12 @@ public class WaitFaultInjectionTests
         {
             _form = form;
             _rx = rx;
-            _selector = new Selector().Receive(rx, x => _got = x).Receive(never, _ => throw new InvalidOperationException());
+            // A cancellation arm whose token is never cancelled: its callback registration must
+            // be undone on a failure like the channel arms' nodes.
+            _selector = new Selector().Receive(rx, x => _got = x).Receive(never, _ => throw new InvalidOperationException())
+                .Cancelled(Unfired.Token, () => throw new InvalidOperationException());
             _set = NewSet(rx, never);
+            _set.AddCancelled(Unfired.Token);
         }
 
         private static SelectSet NewSet(Receiver<int> rx, Receiver<int> never)
