@@ -168,17 +168,14 @@ internal sealed class Access
                     (locks ??= new List<LockKey>()).Add(new LockKey(null, isThis: false, isUnknown: true));
                     break;
                 case IBlockOperation block:
-                    foreach (var statement in block.Operations)
+                    // A lock-like using declaration earlier in the block holds its lock here.
+                    // Their positions are found once per block: scanning the statements before
+                    // the access for every access would be quadratic in a long method. One
+                    // unknown key stands for any number of them (an unknown key matches all).
+                    var declarations = LockLikeUsingDeclarations.GetValue(block, FindLockLikeUsingDeclarations);
+                    if (declarations.Length > 0 && declarations[0] < child.Syntax.SpanStart)
                     {
-                        if (statement == child)
-                        {
-                            break;
-                        }
-
-                        if (statement is IUsingDeclarationOperation declaration && IsLockLike(declaration.DeclarationGroup))
-                        {
-                            (locks ??= new List<LockKey>()).Add(new LockKey(null, isThis: false, isUnknown: true));
-                        }
+                        (locks ??= new List<LockKey>()).Add(new LockKey(null, isThis: false, isUnknown: true));
                     }
 
                     break;
@@ -186,6 +183,23 @@ internal sealed class Access
         }
 
         return locks;
+    }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IBlockOperation, int[]> LockLikeUsingDeclarations = new();
+
+    /// <summary>The start positions, in order, of the block's statements that are lock-like using declarations.</summary>
+    private static int[] FindLockLikeUsingDeclarations(IBlockOperation block)
+    {
+        List<int>? positions = null;
+        foreach (var statement in block.Operations)
+        {
+            if (statement is IUsingDeclarationOperation declaration && IsLockLike(declaration.DeclarationGroup))
+            {
+                (positions ??= new List<int>()).Add(statement.Syntax.SpanStart);
+            }
+        }
+
+        return positions?.ToArray() ?? System.Array.Empty<int>();
     }
 
     /// <summary>What a lock statement locks, or null when it locks a fresh object that protects nothing.</summary>

@@ -36,6 +36,21 @@ internal sealed class ConcurrencyModel
     private readonly Dictionary<ILocalSymbol, IVariableDeclaratorOperation> _declarators = new(SymbolEqualityComparer.Default);
     private readonly List<int> _synchronizationPositions = new();
     private readonly ImmutableArray<IOperation> _blocks;
+    private readonly Dictionary<SyntaxNode, ConcurrentBody> _bodyBySyntax = new();
+
+    /// <summary>Per task local, what becomes of it at each of its references (see <see cref="FollowLocal"/>), computed once.</summary>
+    private readonly Dictionary<ILocalSymbol, List<(int Position, Outcome Outcome, ILocalReferenceOperation Reference)>> _fates = new(SymbolEqualityComparer.Default);
+
+    /// <summary>The bodies by start (longer first on a tie), and for each the index of the innermost body containing it (-1 for none).</summary>
+    private ConcurrentBody[] _sortedBodies = Array.Empty<ConcurrentBody>();
+    private int[] _containerOf = Array.Empty<int>();
+
+    /// <summary>
+    /// Where each syntax tree's bodies sit in <see cref="_sortedBodies"/> (first index, count).
+    /// A body started through a method group is that method's declaration, possibly in another
+    /// file: spans of different trees do not nest, so each tree gets a forest of its own.
+    /// </summary>
+    private readonly Dictionary<SyntaxTree, (int First, int Count)> _treeSegments = new();
 
     private ConcurrencyModel(ImmutableArray<IOperation> blocks, RaceEngine engine)
     {
@@ -77,14 +92,7 @@ internal sealed class ConcurrencyModel
                 body.AwaitOrder = AwaitOrder.For(lambda, engine.UiContext, cancellationToken);
             }
 
-            foreach (var position in model._synchronizationPositions)
-            {
-                if (body.Syntax.Span.Contains(position))
-                {
-                    body.SynchronizesByHand = true;
-                    break;
-                }
-            }
+            body.SynchronizesByHand = model.SynchronizesWithin(body.Syntax.Span);
         }
 
         return model;
@@ -99,18 +107,84 @@ internal sealed class ConcurrencyModel
         _declarators.TryGetValue(local, out var declarator) ? declarator : null;
 
     /// <summary>The innermost body that contains <paramref name="node"/>, or null for the starting code.</summary>
+    /// <remarks>
+    /// Called for every reference of the member, so it must not scan every body. Bodies are
+    /// lambdas and local functions: two of them are nested or disjoint. The innermost body
+    /// containing the node is therefore the last body starting at or before it, or one of
+    /// that body's containers: a binary search, then a walk up at most the nesting depth.
+    /// </remarks>
     public ConcurrentBody? InnermostBody(SyntaxNode node)
     {
-        ConcurrentBody? best = null;
-        foreach (var body in Bodies)
+        if (!_treeSegments.TryGetValue(node.SyntaxTree, out var segment))
         {
-            if (body.Contains(node) && (best is null || best.Syntax.Span.Length > body.Syntax.Span.Length))
+            return null;
+        }
+
+        var start = node.SpanStart;
+        int low = segment.First, high = segment.First + segment.Count - 1, last = -1;
+        while (low <= high)
+        {
+            var middle = low + ((high - low) / 2);
+            if (_sortedBodies[middle].Syntax.SpanStart <= start)
             {
-                best = body;
+                last = middle;
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle - 1;
             }
         }
 
-        return best;
+        for (var i = last; i >= 0; i = _containerOf[i])
+        {
+            if (_sortedBodies[i].Contains(node))
+            {
+                return _sortedBodies[i];
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The references of the member (see <see cref="References"/>) that start inside <paramref name="span"/>, in source order.</summary>
+    public IEnumerable<IOperation> ReferencesIn(TextSpan span)
+    {
+        for (var i = LowerBound(References, span.Start); i < References.Count && References[i].Syntax.SpanStart < span.End; i++)
+        {
+            yield return References[i];
+        }
+    }
+
+    private static int LowerBound(List<IOperation> sorted, int position)
+    {
+        int low = 0, high = sorted.Count;
+        while (low < high)
+        {
+            var middle = low + ((high - low) / 2);
+            if (sorted[middle].Syntax.SpanStart < position)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return low;
+    }
+
+    /// <summary>Whether a monitor, semaphore, event or channel is used inside <paramref name="span"/> (a binary search over the sorted positions).</summary>
+    private bool SynchronizesWithin(TextSpan span)
+    {
+        var at = _synchronizationPositions.BinarySearch(span.Start);
+        if (at < 0)
+        {
+            at = ~at;
+        }
+
+        return at < _synchronizationPositions.Count && _synchronizationPositions[at] < span.End;
     }
 
     private void Index(CancellationToken cancellationToken)
@@ -172,6 +246,7 @@ internal sealed class ConcurrencyModel
         }
 
         References.Sort(static (a, b) => a.Syntax.SpanStart.CompareTo(b.Syntax.SpanStart));
+        _synchronizationPositions.Sort();
     }
 
     private static bool IsFollowableAccessor(IMethodSymbol? accessor) => accessor is not null && RaceEngine.IsFollowable(accessor);
@@ -224,20 +299,43 @@ internal sealed class ConcurrencyModel
 
             bySyntax.Add(body.Syntax, body);
             Bodies.Add(body);
+            _bodyBySyntax[body.Syntax] = body;
+        }
+
+        // The containment forest of the bodies, for InnermostBody: sorted by start, a stack
+        // of the bodies still open at each start gives each body its innermost container.
+        // Grouped by tree first (see _treeSegments); within a tree syntax spans always nest.
+        var treeOrder = new Dictionary<SyntaxTree, int>();
+        foreach (var body in Bodies)
+        {
+            if (!treeOrder.ContainsKey(body.Syntax.SyntaxTree))
+            {
+                treeOrder.Add(body.Syntax.SyntaxTree, treeOrder.Count);
+            }
+        }
+
+        _sortedBodies = Bodies.OrderBy(b => treeOrder[b.Syntax.SyntaxTree]).ThenBy(b => b.Syntax.SpanStart).ThenByDescending(b => b.Syntax.Span.Length).ToArray();
+        _containerOf = new int[_sortedBodies.Length];
+        _treeSegments.Clear();
+        var open = new Stack<int>();
+        for (var i = 0; i < _sortedBodies.Length; i++)
+        {
+            var tree = _sortedBodies[i].Syntax.SyntaxTree;
+            _treeSegments[tree] = _treeSegments.TryGetValue(tree, out var segment) ? (segment.First, segment.Count + 1) : (i, 1);
+            var span = _sortedBodies[i].Syntax.Span;
+            while (open.Count > 0 && (_sortedBodies[open.Peek()].Syntax.SyntaxTree != tree || !_sortedBodies[open.Peek()].Syntax.Span.Contains(span)))
+            {
+                open.Pop();
+            }
+
+            _containerOf[i] = open.Count > 0 ? open.Peek() : -1;
+            open.Push(i);
         }
 
         foreach (var body in Bodies)
         {
-            ConcurrentBody? parent = null;
-            foreach (var other in Bodies)
-            {
-                if (other != body && other.Contains(body.Call.Call.Syntax) && (parent is null || parent.Syntax.Span.Length > other.Syntax.Span.Length))
-                {
-                    parent = other;
-                }
-            }
-
-            body.Parent = parent;
+            // The innermost other body containing the call: the call is outside the body it starts.
+            body.Parent = InnermostBody(body.Call.Call.Syntax);
         }
     }
 
@@ -593,35 +691,69 @@ internal sealed class ConcurrencyModel
         return false;
     }
 
-    private ConcurrentBody? FindBody(SyntaxNode syntax)
+    private ConcurrentBody? FindBody(SyntaxNode syntax) => _bodyBySyntax.TryGetValue(syntax, out var body) ? body : null;
+
+    /// <summary>
+    /// What becomes of <paramref name="local"/> at each reference that matters to
+    /// <see cref="FollowLocal"/> (ignored uses, such as <c>tasks.Add</c> on a list of tasks,
+    /// are left out), in source order, computed once per local: a hundred tasks added to one
+    /// list must not walk the list's thousand references a hundred times.
+    /// </summary>
+    private List<(int Position, Outcome Outcome, ILocalReferenceOperation Reference)> FatesOf(ILocalSymbol local)
     {
-        foreach (var body in Bodies)
+        if (!_fates.TryGetValue(local, out var fates))
         {
-            if (body.Syntax == syntax)
+            fates = new List<(int, Outcome, ILocalReferenceOperation)>();
+            if (_localReferences.TryGetValue(local, out var references))
             {
-                return body;
+                foreach (var reference in references)
+                {
+                    var outcome = WalkUp(reference);
+                    if (outcome.Kind is OutcomeKind.Ignore or OutcomeKind.FireAndForget
+                        || (outcome.Kind == OutcomeKind.Local && SymbolEqualityComparer.Default.Equals(outcome.Local, local)))
+                    {
+                        continue;
+                    }
+
+                    fates.Add((reference.Syntax.SpanStart, outcome, reference));
+                }
             }
+
+            // Sorted by position for the binary search (stable: ties keep the walk's order).
+            fates = fates.OrderBy(f => f.Position).ToList();
+
+            _fates.Add(local, fates);
         }
 
-        return null;
+        return fates;
     }
 
     private (int? Start, int? Join) FollowLocal(ILocalSymbol local, int after, TextSpan spawnSpan, int depth)
     {
         int? start = null;
-        if (!_localReferences.TryGetValue(local, out var references))
+        if (!_localReferences.ContainsKey(local))
         {
             return (null, null);
         }
 
-        foreach (var reference in references)
+        var fates = FatesOf(local);
+        int low = 0, high = fates.Count;
+        while (low < high)
         {
-            if (reference.Syntax.SpanStart < after)
+            var middle = low + ((high - low) / 2);
+            if (fates[middle].Position < after)
             {
-                continue;
+                low = middle + 1;
             }
+            else
+            {
+                high = middle;
+            }
+        }
 
-            var outcome = WalkUp(reference);
+        for (var i = low; i < fates.Count; i++)
+        {
+            var (_, outcome, reference) = fates[i];
             switch (outcome.Kind)
             {
                 case OutcomeKind.Join:

@@ -56,6 +56,9 @@ internal static class ConflictFinder
     /// <param name="skip">Lets a rule leave a location alone for one body (for loop variables belong to CSA1004).</param>
     public static List<Conflict> Find(ConcurrencyModel model, List<Access> accesses, bool reportReads, System.Func<VariableKey, ConcurrentBody, List<Access>, bool>? skip = null)
     {
+        // Cost: linear in the accesses plus the pairs of bodies that touch one variable and
+        // of which one writes it. Every list below is built once per variable; nothing scans
+        // all accesses of a variable once per body (a long method has hundreds of each).
         var conflicts = new List<Conflict>();
         var reported = new HashSet<IOperation>();
         var groups = new Dictionary<VariableKey, List<Access>>();
@@ -70,6 +73,12 @@ internal static class ConflictFinder
             group.Add(access);
         }
 
+        var order = new Dictionary<ConcurrentBody, int>();
+        for (var i = 0; i < model.Bodies.Count; i++)
+        {
+            order[model.Bodies[i]] = i;
+        }
+
         foreach (var pair in groups)
         {
             var key = pair.Key;
@@ -79,10 +88,33 @@ internal static class ConflictFinder
                 continue;
             }
 
-            foreach (var body in model.Bodies)
+            // The group's accesses by the body they are in (null: the member's own code), each
+            // list in source order, and the bodies in the model's order.
+            var byBody = new Dictionary<ConcurrentBody, List<Access>>();
+            var topLevel = new AccessesOfOneBody();
+            var starterLists = new Dictionary<ConcurrentBody, AccessesOfOneBody>();
+            foreach (var access in group)
             {
-                var inBody = group.FindAll(a => a.Body == body);
-                if (inBody.Count == 0 || body.SynchronizesByHand || IsDeclaredInside(key, body.Syntax))
+                if (access.Body is null)
+                {
+                    topLevel.Add(access);
+                    continue;
+                }
+
+                if (!byBody.TryGetValue(access.Body, out var list))
+                {
+                    list = new List<Access>();
+                    byBody.Add(access.Body, list);
+                }
+
+                list.Add(access);
+            }
+
+            var bodies = byBody.Keys.OrderBy(b => order[b]).ToList();
+            foreach (var body in bodies)
+            {
+                var inBody = byBody[body];
+                if (body.SynchronizesByHand || IsDeclaredInside(key, body.Syntax))
                 {
                     continue;
                 }
@@ -102,6 +134,8 @@ internal static class ConflictFinder
                 {
                     continue;
                 }
+
+                var bodyWrites = inBody.Exists(static a => a.Kind == AccessKind.Write);
 
                 // 1. Several instances of the same body.
                 if (IsSeveral(body, key))
@@ -133,41 +167,78 @@ internal static class ConflictFinder
                 if (body.IsAsyncStart)
                 {
                     inBody = inBody.FindAll(static a => a.AfterAwait);
+                    bodyWrites = inBody.Exists(static a => a.Kind == AccessKind.Write);
                 }
 
                 if (!model.SynchronizesByHand && body.Window.Count > 0)
                 {
-                    var starter = group.FindAll(a => a.Body == body.Parent && body.WindowContains(a.Position, key.DeclaredVariable));
-                    foreach (var write in inBody)
+                    AccessesOfOneBody? starter;
+                    if (body.Parent is null)
                     {
-                        if (write.Kind == AccessKind.Write && starter.Exists(s => !s.SharesLockWith(write)))
+                        starter = topLevel;
+                    }
+                    else if (!starterLists.TryGetValue(body.Parent, out starter))
+                    {
+                        starter = new AccessesOfOneBody();
+                        if (byBody.TryGetValue(body.Parent, out var ofParent))
                         {
-                            Add(conflicts, reported, write, body, ConflictKind.BodyWritesWhileStarterUses);
+                            foreach (var access in ofParent)
+                            {
+                                starter.Add(access);
+                            }
+                        }
+
+                        starterLists.Add(body.Parent, starter);
+                    }
+
+                    if (bodyWrites)
+                    {
+                        foreach (var write in inBody)
+                        {
+                            if (write.Kind == AccessKind.Write && starter.AnyInWindow(body, key.DeclaredVariable, s => !s.SharesLockWith(write)))
+                            {
+                                Add(conflicts, reported, write, body, ConflictKind.BodyWritesWhileStarterUses);
+                            }
                         }
                     }
 
-                    foreach (var access in starter)
+                    // Starter writes while the body uses the variable; starter reads while the
+                    // body writes it (collections). Accesses already reported are skipped.
+                    starter.ForEachUnreportedInWindow(body, key.DeclaredVariable, writes: true, reported, access =>
                     {
-                        if (access.Kind == AccessKind.Write && inBody.Exists(b => !b.SharesLockWith(access)))
+                        if (inBody.Exists(b => !b.SharesLockWith(access)))
                         {
                             Add(conflicts, reported, access, body, ConflictKind.StarterWritesWhileBodyRuns);
                         }
-                        else if (reportReads && access.Kind == AccessKind.Read && inBody.Exists(b => b.Kind == AccessKind.Write && !b.SharesLockWith(access)))
+                    });
+                    if (reportReads && bodyWrites)
+                    {
+                        starter.ForEachUnreportedInWindow(body, key.DeclaredVariable, writes: false, reported, access =>
                         {
-                            Add(conflicts, reported, access, body, ConflictKind.StarterReadsWhileBodyWrites);
-                        }
+                            if (inBody.Exists(b => b.Kind == AccessKind.Write && !b.SharesLockWith(access)))
+                            {
+                                Add(conflicts, reported, access, body, ConflictKind.StarterReadsWhileBodyWrites);
+                            }
+                        });
                     }
                 }
 
-                // 3. Other bodies started by the same code that may run at the same time.
-                foreach (var other in model.Bodies)
+                // 3. Other bodies started by the same code that may run at the same time. Both
+                // checks need a write in this body, so a body that only reads skips the pairs.
+                if (!bodyWrites)
+                {
+                    continue;
+                }
+
+                foreach (var other in bodies)
                 {
                     if (other == body || other.Parent != body.Parent || other.SynchronizesByHand || !Overlap(body, other))
                     {
                         continue;
                     }
 
-                    var inOther = group.FindAll(a => a.Body == other && (!other.IsAsyncStart || a.AfterAwait));
+                    // An async sibling runs beside this body only after its first await.
+                    var inOther = other.IsAsyncStart ? byBody[other].FindAll(static a => a.AfterAwait) : byBody[other];
                     if (inOther.Count == 0)
                     {
                         continue;
@@ -185,7 +256,7 @@ internal static class ConflictFinder
                     {
                         foreach (var read in inOther)
                         {
-                            if (read.Kind == AccessKind.Read && inBody.Exists(w => w.Kind == AccessKind.Write && !w.SharesLockWith(read)))
+                            if (read.Kind == AccessKind.Read && !reported.Contains(read.Operation) && inBody.Exists(w => w.Kind == AccessKind.Write && !w.SharesLockWith(read)))
                             {
                                 Add(conflicts, reported, read, body, ConflictKind.BodyReadsWhileOtherWrites);
                             }
@@ -197,6 +268,124 @@ internal static class ConflictFinder
 
         conflicts.Sort(static (a, b) => a.Access.Position.CompareTo(b.Access.Position));
         return conflicts;
+    }
+
+    /// <summary>
+    /// The accesses of one variable by one body (or the member's own code), split into writes
+    /// and reads, each in source order, with skip links past accesses already reported, so that
+    /// a hundred bodies each looking at the starter's accesses in their window do not revisit
+    /// the ones an earlier body reported.
+    /// </summary>
+    private sealed class AccessesOfOneBody
+    {
+        private readonly List<Access> _all = new();
+        private readonly List<Access> _writes = new();
+        private readonly List<Access> _reads = new();
+        private int[]? _nextWrite;
+        private int[]? _nextRead;
+
+        public void Add(Access access)
+        {
+            _all.Add(access);
+            (access.Kind == AccessKind.Write ? _writes : _reads).Add(access);
+        }
+
+        /// <summary>
+        /// Whether an access in the body's window matches <paramref name="predicate"/> (stops at the first).
+        /// The window's spans narrow the search; <see cref="ConcurrentBody.WindowContains(int, ISymbol?)"/>
+        /// decides, so that a loop-body local's use in another iteration is not taken as concurrent.
+        /// </summary>
+        public bool AnyInWindow(ConcurrentBody body, ISymbol? variable, System.Func<Access, bool> predicate)
+        {
+            foreach (var span in body.Window)
+            {
+                for (var i = LowerBound(_all, span.Start); i < _all.Count && _all[i].Position < span.End; i++)
+                {
+                    if (body.WindowContains(_all[i].Position, variable) && predicate(_all[i]))
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>Calls <paramref name="action"/> on each write (or read) in the body's window not reported yet.</summary>
+        public void ForEachUnreportedInWindow(ConcurrentBody body, ISymbol? variable, bool writes, HashSet<IOperation> reported, System.Action<Access> action)
+        {
+            var list = writes ? _writes : _reads;
+            if (list.Count == 0)
+            {
+                return;
+            }
+
+            var next = writes ? (_nextWrite ??= Identity(list.Count + 1)) : (_nextRead ??= Identity(list.Count + 1));
+            foreach (var span in body.Window)
+            {
+                for (var i = Find(next, list, reported, LowerBound(list, span.Start)); i < list.Count && list[i].Position < span.End; i = Find(next, list, reported, i + 1))
+                {
+                    if (body.WindowContains(list[i].Position, variable))
+                    {
+                        action(list[i]);
+                    }
+                }
+            }
+        }
+
+        private static int[] Identity(int length)
+        {
+            var array = new int[length];
+            for (var i = 0; i < length; i++)
+            {
+                array[i] = i;
+            }
+
+            return array;
+        }
+
+        /// <summary>The first index at or after <paramref name="i"/> whose access is not reported (path-compressing the skip links).</summary>
+        private static int Find(int[] next, List<Access> list, HashSet<IOperation> reported, int i)
+        {
+            var root = i;
+            while (root < list.Count && (next[root] != root || reported.Contains(list[root].Operation)))
+            {
+                if (next[root] == root)
+                {
+                    next[root] = root + 1;
+                }
+
+                root = next[root];
+            }
+
+            while (i < root)
+            {
+                var following = next[i];
+                next[i] = root;
+                i = following;
+            }
+
+            return root;
+        }
+
+        private static int LowerBound(List<Access> sorted, int position)
+        {
+            int low = 0, high = sorted.Count;
+            while (low < high)
+            {
+                var middle = low + ((high - low) / 2);
+                if (sorted[middle].Position < position)
+                {
+                    low = middle + 1;
+                }
+                else
+                {
+                    high = middle;
+                }
+            }
+
+            return low;
+        }
     }
 
     /// <summary>Whether the body may run as several instances that all see the same location.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
@@ -104,21 +105,63 @@ internal static class ChannelLocals
     /// by <c>Chan.Unbounded</c> (directly, or a clone of such a local), never reassigned: a
     /// send on it never waits.
     /// </summary>
-    public static bool IsUnboundedSender(ILocalSymbol sender, IOperation root, LifecycleTypes types)
+    public static bool IsUnboundedSender(ILocalSymbol sender, IOperation root, LifecycleTypes types) =>
+        UnboundedSenders.GetValue(root, r => FindUnboundedSenders(r, types)).Contains(sender);
+
+    /// <summary>
+    /// Per function root, the senders of unbounded channels created there and never reassigned,
+    /// computed once: CSA2007 asks for every send, and walking the function per send was
+    /// quadratic in its size.
+    /// </summary>
+    private static readonly ConditionalWeakTable<IOperation, HashSet<ILocalSymbol>> UnboundedSenders = new();
+
+    private static HashSet<ILocalSymbol> FindUnboundedSenders(IOperation root, LifecycleTypes types)
     {
-        var found = false;
+        var senders = new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default);
         foreach (var local in Find(root, types))
         {
             if (local.IsSender
-                && SymbolEqualityComparer.Default.Equals(local.Local, sender)
                 && local.Channel is IDeconstructionAssignmentOperation { Value: var value }
                 && Strip(value) is IInvocationOperation { TargetMethod.Name: "Unbounded" })
             {
-                found = true;
+                senders.Add(local.Local);
             }
         }
 
-        return found && !IsReassigned(sender, root);
+        if (senders.Count > 0)
+        {
+            senders.ExceptWith(ReassignedLocals(root));
+        }
+
+        return senders;
+    }
+
+    /// <summary>The locals written in <paramref name="root"/> other than by their declaration (one walk).</summary>
+    private static HashSet<ILocalSymbol> ReassignedLocals(IOperation root)
+    {
+        var reassigned = new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default);
+        foreach (var operation in root.Descendants())
+        {
+            if (operation is ILocalReferenceOperation { IsDeclaration: false } reference && IsWrite(reference))
+            {
+                reassigned.Add(reference.Local);
+            }
+        }
+
+        return reassigned;
+    }
+
+    private static bool IsWrite(ILocalReferenceOperation reference)
+    {
+        IOperation current = reference;
+        while (current.Parent is ITupleOperation or IConversionOperation { IsImplicit: true })
+        {
+            current = current.Parent;
+        }
+
+        var parent = current.Parent;
+        return parent is IAssignmentOperation assignment && assignment.Target == current
+            || parent is IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out };
     }
 
     /// <summary>Whether <paramref name="local"/> is written anywhere in <paramref name="root"/> other than by its declaration.</summary>

@@ -69,9 +69,9 @@ internal readonly struct OwnedUse
 }
 
 /// <summary>
-/// The uses of one local that owns a resource, collected in one pass over the operation tree
-/// of the member that declares it (lambdas and local functions included, since a local is
-/// visible there too).
+/// The uses of one local that owns a resource, taken from the index of local references of the
+/// member that declares it (<see cref="LocalReferences"/>; lambdas and local functions included,
+/// since a local is visible there too).
 /// </summary>
 internal sealed class OwnedLocal
 {
@@ -106,13 +106,14 @@ internal sealed class OwnedLocal
     {
         var function = EnclosingFunction(declaringOperation);
         var uses = ImmutableArray.CreateBuilder<OwnedUse>();
-        foreach (var operation in root.Descendants())
+
+        // The references come from an index of the whole tree built once (see LocalReferences):
+        // a rule asking about every sender of a method must not walk the method once per sender.
+        foreach (var found in LocalReferences.For(root).Of(local))
         {
-            if (operation is ILocalReferenceOperation reference
-                && SymbolEqualityComparer.Default.Equals(reference.Local, local)
-                && !reference.IsDeclaration)
+            if (!found.Reference.IsDeclaration)
             {
-                uses.Add(new OwnedUse(reference, Classify(reference, isRelease), EnclosingFunction(reference) != function));
+                uses.Add(new OwnedUse(found.Reference, Classify(found.Reference, isRelease), found.Function != function));
             }
         }
 

@@ -41,7 +41,8 @@ public sealed class CSA1004ForLoopVariableCapturedAnalyzer : RaceAnalyzerBase
                     continue;
                 }
 
-                foreach (var reference in model.References)
+                // Only the references inside the body (a binary search, not a scan of the member).
+                foreach (var reference in model.ReferencesIn(body.Syntax.Span))
                 {
                     if (reference is not ILocalReferenceOperation local || !body.Contains(reference.Syntax))
                     {

@@ -92,6 +92,7 @@ public sealed class CSA2002SenderNeverDisposedAnalyzer : DiagnosticAnalyzer
         }
 
         ControlFlowGraph? graph = null;
+        Dictionary<IOperation, int>? lastReceiveLoop = null;
 
         foreach (var sender in locals)
         {
@@ -132,7 +133,7 @@ public sealed class CSA2002SenderNeverDisposedAnalyzer : DiagnosticAnalyzer
 
             var properties = ImmutableDictionary<string, string?>.Empty;
             if (sender.Declaration is IVariableDeclaratorOperation { Syntax.Parent: VariableDeclarationSyntax { Variables.Count: 1, Parent: LocalDeclarationStatementSyntax { Parent: BlockSyntax } } }
-                && !ReceiveLoopFollows(sender, locals, root, types)
+                && !ReceiveLoopFollows(sender, lastReceiveLoop ??= LastReceiveLoops(root, locals, types))
                 && !owned.Uses.Any(u => u.Kind == UseKind.Moved))
             {
                 properties = properties.Add(UsingFixKey, "true");
@@ -142,14 +143,30 @@ public sealed class CSA2002SenderNeverDisposedAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    // A using declaration would dispose the sender at the end of its block; if a loop draining
-    // the same channel follows in that block, the fix would turn this bug into CSA2003's.
-    private static bool ReceiveLoopFollows(ChannelLocal sender, ImmutableArray<ChannelLocal> locals, IOperation root, LifecycleTypes types)
+    private static bool ReceiveLoopFollows(ChannelLocal sender, Dictionary<IOperation, int> lastReceiveLoop) =>
+        lastReceiveLoop.TryGetValue(sender.Channel, out var start) && start > sender.Location.SourceSpan.Start;
+
+    /// <summary>
+    /// For each channel of the method, where the last loop reading one of its receivers
+    /// starts: any foreach over the receiver (even one with a break: it may still wait for the
+    /// end), and every other shape that reads to the end. A using declaration would dispose the
+    /// sender at the end of its block; if such a loop follows in that block, the fix would turn
+    /// this bug into CSA2003's. Found once per method: a method may report many senders.
+    /// </summary>
+    private static Dictionary<IOperation, int> LastReceiveLoops(IOperation root, ImmutableArray<ChannelLocal> locals, LifecycleTypes types)
     {
+        var channelOf = new Dictionary<ILocalSymbol, IOperation>(SymbolEqualityComparer.Default);
+        foreach (var local in locals)
+        {
+            if (!local.IsSender)
+            {
+                channelOf[local.Local] = local.Channel;
+            }
+        }
+
+        var result = new Dictionary<IOperation, int>();
         foreach (var operation in root.Descendants())
         {
-            // Any foreach over the receiver (even one with a break: it may still wait for the
-            // end), and every other shape that reads to the end.
             ILocalReferenceOperation? receiver = null;
             var start = operation.Syntax.SpanStart;
             if (operation is IForEachLoopOperation loop && ChannelLocals.Strip(loop.Collection) is ILocalReferenceOperation collection)
@@ -162,14 +179,12 @@ public sealed class CSA2002SenderNeverDisposedAnalyzer : DiagnosticAnalyzer
                 start = statement.SpanStart;
             }
 
-            if (receiver is not null
-                && start > sender.Location.SourceSpan.Start
-                && locals.Any(l => !l.IsSender && l.Channel == sender.Channel && SymbolEqualityComparer.Default.Equals(l.Local, receiver.Local)))
+            if (receiver is not null && channelOf.TryGetValue(receiver.Local, out var channel))
             {
-                return true;
+                result[channel] = result.TryGetValue(channel, out var previous) ? Math.Max(previous, start) : start;
             }
         }
 
-        return false;
+        return result;
     }
 }

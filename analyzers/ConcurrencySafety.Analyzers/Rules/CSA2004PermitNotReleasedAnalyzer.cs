@@ -105,9 +105,9 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         }
 
         var uses = 0;
-        foreach (var descendant in OwnedLocal.EnclosingFunction(group).Descendants())
+        foreach (var found in LocalReferences.For(OwnedLocal.EnclosingFunction(group)).Of(local))
         {
-            if (descendant is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local) && !reference.IsDeclaration)
+            if (!found.Reference.IsDeclaration)
             {
                 uses++;
             }
@@ -220,12 +220,9 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         var function = OwnedLocal.EnclosingFunction(wait);
         StatementSyntax? laterRelease = null;
         var releases = 0;
-        foreach (var descendant in function.Descendants())
+        foreach (var release in ReleasesOf(function, semaphore, types))
         {
-            if (descendant is IInvocationOperation { TargetMethod.Name: "Release", Instance: { } target } release
-                && LifecycleTypes.Is(release.TargetMethod.ContainingType, types.SemaphoreSlim)
-                && SymbolEqualityComparer.Default.Equals(SymbolOf(target), semaphore)
-                && OwnedLocal.EnclosingFunction(release) == function)
+            if (OwnedLocal.EnclosingFunction(release) == function)
             {
                 releases++;
                 if (anchor is not null
@@ -329,12 +326,9 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
 
     internal static bool ReleasesIn(Microsoft.CodeAnalysis.Text.TextSpan span, ISymbol semaphore, IOperation function, LifecycleTypes types)
     {
-        foreach (var descendant in function.Descendants())
+        foreach (var release in ReleasesOf(function, semaphore, types))
         {
-            if (descendant is IInvocationOperation { TargetMethod.Name: "Release", Instance: { } target } release
-                && span.Contains(release.Syntax.Span)
-                && LifecycleTypes.Is(release.TargetMethod.ContainingType, types.SemaphoreSlim)
-                && SymbolEqualityComparer.Default.Equals(SymbolOf(target), semaphore))
+            if (span.Contains(release.Syntax.Span))
             {
                 return true;
             }
@@ -342,6 +336,15 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
 
         return false;
     }
+
+    /// <summary>
+    /// The <c>SemaphoreSlim.Release</c> calls on <paramref name="semaphore"/> in <paramref name="function"/>
+    /// (nested lambdas included), in source order, from an index built once per function
+    /// (<see cref="SemaphoreReleases"/>): every wait of a method looks its releases up, and
+    /// scanning the method once per wait was quadratic.
+    /// </summary>
+    private static IReadOnlyList<IInvocationOperation> ReleasesOf(IOperation function, ISymbol semaphore, LifecycleTypes types) =>
+        SemaphoreReleases.For(function, types, SymbolOf).Of(semaphore);
 
     internal static ISymbol? SymbolOf(IOperation operation) => ChannelLocals.Strip(operation) switch
     {

@@ -30,20 +30,27 @@ internal static class AllAnalyzers
     /// <summary>Compiles <paramref name="source"/>; returns compiler errors and analyzer diagnostics.</summary>
     public static async Task<(ImmutableArray<Diagnostic> CompilerErrors, ImmutableArray<Diagnostic> AnalyzerDiagnostics)> RunAsync(string source, string path = "/0/Test0.cs")
     {
-        var references = await GetReferencesAsync();
-        var tree = CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.Latest), path);
-        var compilation = CSharpCompilation.Create(
-            "Corpus",
-            new[] { tree },
-            references,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
+        var compilation = await CompileAsync(source, path);
         var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToImmutableArray();
         var withAnalyzers = compilation.WithAnalyzers(Create());
         var diagnostics = await withAnalyzers.GetAnalyzerDiagnosticsAsync();
         return (errors, diagnostics);
     }
 
-    internal static async Task<ImmutableArray<MetadataReference>> GetReferencesAsync()
+    /// <summary>Parses <paramref name="source"/> into a library compilation against the shared references (the .NET 10 pack and the runtime assembly).</summary>
+    public static async Task<CSharpCompilation> CompileAsync(string source, string path = "/0/Test0.cs")
+    {
+        var references = await GetReferencesAsync();
+        var tree = CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.Latest), path);
+        return CSharpCompilation.Create(
+            "Corpus",
+            new[] { tree },
+            references,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
+    }
+
+    /// <summary>The shared references: the .NET 10 reference pack and the runtime assembly.</summary>
+    public static async Task<ImmutableArray<MetadataReference>> GetReferencesAsync()
     {
         await ResolveGate.WaitAsync();
         try
