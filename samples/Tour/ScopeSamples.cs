@@ -161,4 +161,63 @@ internal static class ScopeSamples
         {
         }
     }
+
+    /// <summary>
+    /// Go's <c>case &lt;-ctx.Done():</c> and a limit for one group of children: a listener stops
+    /// through a cancellation arm (no exception), while at most two "downloads" run at once and
+    /// a reporter child is not held back by their limit.
+    /// </summary>
+    public static async Task CancelledArmAndGroupLimit()
+    {
+        int peak = 0, running = 0, reports = 0;
+        await TaskScope.RunAsync(async scope =>
+        {
+            var (progressTx, progress) = Chan.Bounded<int>(8);
+            using var stop = new CancellationTokenSource();
+
+            // The reporter: a select loop that ends on its cancellation arm, not on an exception.
+            var reporter = scope.Spawn(async ct =>
+            {
+                bool listening = true;
+                var selector = new Selector()
+                    .Receive(progress, _ => Interlocked.Increment(ref reports))
+                    .Cancelled(stop.Token, () => listening = false);
+                while (listening) await selector.SelectAsync(ct);
+            });
+
+            var downloads = scope.Limit(2);                  // only the downloads are limited
+            using (progressTx)
+            {
+                for (int i = 0; i < 6; i++)
+                {
+                    var mine = progressTx.Clone();
+                    await downloads.SpawnAsync(async ct =>   // waits for one of the two slots
+                    {
+                        using (mine)
+                        {
+                            int now = Interlocked.Increment(ref running);
+                            InterlockedMax(ref peak, now);
+                            await Task.Delay(5, ct);         // stands in for a download
+                            Interlocked.Decrement(ref running);
+                            await mine.SendAsync(1, ct);
+                        }
+                    });
+                }
+
+                // The channel stays open (progressTx lives), so only the cancellation arm can end the loop.
+                while (Volatile.Read(ref reports) < 6) await Task.Delay(1);
+                stop.Cancel();                               // the reporter's select picks its Cancelled arm
+                await reporter.JoinAsync();
+            }
+        });
+        Console.WriteLine($"  6 downloads, at most {peak} at once; the reporter saw {reports} and stopped through its cancelled arm");
+
+        static void InterlockedMax(ref int target, int value)
+        {
+            int seen;
+            while (value > (seen = Volatile.Read(ref target)) && Interlocked.CompareExchange(ref target, value, seen) != seen)
+            {
+            }
+        }
+    }
 }

@@ -20,6 +20,7 @@ internal static class TourCatalog
         ("task-scope", ScopeSamples.WaitGroupReplacement),
         ("semaphore-slim", ParallelSamples.SemaphoreSlimLimit),
         ("permits", ScopeSamples.Permits),
+        ("cancelled-arm-and-group-limit", ScopeSamples.CancelledArmAndGroupLimit),
         ("locked-data", ScopeSamples.DataOwningLock),
         ("type-state", TypeStateSamples.RunAsync),
     ];

@@ -27,7 +27,7 @@ public static class Chan
     /// <summary>Creates a channel that buffers up to <paramref name="capacity"/> items, with <paramref name="options"/>; 0 makes a rendezvous channel.</summary>
     /// <typeparam name="T">The element type.</typeparam>
     /// <param name="capacity">The buffer size, 0 or more. With 0, a send completes only when a receiver takes the item.</param>
-    /// <param name="options">How the channel wakes waiting parties; see <see cref="ChanOptions"/>.</param>
+    /// <param name="options">How the channel wakes waiting parties and which clock its timeouts use; see <see cref="ChanOptions"/>.</param>
     /// <returns>The sender and the receiver.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is negative.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
@@ -40,7 +40,7 @@ public static class Chan
 
         ArgumentNullException.ThrowIfNull(options);
         bool inline = options.AllowSynchronousContinuations;
-        return capacity == 0 ? Pair(new RendezvousChannel<T>(inline)) : Pair(new BoundedChannel<T>(capacity, inline));
+        return capacity == 0 ? Pair(new RendezvousChannel<T>(inline), options) : Pair(new BoundedChannel<T>(capacity, inline), options);
     }
 
     /// <summary>Creates a rendezvous channel (capacity 0): a send completes only when a receiver takes the item.</summary>
@@ -50,7 +50,7 @@ public static class Chan
 
     /// <summary>Creates a rendezvous channel (capacity 0) with <paramref name="options"/>.</summary>
     /// <typeparam name="T">The element type.</typeparam>
-    /// <param name="options">How the channel wakes waiting parties; see <see cref="ChanOptions"/>.</param>
+    /// <param name="options">How the channel wakes waiting parties and which clock its timeouts use; see <see cref="ChanOptions"/>.</param>
     /// <returns>The sender and the receiver.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
     public static (Sender<T> Sender, Receiver<T> Receiver) Rendezvous<T>(ChanOptions options) => Bounded<T>(0, options);
@@ -62,13 +62,13 @@ public static class Chan
 
     /// <summary>Creates a channel whose buffer grows without limit, with <paramref name="options"/>.</summary>
     /// <typeparam name="T">The element type.</typeparam>
-    /// <param name="options">How the channel wakes waiting parties; see <see cref="ChanOptions"/>.</param>
+    /// <param name="options">How the channel wakes waiting parties and which clock its timeouts use; see <see cref="ChanOptions"/>.</param>
     /// <returns>The sender and the receiver.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
     public static (Sender<T> Sender, Receiver<T> Receiver) Unbounded<T>(ChanOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return Pair(new UnboundedChannel<T>(options.AllowSynchronousContinuations));
+        return Pair(new UnboundedChannel<T>(options.AllowSynchronousContinuations), options);
     }
 
     /// <summary>
@@ -76,7 +76,7 @@ public static class Chan
     /// (Go's <c>time.After</c>). It never closes, so in a select it fires exactly once.
     /// Disposing it stops the timer.
     /// </summary>
-    /// <param name="delay">How long until the delivery; zero or positive.</param>
+    /// <param name="delay">How long until the delivery; zero or positive, rounded up to whole milliseconds. Any length works, also past the 49.7 days one system timer takes.</param>
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when null. Tests pass a fake one.</param>
     /// <returns>A receiver of one timestamp.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="delay"/> is negative or infinite.</exception>
@@ -95,7 +95,7 @@ public static class Chan
     /// <c>time.Tick</c>). It holds at most one pending tick: a slow receiver misses ticks rather
     /// than seeing a backlog. Disposing it stops the timer.
     /// </summary>
-    /// <param name="period">The interval between ticks; positive.</param>
+    /// <param name="period">The interval between ticks; positive, rounded up to whole milliseconds (so a period below 1 ms ticks every millisecond). Any length works, also past the 49.7 days one system timer takes.</param>
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when null. Tests pass a fake one.</param>
     /// <returns>A receiver of timestamps.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="period"/> is zero, negative or infinite.</exception>
@@ -120,4 +120,10 @@ public static class Chan
     }
 
     private static (Sender<T>, Receiver<T>) Pair<T>(ChannelCore<T> core) => (new Sender<T>(core), new Receiver<T>(core));
+
+    private static (Sender<T>, Receiver<T>) Pair<T>(ChannelCore<T> core, ChanOptions options)
+    {
+        core.Time = options.TimeProvider ?? TimeProvider.System; // before any handle exists
+        return Pair(core);
+    }
 }

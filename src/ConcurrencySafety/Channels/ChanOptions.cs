@@ -42,4 +42,17 @@ public sealed class ChanOptions
     /// </para>
     /// </remarks>
     public bool AllowSynchronousContinuations { get; init; }
+
+    /// <summary>
+    /// Gets the clock that this channel's timeouts and deadlines are measured on
+    /// (<c>TrySend(item, timeout)</c>, <c>TryReceiveUntil(deadline)</c> and their async forms);
+    /// null means <see cref="System.TimeProvider.System"/>.
+    /// </summary>
+    /// <remarks>
+    /// A deadline is compared with this clock's <see cref="System.TimeProvider.GetUtcNow"/>, and a
+    /// timeout runs on this clock's timers, so a test can pass a fake clock (for example
+    /// <c>Microsoft.Extensions.Time.Testing.FakeTimeProvider</c>) and advance it instead of
+    /// waiting.
+    /// </remarks>
+    public TimeProvider? TimeProvider { get; init; }
 }

@@ -44,6 +44,11 @@ internal sealed class SenderChannelWriter<T> : ChannelWriter<T>
 
     public override ValueTask<bool> WaitToWriteAsync(CancellationToken cancellationToken = default)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<bool>(cancellationToken); // the library's rule: a cancelled token wins
+        }
+
         if (Volatile.Read(ref _completed) != 0)
         {
             return new ValueTask<bool>(false);

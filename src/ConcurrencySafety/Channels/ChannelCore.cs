@@ -48,6 +48,12 @@ internal abstract class ChannelCore<T>
     /// <summary>Interop waits for "an item can be sent" (ChannelWriter.WaitToWriteAsync). Under <see cref="_sync"/>.</summary>
     private WaitQueue<T> _writeWatchers;
 
+    /// <summary>
+    /// The clock of this channel's timeouts and deadlines (<see cref="ChanOptions.TimeProvider"/>).
+    /// Set by the factory before the channel is handed out, never changed after.
+    /// </summary>
+    internal TimeProvider Time = TimeProvider.System;
+
     /// <summary>Run once, outside the lock, when the last receiver goes (timer channels stop their timer).</summary>
     internal Action? ReceiversGone;
 
@@ -70,7 +76,7 @@ internal abstract class ChannelCore<T>
     /// </summary>
     private readonly System.Collections.Concurrent.ConcurrentQueue<T>? _queue;
 
-    /// <summary>The most items the buffer may hold: 0 (rendezvous), n (bounded) or <see cref="int.MaxValue"/> (unbounded).</summary>
+    /// <summary>The most items the buffer may hold: 0 (rendezvous), n (bounded, up to and including <see cref="int.MaxValue"/>) or <see cref="int.MaxValue"/> (unbounded, which <see cref="_queue"/> tells apart).</summary>
     private readonly int _capacity;
 
     /// <summary>Completed once no sender is left and the buffer is empty (created on first request). Under <see cref="_sync"/>.</summary>
@@ -82,12 +88,15 @@ internal abstract class ChannelCore<T>
     /// under the lock on every operation, and dispatching them virtually cost measurably on
     /// the uncontended path.
     /// </summary>
-    private protected ChannelCore(int capacity, int initialBufferSize, bool allowSynchronousContinuations)
+    private protected ChannelCore(int capacity, int initialBufferSize, bool allowSynchronousContinuations, bool unbounded = false)
     {
-        Debug.Assert(capacity >= 0);
+        Debug.Assert(capacity >= 0 && (!unbounded || capacity == int.MaxValue));
         _capacity = capacity;
         _buffer = new Deque<T>(initialBufferSize);
-        _queue = capacity == int.MaxValue ? new System.Collections.Concurrent.ConcurrentQueue<T>() : null;
+
+        // Unboundedness is its own flag, not a capacity value: Chan.Bounded(int.MaxValue) is a
+        // bounded channel (it reported itself unbounded while int.MaxValue was the marker).
+        _queue = unbounded ? new System.Collections.Concurrent.ConcurrentQueue<T>() : null;
         _allowSynchronousContinuations = allowSynchronousContinuations;
     }
 
@@ -114,7 +123,7 @@ internal abstract class ChannelCore<T>
     }
 
     /// <summary>Gets the capacity: 0 for rendezvous, n for bounded, null for unbounded.</summary>
-    public int? Capacity => _capacity == int.MaxValue ? null : _capacity;
+    public int? Capacity => _queue is null ? _capacity : null;
 
     /// <summary>Gets the number of buffered items. Call under <see cref="_sync"/> (the unbounded queue may still shrink meanwhile).</summary>
     private int BufferCount => _queue is { } queue ? queue.Count : _buffer.Count;
@@ -496,7 +505,7 @@ internal abstract class ChannelCore<T>
     // ------------------------------------------------------------------ blocking forms
 
     /// <summary>Sends, waiting up to <paramref name="millisecondsTimeout"/>. Returns Sent, Disconnected or Timeout; throws on cancellation.</summary>
-    public SendStatus Send(T item, int millisecondsTimeout, CancellationToken cancellationToken)
+    public SendStatus Send(T item, long millisecondsTimeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         WaitNode<T>? node = null;
@@ -542,7 +551,7 @@ internal abstract class ChannelCore<T>
     }
 
     /// <summary>Receives, waiting up to <paramref name="millisecondsTimeout"/>. Returns Received, Disconnected or Timeout; throws on cancellation.</summary>
-    public ReceiveStatus Receive(out T item, int millisecondsTimeout, CancellationToken cancellationToken)
+    public ReceiveStatus Receive(out T item, long millisecondsTimeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (TryReceiveUnlocked(out item))
@@ -600,23 +609,48 @@ internal abstract class ChannelCore<T>
     }
 
     /// <summary>Blocks on a registered node until it completes, is cancelled or times out; always leaves it unregistered.</summary>
-    private int WaitSync(WaitNode<T> node, int millisecondsTimeout, CancellationToken cancellationToken, bool sender)
+    /// <remarks>
+    /// Any exception after the node was queued (arming the cancellation callback, a thread
+    /// interrupt while blocked) runs the undo protocol (<see cref="Waiter.CompletedDespiteFailure"/>):
+    /// the wait is withdrawn, disarmed and unregistered before the exception leaves, unless a
+    /// partner completed it first, in which case the completion is reported instead.
+    /// </remarks>
+    private int WaitSync(WaitNode<T> node, long millisecondsTimeout, CancellationToken cancellationToken, bool sender)
     {
-        var registration = cancellationToken.CanBeCanceled
-            ? cancellationToken.UnsafeRegister(Waiter.CancelCallback, node)
-            : default;
-        if (!node.WaitSignal(millisecondsTimeout))
+        var arming = default(WaitArming);
+        try
         {
-            // Timed out: try to end the wait ourselves. If someone claimed it first, their
-            // results are on the way; wait for their signal (it is imminent).
-            if (!node.TryFinish(node.Generation, Waiter.TimedOut))
+            WaitFaults.Hit(WaitPath.ChannelBlocking, WaitStage.Registered);
+            arming.ArmCancellation(cancellationToken, node);
+            if (!ReferenceEquals(Time, TimeProvider.System))
             {
-                node.WaitSignal(Timeout.Infinite);
+                // Another clock (a fake one in tests): its timer ends the wait, which then
+                // blocks without a limit of its own.
+                arming.ArmTimeout(millisecondsTimeout, Time, node);
+                millisecondsTimeout = Timeout.Infinite;
+            }
+
+            WaitFaults.Hit(WaitPath.ChannelBlocking, WaitStage.Armed);
+            if (!node.WaitSignal(millisecondsTimeout))
+            {
+                // Timed out: try to end the wait ourselves. If someone claimed it first, their
+                // results are on the way; wait for their signal (it is imminent).
+                if (!node.TryFinish(node.Generation, Waiter.TimedOut))
+                {
+                    node.WaitSignal(Timeout.Infinite);
+                }
+            }
+        }
+        catch (Exception failure)
+        {
+            if (!UndoFailedWait(node, sender, ref arming, failure))
+            {
+                throw;
             }
         }
 
         // Disposing waits for a callback that is running, so nothing touches the node after this.
-        registration.Dispose();
+        arming.Disarm();
         int outcome = node.Outcome;
         if (outcome < Waiter.SelectedBase)
         {
@@ -624,6 +658,20 @@ internal abstract class ChannelCore<T>
         }
 
         return outcome;
+    }
+
+    /// <summary>
+    /// The failure exit of a plain wait whose node is queued: withdraw, disarm, unregister (see
+    /// WaitArming.cs). Returns true when a partner completed the operation first: the caller
+    /// then reports that completion (the node holds its results) and drops the failure.
+    /// </summary>
+    private bool UndoFailedWait(WaitNode<T> node, bool sender, ref WaitArming arming, Exception failure)
+    {
+        bool completed = node.CompletedDespiteFailure(failure);
+        arming.Disarm();
+        Unregister(node, sender);
+        Debug.Assert(!node.IsQueued, "a failed wait leaves its node unregistered");
+        return completed;
     }
 
     // ------------------------------------------------------------------ async forms
@@ -661,7 +709,7 @@ internal abstract class ChannelCore<T>
 
         if (node is not null)
         {
-            return new ValueTask(node, version);
+            return WaitFailedDirect(node, sender: true) is { } failure ? ValueTask.FromException(failure) : new ValueTask(node, version);
         }
 
         Wake(partner);
@@ -703,11 +751,41 @@ internal abstract class ChannelCore<T>
 
         if (node is not null)
         {
-            return new ValueTask<T>(node, version);
+            return WaitFailedDirect(node, sender: false) is { } failure ? ValueTask.FromException<T>(failure) : new ValueTask<T>(node, version);
         }
 
         Wake(partner);
         return status == ReceiveStatus.Received ? new ValueTask<T>(item) : ValueTask.FromException<T>(ChannelErrors.ReceiveDisconnected());
+    }
+
+    /// <summary>
+    /// The fault-injection point of the directly awaited forms, whose node is queued and armed
+    /// by now. Returns the failure once the wait is undone, or null when the operation goes on
+    /// (no failure, or a partner completed it first: awaiting the node then reports that).
+    /// </summary>
+    private Exception? WaitFailedDirect(WaitNode<T> node, bool sender)
+    {
+        try
+        {
+            WaitFaults.Hit(WaitPath.ChannelDirectAsync, WaitStage.Registered);
+            WaitFaults.Hit(WaitPath.ChannelDirectAsync, WaitStage.Armed);
+            return null;
+        }
+        catch (Exception failure)
+        {
+            if (node.CompletedDespiteFailure(failure))
+            {
+                return null; // GetResult finishes it as usual
+            }
+
+            node.DirectRegistration.Dispose();
+            node.DirectRegistration = default;
+            node.DirectChannel = null;
+            node.DirectToken = default;
+            Unregister(node, sender);
+            node.Item = default!;
+            return failure; // the node is dropped, not pooled
+        }
     }
 
     /// <summary>
@@ -727,7 +805,7 @@ internal abstract class ChannelCore<T>
     }
 
     /// <summary>Sends asynchronously, waiting up to <paramref name="millisecondsTimeout"/>. Completes with Sent, Disconnected or Timeout; faults with OperationCanceledException.</summary>
-    public ValueTask<SendStatus> SendAsync(T item, int millisecondsTimeout, CancellationToken cancellationToken)
+    public ValueTask<SendStatus> SendAsync(T item, long millisecondsTimeout, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -766,7 +844,7 @@ internal abstract class ChannelCore<T>
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<SendStatus> SendSlowAsync(WaitNode<T> node, int millisecondsTimeout, CancellationToken cancellationToken)
+    private async ValueTask<SendStatus> SendSlowAsync(WaitNode<T> node, long millisecondsTimeout, CancellationToken cancellationToken)
     {
         int outcome = await WaitAsync(node, millisecondsTimeout, cancellationToken, sender: true).ConfigureAwait(false);
         var result = outcome >= Waiter.SelectedBase
@@ -783,7 +861,7 @@ internal abstract class ChannelCore<T>
     }
 
     /// <summary>Receives asynchronously, waiting up to <paramref name="millisecondsTimeout"/>. Completes with Received, Disconnected or Timeout; faults with OperationCanceledException.</summary>
-    public ValueTask<ReceiveResult<T>> ReceiveAsync(int millisecondsTimeout, CancellationToken cancellationToken)
+    public ValueTask<ReceiveResult<T>> ReceiveAsync(long millisecondsTimeout, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -827,7 +905,7 @@ internal abstract class ChannelCore<T>
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<ReceiveResult<T>> ReceiveSlowAsync(WaitNode<T> node, int millisecondsTimeout, CancellationToken cancellationToken)
+    private async ValueTask<ReceiveResult<T>> ReceiveSlowAsync(WaitNode<T> node, long millisecondsTimeout, CancellationToken cancellationToken)
     {
         int outcome = await WaitAsync(node, millisecondsTimeout, cancellationToken, sender: false).ConfigureAwait(false);
         ReceiveResult<T> result;
@@ -852,19 +930,26 @@ internal abstract class ChannelCore<T>
         return result;
     }
 
-    /// <summary>Awaits a registered node until it completes, is cancelled or times out; always leaves it unregistered.</summary>
+    /// <summary>Awaits a registered node until it completes, is cancelled or times out; always leaves it unregistered (on a failure too, see <see cref="WaitSync"/>).</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> WaitAsync(WaitNode<T> node, int millisecondsTimeout, CancellationToken cancellationToken, bool sender)
+    private async ValueTask<int> WaitAsync(WaitNode<T> node, long millisecondsTimeout, CancellationToken cancellationToken, bool sender)
     {
-        var registration = cancellationToken.CanBeCanceled
-            ? cancellationToken.UnsafeRegister(Waiter.CancelCallback, node)
-            : default;
-        CancellationTokenSource? timer = null;
-        CancellationTokenRegistration timerRegistration = default;
-        if (millisecondsTimeout != Timeout.Infinite)
+        var arming = default(WaitArming);
+        try
         {
-            timer = new CancellationTokenSource(millisecondsTimeout);
-            timerRegistration = timer.Token.UnsafeRegister(Waiter.TimeoutCallback, node);
+            WaitFaults.Hit(WaitPath.ChannelAsync, WaitStage.Registered);
+            arming.ArmCancellation(cancellationToken, node);
+            arming.ArmTimeout(millisecondsTimeout, Time, node);
+            WaitFaults.Hit(WaitPath.ChannelAsync, WaitStage.Armed);
+        }
+        catch (Exception failure)
+        {
+            if (!UndoFailedWait(node, sender, ref arming, failure))
+            {
+                throw;
+            }
+
+            return node.Outcome; // a partner completed it first: that completion is the result
         }
 
         try
@@ -874,9 +959,7 @@ internal abstract class ChannelCore<T>
         finally
         {
             // Disposing waits for a callback that is running, so nothing touches the node after this.
-            registration.Dispose();
-            timerRegistration.Dispose();
-            timer?.Dispose();
+            arming.Disarm();
         }
 
         int outcome = node.Outcome;
@@ -985,30 +1068,40 @@ internal abstract class ChannelCore<T>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> WaitReadySlowAsync(WaitNode<T> node, bool read, CancellationToken cancellationToken)
     {
-        var registration = cancellationToken.CanBeCanceled
-            ? cancellationToken.UnsafeRegister(Waiter.CancelCallback, node)
-            : default;
+        var arming = default(WaitArming);
+        try
+        {
+            WaitFaults.Hit(WaitPath.ChannelReady, WaitStage.Registered);
+            arming.ArmCancellation(cancellationToken, node);
+            WaitFaults.Hit(WaitPath.ChannelReady, WaitStage.Armed);
+        }
+        catch (Exception failure)
+        {
+            // A watcher only learns "something changed", which it may drop: always rethrow.
+            node.CompletedDespiteFailure(failure);
+            arming.Disarm();
+            lock (_sync)
+            {
+                RemoveWatcher(node, read);
+            }
+
+            throw;
+        }
+
         try
         {
             await node.AsValueTask().ConfigureAwait(false);
         }
         finally
         {
-            registration.Dispose();
+            arming.Disarm();
         }
 
         int outcome = node.Outcome;
         bool result;
         lock (_sync)
         {
-            if (read)
-            {
-                _readWatchers.Remove(node);
-            }
-            else
-            {
-                _writeWatchers.Remove(node);
-            }
+            RemoveWatcher(node, read);
 
             // Woken by a change: report what holds now ("ready" is a hint, as in the BCL).
             result = ReadyState(read) ?? true;
@@ -1021,6 +1114,19 @@ internal abstract class ChannelCore<T>
         }
 
         return result;
+    }
+
+    /// <summary>Unlinks an interop watcher if it is still queued. Call under <see cref="_sync"/>.</summary>
+    private void RemoveWatcher(WaitNode<T> node, bool read)
+    {
+        if (read)
+        {
+            _readWatchers.Remove(node);
+        }
+        else
+        {
+            _writeWatchers.Remove(node);
+        }
     }
 
     // ------------------------------------------------------------------ select support
@@ -1110,6 +1216,33 @@ internal abstract class ChannelCore<T>
                     {
                         n++;
                     }
+                }
+
+                return n;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Gets how many nodes are linked into each queue, stale or not (for tests). With no
+    /// operation in flight every count is zero: each wait path unregisters its node on every
+    /// exit, failures included.
+    /// </summary>
+    internal (int Senders, int Receivers, int ReadWatchers, int WriteWatchers) QueuedNodes
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return (Length(_senders.Head), Length(_receivers.Head), Length(_readWatchers.Head), Length(_writeWatchers.Head));
+            }
+
+            static int Length(WaitNode<T>? node)
+            {
+                int n = 0;
+                for (; node is not null; node = node.Next)
+                {
+                    n++;
                 }
 
                 return n;

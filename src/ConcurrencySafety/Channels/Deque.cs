@@ -63,7 +63,8 @@ internal sealed class Deque<T>
 
     private void Grow()
     {
-        var bigger = new T[_items.Length * 2];
+        // Doubling, but never past the largest array (a channel of capacity int.MaxValue).
+        var bigger = new T[(int)Math.Min(Math.Max(_items.Length * 2L, 4), Array.MaxLength)];
         for (int i = 0; i < _count; i++)
         {
             int index = _head + i;

@@ -72,7 +72,7 @@ public sealed class Receiver<T> : IEnumerable<T>, IDisposable
     /// <param name="cancellationToken">Cancels the wait; no item is taken then.</param>
     /// <returns>The item.</returns>
     /// <exception cref="ChannelDisconnectedException">Every sender is gone and the buffer is drained.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before an item arrived.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before an item arrived, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
     /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public T Receive(CancellationToken cancellationToken = default)
     {
@@ -89,7 +89,7 @@ public sealed class Receiver<T> : IEnumerable<T>, IDisposable
     /// <param name="cancellationToken">Cancels the wait; no item is taken then.</param>
     /// <returns>The item.</returns>
     /// <exception cref="ChannelDisconnectedException">Every sender is gone and the buffer is drained.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before an item arrived.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before an item arrived, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
     /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public ValueTask<T> ReceiveAsync(CancellationToken cancellationToken = default)
     {
@@ -118,57 +118,57 @@ public sealed class Receiver<T> : IEnumerable<T>, IDisposable
     }
 
     /// <summary>Receives an item, blocking for at most <paramref name="timeout"/>.</summary>
-    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits without limit (the Go <c>v, ok := &lt;-ch</c> form).</param>
+    /// <param name="timeout">How long to wait, rounded up to whole milliseconds (zero tries once); <see cref="Timeout.InfiniteTimeSpan"/> waits without limit (the Go <c>v, ok := &lt;-ch</c> form). Measured on the channel's clock.</param>
     /// <param name="cancellationToken">Cancels the wait; no item is taken then.</param>
     /// <returns>Received (with the item), Timeout or Disconnected.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than infinite) or too large.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before an item arrived.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than <see cref="Timeout.InfiniteTimeSpan"/>).</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before an item arrived, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
     /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public ReceiveResult<T> TryReceive(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        int ms = TimeoutHelper.ToMilliseconds(timeout, nameof(timeout));
+        long ms = Timeouts.ToMilliseconds(timeout, nameof(timeout));
         var status = Core.Receive(out T item, ms, cancellationToken);
         return new ReceiveResult<T>(status, item);
     }
 
     /// <summary>Receives an item, blocking until <paramref name="deadline"/> at the latest (a past deadline tries once).</summary>
-    /// <param name="deadline">The instant (system clock) after which to give up.</param>
+    /// <param name="deadline">The instant after which to give up, on the channel's clock (<see cref="ChanOptions.TimeProvider"/>, the system clock by default).</param>
     /// <param name="cancellationToken">Cancels the wait; no item is taken then.</param>
     /// <returns>Received (with the item), Timeout or Disconnected.</returns>
-    /// <exception cref="OperationCanceledException">Cancelled before an item arrived.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before an item arrived, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
     /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public ReceiveResult<T> TryReceiveUntil(DateTimeOffset deadline, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        var status = Core.Receive(out T item, TimeoutHelper.FromDeadline(deadline), cancellationToken);
+        var status = Core.Receive(out T item, Timeouts.FromDeadline(deadline, Core.Time), cancellationToken);
         return new ReceiveResult<T>(status, item);
     }
 
     /// <summary>Receives an item, waiting asynchronously for at most <paramref name="timeout"/>.</summary>
-    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits without limit.</param>
+    /// <param name="timeout">How long to wait, rounded up to whole milliseconds (zero tries once); <see cref="Timeout.InfiniteTimeSpan"/> waits without limit. Measured on the channel's clock.</param>
     /// <param name="cancellationToken">Cancels the wait; no item is taken then.</param>
     /// <returns>Received (with the item), Timeout or Disconnected.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than infinite) or too large.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before an item arrived.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than <see cref="Timeout.InfiniteTimeSpan"/>).</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before an item arrived, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
     /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public ValueTask<ReceiveResult<T>> TryReceiveAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        int ms = TimeoutHelper.ToMilliseconds(timeout, nameof(timeout));
+        long ms = Timeouts.ToMilliseconds(timeout, nameof(timeout));
         return Core.ReceiveAsync(ms, cancellationToken);
     }
 
     /// <summary>Receives an item, waiting asynchronously until <paramref name="deadline"/> at the latest.</summary>
-    /// <param name="deadline">The instant (system clock) after which to give up.</param>
+    /// <param name="deadline">The instant after which to give up, on the channel's clock (<see cref="ChanOptions.TimeProvider"/>, the system clock by default).</param>
     /// <param name="cancellationToken">Cancels the wait; no item is taken then.</param>
     /// <returns>Received (with the item), Timeout or Disconnected.</returns>
-    /// <exception cref="OperationCanceledException">Cancelled before an item arrived.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before an item arrived, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
     /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public ValueTask<ReceiveResult<T>> TryReceiveUntilAsync(DateTimeOffset deadline, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return Core.ReceiveAsync(TimeoutHelper.FromDeadline(deadline), cancellationToken);
+        return Core.ReceiveAsync(Timeouts.FromDeadline(deadline, Core.Time), cancellationToken);
     }
 
     /// <summary>Makes another receiver of the same channel. Senders are disconnected only when every clone is disposed.</summary>

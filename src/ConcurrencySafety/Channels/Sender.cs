@@ -65,7 +65,7 @@ public sealed class Sender<T> : IDisposable
     /// <param name="item">The item.</param>
     /// <param name="cancellationToken">Cancels the wait; the item is then not sent.</param>
     /// <exception cref="ChannelDisconnectedException">Every receiver is gone.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before the item was sent.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before the item was sent, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
     /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public void Send(T item, CancellationToken cancellationToken = default)
     {
@@ -81,7 +81,7 @@ public sealed class Sender<T> : IDisposable
     /// <param name="cancellationToken">Cancels the wait; the item is then not sent.</param>
     /// <returns>A task that completes once the item is sent.</returns>
     /// <exception cref="ChannelDisconnectedException">Every receiver is gone.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before the item was sent.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before the item was sent, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
     /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public ValueTask SendAsync(T item, CancellationToken cancellationToken = default)
     {
@@ -101,58 +101,58 @@ public sealed class Sender<T> : IDisposable
 
     /// <summary>Sends an item, blocking for at most <paramref name="timeout"/>.</summary>
     /// <param name="item">The item.</param>
-    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits without limit.</param>
+    /// <param name="timeout">How long to wait, rounded up to whole milliseconds (zero tries once); <see cref="Timeout.InfiniteTimeSpan"/> waits without limit. Measured on the channel's clock.</param>
     /// <param name="cancellationToken">Cancels the wait; the item is then not sent.</param>
     /// <returns>Sent, Timeout or Disconnected; the item comes back when not sent.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than infinite) or too large.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before the item was sent.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than <see cref="Timeout.InfiniteTimeSpan"/>).</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before the item was sent, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
     /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public SendResult<T> TrySend(T item, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        int ms = TimeoutHelper.ToMilliseconds(timeout, nameof(timeout));
+        long ms = Timeouts.ToMilliseconds(timeout, nameof(timeout));
         return new SendResult<T>(Core.Send(item, ms, cancellationToken), item);
     }
 
     /// <summary>Sends an item, blocking until <paramref name="deadline"/> at the latest (a past deadline tries once).</summary>
     /// <param name="item">The item.</param>
-    /// <param name="deadline">The instant (system clock) after which to give up.</param>
+    /// <param name="deadline">The instant after which to give up, on the channel's clock (<see cref="ChanOptions.TimeProvider"/>, the system clock by default).</param>
     /// <param name="cancellationToken">Cancels the wait; the item is then not sent.</param>
     /// <returns>Sent, Timeout or Disconnected; the item comes back when not sent.</returns>
-    /// <exception cref="OperationCanceledException">Cancelled before the item was sent.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before the item was sent, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
     /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public SendResult<T> TrySendUntil(T item, DateTimeOffset deadline, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return new SendResult<T>(Core.Send(item, TimeoutHelper.FromDeadline(deadline), cancellationToken), item);
+        return new SendResult<T>(Core.Send(item, Timeouts.FromDeadline(deadline, Core.Time), cancellationToken), item);
     }
 
     /// <summary>Sends an item, waiting asynchronously for at most <paramref name="timeout"/>.</summary>
     /// <param name="item">The item.</param>
-    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits without limit.</param>
+    /// <param name="timeout">How long to wait, rounded up to whole milliseconds (zero tries once); <see cref="Timeout.InfiniteTimeSpan"/> waits without limit. Measured on the channel's clock.</param>
     /// <param name="cancellationToken">Cancels the wait; the item is then not sent.</param>
     /// <returns>Sent, Timeout or Disconnected; the item comes back when not sent.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than infinite) or too large.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before the item was sent.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than <see cref="Timeout.InfiniteTimeSpan"/>).</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before the item was sent, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
     /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public ValueTask<SendResult<T>> TrySendAsync(T item, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        int ms = TimeoutHelper.ToMilliseconds(timeout, nameof(timeout));
+        long ms = Timeouts.ToMilliseconds(timeout, nameof(timeout));
         return WithItem(Core.SendAsync(item, ms, cancellationToken), item);
     }
 
     /// <summary>Sends an item, waiting asynchronously until <paramref name="deadline"/> at the latest.</summary>
     /// <param name="item">The item.</param>
-    /// <param name="deadline">The instant (system clock) after which to give up.</param>
+    /// <param name="deadline">The instant after which to give up, on the channel's clock (<see cref="ChanOptions.TimeProvider"/>, the system clock by default).</param>
     /// <param name="cancellationToken">Cancels the wait; the item is then not sent.</param>
     /// <returns>Sent, Timeout or Disconnected; the item comes back when not sent.</returns>
-    /// <exception cref="OperationCanceledException">Cancelled before the item was sent.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before the item was sent, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
     /// <exception cref="ObjectDisposedException">This handle was disposed.</exception>
     public ValueTask<SendResult<T>> TrySendUntilAsync(T item, DateTimeOffset deadline, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return WithItem(Core.SendAsync(item, TimeoutHelper.FromDeadline(deadline), cancellationToken), item);
+        return WithItem(Core.SendAsync(item, Timeouts.FromDeadline(deadline, Core.Time), cancellationToken), item);
     }
 
     private static ValueTask<SendResult<T>> WithItem(ValueTask<SendStatus> pending, T item)

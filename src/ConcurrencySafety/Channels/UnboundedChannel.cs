@@ -9,7 +9,7 @@ internal sealed class UnboundedChannel<T> : ChannelCore<T>
 {
     /// <summary>Creates an unbounded channel; see <see cref="ChanOptions"/> for the flag.</summary>
     public UnboundedChannel(bool allowSynchronousContinuations = false)
-        : base(capacity: int.MaxValue, initialBufferSize: 0, allowSynchronousContinuations)
+        : base(capacity: int.MaxValue, initialBufferSize: 0, allowSynchronousContinuations, unbounded: true)
     {
     }
 }

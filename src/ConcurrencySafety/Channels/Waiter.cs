@@ -36,8 +36,10 @@ internal class Waiter : IValueTaskSource
     internal const int Cancelled = 2;
     /// <summary>Outcome code: the timeout elapsed before any completion.</summary>
     internal const int TimedOut = 3;
+    /// <summary>Outcome code: the wait failed after registering (see <see cref="CompletedDespiteFailure"/>) and was withdrawn.</summary>
+    internal const int Withdrawn = 4;
     /// <summary>Outcome code base: <c>SelectedBase + arm</c> means the registration with that arm index completed.</summary>
-    internal const int SelectedBase = 4;
+    internal const int SelectedBase = 5;
 
     /// <summary>Generation (high 32 bits) and outcome code (low 32 bits). Changed only by CAS or by <see cref="Reset"/>.</summary>
     private long _state;
@@ -106,10 +108,57 @@ internal class Waiter : IValueTaskSource
     /// <summary>Ends the wait without a completion (cancel, timeout, abort). Same exclusivity as a claim.</summary>
     internal bool TryFinish(uint generation, int code)
     {
-        Debug.Assert(code is Aborted or Cancelled or TimedOut);
+        Debug.Assert(code is Aborted or Cancelled or TimedOut or Withdrawn);
         long waiting = Pack(generation, Waiting);
         return Interlocked.CompareExchange(ref _state, Pack(generation, code), waiting) == waiting;
     }
+
+    /// <summary>
+    /// The undo protocol of every wait that fails after it has registered (an exception while
+    /// arming its cancellation or timer, a thread interrupt while blocked, an injected test
+    /// fault). The owner first ends its own wait as <see cref="Withdrawn"/>, with the same
+    /// compare-and-swap a completer uses, so that from here on no channel can complete it:
+    /// a node left in a queue is stale and skipped. If somebody else ended the wait first, the
+    /// owner waits (spinning: the winner never blocks between its claim and its signal) until
+    /// that party has written its results and signalled.
+    /// </summary>
+    /// <param name="failure">The exception that ends the wait. A thread interrupt that is dropped because the operation completed is re-raised on this thread, so its next blocking call still sees it.</param>
+    /// <returns>
+    /// true when a completer won: the operation really happened (an item moved), so the caller
+    /// must report the completion and drop <paramref name="failure"/>, since reporting the failure
+    /// would lose a received item or make a delivered item look unsent. false when nothing
+    /// completed: the caller unregisters everything it registered and rethrows.
+    /// </returns>
+    internal bool CompletedDespiteFailure(Exception failure)
+    {
+        if (TryFinish(Generation, Withdrawn))
+        {
+            return false;
+        }
+
+        var spinner = default(SpinWait);
+        while (!IsSignaled)
+        {
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+
+        if (Outcome < SelectedBase)
+        {
+            return false; // cancelled or timed out first: nothing moved
+        }
+
+        if (failure is ThreadInterruptedException)
+        {
+            Thread.CurrentThread.Interrupt();
+        }
+
+        return true;
+    }
+
+    /// <summary>Gets a value indicating whether the winner of the current operation has signalled (its results are readable).</summary>
+    private bool IsSignaled => _isAsync
+        ? _core.GetStatus(_core.Version) != ValueTaskSourceStatus.Pending
+        : Volatile.Read(ref _signaled) != 0;
 
     /// <summary>Gets a value indicating whether the waiter of <paramref name="generation"/> can still be claimed.</summary>
     internal bool IsWaiting(uint generation) => Volatile.Read(ref _state) == Pack(generation, Waiting);
@@ -167,7 +216,7 @@ internal class Waiter : IValueTaskSource
 
     /// <summary>Blocks the (synchronous) owner until <see cref="Signal(bool)"/> or until <paramref name="millisecondsTimeout"/> passes.</summary>
     /// <returns>true if signalled; false on timeout (the owner must then try to finish the waiter itself).</returns>
-    internal bool WaitSignal(int millisecondsTimeout)
+    internal bool WaitSignal(long millisecondsTimeout)
     {
         Debug.Assert(!_isAsync);
 
@@ -201,7 +250,7 @@ internal class Waiter : IValueTaskSource
                         return false;
                     }
 
-                    wait = (int)left;
+                    wait = (int)Math.Min(left, int.MaxValue); // a longer wait loops
                 }
 
                 Monitor.Wait(this, wait);

@@ -48,6 +48,9 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
     /// <summary>The concurrency-limit slot held while running (default when unlimited).</summary>
     internal Permit Slot;
 
+    /// <summary>The slot of a <see cref="LimitedSpawner"/>'s own limit, held while running (default when spawned on the scope itself).</summary>
+    internal Permit GroupSlot;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal ScopeChild(TaskScope scope, object work, byte kind)
     {
@@ -164,11 +167,11 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
         }
     }
 
-    /// <summary>Marks the child canceled without running it (its start was canceled).</summary>
-    internal void CompleteWithoutRunning()
+    /// <summary>Completes the child without running it: canceled (its start was canceled), or failed with <paramref name="failure"/> (its start failed).</summary>
+    internal void CompleteWithoutRunning(Exception? failure = null)
     {
         _work = null;
-        Complete(null, canceled: true);
+        Complete(failure, canceled: failure is null);
     }
 
     /// <summary>
@@ -196,6 +199,7 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
 
         if (exception is not null) _scope.ReportFailure(exception);
         Slot.Dispose(); // frees a concurrency slot (no-op when unlimited)
+        GroupSlot.Dispose(); // and the group's slot (no-op outside a limited group)
         _scope.Leave();
     }
 

@@ -275,11 +275,14 @@ public sealed class TaskScope
         Permit slot;
         try
         {
-            slot = await _limiter.TakeAsync(1, _token).ConfigureAwait(false);
+            slot = await _limiter.TakeAsync(1, _token, cancelledFirst: false).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch
         {
-            child.CompleteWithoutRunning(); // leaves the scope
+            // Not spawned: the child leaves the scope without running (a live child that never
+            // runs would keep the scope from ever ending). The caller, who never got a handle,
+            // gets the exception, so the child does not report it a second time.
+            child.CompleteWithoutRunning();
             throw;
         }
         child.Slot = slot;
@@ -295,7 +298,7 @@ public sealed class TaskScope
             _runQueue.Enqueue(child);
             return;
         }
-        ValueTask<Permit> pending = _limiter.TakeAsync(1, _token);
+        ValueTask<Permit> pending = _limiter.TakeAsync(1, _token, cancelledFirst: false);
         if (pending.IsCompletedSuccessfully)
         {
             child.Slot = pending.Result;
@@ -312,15 +315,104 @@ public sealed class TaskScope
             {
                 slot = awaiter.GetResult();
             }
-            catch (OperationCanceledException)
+            catch (Exception failure)
             {
-                child.CompleteWithoutRunning();
+                // Cancelled: the child never runs. Any other failure of the slot wait fails
+                // the child (and so the scope) rather than escaping on a pool thread.
+                child.CompleteWithoutRunning(failure is OperationCanceledException ? null : failure);
                 return;
             }
             child.Slot = slot;
             _runQueue.Enqueue(child);
         });
     }
+
+    // ---------------------------------------------------------------- limited groups
+
+    /// <summary>
+    /// Creates a spawner whose children count against a limit of their own, on top of the
+    /// scope's <see cref="TaskScopeOptions.MaxConcurrency"/> (errgroup's <c>SetLimit</c>, per
+    /// group): at most <paramref name="maxConcurrency"/> children spawned through it run at once,
+    /// while children spawned on the scope directly, or through another spawner, are not held
+    /// back by it.
+    /// </summary>
+    /// <remarks>
+    /// The children belong to this scope like any other: the scope waits for them, their
+    /// failure fails (and in a normal scope cancels) the scope, and they receive
+    /// <see cref="Token"/>. A child waiting for a group slot counts as live and is cancelled
+    /// without running if the scope is cancelled first. Create the spawner once per group
+    /// (each call makes a new, independent limit). See docs/scopes.md for why this is a
+    /// spawner rather than a nested scope.
+    /// </remarks>
+    /// <param name="maxConcurrency">The most children of this group that run at once; 1 or more.</param>
+    /// <returns>The limited spawner.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxConcurrency"/> is less than 1.</exception>
+    /// <exception cref="InvalidOperationException">The scope has ended.</exception>
+    public LimitedSpawner Limit(int maxConcurrency)
+    {
+        if (maxConcurrency < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxConcurrency), maxConcurrency, "A group's limit must be 1 or more.");
+        }
+
+        if (HasEnded)
+        {
+            throw new InvalidOperationException("The scope has ended: no child can be spawned into it any more, so a limited spawner would be useless.");
+        }
+
+        return new LimitedSpawner(this, new PermitQueue(maxConcurrency));
+    }
+
+    /// <summary>Spawns a child of a limited group: it joins the scope now and is queued once it has a group slot and then a scope slot.</summary>
+    internal void SpawnInGroup<T>(ScopeChild<T> child, PermitQueue group)
+    {
+        // The scope's token: a child spawned after the scope was cancelled still gets a slot
+        // and is then not run (rule 5), exactly as on the scope itself.
+        ValueTask<Permit> pending = group.TakeAsync(1, _token, cancelledFirst: false);
+        if (pending.IsCompletedSuccessfully)
+        {
+            child.GroupSlot = pending.Result;
+            Launch(child);
+            return;
+        }
+
+        var awaiter = pending.ConfigureAwait(false).GetAwaiter();
+        awaiter.UnsafeOnCompleted(() =>
+        {
+            Permit slot;
+            try
+            {
+                slot = awaiter.GetResult();
+            }
+            catch (Exception failure)
+            {
+                child.CompleteWithoutRunning(failure is OperationCanceledException ? null : failure);
+                return;
+            }
+
+            child.GroupSlot = slot;
+            Launch(child);
+        });
+    }
+
+    /// <summary>Spawns a child of a limited group once it has a group slot and a scope slot, waiting for both (backpressure).</summary>
+    internal async ValueTask SpawnInGroupAsync<T>(ScopeChild<T> child, PermitQueue group)
+    {
+        try
+        {
+            child.GroupSlot = await group.TakeAsync(1, _token, cancelledFirst: false).ConfigureAwait(false);
+        }
+        catch
+        {
+            child.CompleteWithoutRunning(); // not spawned: the caller gets the exception
+            throw;
+        }
+
+        await LaunchAfterSlotAsync(child).ConfigureAwait(false);
+    }
+
+    /// <summary>Joins the scope for a child of a limited group (see <see cref="Enter"/>).</summary>
+    internal void EnterForGroup() => Enter();
 
     // ---------------------------------------------------------------- membership and failures
 

@@ -40,6 +40,9 @@ internal abstract class SelectArm
     /// <summary>Removes the node from its channel's queue if it is still there (idempotent).</summary>
     internal abstract void Unregister();
 
+    /// <summary>Gets a value indicating whether the arm's node is linked into its channel's queue (debug checks; read it between selects).</summary>
+    internal abstract bool IsRegistered { get; }
+
     /// <summary>After the arm's node won: reads the outcome the completer wrote.</summary>
     internal abstract void TakeResult();
 
@@ -96,6 +99,8 @@ internal sealed class ReceiveArm<T> : SelectArm
     }
 
     internal override void Unregister() => _receiver.Core.Unregister(_node, sender: false);
+
+    internal override bool IsRegistered => _node.IsQueued;
 
     internal override void TakeResult()
     {
@@ -188,6 +193,8 @@ internal sealed class SendArm<T> : SelectArm
         _node.Item = default!;
     }
 
+    internal override bool IsRegistered => _node.IsQueued;
+
     internal override void TakeResult()
     {
         Result = new SendResult<T>(_node.Status == NodeStatus.Done ? SendStatus.Sent : SendStatus.Disconnected, _value);
@@ -214,4 +221,87 @@ internal sealed class SendArm<T> : SelectArm
                 "A select send arm's channel has no receiver left, and the arm has no disconnected handler. Pass an onDisconnected handler to Send(...) to get the unsent item back.");
         }
     }
+}
+
+/// <summary>
+/// An arm that completes when a <see cref="CancellationToken"/> is cancelled (Go's
+/// <c>case &lt;-ctx.Done():</c>). It takes part in a select like a channel arm: in the try phase
+/// it is ready once the token is cancelled, and while the select waits a token callback claims
+/// the select's waiter for this arm with the same compare-and-swap a channel partner uses, so
+/// exactly one arm completes. Unregistering disposes the callback (waiting for one that is
+/// running), so a token cancelled after the select has ended touches nothing.
+/// </summary>
+internal sealed class CancelArm : SelectArm
+{
+    private readonly Action? _onCancelled;
+    private CancellationTokenRegistration _registration;
+
+    /// <summary>The waiter, generation and index of the current registration; read by the callback.</summary>
+    private Waiter? _owner;
+    private uint _generation;
+    private int _index;
+
+    public CancelArm(CancellationToken token, Action? onCancelled)
+    {
+        Token = token;
+        _onCancelled = onCancelled;
+    }
+
+    /// <summary>Gets the token this arm waits for.</summary>
+    internal CancellationToken Token { get; }
+
+    internal override object Handle => this;
+
+    internal override bool IsSend => false;
+
+    internal override bool IsRegistered => _registration != default;
+
+    internal override void ThrowIfDisposed()
+    {
+    }
+
+    internal override bool TryComplete() => Token.IsCancellationRequested;
+
+    internal override bool Register(Waiter owner, int index)
+    {
+        if (Token.IsCancellationRequested)
+        {
+            return false; // ready now: the select retries its try phase
+        }
+
+        if (!Token.CanBeCanceled)
+        {
+            return true; // never ready, nothing to register
+        }
+
+        // The fields are written before the callback can run (it may run inline right here if
+        // the token is cancelled meanwhile, and then claims the waiter like a partner would).
+        _owner = owner;
+        _generation = owner.Generation;
+        _index = index;
+        _registration = Token.UnsafeRegister(static s => ((CancelArm)s!).OnCancelled(), this);
+        return true;
+    }
+
+    private void OnCancelled()
+    {
+        var owner = _owner!;
+        if (owner.TryClaim(_generation, _index))
+        {
+            owner.Signal();
+        }
+    }
+
+    internal override void Unregister()
+    {
+        _registration.Dispose(); // waits for a running callback
+        _registration = default;
+        _owner = null;
+    }
+
+    internal override void TakeResult()
+    {
+    }
+
+    internal override void Invoke() => _onCancelled?.Invoke();
 }

@@ -91,10 +91,24 @@ internal sealed class SelectEngine
                     return chosen;
                 }
 
-                uint generation = RegisterAll(isAsync: false, out int attempted, out bool selfAborted);
-                if (!selfAborted)
+                int attempted;
+                try
                 {
-                    WaitSync(generation, cancellationToken);
+                    uint generation = RegisterAll(isAsync: false, out attempted, out bool selfAborted);
+                    if (!selfAborted)
+                    {
+                        WaitFaults.Hit(WaitPath.SelectBlocking, WaitStage.Registered);
+                        WaitSync(generation, cancellationToken);
+                    }
+                }
+                catch (Exception failure)
+                {
+                    if (!CompletedDespiteFailure(failure, out chosen))
+                    {
+                        throw;
+                    }
+
+                    return chosen;
                 }
 
                 chosen = Finish(attempted, cancellationToken);
@@ -152,17 +166,37 @@ internal sealed class SelectEngine
         {
             while (true)
             {
-                uint generation = RegisterAll(isAsync: true, out int attempted, out bool selfAborted);
+                int attempted;
+                bool selfAborted;
+                try
+                {
+                    uint generation = RegisterAll(isAsync: true, out attempted, out selfAborted);
+                    if (!selfAborted)
+                    {
+                        WaitFaults.Hit(WaitPath.SelectAsync, WaitStage.Registered);
+                        ArmWait(generation, cancellationToken);
+                        WaitFaults.Hit(WaitPath.SelectAsync, WaitStage.Armed);
+                    }
+                }
+                catch (Exception failure)
+                {
+                    if (!CompletedDespiteFailure(failure, out chosen))
+                    {
+                        throw;
+                    }
+
+                    break;
+                }
+
                 if (!selfAborted)
                 {
-                    var (registration, timerArmed) = ArmWait(generation, cancellationToken);
                     try
                     {
                         await _waiter.AsValueTask().ConfigureAwait(false);
                     }
                     finally
                     {
-                        Disarm(registration, timerArmed);
+                        Disarm();
                     }
                 }
 
@@ -310,23 +344,33 @@ internal sealed class SelectEngine
         if (_time == TimeProvider.System && _timeout != System.Threading.Timeout.InfiniteTimeSpan)
         {
             // System clock: a timed monitor wait is cheaper than a timer.
-            var registration = cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(Waiter.CancelCallback, _waiter) : default;
-            int left = RemainingMilliseconds();
-            if (!_waiter.WaitSignal(left))
+            _arming.ArmCancellation(cancellationToken, _waiter);
+            WaitFaults.Hit(WaitPath.SelectBlocking, WaitStage.Armed);
+            // A monitor wait takes at most int.MaxValue ms (24.8 days): a longer timeout is
+            // waited in steps, each one for what is left on the clock.
+            while (!_waiter.WaitSignal(RemainingMilliseconds()))
             {
+                if (RemainingMilliseconds() > 0)
+                {
+                    continue;
+                }
+
                 if (!_waiter.TryFinish(generation, Waiter.TimedOut))
                 {
                     _waiter.WaitSignal(System.Threading.Timeout.Infinite); // someone else won: their results are on the way
                 }
+
+                break;
             }
 
-            registration.Dispose();
+            Disarm();
             return;
         }
 
-        var (reg, timerArmed) = ArmWait(generation, cancellationToken);
+        ArmWait(generation, cancellationToken);
+        WaitFaults.Hit(WaitPath.SelectBlocking, WaitStage.Armed);
         _waiter.WaitSignal(System.Threading.Timeout.Infinite);
-        Disarm(reg, timerArmed);
+        Disarm();
     }
 
     private int RemainingMilliseconds()
@@ -335,15 +379,24 @@ internal sealed class SelectEngine
         return left <= TimeSpan.Zero ? 0 : (int)Math.Min(int.MaxValue - 1, Math.Ceiling(left.TotalMilliseconds));
     }
 
+    /// <summary>
+    /// The cancellation callback of the current select (the engine runs one select at a
+    /// time). A field rather than a local so that the failure exit can disarm whatever was
+    /// armed before the failure.
+    /// </summary>
+    private WaitArming _arming;
+
+    /// <summary>True while <see cref="_timer"/> is armed for the current select.</summary>
+    private bool _timerArmed;
+
     /// <summary>Arms the cancellation callback and, with a timeout, the timer. Either may finish the waiter and signal it.</summary>
-    private (CancellationTokenRegistration, bool) ArmWait(uint generation, CancellationToken cancellationToken)
+    private void ArmWait(uint generation, CancellationToken cancellationToken)
     {
-        var registration = cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(Waiter.CancelCallback, _waiter) : default;
-        bool timerArmed = false;
+        _arming.ArmCancellation(cancellationToken, _waiter);
         if (_timeout != System.Threading.Timeout.InfiniteTimeSpan && _waiter.IsWaiting(generation))
         {
             _timer ??= _time.CreateTimer(static s => ((SelectEngine)s!).OnTimer(), this, System.Threading.Timeout.InfiniteTimeSpan, System.Threading.Timeout.InfiniteTimeSpan);
-            timerArmed = true;
+            _timerArmed = true; // before Change, which may throw: Disarm then stops the timer
 
             // The timer counts its due time from when Change runs, but we read the clock just
             // before. If the clock moved in between (a test advancing a fake clock on another
@@ -361,23 +414,76 @@ internal sealed class SelectEngine
                     break;
                 }
 
-                _timer.Change(_timeout - elapsed, System.Threading.Timeout.InfiniteTimeSpan);
+                _timer.Change(TimerStep(_timeout - elapsed), System.Threading.Timeout.InfiniteTimeSpan);
                 if (_time.GetElapsedTime(_startTimestamp) - elapsed <= slack)
                 {
                     break;
                 }
             }
         }
-
-        return (registration, timerArmed);
     }
 
-    private void Disarm(CancellationTokenRegistration registration, bool timerArmed)
+    /// <summary>
+    /// Caps one arming of the timer at what a timer takes (2^32-2 ms, about 49.7 days). A longer
+    /// timeout fires "early" at the end of each step, and <see cref="OnTimer"/> arms the next
+    /// step for what is left, so any timeout works.
+    /// </summary>
+    private static TimeSpan TimerStep(TimeSpan left) => left < TimerChannel.MaxStep ? left : TimerChannel.MaxStep;
+
+    /// <summary>Undoes <see cref="ArmWait"/> (idempotent): disposes the cancellation registration, waiting for a running callback, and stops the timer.</summary>
+    private void Disarm()
     {
-        registration.Dispose();
-        if (timerArmed)
+        _arming.Disarm();
+        if (_timerArmed)
         {
+            _timerArmed = false;
             _timer!.Change(System.Threading.Timeout.InfiniteTimeSpan, System.Threading.Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>
+    /// The failure exit of a select that may have registered arms (an exception while
+    /// registering, arming the timer or the cancellation callback, or blocking): withdraw the
+    /// waiter, disarm, and unregister every arm (see WaitArming.cs). Returns true, with the
+    /// winning arm, when a partner completed one of our arms before the withdrawal: that
+    /// completion stands (its item has moved) and the failure is dropped.
+    /// </summary>
+    private bool CompletedDespiteFailure(Exception failure, out int chosen)
+    {
+        bool completed = _waiter.CompletedDespiteFailure(failure);
+        try
+        {
+            Disarm();
+        }
+        finally
+        {
+            // Every arm, not only those registered this round: Unregister is idempotent, and
+            // the failure may have come from inside an arm's registration.
+            foreach (var arm in _arms)
+            {
+                arm.Unregister();
+            }
+
+            AssertUnregistered();
+        }
+
+        chosen = NoneReady;
+        if (completed)
+        {
+            chosen = _waiter.Outcome - Waiter.SelectedBase;
+            _arms[chosen].TakeResult();
+        }
+
+        return completed;
+    }
+
+    /// <summary>Checks that no arm's node is left in a channel queue (between selects). Debug builds only.</summary>
+    [Conditional("DEBUG")]
+    private void AssertUnregistered()
+    {
+        foreach (var arm in _arms)
+        {
+            Debug.Assert(!arm.IsRegistered, "a select left an arm registered");
         }
     }
 
@@ -399,9 +505,10 @@ internal sealed class SelectEngine
         var left = timeout - _time.GetElapsedTime(Volatile.Read(ref _startTimestamp));
         if (left > TimeSpan.Zero)
         {
-            // Early (a timer may fire slightly before the deadline as the clock measures it) or
-            // stale (from an earlier select): schedule again for what is left of this one.
-            _timer?.Change(left, System.Threading.Timeout.InfiniteTimeSpan);
+            // Early (a timer may fire slightly before the deadline as the clock measures it, and
+            // a timeout longer than one timer step fires at the end of each step) or stale (from
+            // an earlier select): schedule again for what is left of this one.
+            _timer?.Change(TimerStep(left), System.Threading.Timeout.InfiniteTimeSpan);
             return;
         }
 
@@ -421,6 +528,8 @@ internal sealed class SelectEngine
                 _arms[i].Unregister();
             }
         }
+
+        AssertUnregistered();
 
         int outcome = _waiter.Outcome;
         if (outcome >= Waiter.SelectedBase)

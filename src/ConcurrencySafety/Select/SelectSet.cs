@@ -82,6 +82,25 @@ public sealed class SelectSet
     }
 
     /// <summary>
+    /// Adds an operation that completes once <paramref name="cancellationToken"/> is cancelled
+    /// (Go's <c>case &lt;-ctx.Done():</c>): the select returns it normally instead of throwing.
+    /// Read it with <see cref="SelectedOperation.Cancelled(CancellationToken)"/>.
+    /// </summary>
+    /// <remarks>
+    /// It competes with the other operations like any of them (exactly one completes; a ready
+    /// channel and a cancelled token are chosen between at random unless <see cref="Biased"/>),
+    /// and stays ready while the token stays cancelled. The token given to <c>Select</c> itself
+    /// is different: it makes the select throw. Do not pass the same token to both.
+    /// </remarks>
+    /// <param name="cancellationToken">The token whose cancellation this operation reports.</param>
+    /// <returns>The operation's index.</returns>
+    public int AddCancelled(CancellationToken cancellationToken)
+    {
+        _engine.Add(new CancelArm(cancellationToken, null));
+        return _engine.Arms.Count - 1;
+    }
+
+    /// <summary>
     /// Removes an operation from later selects without renumbering the others (Go's "set the
     /// channel to nil"). Use it once a receive reported disconnected, or a send arm's job is done.
     /// </summary>
@@ -102,7 +121,7 @@ public sealed class SelectSet
     /// <returns>The completed operation.</returns>
     /// <exception cref="ArgumentException">The set is empty: a select would wait forever.</exception>
     /// <exception cref="ObjectDisposedException">An operation's handle was disposed.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before any operation completed.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before any operation completed, or the token was already cancelled when the call started (then no operation completes, even a ready one).</exception>
     public SelectedOperation Select(CancellationToken cancellationToken = default)
     {
         _engine.HasDefault = false;
@@ -111,21 +130,16 @@ public sealed class SelectSet
     }
 
     /// <summary>Blocks for at most <paramref name="timeout"/> until one operation completes.</summary>
-    /// <param name="timeout">Zero or positive.</param>
+    /// <param name="timeout">Zero or positive, or <see cref="Timeout.InfiniteTimeSpan"/> to wait without limit (as every channel <c>Try*</c> method accepts).</param>
     /// <param name="cancellationToken">Cancels the wait; no operation completes then.</param>
     /// <returns>The completed operation, or null if the timeout passed first.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than infinite).</exception>
     /// <exception cref="ObjectDisposedException">An operation's handle was disposed.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before any operation completed.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before any operation completed, or the token was already cancelled when the call started (then no operation completes, even a ready one).</exception>
     public SelectedOperation? Select(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        if (timeout < TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The select timeout must be zero or positive. Use Select(CancellationToken) to wait without limit.");
-        }
-
+        _engine.Timeout = Timeouts.Validate(timeout, nameof(timeout));
         _engine.HasDefault = false;
-        _engine.Timeout = timeout;
         int chosen = _engine.Run(cancellationToken);
         return chosen == SelectEngine.TimeoutChosen ? null : Selected(chosen);
     }
@@ -146,7 +160,7 @@ public sealed class SelectSet
     /// <returns>The completed operation.</returns>
     /// <exception cref="ArgumentException">The set is empty: a select would wait forever.</exception>
     /// <exception cref="ObjectDisposedException">An operation's handle was disposed.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before any operation completed.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before any operation completed, or the token was already cancelled when the call started (then no operation completes, even a ready one).</exception>
     public async ValueTask<SelectedOperation> SelectAsync(CancellationToken cancellationToken = default)
     {
         _engine.HasDefault = false;
@@ -155,6 +169,17 @@ public sealed class SelectSet
     }
 
     private SelectedOperation Selected(int index) => new(this, index, ++_round);
+
+    /// <summary>Gets the arm at <paramref name="index"/> of select <paramref name="round"/>, which must be the latest.</summary>
+    internal SelectArm ArmAt(int index, int round)
+    {
+        if (round != _round)
+        {
+            throw new InvalidOperationException("This selected operation belongs to an earlier select of the same set. Read each selected operation before selecting again.");
+        }
+
+        return _engine.Arms[index];
+    }
 
     internal SelectArm ArmFor(int index, int round, object handle)
     {
@@ -235,6 +260,25 @@ public readonly struct SelectedOperation : IEquatable<SelectedOperation>
         return Get(sender) is SendArm<T> arm
             ? arm.Result
             : throw new InvalidOperationException($"Operation {Index} is not a send operation of this element type.");
+    }
+
+    /// <summary>
+    /// Confirms that the selected operation is the cancellation operation added with
+    /// <see cref="SelectSet.AddCancelled(CancellationToken)"/> for <paramref name="cancellationToken"/>:
+    /// the select completed because that token was cancelled.
+    /// </summary>
+    /// <param name="cancellationToken">The token added at <see cref="Index"/>.</param>
+    /// <exception cref="InvalidOperationException">The operation at <see cref="Index"/> is not the cancellation operation of <paramref name="cancellationToken"/>.</exception>
+    [Consumes]
+    public void Cancelled(CancellationToken cancellationToken)
+    {
+        var arm = _set is null
+            ? throw new InvalidOperationException("This SelectedOperation is default: it did not come from a select.")
+            : _set.ArmAt(Index, _round);
+        if (arm is not CancelArm cancel || cancel.Token != cancellationToken)
+        {
+            throw new InvalidOperationException($"Operation {Index} is not the cancellation operation of this token. Pass the token that was added with AddCancelled at index {Index}.");
+        }
     }
 
     private SelectArm Get(object handle) =>

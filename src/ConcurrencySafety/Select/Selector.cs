@@ -7,6 +7,7 @@ namespace ConcurrencySafety;
 /// <summary>
 /// Waits on several channel operations and completes exactly one of them (Go's <c>select</c>,
 /// crossbeam's <c>select!</c>). Add receive and send arms with typed handlers, optionally a
+/// <see cref="Cancelled(CancellationToken, Action)"/> arm, a
 /// <see cref="Timeout(TimeSpan, Action)"/> or a <see cref="Default(Action)"/>, then call
 /// <see cref="Select(CancellationToken)"/> or <see cref="SelectAsync(CancellationToken)"/>.
 /// The chosen arm's handler runs after its operation completed; the other arms leave no trace:
@@ -59,7 +60,7 @@ public sealed class Selector
     /// <summary>Gets the number of arms still taking part (not retired by a disconnected handler).</summary>
     public int ActiveCount => _engine.Arms.Count(arm => !arm.Retired);
 
-    /// <summary>Gets the number of receive and send arms.</summary>
+    /// <summary>Gets the number of receive, send and cancellation arms.</summary>
     public int Count => _engine.Arms.Count;
 
     /// <summary>Adds a receive arm whose channel is expected to stay open (a closed one makes the select throw <see cref="ChannelDisconnectedException"/>).</summary>
@@ -131,20 +132,45 @@ public sealed class Selector
         return this;
     }
 
+    /// <summary>
+    /// Adds an arm that is chosen once <paramref name="cancellationToken"/> is cancelled (Go's
+    /// <c>case &lt;-ctx.Done():</c>): the select then completes normally and runs
+    /// <paramref name="onCancelled"/>, without throwing.
+    /// </summary>
+    /// <remarks>
+    /// <para>The arm is an operation like the others: exactly one arm completes, and when a
+    /// channel arm and a cancelled token are both ready, one of them is chosen at random (in
+    /// order when <see cref="Biased"/>), as in Go. A token that stays cancelled keeps the arm
+    /// ready, so a loop that should stop on it must stop in <paramref name="onCancelled"/>.
+    /// While the select waits, a callback on the token claims the select for this arm; it is
+    /// removed when the select ends, whichever arm won.</para>
+    /// <para>The token passed to <see cref="Select(CancellationToken)"/> or
+    /// <see cref="SelectAsync(CancellationToken)"/> is different: it makes the select throw
+    /// <see cref="OperationCanceledException"/>. Do not pass the same token to both; which one
+    /// wins is then not specified.</para>
+    /// </remarks>
+    /// <param name="cancellationToken">The token whose cancellation this arm reports.</param>
+    /// <param name="onCancelled">Runs when this arm is chosen.</param>
+    /// <returns>This selector.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="onCancelled"/> is null.</exception>
+    public Selector Cancelled(CancellationToken cancellationToken, Action onCancelled)
+    {
+        ArgumentNullException.ThrowIfNull(onCancelled);
+        _engine.Add(new CancelArm(cancellationToken, onCancelled));
+        return this;
+    }
+
     /// <summary>Sets a timeout for each select: if no arm completes within it, <paramref name="onTimeout"/> runs.</summary>
-    /// <param name="timeout">Zero or positive; measured from the start of each select on the selector's clock.</param>
+    /// <param name="timeout">Zero or positive, measured from the start of each select on the selector's clock; <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> never times out (the handler never runs).</param>
     /// <param name="onTimeout">Runs when the timeout wins.</param>
     /// <returns>This selector.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (use no timeout to wait without limit).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than infinite).</exception>
     /// <exception cref="ArgumentNullException"><paramref name="onTimeout"/> is null.</exception>
     /// <exception cref="InvalidOperationException">A timeout was already set.</exception>
     public Selector Timeout(TimeSpan timeout, Action onTimeout)
     {
         ArgumentNullException.ThrowIfNull(onTimeout);
-        if (timeout < TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The select timeout must be zero or positive. Leave the timeout out to wait without limit.");
-        }
+        Timeouts.Validate(timeout, nameof(timeout));
 
         if (_specialHandlers[1] is not null)
         {
@@ -179,7 +205,7 @@ public sealed class Selector
     /// <returns>The index of the chosen arm in the order arms were added; -1 for the default arm, -2 for the timeout.</returns>
     /// <exception cref="ArgumentException">The selector has no arm, no default and no timeout: it would wait forever.</exception>
     /// <exception cref="ObjectDisposedException">An arm's handle was disposed.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before any arm completed.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before any arm completed, or the token was already cancelled when the call started (then no arm completes, even a ready one).</exception>
     /// <exception cref="ChannelDisconnectedException">The chosen arm's channel is disconnected and the arm has no disconnected handler.</exception>
     public int Select(CancellationToken cancellationToken = default)
     {
@@ -193,7 +219,7 @@ public sealed class Selector
     /// <returns>The index of the chosen arm in the order arms were added; -1 for the default arm, -2 for the timeout.</returns>
     /// <exception cref="ArgumentException">The selector has no arm, no default and no timeout: it would wait forever.</exception>
     /// <exception cref="ObjectDisposedException">An arm's handle was disposed.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before any arm completed.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before any arm completed, or the token was already cancelled when the call started (then no arm completes, even a ready one).</exception>
     /// <exception cref="ChannelDisconnectedException">The chosen arm's channel is disconnected and the arm has no disconnected handler.</exception>
     public ValueTask<int> SelectAsync(CancellationToken cancellationToken = default) =>
         _engine.RunAsync(cancellationToken); // the engine runs the handler before completing

@@ -25,6 +25,9 @@ namespace ConcurrencySafety;
 public sealed class Locked<T>
 {
     private readonly PermitQueue _queue = new(1, fair: false);
+
+    /// <summary>Gets the permit queue behind the lock (tests check that failed waits leave nothing queued).</summary>
+    internal PermitQueue Queue => _queue;
     private T _value;
 
     /// <summary>Creates the lock, owning <paramref name="value"/>.</summary>
@@ -36,7 +39,7 @@ public sealed class Locked<T>
     /// <summary>Acquires the lock, blocking the thread (a newcomer may barge ahead of waiters, but no waiter starves; see the class remarks).</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The guard; the data is reachable through it until it is disposed.</returns>
-    /// <exception cref="OperationCanceledException">The wait was canceled.</exception>
+    /// <exception cref="OperationCanceledException">The wait was canceled, or the token was already canceled when the call started (then nothing is taken, even if it was free).</exception>
     public LockGuard<T> Lock(CancellationToken cancellationToken = default)
     {
         _queue.Take(1, Timeout.Infinite, cancellationToken, out Permit permit);
@@ -58,7 +61,7 @@ public sealed class Locked<T>
     /// <summary>Acquires the lock, waiting asynchronously; queued async waiters are handed the lock in arrival order.</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The guard; await the result exactly once.</returns>
-    /// <exception cref="OperationCanceledException">The wait was canceled.</exception>
+    /// <exception cref="OperationCanceledException">The wait was canceled, or the token was already canceled when the call started (then nothing is taken, even if it was free).</exception>
     public ValueTask<LockGuard<T>> LockAsync(CancellationToken cancellationToken = default)
     {
         ValueTask<Permit> pending = _queue.TakeAsync(1, cancellationToken);

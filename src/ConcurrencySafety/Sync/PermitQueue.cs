@@ -21,6 +21,7 @@
 // - Each grant is represented by a PermitWaiter node; the node doubles as the async
 //   IValueTaskSource and as the identity of the held permit (see Permit). Nodes are pooled.
 using System.Runtime.CompilerServices;
+using ConcurrencySafety.Channels;
 
 namespace ConcurrencySafety;
 
@@ -102,9 +103,24 @@ internal sealed class PermitQueue
     }
 
     /// <summary>Takes permits, waiting asynchronously in FIFO order when none are free.</summary>
+    /// <param name="weight">The number of permits.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <param name="cancelledFirst">
+    /// true (every public API): a token already cancelled fails the request even when permits
+    /// are free, the library's rule for pre-cancelled tokens. false (a scope's concurrency
+    /// limit, whose token is the scope's): a free slot is taken, and the scope decides whether
+    /// the child runs.
+    /// </param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal ValueTask<Permit> TakeAsync(int weight, CancellationToken cancellationToken)
+    internal ValueTask<Permit> TakeAsync(int weight, CancellationToken cancellationToken, bool cancelledFirst = true)
     {
+        if (cancelledFirst && cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<Permit>(cancellationToken);
+        }
+
+        PermitWaiter waiter;
+        short version;
         lock (_sync)
         {
             AssertInvariants();
@@ -117,11 +133,84 @@ internal sealed class PermitQueue
             }
             if (cancellationToken.IsCancellationRequested)
                 return ValueTask.FromCanceled<Permit>(cancellationToken);
-            PermitWaiter waiter = Rent(weight);
+            waiter = Rent(weight);
             waiter.IsSync = false;
             waiter.PrepareAsync();
+            version = waiter.AsyncVersion;
             Enqueue(waiter, cancellationToken);
-            return new ValueTask<Permit>(waiter, waiter.AsyncVersion);
+        }
+
+        if (AbandonedAfterFault(waiter, WaitPath.PermitAsync) is { } failure)
+        {
+            return ValueTask.FromException<Permit>(failure);
+        }
+
+        return new ValueTask<Permit>(waiter, version);
+    }
+
+    /// <summary>
+    /// The fault-injection point of the asynchronous path, whose node is queued and armed by
+    /// now (Enqueue registers the cancellation callback). Returns the failure once the request
+    /// is abandoned, or null when it goes on.
+    /// </summary>
+    private Exception? AbandonedAfterFault(PermitWaiter waiter, WaitPath path)
+    {
+        try
+        {
+            WaitFaults.Hit(path, WaitStage.Registered);
+            WaitFaults.Hit(path, WaitStage.Armed);
+            return null;
+        }
+        catch (Exception failure)
+        {
+            Abandon(waiter);
+            return failure;
+        }
+    }
+
+    /// <summary>
+    /// The failure exit of a queued request (an exception after it was queued, a thread
+    /// interrupt while blocked): it leaves the queue, or, if it was granted meanwhile, gives
+    /// the permits straight back, so a failed request neither holds nor blocks any permit.
+    /// The node is poisoned rather than pooled: a granter or the cancellation callback may
+    /// still be finishing with it.
+    /// </summary>
+    private void Abandon(PermitWaiter waiter)
+    {
+        PermitWaiter? wake = null;
+        bool granted = false;
+        lock (_sync)
+        {
+            waiter.Poisoned = true;
+            switch (waiter.State)
+            {
+                case PermitWaiter.Waiting:
+                    // Still queued: removing it (a large head, say) may let others through.
+                    Remove(waiter);
+                    waiter.State = PermitWaiter.Canceled;
+                    wake = GrantOrWake();
+                    break;
+                case PermitWaiter.Retry:
+                    // Woken to retry in barging mode but gone: pass the wake-up on.
+                    _woken--;
+                    waiter.State = PermitWaiter.Canceled;
+                    wake = GrantOrWake();
+                    break;
+                case PermitWaiter.Held:
+                    granted = true;
+                    break;
+            }
+
+            AssertInvariants();
+        }
+
+        Wake(wake);
+
+        // Waits for a cancellation callback that is running (it takes _sync, which we no longer hold).
+        waiter.Registration.Dispose();
+        if (granted)
+        {
+            waiter.Release(waiter.Stamp); // poisoned, so not pooled by the release either
         }
     }
 
@@ -130,8 +219,10 @@ internal sealed class PermitQueue
     /// (-1 = forever). Returns false on timeout.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal bool Take(int weight, int millisecondsTimeout, CancellationToken cancellationToken, out Permit permit)
+    internal bool Take(int weight, long millisecondsTimeout, CancellationToken cancellationToken, out Permit permit)
     {
+        // A token already cancelled wins even when permits are free (see TakeAsync).
+        cancellationToken.ThrowIfCancellationRequested();
         lock (_sync)
         {
             AssertInvariants();
@@ -140,7 +231,6 @@ internal sealed class PermitQueue
                 permit = TakeLocked(weight);
                 return true;
             }
-            cancellationToken.ThrowIfCancellationRequested();
             if (millisecondsTimeout == 0)
             {
                 permit = default;
@@ -180,6 +270,23 @@ internal sealed class PermitQueue
             waiter.IsSync = true;
             Enqueue(waiter, cancellationToken);
         }
+
+        try
+        {
+            return WaitQueued(waiter, weight, millisecondsTimeout, cancellationToken, out permit);
+        }
+        catch
+        {
+            Abandon(waiter);
+            throw;
+        }
+    }
+
+    /// <summary>The blocking wait of a queued request (see <see cref="Take"/>); a failure in here is undone by the caller.</summary>
+    private bool WaitQueued(PermitWaiter waiter, int weight, long millisecondsTimeout, CancellationToken cancellationToken, out Permit permit)
+    {
+        WaitFaults.Hit(WaitPath.PermitBlocking, WaitStage.Registered);
+        WaitFaults.Hit(WaitPath.PermitBlocking, WaitStage.Armed);
 
         long deadline = millisecondsTimeout < 0 ? 0 : Environment.TickCount64 + millisecondsTimeout;
         bool tookItself = false;
@@ -402,8 +509,24 @@ internal sealed class PermitQueue
             // dequeuing under _sync, always sees it. If the token was canceled meanwhile,
             // the callback runs right here on this thread and re-enters _sync (Monitor is
             // re-entrant); it then dequeues the node itself.
-            waiter.Registration = cancellationToken.UnsafeRegister(
-                static s => { var n = (PermitWaiter)s!; n.Owner.Cancel(n); }, waiter);
+            try
+            {
+                waiter.Registration = cancellationToken.UnsafeRegister(
+                    static s => { var n = (PermitWaiter)s!; n.Owner.Cancel(n); }, waiter);
+            }
+            catch
+            {
+                // Registering failed after the node was linked: unlink it again (the callback
+                // cannot have run, or it would have unlinked it itself).
+                if (waiter.State == PermitWaiter.Waiting)
+                {
+                    Remove(waiter);
+                    waiter.State = PermitWaiter.Canceled;
+                }
+
+                waiter.Poisoned = true;
+                throw;
+            }
         }
     }
 

@@ -28,6 +28,9 @@ public sealed class PermitSemaphore
 {
     private readonly PermitQueue _queue;
 
+    /// <summary>Gets the permit queue behind the semaphore (for tests).</summary>
+    internal PermitQueue Queue => _queue;
+
     /// <summary>Creates a semaphore with <paramref name="permits"/> permits, all available.</summary>
     /// <param name="permits">The total number of permits; at least 1.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="permits"/> is less than 1.</exception>
@@ -49,7 +52,7 @@ public sealed class PermitSemaphore
     /// <summary>Acquires one permit, waiting asynchronously (FIFO) if none is free.</summary>
     /// <param name="cancellationToken">Cancels the wait; the permit is then not taken.</param>
     /// <returns>The permit; dispose it to release.</returns>
-    /// <exception cref="OperationCanceledException">The wait was canceled.</exception>
+    /// <exception cref="OperationCanceledException">The wait was canceled, or the token was already canceled when the call started (then nothing is taken, even if it was free).</exception>
     public ValueTask<Permit> AcquireAsync(CancellationToken cancellationToken = default)
         => _queue.TakeAsync(1, cancellationToken);
 
@@ -58,7 +61,7 @@ public sealed class PermitSemaphore
     /// <param name="cancellationToken">Cancels the wait; no permit is then taken.</param>
     /// <returns>The permits; dispose them to release all of them.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="weight"/> is below 1 or above <see cref="Capacity"/>.</exception>
-    /// <exception cref="OperationCanceledException">The wait was canceled.</exception>
+    /// <exception cref="OperationCanceledException">The wait was canceled, or the token was already canceled when the call started (then nothing is taken, even if it was free).</exception>
     public ValueTask<Permit> AcquireAsync(int weight, CancellationToken cancellationToken = default)
     {
         CheckWeight(weight);
@@ -68,7 +71,7 @@ public sealed class PermitSemaphore
     /// <summary>Acquires one permit, blocking the thread (FIFO) if none is free.</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The permit; dispose it to release.</returns>
-    /// <exception cref="OperationCanceledException">The wait was canceled.</exception>
+    /// <exception cref="OperationCanceledException">The wait was canceled, or the token was already canceled when the call started (then nothing is taken, even if it was free).</exception>
     public Permit Acquire(CancellationToken cancellationToken = default)
     {
         _queue.Take(1, Timeout.Infinite, cancellationToken, out Permit permit);
@@ -80,7 +83,7 @@ public sealed class PermitSemaphore
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The permits; dispose them to release all of them.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="weight"/> is below 1 or above <see cref="Capacity"/>.</exception>
-    /// <exception cref="OperationCanceledException">The wait was canceled.</exception>
+    /// <exception cref="OperationCanceledException">The wait was canceled, or the token was already canceled when the call started (then nothing is taken, even if it was free).</exception>
     public Permit Acquire(int weight, CancellationToken cancellationToken = default)
     {
         CheckWeight(weight);

@@ -24,6 +24,9 @@ public sealed class RwLocked<T>
     internal const int MaxReaders = 1 << 30;
 
     private readonly PermitQueue _queue = new(MaxReaders, fair: false);
+
+    /// <summary>Gets the permit queue behind the lock (tests check that failed waits leave nothing queued).</summary>
+    internal PermitQueue Queue => _queue;
     private T _value;
 
     /// <summary>Creates the lock, owning <paramref name="value"/>.</summary>
@@ -35,7 +38,7 @@ public sealed class RwLocked<T>
     /// <summary>Acquires shared (read) access, blocking the thread.</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The read guard.</returns>
-    /// <exception cref="OperationCanceledException">The wait was canceled.</exception>
+    /// <exception cref="OperationCanceledException">The wait was canceled, or the token was already canceled when the call started (then nothing is taken, even if it was free).</exception>
     public ReadGuard<T> Read(CancellationToken cancellationToken = default)
     {
         _queue.Take(1, Timeout.Infinite, cancellationToken, out Permit permit);
@@ -45,7 +48,7 @@ public sealed class RwLocked<T>
     /// <summary>Acquires exclusive (write) access, blocking the thread.</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The write guard.</returns>
-    /// <exception cref="OperationCanceledException">The wait was canceled.</exception>
+    /// <exception cref="OperationCanceledException">The wait was canceled, or the token was already canceled when the call started (then nothing is taken, even if it was free).</exception>
     public WriteGuard<T> Write(CancellationToken cancellationToken = default)
     {
         _queue.Take(MaxReaders, Timeout.Infinite, cancellationToken, out Permit permit);
@@ -79,7 +82,7 @@ public sealed class RwLocked<T>
     /// <summary>Acquires read access, waiting asynchronously.</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The read guard; await the result exactly once.</returns>
-    /// <exception cref="OperationCanceledException">The wait was canceled.</exception>
+    /// <exception cref="OperationCanceledException">The wait was canceled, or the token was already canceled when the call started (then nothing is taken, even if it was free).</exception>
     public ValueTask<ReadGuard<T>> ReadAsync(CancellationToken cancellationToken = default)
     {
         ValueTask<Permit> pending = _queue.TakeAsync(1, cancellationToken);
@@ -91,7 +94,7 @@ public sealed class RwLocked<T>
     /// <summary>Acquires write access, waiting asynchronously.</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The write guard; await the result exactly once.</returns>
-    /// <exception cref="OperationCanceledException">The wait was canceled.</exception>
+    /// <exception cref="OperationCanceledException">The wait was canceled, or the token was already canceled when the call started (then nothing is taken, even if it was free).</exception>
     public ValueTask<WriteGuard<T>> WriteAsync(CancellationToken cancellationToken = default)
     {
         ValueTask<Permit> pending = _queue.TakeAsync(MaxReaders, cancellationToken);

@@ -404,7 +404,7 @@ public abstract class ChannelContractTests
         Assert.Contains("InfiniteTimeSpan", ex.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => tx.TrySend(1, TimeSpan.FromMilliseconds(-5)));
         Assert.Throws<ArgumentOutOfRangeException>(() => { _ = tx.TrySendAsync(1, TimeSpan.FromDays(-1)); });
-        Assert.Throws<ArgumentOutOfRangeException>(() => { _ = rx.TryReceiveAsync(TimeSpan.FromDays(3650)); });
+        // Timeouts past int.MaxValue ms are supported (TimeoutConverterTests).
     }
 
     [Fact]

@@ -72,6 +72,73 @@ public class TimerChannelTests
     }
 }
 
+/// <summary>Issue 13, bugs 2 and 3: sub-millisecond periods and durations past the system timer's 49.7-day limit.</summary>
+public class TimerChannelDurationTests
+{
+    [Fact]
+    public void A_tick_period_below_one_millisecond_keeps_ticking()
+    {
+        // The system timer truncated 0.5 ms to 0, which means "once": the second tick never came.
+        using var tick = Chan.Tick(TimeSpan.FromTicks(5_000));
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.True(tick.TryReceive(TimeSpan.FromSeconds(30)).IsReceived, $"tick {i + 1} arrives");
+        }
+    }
+
+    [Fact]
+    public void After_and_tick_accept_durations_longer_than_the_system_timer_takes()
+    {
+        using var after = Chan.After(TimeSpan.FromDays(60));
+        using var tick = Chan.Tick(TimeSpan.FromDays(365));
+        Assert.Equal(ReceiveStatus.Empty, after.TryReceive().Status);
+        Assert.Equal(ReceiveStatus.Empty, tick.TryReceive().Status);
+    }
+
+    [Fact]
+    public void A_sixty_day_after_fires_once_at_sixty_days_on_a_clock_with_the_system_limit()
+    {
+        var time = new TestClocks.SystemLimitedFakeTime();
+        using var after = Chan.After(TimeSpan.FromDays(60), time);
+        time.Fake.Advance(TimeSpan.FromDays(50)); // past one timer step
+        Assert.Equal(ReceiveStatus.Empty, after.TryReceive().Status);
+        time.Fake.Advance(TimeSpan.FromDays(10) - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(ReceiveStatus.Empty, after.TryReceive().Status);
+        time.Fake.Advance(TimeSpan.FromMilliseconds(1));
+        var fired = after.TryReceive();
+        Assert.True(fired.IsReceived);
+        Assert.Equal(time.GetUtcNow(), fired.Value);
+        time.Fake.Advance(TimeSpan.FromDays(200));
+        Assert.Equal(ReceiveStatus.Empty, after.TryReceive().Status); // once only
+    }
+
+    [Fact]
+    public void A_sixty_day_tick_fires_every_sixty_days_without_drift()
+    {
+        var time = new TestClocks.SystemLimitedFakeTime();
+        var start = time.GetUtcNow();
+        using var tick = Chan.Tick(TimeSpan.FromDays(60), time);
+        for (int n = 1; n <= 3; n++)
+        {
+            time.Fake.Advance(TimeSpan.FromDays(60) - TimeSpan.FromMilliseconds(1));
+            Assert.Equal(ReceiveStatus.Empty, tick.TryReceive().Status);
+            time.Fake.Advance(TimeSpan.FromMilliseconds(1));
+            Assert.Equal(start + (n * TimeSpan.FromDays(60)), tick.TryReceive().Value);
+        }
+    }
+
+    [Fact]
+    public void Disposing_a_long_tick_stops_its_stepped_timer()
+    {
+        var time = new TestClocks.SystemLimitedFakeTime();
+        var tick = Chan.Tick(TimeSpan.FromDays(60), time);
+        var clone = tick.Clone();
+        tick.Dispose();
+        clone.Dispose();
+        time.Fake.Advance(TimeSpan.FromDays(600)); // nothing fires, nothing throws
+    }
+}
+
 public class ChannelFactoryBadInputTests
 {
     [Fact]
