@@ -12,6 +12,8 @@
 // CSA_OPTIONS=concurrencysafety.max_call_depth=1 to measure another call depth; CSA_ONLY_OURS=1
 // leaves VS threading out of the --code form (for quick finding counts); CSA_DEPTHS=0,1,2,3
 // runs only the race rules once per call depth and prints their findings (docs/real-code.md).
+// Both forms time our analyzers in two groups: race (every ID an analyzer reports is CSA1xxx)
+// and lifecycle, ownership and type-state (the others: CSA2xxx, CSA3xxx).
 // Extra folders (for example the checkout's tests/StackExchange.Redis.Tests) are compiled against
 // the measured assemblies with whatever references resolve, and only searched for findings: their
 // compile errors (test frameworks that are not referenced) make their timings meaningless.
@@ -89,14 +91,23 @@ internal static class Program
             }
         }
 
+        // The same two groups as in the --code form.
+        var race = ours.Where(a => a.SupportedDiagnostics.All(d => d.Id.StartsWith("CSA1", StringComparison.Ordinal))).ToImmutableArray();
+        var lifecycle = ours.Except(race).ToImmutableArray();
+        if (Environment.GetEnvironmentVariable("CSA_ONLY_OURS") == "1")
+        {
+            vs = ImmutableArray<DiagnosticAnalyzer>.Empty;
+        }
+
         var all = ours.AddRange(vs);
         var oursTimes = new List<double>();
         var vsTimes = new List<double>();
+        var lifecycleTimes = new List<double>();
         var findings = new List<Diagnostic>();
         var vsFindings = new Dictionary<string, int>();
         for (var i = 0; i < iterations; i++)
         {
-            double oursMs = 0, vsMs = 0;
+            double oursMs = 0, vsMs = 0, raceMs = 0, lifecycleMs = 0;
             foreach (var compilation in compilations)
             {
                 var options = new CompilationWithAnalyzersOptions(
@@ -119,6 +130,9 @@ internal static class Program
                     vsMs += result.AnalyzerTelemetryInfo[analyzer].ExecutionTime.TotalMilliseconds;
                 }
 
+                raceMs += race.Sum(a => result.AnalyzerTelemetryInfo[a].ExecutionTime.TotalMilliseconds);
+                lifecycleMs += lifecycle.Sum(a => result.AnalyzerTelemetryInfo[a].ExecutionTime.TotalMilliseconds);
+
                 if (i == 0)
                 {
                     foreach (var diagnostic in result.GetAllDiagnostics())
@@ -135,15 +149,17 @@ internal static class Program
                 }
             }
 
-            Console.WriteLine($"run {i + 1}: ConcurrencySafety {oursMs,8:F0} ms   VS threading {vsMs,8:F0} ms");
+            Console.WriteLine($"run {i + 1}: ConcurrencySafety {oursMs,8:F0} ms (race {raceMs:F0}, lifecycle {lifecycleMs:F0})   VS threading {vsMs,8:F0} ms");
             oursTimes.Add(oursMs);
             vsTimes.Add(vsMs);
+            lifecycleTimes.Add(lifecycleMs);
         }
 
         // The first run pays JIT for both packages; report the median of the others.
         var measured = iterations > 1 ? 1 : 0;
         Console.WriteLine();
         Console.WriteLine($"median (runs {measured + 1}..{iterations}): ConcurrencySafety {Median(oursTimes.Skip(measured)):F0} ms, VS threading {Median(vsTimes.Skip(measured)):F0} ms");
+        Console.WriteLine($"  lifecycle, ownership and type-state rules ({lifecycle.Length} analyzers) {Median(lifecycleTimes.Skip(measured)):F0} ms");
         Console.WriteLine();
         Console.WriteLine($"ConcurrencySafety findings: {findings.Count}");
         foreach (var d in findings.OrderBy(d => d.Location.SourceTree?.FilePath).ThenBy(d => d.Location.SourceSpan.Start))
@@ -237,14 +253,20 @@ internal static class Program
             return 0;
         }
 
+        // Our analyzers in two groups: the race rules (every ID they report is CSA1xxx) and the
+        // lifecycle, ownership and type-state rules (CSA2xxx, CSA3xxx), timed apart.
+        var race = ours.Where(a => a.SupportedDiagnostics.All(d => d.Id.StartsWith("CSA1", StringComparison.Ordinal))).ToImmutableArray();
+        var lifecycle = ours.Except(race).ToImmutableArray();
         var all = ours.AddRange(vs);
         var oursTimes = new List<double>();
         var vsTimes = new List<double>();
+        var raceTimes = new List<double>();
+        var lifecycleTimes = new List<double>();
         var findings = new List<Diagnostic>();
         var vsFindings = new Dictionary<string, int>();
         for (var i = 0; i < iterations; i++)
         {
-            double oursMs = 0, vsMs = 0;
+            double oursMs = 0, vsMs = 0, raceMs = 0, lifecycleMs = 0;
             foreach (var compilation in compilations)
             {
                 var options = new CompilationWithAnalyzersOptions(
@@ -256,6 +278,8 @@ internal static class Program
                 var result = await compilation.Clone().WithAnalyzers(all, options).GetAnalysisResultAsync(CancellationToken.None);
                 oursMs += ours.Sum(a => result.AnalyzerTelemetryInfo[a].ExecutionTime.TotalMilliseconds);
                 vsMs += vs.Sum(a => result.AnalyzerTelemetryInfo[a].ExecutionTime.TotalMilliseconds);
+                raceMs += race.Sum(a => result.AnalyzerTelemetryInfo[a].ExecutionTime.TotalMilliseconds);
+                lifecycleMs += lifecycle.Sum(a => result.AnalyzerTelemetryInfo[a].ExecutionTime.TotalMilliseconds);
                 if (i == 0)
                 {
                     foreach (var diagnostic in result.GetAllDiagnostics())
@@ -272,16 +296,20 @@ internal static class Program
                 }
             }
 
-            Console.WriteLine($"run {i + 1}: ConcurrencySafety {oursMs,8:F0} ms   VS threading {vsMs,8:F0} ms");
+            Console.WriteLine($"run {i + 1}: ConcurrencySafety {oursMs,8:F0} ms (race {raceMs:F0}, lifecycle {lifecycleMs:F0})   VS threading {vsMs,8:F0} ms");
             oursTimes.Add(oursMs);
             vsTimes.Add(vsMs);
+            raceTimes.Add(raceMs);
+            lifecycleTimes.Add(lifecycleMs);
         }
 
         var measured = iterations > 1 ? 1 : 0;
         var oursMedian = Median(oursTimes.Skip(measured));
         var vsMedian = Median(vsTimes.Skip(measured));
+        var lifecycleMedian = Median(lifecycleTimes.Skip(measured));
         Console.WriteLine();
         Console.WriteLine($"median (runs {measured + 1}..{iterations}): ConcurrencySafety {oursMedian:F0} ms, VS threading {vsMedian:F0} ms, ratio {(vsMedian == 0 ? 0 : oursMedian / vsMedian):F3}");
+        Console.WriteLine($"  race rules ({race.Length} analyzers) {Median(raceTimes.Skip(measured)):F0} ms; lifecycle, ownership and type-state rules ({lifecycle.Length} analyzers) {lifecycleMedian:F0} ms, ratio to VS threading {(vsMedian == 0 ? 0 : lifecycleMedian / vsMedian):F3}");
         Console.WriteLine();
         Console.WriteLine($"ConcurrencySafety findings: {findings.Count}");
         foreach (var d in findings.OrderBy(d => d.Location.SourceTree?.FilePath).ThenBy(d => d.Location.SourceSpan.Start))

@@ -76,7 +76,8 @@ public sealed class CSA2001UnjoinedConcurrentWorkAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeStatement(OperationAnalysisContext context, LifecycleTypes types)
     {
         var statement = (IExpressionStatementOperation)context.Operation;
-        if (statement.Operation is IAwaitOperation { Operation: var awaitedTask } awaited && IsTaskLike(awaited.Type, types))
+        if (statement.Operation is IAwaitOperation { Operation: var awaitedTask } awaited && IsTaskLike(awaited.Type, types)
+            && !IsWhenAny(awaitedTask, types))
         {
             // await Task.Factory.StartNew(async () => ...): the await yields the async body's
             // own task (StartNew returned a Task<Task>), and the statement drops it.
@@ -101,7 +102,9 @@ public sealed class CSA2001UnjoinedConcurrentWorkAnalyzer : DiagnosticAnalyzer
 
         // Any other call whose Task or ValueTask is dropped: the work it stands for is not
         // joined either (an async method called from a synchronous one, WriteAsync, Delay).
-        if (IsTaskLike(invocation.Type, types) && !IsTaskCombinatorWithoutWork(invocation.TargetMethod, types))
+        if (IsTaskLike(invocation.Type, types) && !IsTaskCombinatorWithoutWork(invocation.TargetMethod, types)
+            && !IsCallOnKeptTask(invocation, types)
+            && !SaysFireAndForget(invocation))
         {
             var properties = CanInsertAwait(statement, context.ContainingSymbol)
                 ? ImmutableDictionary<string, string?>.Empty.Add(AwaitFixKey, "true")
@@ -182,6 +185,49 @@ public sealed class CSA2001UnjoinedConcurrentWorkAnalyzer : DiagnosticAnalyzer
 
         var name = Spawns.IsSpawn(invocation, types) ? Spawns.DisplayName(invocation) : invocation.TargetMethod.Name;
         context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), $"The task of '{name}' (kept in '{declarator.Symbol.Name}', which is never awaited)"));
+    }
+
+    // task.ObserveErrors(); (StackExchange.Redis): a call on a task that a variable, parameter or
+    // field still holds. The work is that task, and whoever holds it joins it or not; what the
+    // call returns is the same task or an observer of it (as ContinueWith's is).
+    private static bool IsCallOnKeptTask(IInvocationOperation invocation, LifecycleTypes types)
+    {
+        var receiver = invocation.Instance
+            ?? (invocation.TargetMethod.IsExtensionMethod && invocation.Arguments.Length > 0 ? invocation.Arguments[0].Value : null);
+        return receiver is not null
+            && ChannelLocals.Strip(receiver) is ILocalReferenceOperation or IParameterReferenceOperation or IFieldReferenceOperation
+            && IsTaskLike(ChannelLocals.Strip(receiver).Type, types);
+    }
+
+    // db.KeyDeleteAsync(key, CommandFlags.FireAndForget): the caller says so in the call, with an
+    // enum value the API defines for it (StackExchange.Redis' commands queued in a transaction).
+    private static bool SaysFireAndForget(IInvocationOperation invocation)
+    {
+        foreach (var argument in invocation.Arguments)
+        {
+            foreach (var operation in argument.Value.DescendantsAndSelf())
+            {
+                if (operation is IFieldReferenceOperation { Field: { Name: "FireAndForget", HasConstantValue: true, ContainingType.TypeKind: TypeKind.Enum } })
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    // await Task.WhenAny(work, Task.Delay(timeout, ct)): the await yields the task that finished
+    // first, which is complete; dropping it drops no running work (Quartz's QuartzHostedService).
+    private static bool IsWhenAny(IOperation awaited, LifecycleTypes types)
+    {
+        var operation = ChannelLocals.Strip(awaited);
+        if (operation is IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } configured })
+        {
+            operation = ChannelLocals.Strip(configured);
+        }
+
+        return operation is IInvocationOperation { TargetMethod: { Name: "WhenAny", IsStatic: true } whenAny } && DerivesFromTask(whenAny.ContainingType, types);
     }
 
     /// <summary>Task helpers that start no work of their own: dropping their result loses nothing (FromResult) or is an observer by design (ContinueWith).</summary>

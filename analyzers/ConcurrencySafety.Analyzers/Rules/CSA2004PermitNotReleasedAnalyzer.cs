@@ -237,7 +237,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
 
         // Without a Release here the semaphore is a signal released by someone else; a release
         // right after the wait (a gate: wait for my turn, let the next one go) has no path between.
-        if (releases == 0)
+        if (releases == 0 || ReacquiresInFinally(ancestorsFrom, semaphore, function, types) || ReleasesOnlyWhenGivingUp(semaphore, function, types))
         {
             return;
         }
@@ -264,7 +264,9 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
             laterRelease = null;
         }
         else if (anchor is not null
-            && (laterRelease is not null && NextStatement(anchor) == laterRelease || IsProtected(anchor, semaphore, function, types)))
+            && (laterRelease is not null && NextStatement(anchor) == laterRelease
+                || NextStatement(anchor) is ReturnStatementSyntax returned && ReleasesIn(returned.Span, semaphore, function, types)
+                || IsProtected(anchor, semaphore, function, types)))
         {
             return;
         }
@@ -315,9 +317,64 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
     // A later statement of the same block is try { ... } finally { s.Release(); } (usually the
     // next one; statements in between, such as an early release and return, are accepted:
     // precision over recall), or the wait sits inside the try block of such a statement.
+    // The wait may also be the last statement of a try whose catches all leave
+    // (try { await s.WaitAsync(ct); } catch { return; }): the slot is held only after that try
+    // completes normally, so the statements after the try are what must be protected
+    // (RabbitMQ's SocketFrameHandler.CloseAsync).
     private static bool IsProtected(StatementSyntax wait, ISymbol semaphore, IOperation function, LifecycleTypes types) =>
         wait.Parent is BlockSyntax block && ProtectedFrom(block, block.Statements.IndexOf(wait) + 1, semaphore, function, types)
-        || ProtectedByAncestor(wait, semaphore, function, types);
+        || ProtectedByAncestor(wait, semaphore, function, types)
+        || wait.Parent is BlockSyntax { Parent: TryStatementSyntax { Finally: null, Catches.Count: > 0 } guarded } tryBlock
+            && tryBlock == guarded.Block
+            && tryBlock.Statements.Last() == wait
+            && guarded.Catches.All(c => AlwaysLeaves(c.Block))
+            && IsProtected(guarded, semaphore, function, types);
+
+    // Every Release of the function is on a branch that gives up and leaves
+    // (if (shuttingDown) { s.Release(); return false; }): on the path that goes on, the slot
+    // leaves the function held, handed to whoever releases it later (a continuation of the work
+    // it admitted: Quartz's TaskSchedulingThreadPool.TryRun). That is a hand-off, like a wait
+    // with no Release here at all; a Release on the path that goes on is still checked.
+    private static bool ReleasesOnlyWhenGivingUp(ISymbol semaphore, IOperation function, LifecycleTypes types)
+    {
+        foreach (var descendant in function.Descendants())
+        {
+            if (descendant is IInvocationOperation { TargetMethod.Name: "Release", Instance: { } target } release
+                && LifecycleTypes.Is(release.TargetMethod.ContainingType, types.SemaphoreSlim)
+                && SymbolEqualityComparer.Default.Equals(SymbolOf(target), semaphore)
+                && OwnedLocal.EnclosingFunction(release) == function
+                && !(release.Parent is IExpressionStatementOperation { Syntax: ExpressionStatementSyntax { Parent: BlockSyntax { Parent: IfStatementSyntax or ElseClauseSyntax } branch } }
+                    && AlwaysLeaves(branch)
+                    && branch.Statements.Last() is ReturnStatementSyntax or ThrowStatementSyntax))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // try { s.Release(); await Callback(); } finally { await s.WaitAsync(); }: the code holds the
+    // slot already (its caller took it), lets it go around a callback and takes it back on every
+    // path, so the slot is as held as before; the release belongs to whoever took it first
+    // (RabbitMQ's topology recovery). A re-acquisition, not a new hold.
+    private static bool ReacquiresInFinally(SyntaxNode wait, ISymbol semaphore, IOperation function, LifecycleTypes types)
+    {
+        foreach (var ancestor in wait.Ancestors())
+        {
+            if (ancestor is AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax or MemberDeclarationSyntax)
+            {
+                return false;
+            }
+
+            if (ancestor is FinallyClauseSyntax { Parent: TryStatementSyntax tryStatement } && ReleasesIn(tryStatement.Block.Span, semaphore, function, types))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static bool FinallyReleases(TryStatementSyntax tryStatement, ISymbol semaphore, IOperation function, LifecycleTypes types)
     {

@@ -64,7 +64,8 @@ public sealed class CSA2017AsyncVoidAnalyzer : DiagnosticAnalyzer
             || !method.ExplicitInterfaceImplementations.IsEmpty
             || ImplementsInterfaceMember(method)
             || IsEventHandlerShaped(method, eventArgs)
-            || method.Locations.FirstOrDefault() is not { IsInSource: true } location)
+            || method.Locations.FirstOrDefault() is not { IsInSource: true } location
+            || method.DeclaringSyntaxReferences.Any(r => r.GetSyntax(context.CancellationToken) is MethodDeclarationSyntax { Body: { } body } && CatchesEverything(body)))
         {
             return;
         }
@@ -77,7 +78,8 @@ public sealed class CSA2017AsyncVoidAnalyzer : DiagnosticAnalyzer
     {
         var function = ((ILocalFunctionOperation)context.Operation).Symbol;
         if (function.IsAsync && function.ReturnsVoid && !IsEventHandlerShaped(function, eventArgs)
-            && context.Operation.Syntax is LocalFunctionStatementSyntax syntax)
+            && context.Operation.Syntax is LocalFunctionStatementSyntax syntax
+            && !(syntax.Body is { } body && CatchesEverything(body)))
         {
             var properties = ImmutableDictionary<string, string?>.Empty.Add(FixKey, "ReturnTask");
             context.ReportDiagnostic(Diagnostic.Create(Rule, syntax.Identifier.GetLocation(), properties, $"Local function '{function.Name}'", "its caller goes on at the first await", "return Task and await it"));
@@ -156,6 +158,20 @@ public sealed class CSA2017AsyncVoidAnalyzer : DiagnosticAnalyzer
                 return null;
         }
     }
+
+    // The deliberate async void callback (RabbitMQ's heartbeat timer callbacks): the whole body
+    // is one try whose catch takes every exception, unfiltered, and no catch or finally can throw
+    // again (no throw, no await). Nothing escapes to the thread pool, and the caller going on at
+    // the first await is what a callback's invoker (a Timer) expects.
+    private static bool CatchesEverything(BlockSyntax body) =>
+        body.Statements.Count == 1
+        && body.Statements[0] is TryStatementSyntax tryStatement
+        && tryStatement.Catches.Any(c => c.Filter is null && (c.Declaration is null || c.Declaration.Type is IdentifierNameSyntax { Identifier.ValueText: "Exception" } or QualifiedNameSyntax { Right.Identifier.ValueText: "Exception", Left: IdentifierNameSyntax { Identifier.ValueText: "System" } } or AliasQualifiedNameSyntax { Name.Identifier.ValueText: "Exception" }))
+        && tryStatement.Catches.All(c => !MayThrow(c.Block))
+        && (tryStatement.Finally is null || !MayThrow(tryStatement.Finally.Block));
+
+    private static bool MayThrow(BlockSyntax block) =>
+        block.DescendantNodes().Any(n => n is ThrowStatementSyntax or ThrowExpressionSyntax or AwaitExpressionSyntax);
 
     // (object sender, SomethingEventArgs e): the signature an event imposes.
     private static bool IsEventHandlerShaped(IMethodSymbol method, INamedTypeSymbol? eventArgs)
