@@ -314,9 +314,22 @@ internal sealed class SelectEngine
         uint generation = _waiter.Generation;
         selfAborted = false;
         attempted = 0;
-        for (int i = 0; i < _arms.Count; i++)
+
+        // Register from a random arm, as the try phase starts: a partner that arrives later
+        // completes whichever of our nodes it finds first in its queue, so with several arms on
+        // one channel a fixed order would always hand it the first arm (unfair duplicates).
+        int n = _arms.Count;
+        int start = Biased || n < 2 ? 0 : NextRandom(n);
+        _registerStart = start;
+        for (int k = 0; k < n; k++)
         {
-            attempted = i + 1;
+            int i = start + k;
+            if (i >= n)
+            {
+                i -= n;
+            }
+
+            attempted = k + 1;
             if (_arms[i].Retired)
             {
                 continue;
@@ -521,8 +534,16 @@ internal sealed class SelectEngine
     /// <summary>Step 4. Unregisters and interprets the outcome; <see cref="NoneReady"/> means "aborted: try again".</summary>
     private int Finish(int attempted, CancellationToken cancellationToken)
     {
-        for (int i = 0; i < attempted; i++)
+        // The arms RegisterAll visited: `attempted` of them, from _registerStart on, wrapping.
+        int n = _arms.Count;
+        for (int k = 0; k < attempted; k++)
         {
+            int i = _registerStart + k;
+            if (i >= n)
+            {
+                i -= n;
+            }
+
             if (!_arms[i].Retired)
             {
                 _arms[i].Unregister();
@@ -547,6 +568,9 @@ internal sealed class SelectEngine
             _ => throw new InvalidOperationException("Unexpected select state " + outcome),
         };
     }
+
+    /// <summary>The arm <see cref="RegisterAll"/> started from this round (read by <see cref="Finish"/>; engine-exclusive, like the arms).</summary>
+    private int _registerStart;
 
     private int NextRandom(int n)
     {
