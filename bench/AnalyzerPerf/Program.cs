@@ -3,6 +3,15 @@
 // CompilationWithAnalyzers run, with per-analyzer execution time logged by Roslyn.
 //
 // Usage: dotnet run --project bench/AnalyzerPerf -c Release -- <StackExchange.Redis checkout> [iterations] [extra folder...]
+//    or: dotnet run --project bench/AnalyzerPerf -c Release -- --code <checkout root> <iterations> <project folder> [<project folder>...]
+// The second form compiles each project folder (all its .cs files, implicit usings, the running
+// framework's assemblies and the packages this tool references) in order, each against the ones
+// before it; compile errors from references it cannot resolve are counted and reported, and
+// timings on compilations with many errors are weak (the binder gives up early).
+// CSA_OPTIONS="key=value;key=value" passes analyzer options as a global config, for example
+// CSA_OPTIONS=concurrencysafety.max_call_depth=1 to measure another call depth; CSA_ONLY_OURS=1
+// leaves VS threading out of the --code form (for quick finding counts); CSA_DEPTHS=0,1,2,3
+// runs only the race rules once per call depth and prints their findings (docs/real-code.md).
 // Extra folders (for example the checkout's tests/StackExchange.Redis.Tests) are compiled against
 // the measured assemblies with whatever references resolve, and only searched for findings: their
 // compile errors (test frameworks that are not referenced) make their timings meaningless.
@@ -43,6 +52,11 @@ internal static class Program
 
     public static async Task<int> Main(string[] args)
     {
+        if (args.Length >= 4 && args[0] == "--code")
+        {
+            return await MeasureFoldersAsync(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), args.Skip(3).ToArray());
+        }
+
         if (args.Length < 1 || !Directory.Exists(Path.Combine(args[0], "src", "StackExchange.Redis")))
         {
             Console.Error.WriteLine("usage: AnalyzerPerf <StackExchange.Redis checkout> [iterations]");
@@ -86,7 +100,7 @@ internal static class Program
             foreach (var compilation in compilations)
             {
                 var options = new CompilationWithAnalyzersOptions(
-                    new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty),
+                    GlobalOptions(),
                     onAnalyzerException: null,
                     concurrentAnalysis: false,
                     logAnalyzerExecutionTime: true,
@@ -155,6 +169,157 @@ internal static class Program
         }
 
         return 0;
+    }
+
+    private static async Task<int> MeasureFoldersAsync(string root, int iterations, string[] folders)
+    {
+        var ours = LoadAnalyzers(Metadata("ConcurrencySafetyAnalyzers"));
+        var vsPackage = Metadata("VsThreadingAnalyzers");
+        var vs = Directory.GetFiles(Path.Combine(vsPackage, "analyzers", "cs"), "*.dll")
+            .Where(p => !p.Contains("CodeFix", StringComparison.OrdinalIgnoreCase))
+            .SelectMany(p => LoadAnalyzers(p))
+            .ToImmutableArray();
+        if (Environment.GetEnvironmentVariable("CSA_ONLY_OURS") == "1")
+        {
+            vs = ImmutableArray<DiagnosticAnalyzer>.Empty;
+        }
+
+        var references = FrameworkReferences();
+        var compilations = new List<CSharpCompilation>();
+        var names = folders.Select(f => Path.GetFileName(f.TrimEnd('/'))).ToArray();
+        foreach (var folder in folders)
+        {
+            var name = Path.GetFileName(folder.TrimEnd('/'));
+            var visibleTo = names.SkipWhile(n => n != name).Skip(1).ToArray();
+            var compilation = Compile(name, folder, references.AddRange(compilations.Select(c => (MetadataReference)c.ToMetadataReference())), ImmutableArray<ISourceGenerator>.Empty, implicitUsings: true, visibleTo);
+            compilations.Add(compilation);
+            var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+            var lines = compilation.SyntaxTrees.Sum(t => t.GetText().Lines.Count);
+            Console.WriteLine($"{name}: {compilation.SyntaxTrees.Count()} files, {lines} lines, {errors.Count} compile errors");
+            foreach (var group in errors.GroupBy(d => d.Id).OrderByDescending(g => g.Count()).Take(4))
+            {
+                Console.WriteLine($"    {group.Key} x{group.Count()}: {group.First().GetMessage(System.Globalization.CultureInfo.InvariantCulture)}");
+            }
+        }
+
+        if (Environment.GetEnvironmentVariable("CSA_DEPTHS") is { Length: > 0 } depths)
+        {
+            // The call-depth measurement: the race rules only, once per depth, on fresh clones.
+            foreach (var depth in depths.Split(','))
+            {
+                var races = new List<Diagnostic>();
+                double ms = 0;
+                for (var i = 0; i < iterations; i++)
+                {
+                    races.Clear();
+                    foreach (var compilation in compilations)
+                    {
+                        var depthOptions = new CompilationWithAnalyzersOptions(
+                            GlobalOptions("concurrencysafety.max_call_depth=" + depth.Trim()),
+                            onAnalyzerException: null,
+                            concurrentAnalysis: false,
+                            logAnalyzerExecutionTime: true,
+                            reportSuppressedDiagnostics: false);
+                        var depthResult = await compilation.Clone().WithAnalyzers(ours, depthOptions).GetAnalysisResultAsync(CancellationToken.None);
+                        ms += ours.Sum(a => depthResult.AnalyzerTelemetryInfo[a].ExecutionTime.TotalMilliseconds);
+                        races.AddRange(depthResult.GetAllDiagnostics().Where(d => d.Id.StartsWith("CSA100", StringComparison.Ordinal)));
+                    }
+                }
+
+                Console.WriteLine($"depth {depth.Trim()}: {races.Count} race findings, ConcurrencySafety {ms / iterations:F0} ms (mean of {iterations})");
+                foreach (var d in races.OrderBy(d => d.Location.SourceTree?.FilePath).ThenBy(d => d.Location.SourceSpan.Start))
+                {
+                    var span = d.Location.GetLineSpan();
+                    Console.WriteLine($"  {d.Id} {Path.GetRelativePath(root, span.Path)}:{span.StartLinePosition.Line + 1}: {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}");
+                }
+            }
+
+            return 0;
+        }
+
+        var all = ours.AddRange(vs);
+        var oursTimes = new List<double>();
+        var vsTimes = new List<double>();
+        var findings = new List<Diagnostic>();
+        var vsFindings = new Dictionary<string, int>();
+        for (var i = 0; i < iterations; i++)
+        {
+            double oursMs = 0, vsMs = 0;
+            foreach (var compilation in compilations)
+            {
+                var options = new CompilationWithAnalyzersOptions(
+                    GlobalOptions(),
+                    onAnalyzerException: null,
+                    concurrentAnalysis: false,
+                    logAnalyzerExecutionTime: true,
+                    reportSuppressedDiagnostics: false);
+                var result = await compilation.Clone().WithAnalyzers(all, options).GetAnalysisResultAsync(CancellationToken.None);
+                oursMs += ours.Sum(a => result.AnalyzerTelemetryInfo[a].ExecutionTime.TotalMilliseconds);
+                vsMs += vs.Sum(a => result.AnalyzerTelemetryInfo[a].ExecutionTime.TotalMilliseconds);
+                if (i == 0)
+                {
+                    foreach (var diagnostic in result.GetAllDiagnostics())
+                    {
+                        if (diagnostic.Id.StartsWith("CSA", StringComparison.Ordinal))
+                        {
+                            findings.Add(diagnostic);
+                        }
+                        else if (diagnostic.Id.StartsWith("VSTHRD", StringComparison.Ordinal))
+                        {
+                            vsFindings[diagnostic.Id] = vsFindings.GetValueOrDefault(diagnostic.Id) + 1;
+                        }
+                    }
+                }
+            }
+
+            Console.WriteLine($"run {i + 1}: ConcurrencySafety {oursMs,8:F0} ms   VS threading {vsMs,8:F0} ms");
+            oursTimes.Add(oursMs);
+            vsTimes.Add(vsMs);
+        }
+
+        var measured = iterations > 1 ? 1 : 0;
+        var oursMedian = Median(oursTimes.Skip(measured));
+        var vsMedian = Median(vsTimes.Skip(measured));
+        Console.WriteLine();
+        Console.WriteLine($"median (runs {measured + 1}..{iterations}): ConcurrencySafety {oursMedian:F0} ms, VS threading {vsMedian:F0} ms, ratio {(vsMedian == 0 ? 0 : oursMedian / vsMedian):F3}");
+        Console.WriteLine();
+        Console.WriteLine($"ConcurrencySafety findings: {findings.Count}");
+        foreach (var d in findings.OrderBy(d => d.Location.SourceTree?.FilePath).ThenBy(d => d.Location.SourceSpan.Start))
+        {
+            var span = d.Location.GetLineSpan();
+            Console.WriteLine($"  {d.Id} {Path.GetRelativePath(root, span.Path)}:{span.StartLinePosition.Line + 1}: {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}");
+        }
+
+        Console.WriteLine("VS threading findings: " + string.Join(", ", vsFindings.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}")));
+        return 0;
+    }
+
+    private static AnalyzerOptions GlobalOptions(string? extra = null)
+    {
+        var pairs = ((Environment.GetEnvironmentVariable("CSA_OPTIONS") ?? string.Empty) + ";" + extra)
+            .Split(';', StringSplitOptions.RemoveEmptyEntries)
+            .Select(p => p.Split('=', 2))
+            .Where(p => p.Length == 2)
+            .ToImmutableDictionary(p => p[0].Trim(), p => p[1].Trim());
+        return new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty, new GlobalOnlyOptionsProvider(pairs));
+    }
+
+    private sealed class GlobalOnlyOptionsProvider(ImmutableDictionary<string, string> values) : AnalyzerConfigOptionsProvider
+    {
+        private readonly DictionaryOptions _options = new(values);
+
+        public override AnalyzerConfigOptions GlobalOptions => _options;
+
+        public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => DictionaryOptions.Empty;
+
+        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => DictionaryOptions.Empty;
+    }
+
+    private sealed class DictionaryOptions(ImmutableDictionary<string, string> values) : AnalyzerConfigOptions
+    {
+        public static readonly DictionaryOptions Empty = new(ImmutableDictionary<string, string>.Empty);
+
+        public override bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value) => values.TryGetValue(key, out value);
     }
 
     private static double Median(IEnumerable<double> values)
@@ -267,13 +432,16 @@ internal static class Program
     }
 
     private static ImmutableDictionary<string, ReportDiagnostic> SuppressExperimental(IEnumerable<Diagnostic> diagnostics) =>
-        diagnostics.Where(d => d.Id.StartsWith("SER", StringComparison.Ordinal) && d.Severity == DiagnosticSeverity.Error)
+        // [Experimental] APIs report errors with the library's own IDs (SER..., NPG...); the
+        // projects' builds suppress them.
+        diagnostics.Where(d => !d.Id.StartsWith("CS", StringComparison.Ordinal) && d.Severity == DiagnosticSeverity.Error)
             .Select(d => d.Id)
             .Distinct()
             .ToImmutableDictionary(id => id, _ => ReportDiagnostic.Suppress);
 
-    private static CSharpCompilation Compile(string name, string folder, ImmutableArray<MetadataReference> references, ImmutableArray<ISourceGenerator> generators, bool implicitUsings)
+    private static CSharpCompilation Compile(string name, string folder, ImmutableArray<MetadataReference> references, ImmutableArray<ISourceGenerator> generators, bool implicitUsings, string[]? visibleTo = null)
     {
+        visibleTo ??= new[] { "StackExchange.Redis" };
         var parse = new CSharpParseOptions(LanguageVersion.Preview, preprocessorSymbols: PreprocessorSymbols);
         var trees = Directory.GetFiles(folder, "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal) && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
@@ -282,11 +450,22 @@ internal static class Program
             .ToList();
         if (implicitUsings)
         {
-            trees.Add(CSharpSyntaxTree.ParseText(ImplicitUsings, parse, Path.Combine(folder, "obj", "GlobalUsings.g.cs")));
+            // The SDK's implicit usings, plus the project's own <Using Include="..."/> items.
+            var buildFiles = new List<string>(Directory.GetFiles(folder, "*.csproj"));
+            for (var dir = new DirectoryInfo(folder); dir is not null; dir = dir.Parent)
+            {
+                buildFiles.AddRange(new[] { "Directory.Build.props", "Directory.Build.targets" }.Select(n => Path.Combine(dir.FullName, n)).Where(File.Exists));
+            }
+
+            var projectUsings = buildFiles
+                .SelectMany(f => System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(f), "<Using Include=\"([^\"]+)\"").Select(m => m.Groups[1].Value))
+                .Distinct()
+                .Select(u => $"global using global::{u};\n");
+            trees.Add(CSharpSyntaxTree.ParseText(ImplicitUsings + "\n" + string.Concat(projectUsings), parse, Path.Combine(folder, "obj", "GlobalUsings.g.cs")));
         }
 
         trees.Add(CSharpSyntaxTree.ParseText(
-            $"[assembly: System.Runtime.CompilerServices.InternalsVisibleTo(\"StackExchange.Redis\")]",
+            string.Concat(visibleTo.Select(v => $"[assembly: System.Runtime.CompilerServices.InternalsVisibleTo(\"{v}\")]\n")),
             parse,
             Path.Combine(folder, "obj", "AssemblyInfo.g.cs")));
         var compilation = CSharpCompilation.Create(

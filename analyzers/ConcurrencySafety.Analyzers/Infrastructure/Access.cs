@@ -14,29 +14,44 @@ internal enum AccessKind
 /// <summary>
 /// Identifies one storage location: a local or parameter, or a field together with the
 /// variable it is read through (<c>this</c> or static when <see cref="Receiver"/> is null).
+/// Field keys built from an <see cref="AccessPath"/> compare by the whole path, so
+/// <c>this._a.Count</c> and <c>this._b.Count</c> are different locations.
 /// </summary>
 internal readonly struct VariableKey : System.IEquatable<VariableKey>
 {
-    public VariableKey(ISymbol symbol, ISymbol? receiver)
+    public VariableKey(ISymbol symbol, ISymbol? receiver, AccessPath? path = null)
     {
         Symbol = symbol;
         Receiver = receiver;
+        Path = path;
     }
 
     public ISymbol Symbol { get; }
 
     public ISymbol? Receiver { get; }
 
+    /// <summary>The full path for member locations; null for a bare local or parameter.</summary>
+    public AccessPath? Path { get; }
+
     /// <summary>The local or parameter whose declaration decides whether the location is shared.</summary>
     public ISymbol? DeclaredVariable => Symbol is ILocalSymbol or IParameterSymbol ? Symbol : Receiver;
 
+    /// <summary>The key of a path: a bare variable is keyed by the variable, anything longer by the path.</summary>
+    public static VariableKey From(AccessPath path) =>
+        path.Members.IsEmpty ? new VariableKey(path.Variable!, null) : new VariableKey(path.Last!, path.Variable, path);
+
+    /// <summary>What messages call the location: the field name, or the path when it is nested.</summary>
+    public string DisplayName => Path is { Members.Length: > 1 } || Path is { Root: PathRoot.Variable, Members.Length: > 0 } ? Path.Display() : Symbol.Name;
+
     public bool Equals(VariableKey other) =>
-        SymbolEqualityComparer.Default.Equals(Symbol, other.Symbol) && SymbolEqualityComparer.Default.Equals(Receiver, other.Receiver);
+        SymbolEqualityComparer.Default.Equals(Symbol?.OriginalDefinition, other.Symbol?.OriginalDefinition)
+        && SymbolEqualityComparer.Default.Equals(Receiver, other.Receiver)
+        && (Path is null ? other.Path is null : Path.Equals(other.Path));
 
     public override bool Equals(object? obj) => obj is VariableKey other && Equals(other);
 
     public override int GetHashCode() =>
-        (SymbolEqualityComparer.Default.GetHashCode(Symbol) * 397) ^ (Receiver is null ? 0 : SymbolEqualityComparer.Default.GetHashCode(Receiver));
+        (SymbolEqualityComparer.Default.GetHashCode(Symbol?.OriginalDefinition) * 397) ^ (Receiver is null ? 0 : SymbolEqualityComparer.Default.GetHashCode(Receiver)) ^ (Path is null ? 0 : Path.GetHashCode());
 }
 
 /// <summary>The object a <c>lock</c> (or a lock-like <c>using</c>) holds around an access.</summary>
@@ -72,6 +87,24 @@ internal sealed class Access
         Locks = locks;
     }
 
+    /// <summary>An access reached through calls; its anchor is the call (or the body's start) in the analyzed member.</summary>
+    public Access(VariableKey key, ReachedAccess reached, ConcurrentBody? body)
+        : this(key, reached.Operation, reached.Kind, body, reached.Locks)
+    {
+        Anchor = reached.Anchor;
+        Chain = reached.Chain;
+        AfterAwait = reached.AfterAwait;
+    }
+
+    /// <summary>For an access in another method: the operation of the analyzed member that leads to it.</summary>
+    public IOperation? Anchor { get; }
+
+    /// <summary>For an access in another method: the methods that lead to it, outermost first (<c>Helper → Bump</c>).</summary>
+    public string? Chain { get; }
+
+    /// <summary>The access may run after an <c>await</c> of its async function (so after its caller moved on).</summary>
+    public bool AfterAwait { get; set; }
+
     public VariableKey Key { get; }
 
     public IOperation Operation { get; }
@@ -83,7 +116,13 @@ internal sealed class Access
 
     public List<LockKey>? Locks { get; }
 
-    public int Position => Operation.Syntax.SpanStart;
+    /// <summary>Where the access happens in the analyzed member (its anchor for accesses in other methods).</summary>
+    /// <remarks>
+    /// An access reached through a call happens while the callee runs, after the call's
+    /// arguments are evaluated: its position is the end of the call, so that a call that hands
+    /// the task over (the join the model assumes) is not taken to run before it.
+    /// </remarks>
+    public int Position => Anchor is null ? Operation.Syntax.SpanStart : System.Math.Max(Anchor.Syntax.SpanStart, Anchor.Syntax.Span.End - 1);
 
     public bool SharesLockWith(Access other)
     {

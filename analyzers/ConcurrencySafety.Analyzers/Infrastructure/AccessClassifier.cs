@@ -16,6 +16,11 @@ internal static class AccessClassifier
         var parent = reference.Parent;
         switch (parent)
         {
+            case ICoalesceAssignmentOperation coalesce when coalesce.Target == reference && IsIdempotentLazyInit(coalesce):
+                // x ??= Shared.Get(): the usual lazy cache of a shared instance; a racing second
+                // thread at worst computes it again and stores an equivalent value. It still
+                // reads x. (x ??= new T() is a write: two threads can each keep their own object.)
+                return AccessKind.Read;
             case ISimpleAssignmentOperation assignment when assignment.Target == reference:
             case ICompoundAssignmentOperation compound when compound.Target == reference:
             case ICoalesceAssignmentOperation coalesce when coalesce.Target == reference:
@@ -47,6 +52,22 @@ internal static class AccessClassifier
             default:
                 return AccessKind.Read;
         }
+    }
+
+    private static bool IsIdempotentLazyInit(ICoalesceAssignmentOperation coalesce)
+    {
+        if (coalesce.Target.Type is not { IsReferenceType: true })
+        {
+            return false;
+        }
+
+        var value = coalesce.Value;
+        while (value is IConversionOperation conversion)
+        {
+            value = conversion.Operand;
+        }
+
+        return value is not (IObjectCreationOperation or IAnonymousObjectCreationOperation or IArrayCreationOperation);
     }
 
     /// <summary>The variable a field is reached through: null for <c>this</c> or static, the symbol for a local or parameter.</summary>

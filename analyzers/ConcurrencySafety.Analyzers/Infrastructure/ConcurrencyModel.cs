@@ -10,33 +10,49 @@ namespace ConcurrencySafety.Analyzers.Infrastructure;
 
 /// <summary>
 /// What one executable member (a method, accessor, constructor, top-level code) does
-/// concurrently: the bodies it starts, when each is joined, and every variable reference in it.
-/// Built only for members that contain at least one concurrent call.
+/// concurrently: the bodies it starts (lambdas, local functions, method groups, async methods
+/// invoked without awaiting, async Select lambdas), when each is joined, every variable
+/// reference in it, and the calls into source methods that the race engine (RaceEngine.cs)
+/// follows through summaries. Built only for members that contain at least one concurrent call.
 /// </summary>
 /// <remarks>
-/// The model reasons over positions in the source rather than a full control-flow graph: a
-/// body's <see cref="ConcurrentBody.Window"/> runs from its start to the first join of its
-/// task (await, Wait, Join, an awaited WhenAll, the end of a synchronous Parallel call), plus
-/// any loop around the start that the join is outside of. When the model loses track of a task
-/// (it is returned, stored in a field, passed to an unknown method) the window is empty: the
-/// rules prefer silence to guesses.
+/// Which code of the member runs beside a body is still decided over positions in the source:
+/// a body's <see cref="ConcurrentBody.Window"/> runs from its start to the first join of its
+/// task (await, Wait, Join, an awaited WhenAll, JoinAsync, the end of a synchronous Parallel
+/// call), plus any loop around the start that the join is outside of; a local declared inside
+/// such a loop is a new variable each iteration, and starts in exclusive branches never overlap.
+/// Which parts of an async body run after an await comes from its control-flow graph
+/// (<see cref="AwaitOrder"/>). When the model loses track of a task (it is returned, stored in a
+/// field, passed to an unknown method) the window is empty: the rules prefer silence to guesses.
+/// Replacing the positional window by reachability on the member's control-flow graph is the
+/// next step (issue 14).
 /// </remarks>
 internal sealed class ConcurrencyModel
 {
     private readonly WellKnownTypes _types;
+    private readonly RaceEngine _engine;
     private readonly Dictionary<ILocalSymbol, List<ILocalReferenceOperation>> _localReferences = new(SymbolEqualityComparer.Default);
     private readonly Dictionary<IMethodSymbol, ILocalFunctionOperation> _localFunctions = new(SymbolEqualityComparer.Default);
     private readonly Dictionary<ILocalSymbol, IVariableDeclaratorOperation> _declarators = new(SymbolEqualityComparer.Default);
     private readonly List<int> _synchronizationPositions = new();
     private readonly ImmutableArray<IOperation> _blocks;
 
-    private ConcurrencyModel(ImmutableArray<IOperation> blocks, WellKnownTypes types)
+    private ConcurrencyModel(ImmutableArray<IOperation> blocks, RaceEngine engine)
     {
         _blocks = blocks;
-        _types = types;
+        _engine = engine;
+        _types = engine.Types;
     }
 
     public WellKnownTypes Types => _types;
+
+    public RaceEngine Engine => _engine;
+
+    /// <summary>What <see cref="ReachedAccesses.Collect"/> found, once computed.</summary>
+    public List<(ReachedAccess Access, ConcurrentBody? Body)>? Reached { get; set; }
+
+    /// <summary>The invocations and property references of the member that call a source method (followed through summaries).</summary>
+    public List<IOperation> FollowableCalls { get; } = new();
 
     public List<ConcurrentBody> Bodies { get; } = new();
 
@@ -46,15 +62,21 @@ internal sealed class ConcurrencyModel
     /// <summary>The member itself uses monitors, semaphores, events or channels somewhere.</summary>
     public bool SynchronizesByHand => _synchronizationPositions.Count > 0;
 
-    public static ConcurrencyModel Build(ImmutableArray<IOperation> blocks, List<ConcurrentCall> calls, WellKnownTypes types, CancellationToken cancellationToken)
+    public static ConcurrencyModel Build(ImmutableArray<IOperation> blocks, List<ConcurrentCall> calls, RaceEngine engine, CancellationToken cancellationToken)
     {
-        var model = new ConcurrencyModel(blocks, types);
+        var model = new ConcurrencyModel(blocks, engine);
         model.Index(cancellationToken);
         model.ResolveBodies(calls);
         foreach (var body in model.Bodies)
         {
             cancellationToken.ThrowIfCancellationRequested();
             model.ComputeWindow(body);
+            model.DecideRestarts(body);
+            if (body.IsAsyncStart && body.Function is IAnonymousFunctionOperation lambda)
+            {
+                body.AwaitOrder = AwaitOrder.For(lambda, engine.UiContext, cancellationToken);
+            }
+
             foreach (var position in model._synchronizationPositions)
             {
                 if (body.Syntax.Span.Contains(position))
@@ -113,6 +135,17 @@ internal sealed class ConcurrencyModel
                     case IFieldReferenceOperation:
                         References.Add(operation);
                         break;
+                    case IPropertyReferenceOperation property:
+                        if (_engine.AutoProperties.IsAuto(property.Property))
+                        {
+                            References.Add(operation);
+                        }
+                        else if (IsFollowableAccessor(property.Property.GetMethod) || IsFollowableAccessor(property.Property.SetMethod))
+                        {
+                            FollowableCalls.Add(operation);
+                        }
+
+                        break;
                     case ILocalFunctionOperation function:
                         _localFunctions[function.Symbol] = function;
                         break;
@@ -120,6 +153,11 @@ internal sealed class ConcurrencyModel
                         _declarators[declarator.Symbol] = declarator;
                         break;
                     case IInvocationOperation invocation:
+                        if (RaceEngine.IsFollowable(invocation.TargetMethod))
+                        {
+                            FollowableCalls.Add(invocation);
+                        }
+
                         if (_types.IsSynchronizationType(invocation.TargetMethod.ContainingType)
                             || (invocation.Instance is { Type: { } instanceType } && _types.IsSynchronizationType(instanceType)))
                         {
@@ -136,25 +174,55 @@ internal sealed class ConcurrencyModel
         References.Sort(static (a, b) => a.Syntax.SpanStart.CompareTo(b.Syntax.SpanStart));
     }
 
+    private static bool IsFollowableAccessor(IMethodSymbol? accessor) => accessor is not null && RaceEngine.IsFollowable(accessor);
+
     private void ResolveBodies(List<ConcurrentCall> calls)
     {
         var bySyntax = new Dictionary<SyntaxNode, ConcurrentBody>();
         foreach (var call in calls)
         {
+            ConcurrentBody body;
             var function = ResolveFunction(call.DelegateValue, depth: 0);
-            if (function is null)
+            if (function is not null)
+            {
+                if (bySyntax.TryGetValue(function.Syntax, out var existing))
+                {
+                    existing.OtherStarts.Add(call);
+                    continue;
+                }
+
+                body = new ConcurrentBody(call, function.Syntax, function);
+            }
+            else if (ResolveMethod(call) is { } target && target.Method.DeclaringSyntaxReferences.Length > 0)
+            {
+                var declaration = target.Method.DeclaringSyntaxReferences[0].GetSyntax();
+                if (IsOwnMember(declaration))
+                {
+                    // The member starts itself (a worker loop that reschedules itself): its own
+                    // references would all look like the body's.
+                    continue;
+                }
+
+                if (bySyntax.TryGetValue(declaration, out var existing))
+                {
+                    existing.OtherStarts.Add(call);
+                    continue;
+                }
+
+                body = new ConcurrentBody(call, declaration, null)
+                {
+                    TargetMethod = target.Method,
+                    TargetReceiver = target.Receiver,
+                    TargetArguments = target.Arguments,
+                };
+                function = null;
+            }
+            else
             {
                 continue;
             }
 
-            if (bySyntax.TryGetValue(function.Syntax, out var existing))
-            {
-                existing.SpawnedMoreThanOnce = true;
-                continue;
-            }
-
-            var body = new ConcurrentBody(call, function.Syntax, function);
-            bySyntax.Add(function.Syntax, body);
+            bySyntax.Add(body.Syntax, body);
             Bodies.Add(body);
         }
 
@@ -170,6 +238,128 @@ internal sealed class ConcurrencyModel
             }
 
             body.Parent = parent;
+        }
+    }
+
+    private bool IsOwnMember(SyntaxNode declaration)
+    {
+        foreach (var block in _blocks)
+        {
+            if (block.Syntax.SyntaxTree == declaration.SyntaxTree && (declaration.Span.Contains(block.Syntax.Span) || block.Syntax.Span.Contains(declaration.Span)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // A method group given to a concurrent call (Task.Run(Work), new Thread(_worker.Loop)), or
+    // the async method of an async start: the body is that method, run on the receiver.
+    private (IMethodSymbol Method, AccessPath? Receiver, ImmutableArray<AccessPath?> Arguments)? ResolveMethod(ConcurrentCall call)
+    {
+        if (call.DelegateValue == call.Call && call.Call is IInvocationOperation invocation)
+        {
+            var site = FirstCall(invocation);
+            if (site is null)
+            {
+                return null;
+            }
+
+            var arguments = site.Arguments;
+            if (call.MayRunAsSeveralInstances && !arguments.IsDefaultOrEmpty)
+            {
+                // items.Select(i => CopyAsync(i)): the lambda's own variables are per element.
+                var lambda = invocation.Parent;
+                while (lambda is not null and not IAnonymousFunctionOperation)
+                {
+                    lambda = lambda.Parent;
+                }
+
+                if (lambda is not null)
+                {
+                    arguments = arguments.Select(a => a is { Root: PathRoot.Variable, Variable: { } v } && IsDeclaredIn(v, lambda.Syntax) ? null : a).ToImmutableArray();
+                }
+            }
+
+            return (site.Callee, site.Receiver, arguments);
+        }
+
+        var value = call.DelegateValue;
+        while (true)
+        {
+            switch (value)
+            {
+                case IConversionOperation conversion:
+                    value = conversion.Operand;
+                    continue;
+                case IDelegateCreationOperation creation:
+                    value = creation.Target;
+                    continue;
+                case ILocalReferenceOperation localReference when value == call.DelegateValue
+                    && _declarators.TryGetValue(localReference.Local, out var declarator)
+                    && declarator.Initializer is { } initializer
+                    && !IsReassigned(localReference.Local):
+                    // Func<Task> loopStart = ProcessChannelAsync; ... Task.Run(loopStart)
+                    value = initializer.Value;
+                    continue;
+                case IMethodReferenceOperation reference when reference.Method.MethodKind == MethodKind.Ordinary && RaceEngine.IsFollowable(reference.Method):
+                    var method = reference.Method;
+                    AccessPath? receiver = null;
+                    if (!method.IsStatic)
+                    {
+                        receiver = reference.Instance is null or IInstanceReferenceOperation ? AccessPath.This : AccessPath.Of(reference.Instance, _engine.AutoProperties);
+                    }
+
+                    // The delegate's parameters are per invocation (Parallel.For's index): no argument paths.
+                    return (method, receiver, ImmutableArray<AccessPath?>.Empty);
+                default:
+                    return null;
+            }
+        }
+    }
+
+    private static bool IsDeclaredIn(ISymbol variable, SyntaxNode node)
+    {
+        foreach (var reference in variable.DeclaringSyntaxReferences)
+        {
+            if (reference.SyntaxTree == node.SyntaxTree && node.Span.Contains(reference.Span))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private SummaryCall? FirstCall(IInvocationOperation invocation)
+    {
+        foreach (var site in RaceEngine.CallsOf(invocation, _engine.AutoProperties))
+        {
+            return site;
+        }
+
+        return null;
+    }
+
+    // Several starts of one body make several instances only when a later start can happen
+    // before an earlier one is joined; sequential starts (`await A(); await A();`, or a join
+    // between them) are one instance at a time.
+    private void DecideRestarts(ConcurrentBody body)
+    {
+        foreach (var other in body.OtherStarts)
+        {
+            if (ConflictFinder.Exclusive(body, other.Call.Syntax))
+            {
+                continue;
+            }
+
+            if (other.Call == body.Call.Call
+                || (body.Call.Start != StartKind.Synchronous && (!body.JoinTracked || body.WindowContains(other.Call.Syntax.SpanStart))))
+            {
+                body.SpawnedMoreThanOnce = true;
+                return;
+            }
         }
     }
 
@@ -236,6 +426,7 @@ internal sealed class ConcurrencyModel
             outcome = WalkUp(outcome.Node);
         }
 
+        body.JoinTracked = outcome.Kind is OutcomeKind.Join or OutcomeKind.Local or OutcomeKind.FireAndForget;
         switch (outcome.Kind)
         {
             case OutcomeKind.Join:
@@ -278,6 +469,7 @@ internal sealed class ConcurrencyModel
         if (end > start)
         {
             body.Window.Add(TextSpan.FromBounds(start, end));
+            body.PrimaryWindow = TextSpan.FromBounds(start, end);
         }
 
         AddRepetitions(body, neverJoined ? null : joinPosition);
@@ -352,8 +544,10 @@ internal sealed class ConcurrencyModel
                         return;
                     }
 
-                    // A lambda passed to a method (Select, ForEach) is usually invoked many times.
-                    if (!joinInside && node.Parent is ArgumentSyntax)
+                    // A lambda passed to a method that calls it once per element (LINQ, ForEach) is
+                    // a loop in disguise; a lambda passed to any other method (Scope.Run,
+                    // TaskScope.RunAsync, a user's helper) is not assumed to run more than once.
+                    if (!joinInside && node.Parent is ArgumentSyntax && IsInvokedPerElement(node, body.Call.Call))
                     {
                         body.Repetitions.Add(node);
                     }
@@ -363,6 +557,40 @@ internal sealed class ConcurrencyModel
                     return;
             }
         }
+    }
+
+    // Finds the operation of the lambda (an ancestor of the call) and asks which method it is
+    // passed to: System.Linq operators, List<T>.ForEach and Array.ForEach invoke it per element.
+    private bool IsInvokedPerElement(SyntaxNode lambda, IOperation from)
+    {
+        for (var current = from.Parent; current is not null; current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation function && function.Syntax == lambda)
+            {
+                var argument = function.Parent is IDelegateCreationOperation creation ? creation.Parent : function.Parent;
+                if (argument is IArgumentOperation { Parent: IInvocationOperation invocation })
+                {
+                    var method = invocation.TargetMethod;
+                    var type = method.ContainingType?.OriginalDefinition;
+                    if (type is null)
+                    {
+                        return false;
+                    }
+
+                    if (type.ContainingNamespace?.ToDisplayString() == "System.Linq")
+                    {
+                        return true;
+                    }
+
+                    return method.Name == "ForEach"
+                        && (SymbolEqualityComparer.Default.Equals(type, _types.ArrayType) || type.MetadataName == "List`1");
+                }
+
+                return false;
+            }
+        }
+
+        return false;
     }
 
     private ConcurrentBody? FindBody(SyntaxNode syntax)
@@ -480,6 +708,7 @@ internal sealed class ConcurrencyModel
                             return new Outcome(OutcomeKind.Join, invocation);
                         case "ConfigureAwait":
                         case "GetAwaiter":
+                        case "JoinAsync":
                         case "ContinueWith":
                         case "WaitAsync":
                             current = invocation;

@@ -41,4 +41,13 @@ internal sealed class ConcurrentCall
 
     /// <summary>A short name for messages: <c>Task.Run</c>, <c>Parallel.For</c>, <c>new Thread</c>.</summary>
     public string DisplayName { get; }
+
+    /// <summary>
+    /// The body starts on the caller's thread and runs beside it only after its first await:
+    /// an async method invoked without awaiting it, or an async lambda projected by <c>Select</c>.
+    /// </summary>
+    public bool IsAsyncStart { get; set; }
+
+    /// <summary>The line of the call, for messages (1-based).</summary>
+    public int Line => Call.Syntax.GetLocation().GetLineSpan().StartLinePosition.Line + 1;
 }

@@ -20,7 +20,22 @@ internal static class ConcurrentCallFinder
             return;
         }
 
+        if (method.IsAsync && StartOf(invocation) is { } start)
+        {
+            // var t1 = CopyAsync(a); var t2 = CopyAsync(b); await Task.WhenAll(t1, t2): after its
+            // first await, each invocation runs beside the caller and the other invocations.
+            // Task.WhenAll(items.Select(i => CopyAsync(i))): one invocation per element, all at once.
+            found.Add(new ConcurrentCall(invocation, invocation, several: start == AsyncStart.PerElement, StartKind.Immediate, method.Name) { IsAsyncStart = true });
+            return;
+        }
+
         var comparer = SymbolEqualityComparer.Default;
+        if (method.Name == "Select" && comparer.Equals(type, types.EnumerableType))
+        {
+            AddAsyncSelector(invocation, found);
+            return;
+        }
+
         if (comparer.Equals(type, types.TaskType))
         {
             if (method.Name == "Run")
@@ -60,6 +75,7 @@ internal static class ConcurrentCallFinder
                     AddDelegateArguments(invocation, invocation.Arguments, several: true, StartKind.Synchronous, found, types);
                     break;
                 case "ForEachAsync":
+                case "ForAsync":
                     AddDelegateArguments(invocation, invocation.Arguments, several: true, StartKind.Immediate, found, types);
                     break;
                 case "Invoke":
@@ -88,6 +104,94 @@ internal static class ConcurrentCallFinder
         {
             AddAttributedArguments(invocation, invocation.Arguments, types, found);
         }
+    }
+
+    // An invocation whose task is not awaited where it is created: kept in a variable, added to
+    // a collection, passed to WhenAll, discarded. A task awaited in the same expression (through
+    // ConfigureAwait, a helper such as ForAwait(), a conditional), joined at once
+    // (GetAwaiter().GetResult(), Wait(), Result) or returned to the caller is not a start.
+    private enum AsyncStart
+    {
+        Once,
+        PerElement,
+    }
+
+    private static AsyncStart? StartOf(IInvocationOperation invocation)
+    {
+        IOperation current = invocation;
+        for (var parent = current.Parent; parent is not null; current = parent, parent = parent.Parent)
+        {
+            switch (parent)
+            {
+                case IAwaitOperation:
+                    return null;
+                case IReturnOperation:
+                    // items.Select(i => CopyAsync(i)) whose tasks all start at once.
+                    return parent.Parent is IBlockOperation { Parent: IAnonymousFunctionOperation { Parent: IDelegateCreationOperation { Parent: IArgumentOperation { Parent: IInvocationOperation select } } } }
+                        && select.TargetMethod.Name == "Select" && select.TargetMethod.ContainingType?.Name == "Enumerable" && StartsAllAtOnce(select)
+                        ? AsyncStart.PerElement
+                        : null;
+                case IArgumentOperation { Parent: IInvocationOperation target }
+                    when target.TargetMethod.ContainingType?.Name == "Task" && target.TargetMethod.Name is "WhenAll" or "WhenAny" or "WaitAll" or "WaitAny":
+                    // Task.WhenAll(A(), B()): the calls run beside each other until the join.
+                    return AsyncStart.Once;
+                case IInvocationOperation { TargetMethod.Name: "GetResult" or "Wait" } when ((IInvocationOperation)parent).Instance == current:
+                case IPropertyReferenceOperation { Property.Name: "Result" } when ((IPropertyReferenceOperation)parent).Instance == current:
+                    return null;
+                case IConversionOperation:
+                case IConditionalOperation:
+                case ICoalesceOperation:
+                case IArgumentOperation:
+                case IInvocationOperation:
+                    continue;
+                default:
+                    return AsyncStart.Once;
+            }
+        }
+
+        return null;
+    }
+
+    // items.Select(async item => { ...; await ...; ... }) whose tasks are all created at once
+    // (passed to WhenAll/WaitAll, or materialized by ToList/ToArray): every lambda instance
+    // runs beside the others after its first await.
+    private static void AddAsyncSelector(IInvocationOperation select, List<ConcurrentCall> found)
+    {
+        foreach (var argument in select.Arguments)
+        {
+            var value = argument.Value is IDelegateCreationOperation creation ? creation.Target : argument.Value;
+            if (value is IAnonymousFunctionOperation { Symbol.IsAsync: true } && StartsAllAtOnce(select))
+            {
+                found.Add(new ConcurrentCall(select, argument.Value, several: true, StartKind.Immediate, "Enumerable.Select") { IsAsyncStart = true });
+            }
+        }
+    }
+
+    private static bool StartsAllAtOnce(IOperation sequence)
+    {
+        var current = sequence;
+        for (var parent = current.Parent; parent is not null; current = parent, parent = parent.Parent)
+        {
+            switch (parent)
+            {
+                case IConversionOperation:
+                    continue;
+                case IArgumentOperation { Parent: IInvocationOperation target }:
+                    var name = target.TargetMethod.Name;
+                    if (target.TargetMethod.ContainingType?.Name == "Task" && name is "WhenAll" or "WaitAll" or "WhenAny" or "WaitAny")
+                    {
+                        return true;
+                    }
+
+                    return target.TargetMethod.ContainingType?.Name == "Enumerable" && name is "ToList" or "ToArray" or "ToHashSet" or "ToDictionary";
+                case IInvocationOperation target when target.Instance == current:
+                    return false;
+                default:
+                    return false;
+            }
+        }
+
+        return false;
     }
 
     public static void Find(IObjectCreationOperation creation, WellKnownTypes types, List<ConcurrentCall> found)

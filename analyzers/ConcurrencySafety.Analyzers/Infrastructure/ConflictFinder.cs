@@ -87,6 +87,17 @@ internal static class ConflictFinder
                     continue;
                 }
 
+                if (body.IsAsyncStart)
+                {
+                    // Before its first await an async start runs on the caller's thread, one
+                    // instance after the other; only a location some instance touches after an
+                    // await can be touched by two threads at once.
+                    if (!inBody.Exists(static a => a.AfterAwait))
+                    {
+                        continue;
+                    }
+                }
+
                 if (skip is not null && skip(key, body, inBody))
                 {
                     continue;
@@ -118,9 +129,15 @@ internal static class ConflictFinder
                 }
 
                 // 2. The starting code, between the start and the join.
+                // (An async start runs beside its starter and its siblings only after an await.)
+                if (body.IsAsyncStart)
+                {
+                    inBody = inBody.FindAll(static a => a.AfterAwait);
+                }
+
                 if (!model.SynchronizesByHand && body.Window.Count > 0)
                 {
-                    var starter = group.FindAll(a => a.Body == body.Parent && body.WindowContains(a.Position));
+                    var starter = group.FindAll(a => a.Body == body.Parent && body.WindowContains(a.Position, key.DeclaredVariable));
                     foreach (var write in inBody)
                     {
                         if (write.Kind == AccessKind.Write && starter.Exists(s => !s.SharesLockWith(write)))
@@ -150,7 +167,7 @@ internal static class ConflictFinder
                         continue;
                     }
 
-                    var inOther = group.FindAll(a => a.Body == other);
+                    var inOther = group.FindAll(a => a.Body == other && (!other.IsAsyncStart || a.AfterAwait));
                     if (inOther.Count == 0)
                     {
                         continue;
@@ -280,6 +297,62 @@ internal static class ConflictFinder
     }
 
     private static bool Overlap(ConcurrentBody a, ConcurrentBody b) =>
+        !Exclusive(a, b.Call.Call.Syntax) && OverlapByWindow(a, b);
+
+    /// <summary>
+    /// Whether the start of <paramref name="body"/> and <paramref name="other"/> are in different
+    /// branches of one if/else, conditional or switch, with no loop around them that could run
+    /// both: then at most one of them runs.
+    /// </summary>
+    public static bool Exclusive(ConcurrentBody body, SyntaxNode other)
+    {
+        if (body.Repetitions.Count > 0)
+        {
+            return false;
+        }
+
+        var first = body.Call.Call.Syntax;
+        if (first.SyntaxTree != other.SyntaxTree)
+        {
+            return false;
+        }
+
+        SyntaxNode? childA = null;
+        for (var node = first; node is not null; childA = node, node = node.Parent)
+        {
+            if (!node.Span.Contains(other.Span))
+            {
+                continue;
+            }
+
+            // node is the lowest common ancestor; childA is the branch that holds the first start.
+            SyntaxNode? childB = other;
+            while (childB is not null && childB.Parent != node)
+            {
+                childB = childB.Parent;
+            }
+
+            if (childA is null || childB is null || childA == childB)
+            {
+                return false;
+            }
+
+            return node switch
+            {
+                IfStatementSyntax ifStatement => IsBranch(ifStatement, childA) && IsBranch(ifStatement, childB),
+                ConditionalExpressionSyntax conditional => childA != conditional.Condition && childB != conditional.Condition,
+                SwitchStatementSyntax => childA is SwitchSectionSyntax && childB is SwitchSectionSyntax,
+                SwitchExpressionSyntax => childA is SwitchExpressionArmSyntax && childB is SwitchExpressionArmSyntax,
+                _ => false,
+            };
+        }
+
+        return false;
+    }
+
+    private static bool IsBranch(IfStatementSyntax ifStatement, SyntaxNode child) => child == ifStatement.Statement || child == ifStatement.Else;
+
+    private static bool OverlapByWindow(ConcurrentBody a, ConcurrentBody b) =>
         a.Call.Call == b.Call.Call || a.WindowContains(b.CallPosition) || b.WindowContains(a.CallPosition);
 
     private static void Add(List<Conflict> conflicts, HashSet<IOperation> reported, Access access, ConcurrentBody body, ConflictKind kind)

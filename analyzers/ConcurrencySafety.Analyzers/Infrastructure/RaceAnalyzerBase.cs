@@ -29,6 +29,7 @@ public abstract class RaceAnalyzerBase : DiagnosticAnalyzer
             return;
         }
 
+        var engine = RaceEngine.For(context.Compilation, types, context.Options);
         var optionsByTree = new ConcurrentDictionary<SyntaxTree, ConcurrencyOptions>();
         var analyzerOptions = context.Options;
         context.RegisterOperationBlockStartAction(blockContext =>
@@ -73,7 +74,7 @@ public abstract class RaceAnalyzerBase : DiagnosticAnalyzer
                 }
 
                 found.Sort(static (a, b) => a.Call.Syntax.SpanStart.CompareTo(b.Call.Syntax.SpanStart));
-                var model = ConcurrencyModel.Build(endContext.OperationBlocks, found, types, endContext.CancellationToken);
+                var model = ConcurrencyModel.Build(endContext.OperationBlocks, found, engine, endContext.CancellationToken);
                 if (model.Bodies.Count > 0)
                 {
                     Analyze(model, endContext);

@@ -51,7 +51,19 @@ public sealed class CSA1001CapturedVariableWrittenConcurrentlyAnalyzer : RaceAna
             }
 
             var body = model.InnermostBody(reference.Syntax);
-            accesses.Add(new Access(new VariableKey(symbol, null), reference, kind, body, Access.CollectLocks(reference)));
+            accesses.Add(new Access(new VariableKey(symbol, null), reference, kind, body, Access.CollectLocks(reference))
+            {
+                AfterAwait = body?.AwaitOrder?.IsAfterAwait(reference.Syntax) ?? false,
+            });
+        }
+
+        // Captured variables written through local functions called from a body.
+        foreach (var (reached, body) in ReachedAccesses.Collect(model, context.CancellationToken))
+        {
+            if (!reached.IsObjectUse && reached.Path.Members.IsEmpty && reached.Path.Variable is ILocalSymbol or IParameterSymbol)
+            {
+                accesses.Add(new Access(new VariableKey(reached.Path.Variable, null), reached, body));
+            }
         }
 
         foreach (var conflict in ConflictFinder.Find(model, accesses, reportReads: false, SkipForLoopVariableOnlyRead))
@@ -60,9 +72,9 @@ public sealed class CSA1001CapturedVariableWrittenConcurrentlyAnalyzer : RaceAna
             context.ReportDiagnostic(Diagnostic.Create(
                 Rule,
                 access.Operation.Syntax.GetLocation(),
-                InterlockedFixFacts.For(access.Operation),
+                access.Chain is null ? InterlockedFixFacts.For(access.Operation) : ImmutableDictionary<string, string?>.Empty,
                 access.Key.Symbol.Name,
-                Messages.Explain(conflict.Kind, conflict.Body)));
+                Messages.Explain(conflict.Kind, conflict.Body, access)));
         }
     }
 

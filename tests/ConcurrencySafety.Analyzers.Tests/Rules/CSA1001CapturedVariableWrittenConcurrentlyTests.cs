@@ -784,4 +784,191 @@ public class CSA1001CapturedVariableWrittenConcurrentlyTests
             }
         }
         """);
+
+    [Fact]
+    public Task Counter_incremented_by_Parallel_ForAsync() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M()
+            {
+                int counter = 0;
+                await Parallel.ForAsync(0, 100, async (i, ct) => { {|CSA1001:counter|}++; await Task.Yield(); });
+                return counter;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Parallel_ForAsync_with_Interlocked_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M()
+            {
+                int counter = 0;
+                await Parallel.ForAsync(0, 100, async (i, ct) => { Interlocked.Increment(ref counter); await Task.Yield(); });
+                return counter;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Single_child_of_Scope_Run_read_after_Run_returns_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using ConcurrencySafety;
+        class C
+        {
+            int M(int a, int b)
+            {
+                var sum = a;
+                Scope.Run(s => s.Spawn(() => sum += b));
+                return sum;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Child_spawned_in_a_loop_inside_Scope_Run_is_several_instances() => Verify.VerifyAnalyzerAsync("""
+        using ConcurrencySafety;
+        class C
+        {
+            int M(int[] values)
+            {
+                var sum = 0;
+                Scope.Run(s =>
+                {
+                    foreach (var v in values) s.Spawn(() => {|CSA1001:sum|} += v);
+                });
+                return sum;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Local_read_after_awaiting_the_childs_JoinAsync_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            async Task<int> M()
+            {
+                var result = 0;
+                await TaskScope.RunAsync(async scope =>
+                {
+                    var child = scope.Spawn(ct => { result = 42; });
+                    await child.JoinAsync();
+                    Console.WriteLine(result);
+                });
+                return result;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Local_read_before_the_childs_JoinAsync_is_flagged() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            async Task<int> M()
+            {
+                var result = 0;
+                await TaskScope.RunAsync(async scope =>
+                {
+                    var child = scope.Spawn(ct => { {|CSA1001:result|} = 42; });
+                    Console.WriteLine(result);
+                    await child.JoinAsync();
+                });
+                return result;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Per_iteration_local_reassigned_before_the_start_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading.Tasks;
+        class C
+        {
+            int Get(int i) => i;
+            async Task M(int n, bool batch, Func<int, Task> pipeline)
+            {
+                var pending = new Task[n];
+                for (int i = 0; i < n; i++)
+                {
+                    var client = Get(i);
+                    if (batch)
+                    {
+                        client = client * 2;
+                    }
+
+                    pending[i] = Task.Run(() => pipeline(client));
+                }
+
+                await Task.WhenAll(pending);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Per_iteration_local_written_after_the_start_is_flagged() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading.Tasks;
+        class C
+        {
+            int Get(int i) => i;
+            async Task M(int n, Func<int, Task> pipeline)
+            {
+                var pending = new Task[n];
+                for (int i = 0; i < n; i++)
+                {
+                    var client = Get(i);
+                    pending[i] = Task.Run(() => pipeline(client));
+                    {|CSA1001:client|} = 0;
+                }
+
+                await Task.WhenAll(pending);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Captured_local_written_by_a_local_function_called_from_Parallel_body() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            int M(int n)
+            {
+                int total = 0;
+                void Add(int i) => {|CSA1001:total|} += i;
+                Parallel.For(0, n, i => Add(i));
+                return total;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Per_task_locals_combined_after_the_join_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Linq;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M(int[][] chunks)
+            {
+                var tasks = chunks.Select(chunk => Task.Run(() =>
+                {
+                    int sum = 0;
+                    foreach (var v in chunk) sum += v;
+                    return sum;
+                })).ToArray();
+                var sums = await Task.WhenAll(tasks);
+                int total = 0;
+                foreach (var s in sums) total += s;
+                return total;
+            }
+        }
+        """);
 }

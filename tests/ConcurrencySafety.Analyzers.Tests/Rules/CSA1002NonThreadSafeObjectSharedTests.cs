@@ -332,4 +332,94 @@ public class CSA1002NonThreadSafeObjectSharedTests
             }
         }
         """);
+
+    [Fact]
+    public Task List_field_changed_by_a_helper_called_from_a_Parallel_body() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class Collector
+        {
+            private readonly List<int> _seen = new();
+            private void Record(int value) => {|CSA1002:_seen|}.Add(value);
+            public void Run(int[] values) => Parallel.ForEach(values, v => Record(v));
+        }
+        """);
+
+    [Fact]
+    public Task List_passed_to_a_helper_by_argument_is_followed() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class Collector
+        {
+            private static void AddTo(List<int> target, int value) => {|CSA1002:target|}.Add(value);
+            public List<int> Run(int[] values)
+            {
+                var all = new List<int>();
+                Parallel.ForEach(values, v => AddTo(all, v));
+                return all;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Shared_Random_used_by_a_Parallel_body() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading.Tasks;
+        class Sampler
+        {
+            private readonly Random _random = new();
+            public int[] Sample(int n)
+            {
+                var result = new int[n];
+                Parallel.For(0, n, i => result[i] = {|CSA1002:_random|}.Next());
+                return result;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Auto_property_list_changed_by_tasks_in_a_loop() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class Collector
+        {
+            public List<string> Names { get; } = new();
+            public async Task RunAsync(string[] names)
+            {
+                var tasks = new List<Task>();
+                foreach (var name in names) tasks.Add(Task.Run(() => {|CSA1002:Names|}.Add(name)));
+                await Task.WhenAll(tasks);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Type_marked_NotThreadSafe_is_reported_and_ThreadSafe_wins() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        [NotThreadSafe]
+        class Tally { private int _n; public void Bump() => _n++; }
+        [ThreadSafe]
+        class SafeList : List<int> { }
+        class User
+        {
+            private readonly Tally _tally = new();
+            private readonly SafeList _safe = new();
+            public void Run(int n) => Parallel.For(0, n, i => { {|CSA1002:_tally|}.Bump(); _safe.Add(i); });
+        }
+        """);
+
+    [Fact]
+    public Task Lock_held_by_the_caller_protects_the_helper() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class Collector
+        {
+            private readonly object _gate = new();
+            private readonly List<int> _seen = new();
+            private void Record(int value) => _seen.Add(value);
+            public void Run(int[] values) => Parallel.ForEach(values, v => { lock (_gate) Record(v); });
+        }
+        """);
 }

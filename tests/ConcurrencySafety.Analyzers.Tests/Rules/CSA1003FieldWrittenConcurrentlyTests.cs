@@ -207,4 +207,318 @@ public class CSA1003FieldWrittenConcurrentlyTests
             }
         }
         """);
+
+    [Fact]
+    public Task Method_group_given_to_Parallel_For_writes_a_field() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        class Counter
+        {
+            private int _completed;
+            private void CompleteOne(int i) => {|#0:_completed|}++;
+            public void Run(int n) => Parallel.For(0, n, CompleteOne);
+        }
+        """,
+        Verify.Diagnostic("CSA1003").WithLocation(0).WithArguments("Field", "_completed", "is written by 'CompleteOne', which 'CompleteOne' started by 'Parallel.For' (line 6) runs as several instances at once"));
+
+    [Fact]
+    public Task Helper_called_from_tasks_started_in_a_loop_writes_a_field() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class Worker
+        {
+            private int _completed;
+            private void CompleteOne() { {|#0:_completed|}++; }
+            public async Task RunAsync(int n)
+            {
+                var tasks = new List<Task>();
+                for (int i = 0; i < n; i++)
+                {
+                    tasks.Add(Task.Run(() => CompleteOne()));
+                }
+                await Task.WhenAll(tasks);
+            }
+        }
+        """,
+        Verify.Diagnostic("CSA1003").WithLocation(0).WithArguments("Field", "_completed", "is written by 'CompleteOne', which the body passed to 'Task.Run' (line 12) runs as several instances at once"));
+
+    [Fact]
+    public Task Helper_under_a_shared_lock_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        class Worker
+        {
+            private readonly object _gate = new();
+            private int _completed;
+            private void CompleteOne() { lock (_gate) { _completed++; } }
+            private void CompleteTwo() { _completed += 2; }
+            public void Run(int n)
+            {
+                Parallel.For(0, n, i => CompleteOne());
+                Parallel.For(0, n, i => { lock (_gate) { CompleteTwo(); } });
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Helper_with_Interlocked_on_every_path_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        class Worker
+        {
+            private int _completed;
+            private int _failed;
+            private void Finish(bool ok)
+            {
+                if (ok) Interlocked.Increment(ref _completed);
+                else Interlocked.Increment(ref _failed);
+            }
+            public void Run(bool[] results) => Parallel.ForEach(results, Finish);
+        }
+        """);
+
+    [Fact]
+    public Task Helper_two_calls_deep_writes_a_static() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        static class Stats
+        {
+            private static long s_requests;
+            public static void Count() => {|CSA1003:s_requests|}++;
+        }
+        class Handler
+        {
+            private void Handle(int request) { Log(request); }
+            private void Log(int request) => Stats.Count();
+            public void Serve(int[] requests) => Parallel.ForEach(requests, r => Handle(r));
+        }
+        """);
+
+    [Fact]
+    public Task Auto_property_incremented_by_Parallel_body() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        class Counter
+        {
+            public int Count { get; private set; }
+            public void Run(int n) => Parallel.For(0, n, i => {|#0:Count|}++);
+        }
+        """,
+        Verify.Diagnostic("CSA1003").WithLocation(0).WithArguments("Auto-property", "Count", "is written by the body passed to 'Parallel.For', which may run as several instances at once"));
+
+    [Fact]
+    public Task Get_only_auto_property_and_computed_property_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        class Counter
+        {
+            private int _count;
+            public int Limit { get; } = 10;
+            public int Count => Volatile.Read(ref _count);
+            public void Run(int n) => Parallel.For(0, n, i => { if (Count < Limit) Interlocked.Increment(ref _count); });
+        }
+        """);
+
+    [Fact]
+    public Task Field_of_a_field_written_by_several_instances() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        class State { public int Hits; }
+        class Cache
+        {
+            private readonly State _state = new();
+            public void Warm(string[] keys) => Parallel.ForEach(keys, k => {|#0:_state.Hits|}++);
+        }
+        """,
+        Verify.Diagnostic("CSA1003").WithLocation(0).WithArguments("Field", "_state.Hits", "is written by the body passed to 'Parallel.ForEach', which may run as several instances at once"));
+
+    [Fact]
+    public Task Fields_of_different_objects_are_different_locations() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        class State { public int Hits; }
+        class Cache
+        {
+            private readonly State _a = new();
+            private readonly State _b = new();
+            public async Task WarmAsync()
+            {
+                var t = Task.Run(() => _a.Hits++);
+                _b.Hits++;
+                await t;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Concurrent_async_invocations_write_this_after_their_await() => Verify.VerifyAnalyzerAsync("""
+        using System.IO;
+        using System.Threading.Tasks;
+        class Copier
+        {
+            private long _bytes;
+            private async Task CopyAsync(Stream from, Stream to)
+            {
+                await from.CopyToAsync(to);
+                {|#0:_bytes|} += from.Length;
+            }
+            public async Task CopyBothAsync(Stream a, Stream b, Stream to)
+            {
+                var t1 = CopyAsync(a, to);
+                var t2 = CopyAsync(b, to);
+                await Task.WhenAll(t1, t2);
+            }
+        }
+        """,
+        Verify.Diagnostic("CSA1003").WithLocation(0).WithArguments("Field", "_bytes", "is written by 'CopyAsync' after an await, and 'CopyAsync' started at line 13 and not awaited before it is started again runs as several instances at once"));
+
+    [Fact]
+    public Task Sequential_awaits_of_the_same_async_method_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.IO;
+        using System.Threading.Tasks;
+        class Copier
+        {
+            private long _bytes;
+            private async Task CopyAsync(Stream from, Stream to)
+            {
+                await from.CopyToAsync(to);
+                _bytes += from.Length;
+            }
+            public async Task CopyBothAsync(Stream a, Stream b, Stream to)
+            {
+                await CopyAsync(a, to);
+                await CopyAsync(b, to);
+                var t3 = CopyAsync(a, to);
+                await t3;
+                var t4 = CopyAsync(b, to);
+                await t4;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Write_before_the_first_await_of_concurrent_invocations_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.IO;
+        using System.Threading.Tasks;
+        class Copier
+        {
+            private int _started;
+            private async Task CopyAsync(Stream from, Stream to)
+            {
+                _started++;
+                await from.CopyToAsync(to);
+            }
+            public Task CopyBothAsync(Stream a, Stream b, Stream to) => Task.WhenAll(CopyAsync(a, to), CopyAsync(b, to));
+        }
+        """);
+
+    [Fact]
+    public Task Async_Select_lambda_awaited_with_WhenAll_writes_a_field_after_await() => Verify.VerifyAnalyzerAsync("""
+        using System.Linq;
+        using System.Threading.Tasks;
+        class Fetcher
+        {
+            private int _done;
+            public Task FetchAllAsync(int[] ids) => Task.WhenAll(ids.Select(async id =>
+            {
+                await Task.Delay(id);
+                {|CSA1003:_done|}++;
+            }));
+        }
+        """);
+
+    [Fact]
+    public Task Async_Select_lambda_enumerated_one_by_one_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Linq;
+        using System.Threading.Tasks;
+        class Fetcher
+        {
+            private int _done;
+            public async Task FetchAllAsync(int[] ids)
+            {
+                foreach (var task in ids.Select(async id => { await Task.Delay(id); _done++; }))
+                {
+                    await task;
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Method_never_reached_from_a_concurrent_body_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        class Worker
+        {
+            private int _completed;
+            private void CompleteOne() => _completed++;
+            public void RunSequentially(int n) { for (int i = 0; i < n; i++) CompleteOne(); }
+            public Task RunOnceAsync() => Task.Run(() => 42);
+        }
+        """);
+
+    [Fact]
+    public Task Lazy_cache_of_a_shared_instance_reached_from_PLINQ_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Linq;
+        static class Providers { public static readonly object Default = new(); public static object For(string key) => Default; }
+        class Options
+        {
+            private object? _defaults;
+            public object Defaults => _defaults ??= Providers.For("x");
+        }
+        class Client
+        {
+            private readonly Options _options = new();
+            public object[] All(string[] keys) => keys.AsParallel().Select(k => _options.Defaults).ToArray();
+        }
+        """);
+
+    [Fact]
+    public Task Lazy_creation_of_a_fresh_object_reached_from_PLINQ_is_flagged() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Linq;
+        class Options
+        {
+            private List<string>? _seen;
+            public List<string> Seen => {|CSA1003:_seen|} ??= new List<string>();
+        }
+        class Client
+        {
+            private readonly Options _options = new();
+            public int[] All(string[] keys) => keys.AsParallel().Select(k => _options.Seen.Count).ToArray();
+        }
+        """);
+
+    [Fact]
+    public Task Async_method_projected_by_Select_and_awaited_with_WhenAll() => Verify.VerifyAnalyzerAsync("""
+        using System.Linq;
+        using System.Threading.Tasks;
+        class Item { public int Tries; }
+        class Notifier
+        {
+            private int _sent;
+            private async Task NotifyAsync(Item item)
+            {
+                await Task.Yield();
+                item.Tries++;
+                {|CSA1003:_sent|}++;
+            }
+            public Task NotifyAllAsync(Item[] items) => Task.WhenAll(items.Select(i => NotifyAsync(i)));
+        }
+        """);
+
+    [Fact]
+    public Task Method_group_kept_in_a_delegate_local_and_started_in_a_loop() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading.Tasks;
+        class Dispatcher
+        {
+            private int _processed;
+            private async Task ProcessAsync()
+            {
+                await Task.Yield();
+                {|CSA1003:_processed|}++;
+            }
+            public Task StartAsync(int workers)
+            {
+                Func<Task> loop = ProcessAsync;
+                var tasks = new Task[workers];
+                for (int i = 0; i < workers; i++) tasks[i] = Task.Run(loop);
+                return Task.WhenAll(tasks);
+            }
+        }
+        """);
 }

@@ -1,0 +1,573 @@
+// The race-analysis engine shared by CSA1001-CSA1003 (and open to any rule that asks "what does
+// this concurrent body touch").
+//
+// Internal API, for rules:
+//   RaceEngine.For(compilation, types, options)  one engine per compilation (cached, thread-safe)
+//   engine.Summarize(method)                     the method's MethodSummary: its reads and writes
+//                                                as AccessPaths, the locks held at each, the
+//                                                calls it makes; computed lazily, once per method
+//                                                per compilation, never for metadata methods
+//   engine.ReachCall(call, anchor, locks, after) what a call (invocation or property accessor)
+//                                                touches, through its callees to MaxCallDepth,
+//                                                in the caller's terms (callee parameters replaced
+//                                                by the caller's arguments, `this` by the receiver)
+//   engine.Reach(method, receiver, arguments, ...) the same for a method started as a body
+//                                                (a method group given to Task.Run, an async
+//                                                method invoked without awaiting it)
+//   engine.ThreadSafety                          the type model (ThreadSafetyModel)
+//   engine.AutoProperties                        which properties stand for a backing field
+//   AwaitOrder.For(function, ...)                which operations of an async function may run
+//                                                after its first await (on the control-flow graph)
+// A rule that wants "the concurrent bodies that use X" builds a ConcurrencyModel for the member
+// (RaceAnalyzerBase does), takes model.Bodies, and asks ReachedAccesses.Collect for what each
+// body and its callees touch. Nothing here reports; rules decide what a conflict is.
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencySafety.Analyzers.Infrastructure;
+
+/// <summary>One access recorded in a <see cref="MethodSummary"/>, in the method's own terms.</summary>
+internal sealed class SummaryAccess
+{
+    public SummaryAccess(AccessPath path, AccessKind kind, bool isObjectUse, IOperation operation, List<LockKey>? locks, bool afterAwait)
+    {
+        Path = path;
+        Kind = kind;
+        IsObjectUse = isObjectUse;
+        Operation = operation;
+        Locks = locks;
+        AfterAwait = afterAwait;
+    }
+
+    public AccessPath Path { get; }
+
+    public AccessKind Kind { get; }
+
+    /// <summary>A use of a not-thread-safe object (a mutating call or a read of its contents), not of the variable.</summary>
+    public bool IsObjectUse { get; }
+
+    public IOperation Operation { get; }
+
+    public List<LockKey>? Locks { get; }
+
+    public bool AfterAwait { get; }
+}
+
+/// <summary>A call of a source method (or a source property's accessor) recorded in a summary.</summary>
+internal sealed class SummaryCall
+{
+    public SummaryCall(IMethodSymbol callee, AccessPath? receiver, ImmutableArray<AccessPath?> arguments, IOperation operation, List<LockKey>? locks, bool afterAwait)
+    {
+        Callee = callee;
+        Receiver = receiver;
+        Arguments = arguments;
+        Operation = operation;
+        Locks = locks;
+        AfterAwait = afterAwait;
+    }
+
+    public IMethodSymbol Callee { get; }
+
+    /// <summary>The instance the callee runs on, when it has a path; null for static calls and unnamed receivers.</summary>
+    public AccessPath? Receiver { get; }
+
+    /// <summary>The path of the argument of each parameter (by ordinal), when it has one.</summary>
+    public ImmutableArray<AccessPath?> Arguments { get; }
+
+    public IOperation Operation { get; }
+
+    public List<LockKey>? Locks { get; }
+
+    public bool AfterAwait { get; }
+}
+
+/// <summary>What one method does to shared state, computed once per compilation.</summary>
+internal sealed class MethodSummary
+{
+    public MethodSummary(IMethodSymbol method, SyntaxNode declaration, List<SummaryAccess> accesses, List<SummaryCall> calls, bool synchronizes)
+    {
+        Method = method;
+        Declaration = declaration;
+        Accesses = accesses;
+        Calls = calls;
+        Synchronizes = synchronizes;
+    }
+
+    public IMethodSymbol Method { get; }
+
+    public SyntaxNode Declaration { get; }
+
+    public List<SummaryAccess> Accesses { get; }
+
+    public List<SummaryCall> Calls { get; }
+
+    /// <summary>The method uses monitors, semaphores, events or channels: its accesses are taken as ordered by hand.</summary>
+    public bool Synchronizes { get; }
+}
+
+/// <summary>An access reached from a concurrent body or its starter through calls, in the analyzed member's terms.</summary>
+internal sealed class ReachedAccess
+{
+    public ReachedAccess(AccessPath path, AccessKind kind, bool isObjectUse, IOperation operation, List<LockKey>? locks, bool afterAwait, IOperation anchor, string chain)
+    {
+        Path = path;
+        Kind = kind;
+        IsObjectUse = isObjectUse;
+        Operation = operation;
+        Locks = locks;
+        AfterAwait = afterAwait;
+        Anchor = anchor;
+        Chain = chain;
+    }
+
+    public AccessPath Path { get; }
+
+    public AccessKind Kind { get; }
+
+    public bool IsObjectUse { get; }
+
+    /// <summary>The access itself (in the callee; where a diagnostic goes).</summary>
+    public IOperation Operation { get; }
+
+    public List<LockKey>? Locks { get; }
+
+    public bool AfterAwait { get; }
+
+    /// <summary>The call or start in the analyzed member that leads to the access.</summary>
+    public IOperation Anchor { get; }
+
+    /// <summary>The methods on the way, outermost first: <c>Helper → Bump</c>.</summary>
+    public string Chain { get; }
+}
+
+/// <summary>Which properties are auto-properties (stand for a backing field). Cached per compilation.</summary>
+internal sealed class AutoProperties
+{
+    private readonly ConcurrentDictionary<IPropertySymbol, bool> _cache = new(SymbolEqualityComparer.Default);
+
+    public bool IsAuto(IPropertySymbol property)
+    {
+        if (property.IsIndexer || property.IsAbstract || property.DeclaringSyntaxReferences.IsEmpty)
+        {
+            return false;
+        }
+
+        return _cache.GetOrAdd(property.OriginalDefinition, static p =>
+        {
+            foreach (var member in p.ContainingType.GetMembers())
+            {
+                if (member is IFieldSymbol field && SymbolEqualityComparer.Default.Equals(field.AssociatedSymbol, p))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        });
+    }
+
+    /// <summary>An auto-property that can be written after construction (it has a setter).</summary>
+    public static bool IsWritable(IPropertySymbol property) => property.SetMethod is { IsInitOnly: false };
+}
+
+/// <summary>The per-compilation engine: summaries and their composition (see the file header).</summary>
+internal sealed class RaceEngine
+{
+    /// <summary>
+    /// How many calls deep summaries are followed from a concurrent body, by default. Chosen by
+    /// measurement on five real code bases (docs/real-code.md, "Call depth"). Set per project
+    /// with <see cref="MaxCallDepthKey"/> (0 to 8).
+    /// </summary>
+    public const int DefaultMaxCallDepth = 3;
+
+    /// <summary>The .editorconfig / global config key of the call depth (like roslyn-analyzers' max_interprocedural_method_call_chain).</summary>
+    public const string MaxCallDepthKey = "concurrencysafety.max_call_depth";
+
+    /// <summary>An upper bound on the accesses one body expands to, so that no member can blow up the analysis.</summary>
+    public const int MaxReached = 2000;
+
+    private static readonly ConditionalWeakTable<Compilation, RaceEngine> PerCompilation = new();
+
+    private readonly Compilation _compilation;
+    private readonly ConcurrentDictionary<IMethodSymbol, MethodSummary?> _summaries = new(SymbolEqualityComparer.Default);
+    private readonly bool _uiContext;
+
+    private RaceEngine(Compilation compilation, WellKnownTypes types, AnalyzerOptions? options)
+    {
+        _compilation = compilation;
+        Types = types;
+        ThreadSafety = new ThreadSafetyModel(compilation, options);
+        MaxCallDepth = ThreadSafetyModel.ReadOption(compilation, options, MaxCallDepthKey) is { } text
+            && int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var depth)
+            ? System.Math.Max(0, System.Math.Min(8, depth))
+            : DefaultMaxCallDepth;
+        _uiContext = compilation.GetTypeByMetadataName("System.Windows.Threading.Dispatcher") is not null
+            || compilation.GetTypeByMetadataName("System.Windows.Forms.Control") is not null
+            || compilation.GetTypeByMetadataName("Microsoft.Maui.Dispatching.IDispatcher") is not null
+            || compilation.GetTypeByMetadataName("Avalonia.Threading.Dispatcher") is not null;
+    }
+
+    public WellKnownTypes Types { get; }
+
+    /// <summary>The call depth in force for this compilation.</summary>
+    public int MaxCallDepth { get; }
+
+    public ThreadSafetyModel ThreadSafety { get; }
+
+    public AutoProperties AutoProperties { get; } = new();
+
+    /// <summary>
+    /// The compilation references a UI framework: a plain <c>await</c> may resume on the one UI
+    /// thread, so only <c>ConfigureAwait(false)</c> makes the rest of an async method concurrent.
+    /// </summary>
+    public bool UiContext => _uiContext;
+
+    public static RaceEngine For(Compilation compilation, WellKnownTypes types, AnalyzerOptions? options) =>
+        PerCompilation.GetValue(compilation, c => new RaceEngine(c, types, options));
+
+    /// <summary>Whether calls of <paramref name="method"/> are followed: it has a body in this compilation's source.</summary>
+    public static bool IsFollowable(IMethodSymbol method) =>
+        !method.IsAbstract && !method.IsExtern && !method.DeclaringSyntaxReferences.IsEmpty
+        && method.MethodKind is MethodKind.Ordinary or MethodKind.PropertyGet or MethodKind.PropertySet or MethodKind.LocalFunction;
+
+    /// <summary>The summary of <paramref name="method"/>, or null when it has no body in this compilation.</summary>
+    public MethodSummary? Summarize(IMethodSymbol method, CancellationToken cancellationToken = default)
+    {
+        method = method.OriginalDefinition;
+        if (_summaries.TryGetValue(method, out var known))
+        {
+            return known;
+        }
+
+        var summary = Compute(method, cancellationToken);
+        return _summaries.GetOrAdd(method, summary);
+    }
+
+    /// <summary>
+    /// What <paramref name="call"/> (an invocation or a property reference of the analyzed
+    /// member) touches through the source methods it calls, or nothing when it calls none.
+    /// </summary>
+    public void ReachCall(IOperation call, List<LockKey>? locks, bool afterAwait, List<ReachedAccess> output, CancellationToken cancellationToken)
+    {
+        foreach (var site in CallsOf(call, AutoProperties))
+        {
+            Reach(site.Callee, site.Receiver, site.Arguments, call, locks, afterAwait, output, cancellationToken);
+        }
+    }
+
+    /// <summary>What running <paramref name="method"/> touches, in the caller's terms.</summary>
+    public void Reach(IMethodSymbol method, AccessPath? receiver, ImmutableArray<AccessPath?> arguments, IOperation anchor, List<LockKey>? locks, bool afterAwait, List<ReachedAccess> output, CancellationToken cancellationToken)
+    {
+        if (MaxCallDepth == 0)
+        {
+            return;
+        }
+
+        var visited = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
+        ReachCore(method, receiver, arguments, anchor, locks, afterAwait, depth: 1, chain: null, visited, output, cancellationToken);
+    }
+
+    private void ReachCore(IMethodSymbol method, AccessPath? receiver, ImmutableArray<AccessPath?> arguments, IOperation anchor, List<LockKey>? locks, bool afterAwait, int depth, string? chain, HashSet<IMethodSymbol> visited, List<ReachedAccess> output, CancellationToken cancellationToken)
+    {
+        if (output.Count >= MaxReached || !visited.Add(method.OriginalDefinition))
+        {
+            return;
+        }
+
+        var summary = Summarize(method, cancellationToken);
+        if (summary is null)
+        {
+            visited.Remove(method.OriginalDefinition);
+            return;
+        }
+
+        var here = chain is null ? Name(method) : chain + " → " + Name(method);
+        var held = summary.Synchronizes ? Merge(locks, Unknown) : locks;
+        foreach (var access in summary.Accesses)
+        {
+            if (Map(access.Path, summary, receiver, arguments) is { } mapped)
+            {
+                output.Add(new ReachedAccess(mapped, access.Kind, access.IsObjectUse, access.Operation, Merge(held, access.Locks), afterAwait || access.AfterAwait, anchor, here));
+            }
+        }
+
+        if (depth < MaxCallDepth)
+        {
+            foreach (var call in summary.Calls)
+            {
+                var callReceiver = call.Receiver is null ? null : Map(call.Receiver, summary, receiver, arguments);
+                var callArguments = call.Arguments.IsDefaultOrEmpty
+                    ? call.Arguments
+                    : call.Arguments.Select(a => a is null ? null : Map(a, summary, receiver, arguments)).ToImmutableArray();
+                ReachCore(call.Callee, callReceiver, callArguments, anchor, Merge(held, call.Locks), afterAwait || call.AfterAwait, depth + 1, here, visited, output, cancellationToken);
+            }
+        }
+
+        visited.Remove(method.OriginalDefinition);
+    }
+
+    private static readonly List<LockKey> Unknown = new() { new LockKey(null, isThis: false, isUnknown: true) };
+
+    private static string Name(IMethodSymbol method) => method.AssociatedSymbol is IPropertySymbol property ? property.Name : method.Name;
+
+    // A callee path in the caller's terms: `this` becomes the receiver, a parameter becomes its
+    // argument, a static stays, a local of the callee is per call and drops out (unless it is
+    // captured by a local function, where it is the caller's own variable).
+    private static AccessPath? Map(AccessPath path, MethodSummary summary, AccessPath? receiver, ImmutableArray<AccessPath?> arguments)
+    {
+        switch (path.Root)
+        {
+            case PathRoot.Static:
+                return path;
+            case PathRoot.This:
+                return receiver is null ? null : path.Rebase(receiver);
+            default:
+                if (path.Variable is IParameterSymbol parameter && SymbolEqualityComparer.Default.Equals(parameter.ContainingSymbol.OriginalDefinition, summary.Method))
+                {
+                    return !arguments.IsDefault && parameter.Ordinal < arguments.Length && arguments[parameter.Ordinal] is { } argument ? path.Rebase(argument) : null;
+                }
+
+                if (path.Variable is not null && DeclaredInside(path.Variable, summary.Declaration))
+                {
+                    return null;
+                }
+
+                return summary.Method.MethodKind == MethodKind.LocalFunction ? path : null;
+        }
+    }
+
+    private static bool DeclaredInside(ISymbol variable, SyntaxNode node)
+    {
+        foreach (var reference in variable.DeclaringSyntaxReferences)
+        {
+            if (reference.SyntaxTree == node.SyntaxTree && node.Span.Contains(reference.Span))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static List<LockKey>? Merge(List<LockKey>? outer, List<LockKey>? inner)
+    {
+        if (outer is null)
+        {
+            return inner;
+        }
+
+        if (inner is null)
+        {
+            return outer;
+        }
+
+        var merged = new List<LockKey>(outer);
+        merged.AddRange(inner);
+        return merged;
+    }
+
+    /// <summary>The source methods <paramref name="operation"/> calls directly: an invocation, or a non-auto property's accessors.</summary>
+    public static IEnumerable<SummaryCall> CallsOf(IOperation operation, AutoProperties autoProperties, List<LockKey>? locks = null, bool afterAwait = false)
+    {
+        switch (operation)
+        {
+            case IInvocationOperation invocation when IsFollowable(invocation.TargetMethod):
+                var method = invocation.TargetMethod;
+                var receiver = method.IsStatic ? null : AccessPath.Of(invocation.Instance, autoProperties);
+                if (!method.IsStatic && invocation.Instance is null)
+                {
+                    // An implicit `this` call, or a local function, which shares its member's `this`.
+                    receiver = AccessPath.This;
+                }
+
+                var arguments = new AccessPath?[method.Parameters.Length];
+                foreach (var argument in invocation.Arguments)
+                {
+                    if (argument.Parameter is { } parameter && parameter.Ordinal < arguments.Length && parameter.RefKind == RefKind.None)
+                    {
+                        arguments[parameter.Ordinal] = AccessPath.Of(Unwrap(argument.Value), autoProperties);
+                    }
+                }
+
+                yield return new SummaryCall(method, receiver, arguments.ToImmutableArray(), operation, locks, afterAwait);
+                break;
+            case IPropertyReferenceOperation property when !autoProperties.IsAuto(property.Property):
+                var instance = property.Property.IsStatic ? null : AccessPath.Of(property.Instance, autoProperties);
+                var none = ImmutableArray<AccessPath?>.Empty;
+                if (AccessClassifier.IsAssignmentTarget(property))
+                {
+                    if (property.Property.SetMethod is { } setter && IsFollowable(setter))
+                    {
+                        yield return new SummaryCall(setter, instance, none, operation, locks, afterAwait);
+                    }
+
+                    if (property.Parent is ISimpleAssignmentOperation)
+                    {
+                        break;
+                    }
+                }
+
+                if (property.Property.GetMethod is { } getter && IsFollowable(getter))
+                {
+                    yield return new SummaryCall(getter, instance, none, operation, locks, afterAwait);
+                }
+
+                break;
+        }
+    }
+
+    private static IOperation Unwrap(IOperation value)
+    {
+        while (value is IConversionOperation { Conversion: { IsImplicit: true, IsReference: true } or { IsIdentity: true } } conversion)
+        {
+            value = conversion.Operand;
+        }
+
+        return value;
+    }
+
+    private MethodSummary? Compute(IMethodSymbol method, CancellationToken cancellationToken)
+    {
+        if (!IsFollowable(method))
+        {
+            return null;
+        }
+
+        SyntaxNode? declaration = null;
+        foreach (var reference in method.DeclaringSyntaxReferences)
+        {
+            var syntax = reference.GetSyntax(cancellationToken);
+            if (syntax is BaseMethodDeclarationSyntax { Body: null, ExpressionBody: null })
+            {
+                continue; // the defining half of a partial method
+            }
+
+            declaration = syntax;
+            break;
+        }
+
+        if (declaration is null || !_compilation.ContainsSyntaxTree(declaration.SyntaxTree))
+        {
+            return null;
+        }
+
+        // Summaries are computed for methods other than the one being analyzed, so they need a
+        // semantic model of their own tree; the engine asks once per method per compilation.
+#pragma warning disable RS1030 // Do not invoke Compilation.GetSemanticModel() method within a diagnostic analyzer
+        var semanticModel = _compilation.GetSemanticModel(declaration.SyntaxTree);
+#pragma warning restore RS1030
+        var root = semanticModel.GetOperation(declaration, cancellationToken);
+        if (root is null && declaration is ArrowExpressionClauseSyntax arrow)
+        {
+            root = semanticModel.GetOperation(arrow.Expression, cancellationToken);
+        }
+
+        if (root is null)
+        {
+            return null;
+        }
+
+        var order = method.IsAsync ? AwaitOrder.For(root, _uiContext, cancellationToken) : null;
+        var accesses = new List<SummaryAccess>();
+        var calls = new List<SummaryCall>();
+        var synchronizes = false;
+        var isLocalFunction = method.MethodKind == MethodKind.LocalFunction;
+        var stack = new Stack<IOperation>();
+        stack.Push(root);
+        while (stack.Count > 0)
+        {
+            var operation = stack.Pop();
+            foreach (var child in operation.ChildOperations)
+            {
+                // Nested lambdas and local functions run when (and where) they are invoked, which
+                // this summary does not know; local functions are followed when called.
+                if (child is not (IAnonymousFunctionOperation or ILocalFunctionOperation))
+                {
+                    stack.Push(child);
+                }
+            }
+
+            switch (operation)
+            {
+                case IFieldReferenceOperation or IPropertyReferenceOperation or ILocalReferenceOperation or IParameterReferenceOperation:
+                    Record(operation, isLocalFunction, declaration, order, accesses);
+                    break;
+                case IInvocationOperation invocation:
+                    if (Types.IsSynchronizationType(invocation.TargetMethod.ContainingType)
+                        || (invocation.Instance is { Type: { } instanceType } && Types.IsSynchronizationType(instanceType)))
+                    {
+                        synchronizes = true;
+                    }
+
+                    break;
+            }
+
+            if (operation is IInvocationOperation or IPropertyReferenceOperation)
+            {
+                List<LockKey>? locks = null;
+                var lockedDone = false;
+                foreach (var call in CallsOf(operation, AutoProperties))
+                {
+                    if (!lockedDone)
+                    {
+                        locks = Access.CollectLocks(operation);
+                        lockedDone = true;
+                    }
+
+                    calls.Add(new SummaryCall(call.Callee, call.Receiver, call.Arguments, operation, locks, order?.IsAfterAwait(operation.Syntax) ?? false));
+                }
+            }
+        }
+
+        return new MethodSummary(method, declaration, accesses, calls, synchronizes);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="reference"/> is an argument of a call the engine follows: what
+    /// the callee does with the object is in its summary, so passing it is not a use of its own.
+    /// </summary>
+    public static bool IsPassedToFollowedCall(IOperation reference)
+    {
+        var current = reference;
+        while (current.Parent is IConversionOperation conversion)
+        {
+            current = conversion;
+        }
+
+        return current.Parent is IArgumentOperation { Parent: IInvocationOperation invocation, Parameter.RefKind: RefKind.None }
+            && IsFollowable(invocation.TargetMethod);
+    }
+
+    private void Record(IOperation reference, bool isLocalFunction, SyntaxNode declaration, AwaitOrder? order, List<SummaryAccess> accesses)
+    {
+        var path = AccessPath.Of(reference, AutoProperties);
+        if (path is null || path.Root == PathRoot.This && path.Members.IsEmpty)
+        {
+            return;
+        }
+
+        List<LockKey>? locks = null;
+        var afterAwait = order?.IsAfterAwait(reference.Syntax) ?? false;
+        var immutable = path.Last is IFieldSymbol { IsReadOnly: true } || (path.Last is IPropertySymbol property && !AutoProperties.IsWritable(property));
+        if (!immutable && !path.Members.IsEmpty || (isLocalFunction && path.Variable is not null && !DeclaredInside(path.Variable, declaration)))
+        {
+            if (AccessClassifier.ClassifyVariable(reference, Types) is { } kind)
+            {
+                locks = Access.CollectLocks(reference);
+                accesses.Add(new SummaryAccess(path, kind, isObjectUse: false, reference, locks, afterAwait));
+            }
+        }
+
+        if (reference.Type is { } type && ThreadSafety.IsNotThreadSafe(type) && !IsPassedToFollowedCall(reference) && ThreadSafety.ClassifyUse(reference, type, Types) is { } use)
+        {
+            locks ??= Access.CollectLocks(reference);
+            accesses.Add(new SummaryAccess(path, use, isObjectUse: true, reference, locks, afterAwait));
+        }
+    }
+}

@@ -1,0 +1,138 @@
+// Valid: shapes from real code bases (docs/real-code.md) that the race engine first reported.
+using System;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Threading.Tasks;
+
+namespace Corpus.RealCodeShapes;
+
+internal static class TaskExtensions
+{
+    // StackExchange.Redis' ForAwait(): ConfigureAwait(false) under another name.
+    public static ConfiguredTaskAwaitable ForAwait(this Task task) => task.ConfigureAwait(false);
+}
+
+public sealed class Reader
+{
+    private int _statementIndex;
+    private bool _schemaOnly;
+
+    private async Task<bool> NextResult(bool async)
+    {
+        if (async)
+        {
+            await Task.Yield();
+        }
+
+        _statementIndex++;
+        return true;
+    }
+
+    private async Task<bool> NextResultSchemaOnly(bool async)
+    {
+        if (async)
+        {
+            await Task.Yield();
+        }
+
+        _statementIndex += 2;
+        return false;
+    }
+
+    // Npgsql (NpgsqlDataReader.NextResult): one of two async methods, joined at once.
+    public bool Next() => (_schemaOnly ? NextResultSchemaOnly(false) : NextResult(false)).GetAwaiter().GetResult();
+
+    // Exclusive branches start one task or the other, never both.
+    public async Task<bool> NextAsync()
+    {
+        Task<bool> next;
+        if (_schemaOnly)
+        {
+            next = NextResultSchemaOnly(true);
+        }
+        else
+        {
+            next = NextResult(true);
+        }
+
+        return await next.ConfigureAwait(false);
+    }
+}
+
+public sealed class Endpoint
+{
+    private static string? s_version;
+    private int _hellos;
+
+    private static string Version() => s_version ??= typeof(Endpoint).Assembly.GetName().Version?.ToString() ?? "0";
+
+    private async Task WriteHelloAsync()
+    {
+        await Task.Yield();
+        _hellos++;
+    }
+
+    private async Task HandshakeAsync(bool hello)
+    {
+        if (hello)
+        {
+            // StackExchange.Redis (ServerEndPoint.HandshakeAsync): awaited through ForAwait().
+            await WriteHelloAsync().ForAwait();
+        }
+
+        await WriteHelloAsync().ForAwait();
+        Console.WriteLine(Version());
+    }
+
+    // StackExchange.Redis (ServerEndPoint.OnEstablishingAsync): the task is handed to a local
+    // function that awaits it; what that function does happens after the handover.
+    public Task OnEstablishingAsync(bool hello)
+    {
+        static async Task Awaited(Task handshake)
+        {
+            try
+            {
+                await handshake.ForAwait();
+            }
+            catch (InvalidOperationException)
+            {
+                Console.WriteLine(Version());
+            }
+        }
+
+        var handshake = HandshakeAsync(hello);
+        if (!handshake.IsCompletedSuccessfully)
+        {
+            return Awaited(handshake);
+        }
+
+        return handshake;
+    }
+}
+
+public static class ProviderRegistry
+{
+    private static readonly object[] Known = { new object() };
+
+    public static object GetProvider(string[] endpoints) => Known[endpoints.Length % Known.Length];
+}
+
+public sealed class ConfigurationOptions
+{
+    private object? _defaultOptions;
+
+    public string[] EndPoints { get; } = { "a" };
+
+    // StackExchange.Redis (ConfigurationOptions.Defaults): a lazy cache of a shared instance,
+    // reached from PLINQ bodies through GetServer -> Proxy -> Defaults.
+    public object Defaults => _defaultOptions ??= ProviderRegistry.GetProvider(EndPoints);
+}
+
+public sealed class Multiplexer
+{
+    private readonly ConfigurationOptions _config = new();
+
+    private object GetServer(string endpoint) => _config.Defaults;
+
+    public object[] Primaries(string[] endpoints) => endpoints.AsParallel().Select(e => GetServer(e)).ToArray();
+}
