@@ -60,6 +60,36 @@ internal static class RuleIdentifiers
     /// <summary>A task is started and its handle explicitly discarded (<c>_ = Task.Run(...)</c>): the configurable warning form of CSA2001.</summary>
     public const string DiscardedConcurrentWork = "CSA2009";
 
+    /// <summary>A mutable value is used by the sending code after a channel send moved it to the receiving side.</summary>
+    public const string ValueUsedAfterSend = "CSA2010";
+
+    /// <summary>A reference into a lock guard's data (or a lambda capturing it) escapes the guard's lifetime.</summary>
+    public const string GuardDataEscapes = "CSA2011";
+
+    /// <summary>The data of an <c>RwLocked&lt;T&gt;</c> read guard is changed.</summary>
+    public const string MutationThroughReadGuard = "CSA2012";
+
+    /// <summary>A guard acquired by a blocking call is held across <c>await</c>.</summary>
+    public const string SyncGuardAcrossAwait = "CSA2013";
+
+    /// <summary>A channel handle is disposed while concurrent work that uses it may still run.</summary>
+    public const string HandleDisposedWhileInUse = "CSA2014";
+
+    /// <summary>A channel sender or receiver is used after it was disposed.</summary>
+    public const string HandleUsedAfterDispose = "CSA2015";
+
+    /// <summary>Work started inside a scope body with Task.Run or the thread pool is not joined inside it.</summary>
+    public const string WorkEscapesScope = "CSA2016";
+
+    /// <summary>An async void method, or an async lambda converted to a void-returning delegate that is run concurrently or per item.</summary>
+    public const string AsyncVoid = "CSA2017";
+
+    /// <summary>A cancellable semaphore wait sits inside the try whose finally releases the semaphore.</summary>
+    public const string WaitInsideReleasingTry = "CSA2018";
+
+    /// <summary>A BlockingCollection consumed to the end with GetConsumingEnumerable is never completed for adding.</summary>
+    public const string BlockingCollectionNeverCompleted = "CSA2019";
+
     /// <summary>
     /// Builds the help link of a rule: its page under docs/rules in the repository whose URL
     /// the build writes into <see cref="RepositoryInfo"/> (RepositoryUrl in Directory.Build.props).

@@ -27,6 +27,16 @@ public sealed class MistakesSampleTests
         "warning CSA2007", // blocking Send in an async method
         "warning CSA2008", // BCL writer never completed
         "warning CSA2009", // _ = Task.Run(...)
+        "error CSA2010", // a batch cleared after it was sent
+        "error CSA2011", // return g.Value
+        "error CSA2012", // a change through a read guard
+        "warning CSA2013", // Lock() held across await
+        "error CSA2014", // using (jobsRx) in each of four workers
+        "error CSA2015", // a sender used after its using block
+        "error CSA2016", // Task.Run in a scope body, never awaited
+        "error CSA2017", // async lambda given to Parallel.ForEach
+        "error CSA2018", // WaitAsync(ct) inside the try that releases
+        "warning CSA2019", // BlockingCollection never CompleteAdding
         "error CSA3001", // use after [Consumes]
         "error CSA3002", // consumed twice
         "error CSA3004", // invalid [TypeStates] declaration

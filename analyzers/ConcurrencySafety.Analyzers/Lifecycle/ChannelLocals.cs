@@ -99,6 +99,54 @@ internal static class ChannelLocals
         return result.ToImmutable();
     }
 
+    /// <summary>
+    /// Whether <paramref name="sender"/> is a sender local of a channel created in this member
+    /// by <c>Chan.Unbounded</c> (directly, or a clone of such a local), never reassigned: a
+    /// send on it never waits.
+    /// </summary>
+    public static bool IsUnboundedSender(ILocalSymbol sender, IOperation root, LifecycleTypes types)
+    {
+        var found = false;
+        foreach (var local in Find(root, types))
+        {
+            if (local.IsSender
+                && SymbolEqualityComparer.Default.Equals(local.Local, sender)
+                && local.Channel is IDeconstructionAssignmentOperation { Value: var value }
+                && Strip(value) is IInvocationOperation { TargetMethod.Name: "Unbounded" })
+            {
+                found = true;
+            }
+        }
+
+        return found && !IsReassigned(sender, root);
+    }
+
+    /// <summary>Whether <paramref name="local"/> is written anywhere in <paramref name="root"/> other than by its declaration.</summary>
+    public static bool IsReassigned(ILocalSymbol local, IOperation root)
+    {
+        foreach (var operation in root.Descendants())
+        {
+            if (operation is ILocalReferenceOperation { IsDeclaration: false } reference
+                && SymbolEqualityComparer.Default.Equals(reference.Local, local))
+            {
+                IOperation current = reference;
+                while (current.Parent is ITupleOperation or IConversionOperation { IsImplicit: true })
+                {
+                    current = current.Parent;
+                }
+
+                var parent = current.Parent;
+                if (parent is IAssignmentOperation assignment && assignment.Target == current
+                    || parent is IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out })
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
     public static IOperation Strip(IOperation operation)
     {
         while (operation is IConversionOperation { IsImplicit: true } conversion)

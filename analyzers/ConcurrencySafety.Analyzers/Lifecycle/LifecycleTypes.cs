@@ -22,6 +22,8 @@ internal sealed class LifecycleTypes
     public const string LockGuardName = "ConcurrencySafety.LockGuard`1";
     public const string ReadGuardName = "ConcurrencySafety.ReadGuard`1";
     public const string WriteGuardName = "ConcurrencySafety.WriteGuard`1";
+    public const string LockedName = "ConcurrencySafety.Locked`1";
+    public const string RwLockedName = "ConcurrencySafety.RwLocked`1";
 
     /// <summary>
     /// Parameters marked with this attribute take ownership of their argument (the type-state
@@ -52,6 +54,8 @@ internal sealed class LifecycleTypes
     public INamedTypeSymbol? LockGuard { get; }
     public INamedTypeSymbol? ReadGuard { get; }
     public INamedTypeSymbol? WriteGuard { get; }
+    public INamedTypeSymbol? Locked { get; }
+    public INamedTypeSymbol? RwLocked { get; }
     public INamedTypeSymbol? ConsumesAttribute { get; }
     public INamedTypeSymbol? Task { get; }
     public INamedTypeSymbol? TaskFactory { get; }
@@ -89,6 +93,8 @@ internal sealed class LifecycleTypes
         LockGuard = compilation.GetTypeByMetadataName(LockGuardName);
         ReadGuard = compilation.GetTypeByMetadataName(ReadGuardName);
         WriteGuard = compilation.GetTypeByMetadataName(WriteGuardName);
+        Locked = compilation.GetTypeByMetadataName(LockedName);
+        RwLocked = compilation.GetTypeByMetadataName(RwLockedName);
         ConsumesAttribute = compilation.GetTypeByMetadataName(ConsumesAttributeName);
         Task = compilation.GetTypeByMetadataName(TaskName);
         TaskFactory = compilation.GetTypeByMetadataName(TaskFactoryName);
@@ -113,6 +119,9 @@ internal sealed class LifecycleTypes
     /// <summary>Whether <paramref name="type"/> is a permit or lock guard of the library (released by disposing it).</summary>
     public bool IsGuard(ITypeSymbol? type) =>
         Is(type, Permit) || Is(type, LockGuard) || Is(type, ReadGuard) || Is(type, WriteGuard);
+
+    /// <summary>Whether <paramref name="type"/> is a lock guard of <c>Locked&lt;T&gt;</c> or <c>RwLocked&lt;T&gt;</c> (it has a <c>Value</c>).</summary>
+    public bool IsDataGuard(ITypeSymbol? type) => Is(type, LockGuard) || Is(type, ReadGuard) || Is(type, WriteGuard);
 
     /// <summary>Whether the parameter takes ownership of its argument (<c>[Consumes]</c>, matched by name so a user-defined copy counts too).</summary>
     public static bool TakesOwnership(IParameterSymbol? parameter)

@@ -8,9 +8,11 @@ namespace ConcurrencySafety.Analyzers.Rules;
 
 /// <summary>
 /// CSA2001: concurrent work started and never joined. The task returned by <c>Task.Run</c>,
-/// <c>Task.Factory.StartNew</c> or <c>TaskScope.RunAsync</c> is dropped by an expression
-/// statement; or a thread is started and its local is never joined and never leaves the
-/// method. An explicit discard (<c>_ = Task.Run(...)</c>) is CSA2009, a warning.
+/// <c>Task.Factory.StartNew</c> or <c>TaskScope.RunAsync</c> (or by any other call returning a
+/// <c>Task</c> or <c>ValueTask</c>) is dropped by an expression statement, or kept in a local
+/// that is never used again; <c>await Task.Factory.StartNew(async ...)</c> drops the async
+/// body's task (no <c>Unwrap</c>); or a thread is started and its local is never joined and
+/// never leaves the method. An explicit discard (<c>_ = Task.Run(...)</c>) is CSA2009, a warning.
 /// </summary>
 /// <remarks>
 /// A task that is awaited, returned, stored or passed on is not reported, nor is a thread
@@ -66,12 +68,25 @@ public sealed class CSA2001UnjoinedConcurrentWorkAnalyzer : DiagnosticAnalyzer
             {
                 start.RegisterOperationAction(c => AnalyzeThread(c, types), OperationKind.VariableDeclarator);
             }
+
+            start.RegisterOperationAction(c => AnalyzeUnusedTaskLocal(c, types), OperationKind.VariableDeclarator);
         });
     }
 
     private static void AnalyzeStatement(OperationAnalysisContext context, LifecycleTypes types)
     {
         var statement = (IExpressionStatementOperation)context.Operation;
+        if (statement.Operation is IAwaitOperation { Operation: var awaitedTask } awaited && IsTaskLike(awaited.Type, types))
+        {
+            // await Task.Factory.StartNew(async () => ...): the await yields the async body's
+            // own task (StartNew returned a Task<Task>), and the statement drops it.
+            var what = ChannelLocals.Strip(awaitedTask) is IInvocationOperation { TargetMethod.Name: "StartNew" } startNew && Spawns.IsSpawn(startNew, types)
+                ? "The task of the async lambda passed to 'StartNew' (the await waits only for it to start; add .Unwrap())"
+                : "The task produced by this await";
+            context.ReportDiagnostic(Diagnostic.Create(Rule, awaited.Syntax.GetLocation(), what));
+            return;
+        }
+
         if (statement.Operation is not IInvocationOperation invocation)
         {
             return;
@@ -81,6 +96,17 @@ public sealed class CSA2001UnjoinedConcurrentWorkAnalyzer : DiagnosticAnalyzer
         {
             var properties = FixProperties(statement, invocation, context.ContainingSymbol, types);
             context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), properties, "The task of '" + Spawns.DisplayName(invocation) + "'"));
+            return;
+        }
+
+        // Any other call whose Task or ValueTask is dropped: the work it stands for is not
+        // joined either (an async method called from a synchronous one, WriteAsync, Delay).
+        if (IsTaskLike(invocation.Type, types) && !IsTaskCombinatorWithoutWork(invocation.TargetMethod, types))
+        {
+            var properties = CanInsertAwait(statement, context.ContainingSymbol)
+                ? ImmutableDictionary<string, string?>.Empty.Add(AwaitFixKey, "true")
+                : ImmutableDictionary<string, string?>.Empty;
+            context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), properties, "The task returned by '" + invocation.TargetMethod.Name + "'"));
             return;
         }
 
@@ -129,6 +155,39 @@ public sealed class CSA2001UnjoinedConcurrentWorkAnalyzer : DiagnosticAnalyzer
             context.ReportDiagnostic(Diagnostic.Create(Rule, start.Syntax.GetLocation(), $"Thread '{declarator.Symbol.Name}'"));
         }
     }
+
+    // var w = TaskScope.RunAsync(...); (or any call returning a task) and w is never used
+    // again: nobody awaits the work, the same as dropping it.
+    private static void AnalyzeUnusedTaskLocal(OperationAnalysisContext context, LifecycleTypes types)
+    {
+        var declarator = (IVariableDeclaratorOperation)context.Operation;
+        if (declarator.Initializer?.Value is not { } value
+            || ChannelLocals.Strip(value) is not IInvocationOperation invocation
+            || !IsTaskLike(declarator.Symbol.Type, types)
+            || IsTaskCombinatorWithoutWork(invocation.TargetMethod, types)
+            || declarator.Symbol.IsRef
+            || declarator.Syntax.Parent?.Parent is Microsoft.CodeAnalysis.CSharp.Syntax.UsingStatementSyntax or Microsoft.CodeAnalysis.CSharp.Syntax.LocalDeclarationStatementSyntax { UsingKeyword.RawKind: not 0 })
+        {
+            return;
+        }
+
+        foreach (var operation in OwnedLocal.Root(declarator).Descendants())
+        {
+            if (operation is ILocalReferenceOperation { IsDeclaration: false } reference
+                && SymbolEqualityComparer.Default.Equals(reference.Local, declarator.Symbol))
+            {
+                return; // used somehow: awaited, passed on, stored (precision first)
+            }
+        }
+
+        var name = Spawns.IsSpawn(invocation, types) ? Spawns.DisplayName(invocation) : invocation.TargetMethod.Name;
+        context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), $"The task of '{name}' (kept in '{declarator.Symbol.Name}', which is never awaited)"));
+    }
+
+    /// <summary>Task helpers that start no work of their own: dropping their result loses nothing (FromResult) or is an observer by design (ContinueWith).</summary>
+    private static bool IsTaskCombinatorWithoutWork(IMethodSymbol method, LifecycleTypes types) =>
+        method.Name is "ContinueWith" or "FromResult" or "FromException" or "FromCanceled" or "AsTask" or "Preserve"
+        && (DerivesFromTask(method.ContainingType, types) || method.ContainingType is { Name: "ValueTask" });
 
     private static bool SetsBackground(IObjectOrCollectionInitializerOperation? initializer) =>
         initializer is not null
@@ -183,7 +242,7 @@ public sealed class CSA2001UnjoinedConcurrentWorkAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    private static bool IsTaskLike(ITypeSymbol type, LifecycleTypes types)
+    private static bool IsTaskLike(ITypeSymbol? type, LifecycleTypes types)
     {
         for (var t = type; t is not null; t = t.BaseType)
         {

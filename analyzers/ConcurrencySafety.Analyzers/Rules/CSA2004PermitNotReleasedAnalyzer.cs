@@ -161,7 +161,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
     /// (awaited, possibly through <c>ConfigureAwait</c>) that returns nothing (the forms without a
     /// timeout) or, with <paramref name="returnsBool"/>, whether it acquired the slot.
     /// </summary>
-    private static IInvocationOperation? AsWait(IOperation operation, LifecycleTypes types, bool returnsBool)
+    internal static IInvocationOperation? AsWait(IOperation operation, LifecycleTypes types, bool returnsBool)
     {
         var awaited = false;
         if (operation is IAwaitOperation awaitOperation)
@@ -327,7 +327,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         return tryStatement.Finally is not null && ReleasesIn(tryStatement.Finally.Span, semaphore, function, types);
     }
 
-    private static bool ReleasesIn(Microsoft.CodeAnalysis.Text.TextSpan span, ISymbol semaphore, IOperation function, LifecycleTypes types)
+    internal static bool ReleasesIn(Microsoft.CodeAnalysis.Text.TextSpan span, ISymbol semaphore, IOperation function, LifecycleTypes types)
     {
         foreach (var descendant in function.Descendants())
         {
@@ -343,7 +343,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    private static ISymbol? SymbolOf(IOperation operation) => ChannelLocals.Strip(operation) switch
+    internal static ISymbol? SymbolOf(IOperation operation) => ChannelLocals.Strip(operation) switch
     {
         ILocalReferenceOperation local => local.Local,
         IParameterReferenceOperation parameter => parameter.Parameter,

@@ -10,7 +10,9 @@ namespace ConcurrencySafety.Analyzers.Rules;
 /// CSA2005: <c>new Thread(...)</c> inside a loop over a collection (a <c>foreach</c>, or a
 /// <c>for</c> bounded by a <c>Length</c> or <c>Count</c>): one operating-system thread per item,
 /// each with its own megabyte of stack, however many items there are. A <c>for</c> loop up to a
-/// fixed worker count is not reported.
+/// fixed worker count is not reported, nor a <c>for</c> over the <c>Length</c> of a local array
+/// created with a fixed size (<c>new Thread[4]</c>, <c>new Thread[Environment.ProcessorCount]</c>)
+/// and never reassigned: its length is the worker count, not an item count.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class CSA2005ThreadPerItemAnalyzer : DiagnosticAnalyzer
@@ -67,6 +69,7 @@ public sealed class CSA2005ThreadPerItemAnalyzer : DiagnosticAnalyzer
                     return forEach.Collection.Syntax.ToString();
                 case IForLoopOperation { Condition: IBinaryOperation { RightOperand: var bound } }:
                     return ChannelLocals.Strip(bound) is IPropertyReferenceOperation { Property.Name: "Length" or "Count" or "LongLength", Instance: { } items }
+                        && !IsFixedSizeArray(items)
                         ? items.Syntax.ToString()
                         : null;
                 case ILoopOperation:
@@ -75,5 +78,55 @@ public sealed class CSA2005ThreadPerItemAnalyzer : DiagnosticAnalyzer
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="items"/> is a local array whose only assignment is its
+    /// declaration, which creates it with a fixed size: a constant or
+    /// <c>Environment.ProcessorCount</c>. A loop up to its length runs a fixed number of times.
+    /// </summary>
+    private static bool IsFixedSizeArray(IOperation items)
+    {
+        if (ChannelLocals.Strip(items) is not ILocalReferenceOperation { Local: { Type: IArrayTypeSymbol } local })
+        {
+            return false;
+        }
+
+        IArrayCreationOperation? creation = null;
+        foreach (var operation in OwnedLocal.Root(items).Descendants())
+        {
+            switch (operation)
+            {
+                case IVariableDeclaratorOperation declarator when SymbolEqualityComparer.Default.Equals(declarator.Symbol, local):
+                    creation = declarator.Initializer is { } initializer ? ChannelLocals.Strip(initializer.Value) as IArrayCreationOperation : null;
+                    if (creation is null)
+                    {
+                        return false;
+                    }
+
+                    break;
+
+                case ILocalReferenceOperation { IsDeclaration: false } reference when SymbolEqualityComparer.Default.Equals(reference.Local, local):
+                    var parent = reference.Parent;
+                    if (parent is IAssignmentOperation assignment && assignment.Target == reference
+                        || parent is IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out }
+                        || parent is IDeconstructionAssignmentOperation
+                        || parent is ITupleOperation { Parent: IDeconstructionAssignmentOperation })
+                    {
+                        return false; // reassigned: Array.Resize(ref a, n), a = items.ToArray()
+                    }
+
+                    break;
+            }
+        }
+
+        return creation is { DimensionSizes.Length: 1 } && IsFixedCount(creation.DimensionSizes[0]);
+    }
+
+    private static bool IsFixedCount(IOperation size)
+    {
+        size = ChannelLocals.Strip(size);
+        return size.ConstantValue.HasValue
+            || size is IPropertyReferenceOperation { Property: { Name: "ProcessorCount", IsStatic: true, ContainingType: { Name: "Environment", ContainingNamespace.Name: "System" } } };
     }
 }

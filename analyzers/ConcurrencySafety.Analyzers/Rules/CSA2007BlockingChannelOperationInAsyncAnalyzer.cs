@@ -12,7 +12,8 @@ namespace ConcurrencySafety.Analyzers.Rules;
 /// (<c>Send</c>, <c>Receive</c>, a timed <c>TrySend</c>/<c>TryReceive</c>, <c>Select</c>, or a
 /// plain <c>foreach</c> over a receiver) where the type offers the awaitable form with the same
 /// parameters (<c>SendAsync</c>, <c>await foreach</c>). Blocking there holds a thread-pool
-/// thread for as long as the channel waits, and can starve the pool.
+/// thread for as long as the channel waits, and can starve the pool. A send on a sender of an
+/// unbounded channel created in the same member never waits, and is not reported.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class CSA2007BlockingChannelOperationInAsyncAnalyzer : DiagnosticAnalyzer
@@ -59,7 +60,8 @@ public sealed class CSA2007BlockingChannelOperationInAsyncAnalyzer : DiagnosticA
             || !(types.IsSender(type) || types.IsReceiver(type) || LifecycleTypes.Is(type, types.Selector) || LifecycleTypes.Is(type, types.SelectSet))
             || !HasAsyncTwin(method)
             || !CSA2001UnjoinedConcurrentWorkAnalyzer.IsInAsyncFunction(invocation, context.ContainingSymbol)
-            || InsideLock(invocation))
+            || InsideLock(invocation)
+            || NeverWaits(invocation, types))
         {
             return;
         }
@@ -100,6 +102,14 @@ public sealed class CSA2007BlockingChannelOperationInAsyncAnalyzer : DiagnosticA
 
         return false;
     }
+
+    // Sending to an unbounded channel completes at once (there is always room): Send,
+    // TrySend(item, timeout) and TrySendUntil never block there.
+    private static bool NeverWaits(IInvocationOperation invocation, LifecycleTypes types) =>
+        invocation.TargetMethod.Name is "Send" or "TrySend" or "TrySendUntil"
+        && types.IsSender(invocation.TargetMethod.ContainingType)
+        && ChannelLocals.Strip(invocation.Instance!) is ILocalReferenceOperation { Local: var sender }
+        && ChannelLocals.IsUnboundedSender(sender, OwnedLocal.Root(invocation), types);
 
     // await is not allowed inside a lock statement; blocking there is a different problem.
     private static bool InsideLock(IOperation operation)

@@ -12,8 +12,11 @@ namespace ConcurrencySafety.Analyzers.Rules;
 /// there (<c>await foreach</c> over <c>Reader.ReadAllAsync()</c>, <c>foreach</c> over its
 /// <c>ToBlockingEnumerable()</c>, <c>while (await Reader.WaitToReadAsync())</c>, or
 /// <c>await Reader.Completion;</c>) but its writer is never completed
-/// (<c>Writer.Complete()</c> / <c>TryComplete()</c>) anywhere in the method or its lambdas. The
-/// read loop ends only on completion, so it never ends. The same hang as CSA2003, for the BCL.
+/// (<c>Writer.Complete()</c> / <c>TryComplete()</c>) anywhere in the method or its lambdas, or
+/// is completed on the happy path only: its only completions are the last statement of a
+/// producer lambda or local function that calls something that can throw before it, and none
+/// sits in a <c>finally</c> or a <c>catch</c>. The read loop ends only on completion, so
+/// it never ends. The same hang as CSA2003, for the BCL.
 /// </summary>
 /// <remarks>
 /// The channel is followed only through the local it was created into, <c>ch.Writer.M()</c> and
@@ -28,12 +31,13 @@ public sealed class CSA2008ChannelWriterNeverCompletedAnalyzer : DiagnosticAnaly
     internal static readonly DiagnosticDescriptor Rule = new(
         RuleIdentifiers.ChannelWriterNeverCompleted,
         title: "ChannelWriter never completed",
-        messageFormat: "This reads '{0}' until its writer completes, but '{0}.Writer.Complete()' is never called, so it never ends; complete the writer when the producers are done",
+        messageFormat: "This reads '{0}' until its writer completes, but '{0}.Writer.Complete()' is {1}, so it may never end; complete the writer in a finally when the producers are done",
         category: "Concurrency",
         defaultSeverity: DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
         description: "ReadAllAsync and WaitToReadAsync loops over a System.Threading.Channels reader end when the writer is completed and the buffer drained. "
-            + "A method that creates a channel, reads it to the end and never calls Writer.Complete (or TryComplete) waits forever once the producers stop. Complete the writer, in a finally, when the last producer finishes.",
+            + "A method that creates a channel, reads it to the end and never calls Writer.Complete (or TryComplete) waits forever once the producers stop; so does one that completes it only on the happy path (not in a finally or catch), when a producer throws. "
+            + "Complete the writer, in a finally, when the last producer finishes.",
         helpLinkUri: RuleIdentifiers.GetHelpUri(RuleIdentifiers.ChannelWriterNeverCompleted));
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Rule);
@@ -67,6 +71,7 @@ public sealed class CSA2008ChannelWriterNeverCompletedAnalyzer : DiagnosticAnaly
 
         var root = OwnedLocal.Root(declarator);
         var readLoops = new List<IOperation>();
+        var completions = new List<IOperation>();
         var aliases = new List<(ILocalSymbol Local, bool IsWriter)>();
         foreach (var operation in root.Descendants())
         {
@@ -90,7 +95,7 @@ public sealed class CSA2008ChannelWriterNeverCompletedAnalyzer : DiagnosticAnaly
             {
                 aliases.Add((alias.Symbol, isWriter));
             }
-            else if (!TrackUse(property, isWriter, readLoops))
+            else if (!TrackUse(property, isWriter, readLoops, completions))
             {
                 return;
             }
@@ -104,28 +109,116 @@ public sealed class CSA2008ChannelWriterNeverCompletedAnalyzer : DiagnosticAnaly
                 if (operation is ILocalReferenceOperation reference
                     && SymbolEqualityComparer.Default.Equals(reference.Local, alias)
                     && !reference.IsDeclaration
-                    && !TrackUse(reference, isWriter, readLoops))
+                    && !TrackUse(reference, isWriter, readLoops, completions))
                 {
                     return;
                 }
             }
         }
 
+        string how;
+        if (completions.Count == 0)
+        {
+            how = "never called";
+        }
+        else if (!completions.All(IsLastStatementOfProducer) || completions.Any(InFinallyOrCatch) || !completions.Any(c => MayThrow(OwnedLocal.EnclosingFunction(c), c)))
+        {
+            // The happy-path shape is a producer lambda (or local function) whose last
+            // statement completes the writer after work that can throw. Anything else is
+            // trusted: a completion in a finally or catch, one in the method itself, or a
+            // producer where nothing can throw.
+            return;
+        }
+        else
+        {
+            how = "called on the happy path only (not in a finally or catch: an exception in the producer skips it)";
+        }
+
         foreach (var call in readLoops)
         {
-            context.ReportDiagnostic(Diagnostic.Create(Rule, call.Syntax.GetLocation(), declarator.Symbol.Name));
+            context.ReportDiagnostic(Diagnostic.Create(Rule, call.Syntax.GetLocation(), declarator.Symbol.Name, how));
         }
+    }
+
+    /// <summary>
+    /// Whether the function that completes the writer does anything that can throw past the
+    /// completion: a call or object creation other than the writer's own
+    /// <c>WriteAsync</c>/<c>TryWrite</c>/<c>WaitToWriteAsync</c> (which fail only once the
+    /// channel is completed, or cancelled through a token) and <c>ConfigureAwait</c>. Flow is
+    /// not followed: anywhere in the function counts (precision first: a producer that only
+    /// writes computed-in-place values is not reported).
+    /// </summary>
+    private static bool MayThrow(IOperation function, IOperation completion)
+    {
+        foreach (var operation in function.Descendants())
+        {
+            if (operation == completion || OwnedLocal.EnclosingFunction(operation) != function)
+            {
+                continue;
+            }
+
+            switch (operation)
+            {
+                case IInvocationOperation { TargetMethod.Name: "ConfigureAwait" }:
+                    break;
+                case IInvocationOperation { TargetMethod.Name: "WriteAsync" or "TryWrite" or "WaitToWriteAsync" } write
+                    when write.TargetMethod.ContainingType?.Name == "ChannelWriter"
+                        && !write.Arguments.Any(a => a.Parameter?.Type.Name == "CancellationToken" && a.ArgumentKind != ArgumentKind.DefaultValue && ChannelLocals.Strip(a.Value) is not IDefaultValueOperation):
+                    break;
+                case IInvocationOperation:
+                case IObjectCreationOperation:
+                case IThrowOperation:
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    // writer.Complete(); as the last statement of a lambda's or local function's block body:
+    // everything else in that body runs before it.
+    private static bool IsLastStatementOfProducer(IOperation completion)
+    {
+        var function = OwnedLocal.EnclosingFunction(completion);
+        var body = function switch
+        {
+            IAnonymousFunctionOperation lambda => lambda.Body,
+            ILocalFunctionOperation local => local.Body,
+            _ => null,
+        };
+        // (A lambda's block ends with an implicit return.)
+        var statements = body?.Operations.Where(o => !o.IsImplicit).ToList();
+        return statements is { Count: > 0 }
+            && statements[statements.Count - 1] is IExpressionStatementOperation { Operation: var last }
+            && last == completion;
+    }
+
+    // Inside a finally block or a catch clause of the function that makes the call.
+    private static bool InFinallyOrCatch(IOperation call)
+    {
+        foreach (var ancestor in call.Syntax.Ancestors())
+        {
+            switch (ancestor)
+            {
+                case AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax or MemberDeclarationSyntax:
+                    return false;
+                case FinallyClauseSyntax or CatchClauseSyntax:
+                    return true;
+            }
+        }
+
+        return false;
     }
 
     // One use of the reader or writer (ch.Reader, ch.Writer or an alias local): a method call on it,
     // or, for the reader, a property read (Count, CanCount, CanPeek, Completion). Returns false
     // when the use completes the writer or is one the rule does not follow.
-    private static bool TrackUse(IOperation end, bool isWriter, List<IOperation> readLoops)
+    private static bool TrackUse(IOperation end, bool isWriter, List<IOperation> readLoops, List<IOperation> completions)
     {
         switch (end.Parent)
         {
             case IInvocationOperation call when call.Instance == end:
-                return Track(call, isWriter, readLoops);
+                return Track(call, isWriter, readLoops, completions);
             case IPropertyReferenceOperation { Property.Name: "Count" or "CanCount" or "CanPeek" } when !isWriter:
                 return true;
             case IPropertyReferenceOperation { Property.Name: "Completion" } completion when !isWriter:
@@ -153,11 +246,16 @@ public sealed class CSA2008ChannelWriterNeverCompletedAnalyzer : DiagnosticAnaly
     }
 
     // Records a read-to-end loop; returns false when the call completes the writer.
-    private static bool Track(IInvocationOperation call, bool isWriter, List<IOperation> readLoops)
+    private static bool Track(IInvocationOperation call, bool isWriter, List<IOperation> readLoops, List<IOperation> completions)
     {
         if (isWriter)
         {
-            return call.TargetMethod.Name is not ("Complete" or "TryComplete");
+            if (call.TargetMethod.Name is "Complete" or "TryComplete")
+            {
+                completions.Add(call);
+            }
+
+            return true;
         }
 
         if (ReadToEndLoop(call) is not null)

@@ -22,6 +22,12 @@ internal enum ConsumeFindingKind
 
     /// <summary>CSA3003.</summary>
     Dropped,
+
+    /// <summary>CSA2010: a use (or a second send) of a value after a channel send moved it.</summary>
+    UseAfterSend,
+
+    /// <summary>CSA2015: a use of a channel sender or receiver after it was disposed.</summary>
+    UseAfterDispose,
 }
 
 /// <summary>One finding of the consume analysis, shared by the three CSA300x analyzers.</summary>
@@ -219,7 +225,9 @@ internal sealed class ConsumeFlowAnalysis
             }
 
             // Exceptions: every handler of an enclosing try may start from any state in the try.
-            for (var region = block.EnclosingRegion; region is not null; region = region.EnclosingRegion)
+            // The walk stops at this graph's root: a lambda's graph chains on to the regions of
+            // the graph that contains it, whose block ordinals mean other blocks.
+            for (var region = block.EnclosingRegion; region is not null && region.Kind != ControlFlowRegionKind.Root; region = region.EnclosingRegion)
             {
                 if (region.Kind != ControlFlowRegionKind.Try || region.EnclosingRegion is not { } tryAndHandlers)
                 {
@@ -555,6 +563,17 @@ internal sealed class ConsumeFlowAnalysis
             {
                 // Dispose is idempotent by contract: not a use, and it discharges the value.
                 Discharge(state, receiver);
+                if (_symbols.Sends.IsChannelHandle(TypeStateSymbols.Unwrap(instance).Type) && !state.Consumed.ContainsKey(receiver))
+                {
+                    // CSA2015: a disposed sender or receiver throws on any use but Dispose.
+                    // Recorded like a consumption (a second Dispose is not a use, so it is not
+                    // a double consumption either).
+                    state.Consumed[receiver] = invocation;
+                    foreach (var alias in state.AliasesOf(receiver).ToList())
+                    {
+                        state.Consumed[alias] = invocation;
+                    }
+                }
             }
             else
             {
@@ -578,8 +597,10 @@ internal sealed class ConsumeFlowAnalysis
                     Visit(value, state);
                 }
             }
-            else if (symbol is not null && parameter is not null && _symbols.ConsumesParameter(parameter))
+            else if (symbol is not null && parameter is not null && (_symbols.ConsumesParameter(parameter) || _symbols.Sends.Moves(call, argument)))
             {
+                // [Consumes], or the item of a channel send (CSA2010): the value now belongs
+                // to the callee, or to whoever receives it.
                 consumed.Add((symbol, value));
             }
             else if (symbol is not null && parameter is { Ordinal: 0 } && method.IsExtensionMethod)
@@ -673,6 +694,13 @@ internal sealed class ConsumeFlowAnalysis
         if (!isImplicit && state.Consumed.TryGetValue(symbol, out var consumer))
         {
             Report(ConsumeFindingKind.UseAfterConsume, symbol, location, consumer);
+            if (IsSend(consumer) || IsHandleDispose(consumer))
+            {
+                // CSA2010 (and CSA2015) report the first use after a send on each path, not every later
+                // one: after batch.Clear() is flagged, batch.Add(...) in the next iteration is
+                // the same mistake. (Applied in the fixed point too, so both passes agree.)
+                state.Consumed.Remove(symbol);
+            }
         }
     }
 
@@ -776,12 +804,23 @@ internal sealed class ConsumeFlowAnalysis
 
     private void Report(ConsumeFindingKind kind, ISymbol symbol, Location location, IOperation consumer, bool sameCall = false)
     {
+        if (IsSend(consumer))
+        {
+            // The earlier consumption was a send: this is CSA2010's finding, not CSA3001/CSA3002's.
+            kind = ConsumeFindingKind.UseAfterSend;
+        }
+        else if (IsHandleDispose(consumer))
+        {
+            kind = ConsumeFindingKind.UseAfterDispose;
+        }
+
         if (_findings is null || !_reported!.Add((kind, location)))
         {
             return;
         }
 
         var consumerLocation = consumer.Syntax.GetLocation();
+        var consumerText = consumer.IsImplicit && IsHandleDispose(consumer) ? $"the end of using ({Shorten(consumer.Syntax.ToString())})" : Shorten(consumer.Syntax.ToString());
         var line = consumerLocation.GetLineSpan().StartLinePosition.Line + 1;
         var where = !sameCall && location.SourceSpan.Start < consumerLocation.SourceSpan.End && consumerLocation.SourceTree == location.SourceTree
             ? $"line {line}, in an earlier iteration of the loop"
@@ -789,8 +828,14 @@ internal sealed class ConsumeFlowAnalysis
         var properties = ImmutableDictionary<string, string?>.Empty
             .Add(PropertyNames.VariableName, symbol.Name)
             .Add(PropertyNames.ConsumerDiscarded, IsDiscarded(consumer) ? "true" : "false");
-        _findings.Add(new ConsumeFinding(kind, location, consumerLocation, properties, symbol.Name, Shorten(consumer.Syntax.ToString()), where));
+        _findings.Add(new ConsumeFinding(kind, location, consumerLocation, properties, symbol.Name, consumerText, where));
     }
+
+    private static bool IsHandleDispose(IOperation consumer) =>
+        consumer is IInvocationOperation invocation && TypeStateSymbols.IsDisposeCall(invocation);
+
+    private bool IsSend(IOperation consumer) =>
+        consumer is IInvocationOperation { TargetMethod: var method } && _symbols.Sends.IsSendMethod(method);
 
     private void ReportDrops(ConsumeState state, ISymbol local)
     {
@@ -827,8 +872,12 @@ internal sealed class ConsumeFlowAnalysis
     /// rather than written by the user. A flow capture is implicit even when it stands for the
     /// user's own <c>x</c> in <c>x?.M()</c>; its syntax then is that identifier.
     /// </summary>
+    /// (An implicit conversion around the user's own reference, as in <c>foreach (var x in rx)</c>,
+    /// is the user's reference.)
     private static bool IsCompilerGenerated(IOperation reference) =>
-        reference.IsImplicit && !(TypeStateSymbols.Unwrap(reference) is IFlowCaptureReferenceOperation && reference.Syntax is IdentifierNameSyntax or MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax });
+        reference.IsImplicit
+        && TypeStateSymbols.Unwrap(reference).IsImplicit
+        && !(TypeStateSymbols.Unwrap(reference) is IFlowCaptureReferenceOperation && reference.Syntax is IdentifierNameSyntax or MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax });
 
     private static bool IsDiscarded(IOperation consumer) =>
         consumer.Parent is null or IExpressionStatementOperation && consumer.Type is { SpecialType: not SpecialType.System_Void };

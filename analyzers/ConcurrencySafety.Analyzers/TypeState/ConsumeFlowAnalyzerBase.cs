@@ -8,7 +8,7 @@ using Microsoft.CodeAnalysis.Operations;
 namespace ConcurrencySafety.Analyzers.TypeState;
 
 /// <summary>
-/// Shared plumbing of the CSA3001–CSA3003 analyzers: resolve the attributes once per
+/// Shared plumbing of the CSA3001–CSA3003 analyzers (and CSA2010, which reuses the engine for channel sends): resolve the attributes once per
 /// compilation, filter method bodies cheaply, build the control-flow graph only for bodies
 /// that consume or create something, and report the findings of one kind.
 /// </summary>
@@ -29,7 +29,13 @@ public abstract class ConsumeFlowAnalyzerBase : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var symbols = TypeStateSymbols.Create(start.Compilation);
-            var relevant = Kind == ConsumeFindingKind.Dropped ? symbols.MustConsume is not null : symbols.Consumes is not null;
+            var relevant = Kind switch
+            {
+                ConsumeFindingKind.Dropped => symbols.MustConsume is not null,
+                ConsumeFindingKind.UseAfterSend => symbols.Sends.IsRelevant,
+                ConsumeFindingKind.UseAfterDispose => symbols.Sends.IsChannelHandle(start.Compilation.GetTypeByMetadataName("ConcurrencySafety.Sender`1")),
+                _ => symbols.Consumes is not null,
+            };
             if (!relevant)
             {
                 // The runtime library is not referenced: nothing can be consumed or must-consume.
@@ -74,7 +80,10 @@ public abstract class ConsumeFlowAnalyzerBase : DiagnosticAnalyzer
     private bool IsCandidate(IOperation root, TypeStateSymbols symbols) => root.Descendants().Any(operation => operation switch
     {
         IInvocationOperation call => symbols.IsConsuming(call.TargetMethod)
-            || (Kind == ConsumeFindingKind.Dropped && symbols.IsMustConsume(call.Type)),
+            || (Kind == ConsumeFindingKind.Dropped && symbols.IsMustConsume(call.Type))
+            || (Kind == ConsumeFindingKind.UseAfterSend && symbols.Sends.IsSendMethod(call.TargetMethod))
+            || (Kind == ConsumeFindingKind.UseAfterDispose && TypeStateSymbols.IsDisposeCall(call) && call.Instance is { } disposed && symbols.Sends.IsChannelHandle(TypeStateSymbols.Unwrap(disposed).Type)),
+        IUsingOperation @using => Kind == ConsumeFindingKind.UseAfterDispose && @using.Resources is { } resource && symbols.Sends.IsChannelHandle(TypeStateSymbols.Unwrap(resource).Type),
         IObjectCreationOperation { Constructor: { } constructor } creation => symbols.IsConsuming(constructor)
             || (Kind == ConsumeFindingKind.Dropped && symbols.IsMustConsume(creation.Type)),
         _ => false,

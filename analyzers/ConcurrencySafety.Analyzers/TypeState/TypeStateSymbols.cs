@@ -21,11 +21,12 @@ internal sealed class TypeStateSymbols
     /// <summary>Metadata name of <c>ConcurrencySafety.ITypeState</c>.</summary>
     public const string TypeStateInterfaceName = "ConcurrencySafety.ITypeState";
 
-    private TypeStateSymbols(INamedTypeSymbol? consumes, INamedTypeSymbol? mustConsume, INamedTypeSymbol? typeState)
+    private TypeStateSymbols(INamedTypeSymbol? consumes, INamedTypeSymbol? mustConsume, INamedTypeSymbol? typeState, Ownership.SendMoves sends)
     {
         Consumes = consumes;
         MustConsume = mustConsume;
         TypeState = typeState;
+        Sends = sends;
     }
 
     // Per-compilation caches: the same few methods and types are asked about again and again
@@ -41,10 +42,14 @@ internal sealed class TypeStateSymbols
 
     public INamedTypeSymbol? MustConsume { get; }
 
+    /// <summary>The channel sends that move their item (CSA2010), a consumption the attributes do not spell out.</summary>
+    public Ownership.SendMoves Sends { get; }
+
     public static TypeStateSymbols Create(Compilation compilation) => new(
         compilation.GetTypeByMetadataName(ConsumesAttributeName),
         compilation.GetTypeByMetadataName(MustConsumeAttributeName),
-        compilation.GetTypeByMetadataName(TypeStateInterfaceName));
+        compilation.GetTypeByMetadataName(TypeStateInterfaceName),
+        new Ownership.SendMoves(compilation));
 
     /// <summary>Whether the receiver (or, for an extension method, its <c>this</c> argument) is consumed.</summary>
     public bool ConsumesReceiver(IMethodSymbol method) =>

@@ -18,9 +18,9 @@ namespace ConcurrencySafety;
 /// (<see cref="LockAsync"/>); a guard may be released on another thread than the one that
 /// acquired it, so holding it across <c>await</c> is allowed.</para>
 /// <para>The lock is not re-entrant: locking again while holding a guard deadlocks (or, with
-/// <c>TryLock</c>, times out). Do not let the guard or a reference obtained through
+/// <c>TryLock</c>, times out). Do not let a reference obtained through
 /// <see cref="LockGuard{T}.Value"/> escape the guarded block; the ConcurrencySafety analyzers
-/// check this.</para>
+/// report it (CSA2011), and a blocking <see cref="Lock"/> held across <c>await</c> (CSA2013).</para>
 /// </remarks>
 public sealed class Locked<T>
 {

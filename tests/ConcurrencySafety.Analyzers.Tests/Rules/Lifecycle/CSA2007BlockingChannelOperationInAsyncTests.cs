@@ -53,6 +53,49 @@ public class CSA2007BlockingChannelOperationInAsyncTests
         }
         """);
 
+    // Issue 15: a send to an unbounded channel never waits, so it is not blocking, also
+    // through a clone and inside an async lambda. Receives on it still block.
+    [Fact]
+    public Task Send_to_an_unbounded_channel_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            async Task M()
+            {
+                var (tx, rx) = Chan.Unbounded<int>();
+                tx.Send(1);
+                tx.TrySend(2, TimeSpan.FromSeconds(1));
+                using var clone = tx.Clone();
+                clone.Send(3);
+                await Task.Run(async () => { clone.Send(4); await Task.Yield(); });
+                tx.Dispose();
+                var first = {|CSA2007:rx.Receive()|};
+            }
+        }
+        """);
+
+    // The channel is known only when the method created it; a sender parameter, a bounded
+    // channel or a sender local reassigned from elsewhere may wait.
+    [Fact]
+    public Task Send_to_a_channel_not_known_to_be_unbounded_is_reported() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            async Task M(Sender<int> other)
+            {
+                var (tx, rx) = Chan.Bounded<int>(1);
+                {|CSA2007:tx.Send(1)|};
+                var (utx, urx) = Chan.Unbounded<int>();
+                utx = other;
+                {|CSA2007:utx.Send(2)|};
+                await Task.Yield();
+            }
+        }
+        """);
+
     // ---- code fix ----
 
     [Fact]

@@ -1,0 +1,154 @@
+using System.Collections.Immutable;
+using ConcurrencySafety.Analyzers.Lifecycle;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencySafety.Analyzers.Rules;
+
+/// <summary>
+/// CSA2016: work started inside the body of a <c>TaskScope.RunAsync</c>/<c>RunSupervisedAsync</c>
+/// or <c>Scope.Run</c> with <c>Task.Run</c>, <c>Task.Factory.StartNew</c> or
+/// <c>ThreadPool.QueueUserWorkItem</c> instead of the scope's <c>Spawn</c>, and not joined inside
+/// the body: queued to the pool (never joinable), kept in a variable or list of the code outside
+/// the scope, or kept in a variable or list of the body that the body never uses again (never
+/// awaited, never passed to <c>WhenAll</c>). The scope returns while that work still runs.
+/// </summary>
+/// <remarks>
+/// A dropped task (<c>Task.Run(...);</c>) is CSA2001's finding and is not repeated here. Any
+/// other use of the variable or list inside the body (an <c>await</c>, <c>WhenAll</c>, a call
+/// that receives it) is taken as a join: precision first.
+/// </remarks>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class CSA2016WorkEscapesScopeAnalyzer : DiagnosticAnalyzer
+{
+    internal static readonly DiagnosticDescriptor Rule = new(
+        RuleIdentifiers.WorkEscapesScope,
+        title: "Work escapes its scope",
+        messageFormat: "'{0}' starts work inside the scope body that the scope does not own, and {1}: the scope returns while it may still run; start it with '{2}.Spawn' instead",
+        category: "Concurrency",
+        defaultSeverity: DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "A TaskScope or Scope returns only when every child it spawned has finished, and propagates their failures. Work started inside the body with Task.Run, Task.Factory.StartNew or the thread pool is not a child: "
+            + "if the body does not join it, it outlives the scope, its failure is lost, and it may touch state the scope's caller believes is no longer shared. Start it with scope.Spawn, or await it inside the body.",
+        helpLinkUri: RuleIdentifiers.GetHelpUri(RuleIdentifiers.WorkEscapesScope));
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Rule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            var types = LifecycleTypes.For(start.Compilation);
+            if (types.Task is null || types.TaskScope is null && types.ThreadScope is null)
+            {
+                return;
+            }
+
+            start.RegisterOperationAction(c => Analyze(c, types), OperationKind.Invocation);
+        });
+    }
+
+    private static void Analyze(OperationAnalysisContext context, LifecycleTypes types)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        var isPool = invocation.TargetMethod is { Name: "QueueUserWorkItem" or "UnsafeQueueUserWorkItem", ContainingType: { Name: "ThreadPool", ContainingNamespace.Name: "Threading" } };
+        if (!isPool && !(Spawns.IsSpawn(invocation, types) && !LifecycleTypes.Is(invocation.TargetMethod.ContainingType, types.TaskScope))
+            || ScopeBody(invocation, types) is not { } body)
+        {
+            return;
+        }
+
+        var scopeName = body.Symbol.Parameters.FirstOrDefault()?.Name ?? "scope";
+        var name = Spawns.DisplayName(invocation);
+        if (isPool)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), name, "pool work cannot be joined at all", scopeName));
+            return;
+        }
+
+        if (Holder(invocation) is not { } holder)
+        {
+            return; // dropped (CSA2001), awaited, returned, passed on: not this rule's business
+        }
+
+        if (!IsDeclaredIn(holder, body))
+        {
+            context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), name, $"keeps its task in '{holder.Name}', which belongs to the code outside the scope", scopeName));
+            return;
+        }
+
+        foreach (var operation in body.Body.Descendants())
+        {
+            if (operation is ILocalReferenceOperation { IsDeclaration: false } reference
+                && SymbolEqualityComparer.Default.Equals(reference.Local, holder)
+                && !IsFilling(reference))
+            {
+                return; // awaited, passed to WhenAll, returned...: joined somehow
+            }
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), name, $"'{holder.Name}' is never awaited or joined inside the body", scopeName));
+    }
+
+    /// <summary>The scope lambda whose own code (not a nested function) contains <paramref name="operation"/>.</summary>
+    private static IAnonymousFunctionOperation? ScopeBody(IOperation operation, LifecycleTypes types)
+    {
+        if (OwnedLocal.EnclosingFunction(operation) is not IAnonymousFunctionOperation lambda)
+        {
+            return null;
+        }
+
+        IOperation current = lambda;
+        while (current.Parent is IDelegateCreationOperation or IConversionOperation)
+        {
+            current = current.Parent;
+        }
+
+        return current.Parent is IArgumentOperation { Parent: IInvocationOperation { TargetMethod: { } opener } }
+            && (LifecycleTypes.Is(opener.ContainingType, types.TaskScope) && opener.Name is "RunAsync" or "RunSupervisedAsync"
+                || LifecycleTypes.Is(opener.ContainingType, types.ThreadScope) && opener.Name == "Run")
+            ? lambda
+            : null;
+    }
+
+    // var t = Task.Run(...); t = Task.Run(...); list.Add(Task.Run(...)): the local that holds the task.
+    private static ILocalSymbol? Holder(IInvocationOperation spawn)
+    {
+        IOperation current = spawn;
+        while (current.Parent is IConversionOperation { IsImplicit: true })
+        {
+            current = current.Parent;
+        }
+
+        return current.Parent switch
+        {
+            IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } => declarator.Symbol,
+            ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment when assignment.Value == current => target.Local,
+            IArgumentOperation { Parent: IInvocationOperation { TargetMethod.Name: "Add", Instance: var instance } } when instance is not null && ChannelLocals.Strip(instance) is ILocalReferenceOperation list => list.Local,
+            _ => null,
+        };
+    }
+
+    private static bool IsDeclaredIn(ILocalSymbol local, IAnonymousFunctionOperation body)
+    {
+        var declaration = local.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax();
+        return declaration is not null && body.Syntax.SyntaxTree == declaration.SyntaxTree && body.Syntax.Span.Contains(declaration.Span)
+            && !body.Descendants().OfType<IAnonymousFunctionOperation>().Any(nested => nested.Syntax.Span.Contains(declaration.Span));
+    }
+
+    // Putting a task into the holder is not a join: the assignment target, or list.Add(...).
+    private static bool IsFilling(ILocalReferenceOperation reference)
+    {
+        IOperation current = reference;
+        while (current.Parent is IConversionOperation { IsImplicit: true })
+        {
+            current = current.Parent;
+        }
+
+        return current.Parent is ISimpleAssignmentOperation assignment && assignment.Target == current
+            || current.Parent is IInvocationOperation { TargetMethod.Name: "Add" } add && add.Instance == current;
+    }
+}

@@ -1,0 +1,109 @@
+using System.Collections.Immutable;
+using ConcurrencySafety.Analyzers.Lifecycle;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencySafety.Analyzers.Rules;
+
+/// <summary>
+/// CSA2019: a <c>BlockingCollection&lt;T&gt;</c> created in a method is consumed to the end
+/// there (<c>foreach</c> over <c>GetConsumingEnumerable()</c>, in the method or a lambda it
+/// starts) but <c>CompleteAdding()</c> is never called on it. The consuming loop ends only after
+/// <c>CompleteAdding</c>, so it blocks forever once the producers stop. CSA2008's hang for the
+/// older BCL queue.
+/// </summary>
+/// <remarks>
+/// The collection is followed only through its local: member calls and property reads on it,
+/// <c>using</c> and <c>Dispose</c>. When it goes anywhere else (passed to a method, stored,
+/// returned, a method group), or the loop can leave by itself, the rule stays silent.
+/// </remarks>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class CSA2019BlockingCollectionNeverCompletedAnalyzer : DiagnosticAnalyzer
+{
+    internal static readonly DiagnosticDescriptor Rule = new(
+        RuleIdentifiers.BlockingCollectionNeverCompleted,
+        title: "BlockingCollection never completed for adding",
+        messageFormat: "This consumes '{0}' until adding is completed, but '{0}.CompleteAdding()' is never called, so it never ends; call CompleteAdding (in a finally) when the producers are done",
+        category: "Concurrency",
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "A foreach over BlockingCollection<T>.GetConsumingEnumerable() ends only when CompleteAdding has been called and the collection is empty. "
+            + "A method that creates the collection, consumes it to the end and never calls CompleteAdding blocks a thread forever once the producers stop. Call CompleteAdding, in a finally, when the last producer finishes.",
+        helpLinkUri: RuleIdentifiers.GetHelpUri(RuleIdentifiers.BlockingCollectionNeverCompleted));
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Rule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            var collection = start.Compilation.GetTypeByMetadataName("System.Collections.Concurrent.BlockingCollection`1");
+            if (collection is null)
+            {
+                return;
+            }
+
+            start.RegisterOperationAction(c => Analyze(c, collection), OperationKind.VariableDeclarator);
+        });
+    }
+
+    private static void Analyze(OperationAnalysisContext context, INamedTypeSymbol collection)
+    {
+        var declarator = (IVariableDeclaratorOperation)context.Operation;
+        if (declarator.Initializer?.Value is not { } value
+            || ChannelLocals.Strip(value) is not IObjectCreationOperation { Type: { } created }
+            || !LifecycleTypes.Is(created, collection))
+        {
+            return;
+        }
+
+        var consuming = new List<IOperation>();
+        foreach (var operation in OwnedLocal.Root(declarator).Descendants())
+        {
+            if (operation is not ILocalReferenceOperation { IsDeclaration: false } reference
+                || !SymbolEqualityComparer.Default.Equals(reference.Local, declarator.Symbol))
+            {
+                continue;
+            }
+
+            switch (reference.Parent)
+            {
+                case IInvocationOperation { TargetMethod.Name: "CompleteAdding" }:
+                    return; // completed somewhere: trusted
+                case IInvocationOperation { TargetMethod.Name: "GetConsumingEnumerable" } call when call.Instance == reference:
+                    if (IsLoopToTheEnd(call))
+                    {
+                        consuming.Add(call);
+                    }
+
+                    break;
+                case IInvocationOperation call when call.Instance == reference:
+                case IPropertyReferenceOperation property when property.Instance == reference:
+                case IUsingOperation:
+                    break;
+                default:
+                    return; // escapes: someone else may complete it
+            }
+        }
+
+        foreach (var call in consuming)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(Rule, call.Syntax.GetLocation(), declarator.Symbol.Name));
+        }
+    }
+
+    // foreach (var x in bc.GetConsumingEnumerable(...)) with no way out of its own.
+    private static bool IsLoopToTheEnd(IInvocationOperation call)
+    {
+        IOperation current = call;
+        while (current.Parent is IConversionOperation { IsImplicit: true })
+        {
+            current = current.Parent;
+        }
+
+        return current.Parent is IForEachLoopOperation { IsAsynchronous: false } loop && loop.Collection == current && !Loops.CanExitEarly(loop.Syntax);
+    }
+}
