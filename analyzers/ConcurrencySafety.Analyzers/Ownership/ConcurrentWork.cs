@@ -65,8 +65,10 @@ internal sealed class ConcurrentWork
         }
 
         calls.Sort(static (a, b) => a.Call.Syntax.SpanStart.CompareTo(b.Call.Syntax.SpanStart));
-        var model = ConcurrencyModel.Build(blocks, calls, types, cancellationToken);
-        return model.Bodies.Count == 0 ? null : new ConcurrentWork(model.Bodies.Select(b => new RunningBody(b)).ToImmutableArray(), model.SynchronizesByHand);
+        var model = ConcurrencyModel.Build(blocks, calls, RaceEngine.For(compilation, types, options), cancellationToken);
+        // Bodies that are methods of their own (Task.Run(Work)) have no function here to follow: left out.
+        var bodies = model.Bodies.Where(b => b.Function is not null).Select(b => new RunningBody(b)).ToImmutableArray();
+        return bodies.IsEmpty ? null : new ConcurrentWork(bodies, model.SynchronizesByHand);
     }
 
     /// <summary>The innermost body whose function contains <paramref name="operation"/>, or null for the code that starts them.</summary>
@@ -93,7 +95,7 @@ internal sealed class RunningBody
     public RunningBody(ConcurrentBody body) => _body = body;
 
     /// <summary>The lambda, anonymous method or local function that runs concurrently.</summary>
-    public IOperation Function => _body.Function;
+    public IOperation Function => _body.Function!;
 
     /// <summary>The call that starts it (<c>Task.Run</c>, <c>scope.Spawn</c>, <c>new Thread</c>, ...).</summary>
     public IOperation StartingCall => _body.Call.Call;

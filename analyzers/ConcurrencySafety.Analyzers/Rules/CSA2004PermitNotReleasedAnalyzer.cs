@@ -49,11 +49,12 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var types = LifecycleTypes.For(start.Compilation);
-            if (types.SemaphoreSlim is not null)
+            var locks = new LockTypes(start.Compilation);
+            if (types.SemaphoreSlim is not null || locks.Any)
             {
-                start.RegisterOperationAction(c => AnalyzeSemaphoreWait(c, types), OperationKind.ExpressionStatement);
-                start.RegisterOperationAction(c => AnalyzeConditionalWait(c, types), OperationKind.Conditional);
-                start.RegisterOperationAction(c => AnalyzeLocalWait(c, types), OperationKind.VariableDeclarationGroup);
+                start.RegisterOperationAction(c => AnalyzeSemaphoreWait(c, types, locks), OperationKind.ExpressionStatement);
+                start.RegisterOperationAction(c => AnalyzeConditionalWait(c, types, locks), OperationKind.Conditional);
+                start.RegisterOperationAction(c => AnalyzeLocalWait(c, types, locks), OperationKind.VariableDeclarationGroup);
             }
 
             if (types.Permit is not null)
@@ -64,24 +65,24 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         });
     }
 
-    private static void AnalyzeSemaphoreWait(OperationAnalysisContext context, LifecycleTypes types)
+    private static void AnalyzeSemaphoreWait(OperationAnalysisContext context, LifecycleTypes types, LockTypes locks)
     {
-        // await s.WaitAsync(); / s.Wait(); — the slot is held from the next statement on.
+        // await s.WaitAsync(); / s.Wait(); / Monitor.Enter(o); — held from the next statement on.
         var statement = (IExpressionStatementOperation)context.Operation;
-        if (AsWait(statement.Operation, types, returnsBool: false) is { } wait
+        if (AsAcquire(statement.Operation, types, locks, returnsBool: false) is { } wait
             && statement.Syntax is ExpressionStatementSyntax waitStatement)
         {
-            Check(context, wait, waitStatement, waitStatement, types);
+            Check(context, wait, waitStatement, waitStatement);
         }
     }
 
     // if (await s.WaitAsync(timeout)) { held here } — and if (!await s.WaitAsync(timeout)) return; held after the if.
-    private static void AnalyzeConditionalWait(OperationAnalysisContext context, LifecycleTypes types)
+    private static void AnalyzeConditionalWait(OperationAnalysisContext context, LifecycleTypes types, LockTypes locks)
     {
         if (context.Operation is IConditionalOperation { Syntax: IfStatementSyntax ifStatement } conditional
-            && AsWait(StripNot(conditional.Condition, out var negated), types, returnsBool: true) is { } wait)
+            && AsAcquire(StripNot(conditional.Condition, out var negated), types, locks, returnsBool: true) is { } wait)
         {
-            CheckIf(context, wait, ifStatement, negated, types, offerFix: true);
+            CheckIf(context, wait, ifStatement, negated, offerFix: true);
         }
     }
 
@@ -89,12 +90,12 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
     // declaration tests the local, and that is the local's only use (a local also read elsewhere,
     // such as finally { if (acquired) s.Release(); }, is not followed). Analyzed from the
     // declaration, where the diagnostic goes.
-    private static void AnalyzeLocalWait(OperationAnalysisContext context, LifecycleTypes types)
+    private static void AnalyzeLocalWait(OperationAnalysisContext context, LifecycleTypes types, LockTypes locks)
     {
         if (context.Operation is not IVariableDeclarationGroupOperation { Syntax: LocalDeclarationStatementSyntax { Parent: BlockSyntax block } declaration, Declarations.Length: 1 } group
             || group.Declarations[0].Declarators.Length != 1
             || group.Declarations[0].Declarators[0] is not { Initializer.Value: { } value, Symbol: { Type.SpecialType: SpecialType.System_Boolean } local }
-            || AsWait(ChannelLocals.Strip(value), types, returnsBool: true) is not { } wait
+            || AsAcquire(ChannelLocals.Strip(value), types, locks, returnsBool: true) is not { } wait
             || block.Statements.IndexOf(declaration) + 1 is var next && next >= block.Statements.Count
             || block.Statements[next] is not IfStatementSyntax ifStatement
             || group.SemanticModel?.GetOperation(ifStatement, context.CancellationToken) is not IConditionalOperation conditional
@@ -116,7 +117,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         // The try/finally fix would start at the wait and cover the failed branch too: none here.
         if (uses == 1)
         {
-            CheckIf(context, wait, ifStatement, negated, types, offerFix: false);
+            CheckIf(context, wait, ifStatement, negated, offerFix: false);
         }
     }
 
@@ -143,17 +144,136 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
 
     // The branch that runs holding the slot; when it is the rest of the block (the other branch
     // always leaves it: if (!acquired) return;), the if statement is the anchor.
-    private static void CheckIf(OperationAnalysisContext context, IInvocationOperation wait, IfStatementSyntax ifStatement, bool negated, LifecycleTypes types, bool offerFix)
+    private static void CheckIf(OperationAnalysisContext context, Acquire wait, IfStatementSyntax ifStatement, bool negated, bool offerFix)
     {
         var held = negated ? ifStatement.Else?.Statement : ifStatement.Statement;
         if (held is not null)
         {
-            Check(context, wait, held is BlockSyntax ? null : held, ifStatement, types, held as BlockSyntax);
+            Check(context, wait, held is BlockSyntax ? null : held, ifStatement, held as BlockSyntax);
         }
         else if (AlwaysLeaves(ifStatement.Statement) && ifStatement.Parent is BlockSyntax)
         {
-            Check(context, wait, ifStatement, ifStatement, types, offerFix: offerFix);
+            Check(context, wait, ifStatement, ifStatement, offerFix: offerFix);
         }
+    }
+
+    /// <summary>
+    /// An acquire whose release is a call of <c>ReleaseName</c> on <c>ReleaseType</c> naming the
+    /// same <c>Lock</c> (its receiver, or the first argument of the static <c>Monitor</c> methods).
+    /// </summary>
+    private sealed class Acquire
+    {
+        public Acquire(IInvocationOperation call, ISymbol @lock, INamedTypeSymbol releaseType, string releaseName, bool isSemaphore, string what, string advice)
+        {
+            Call = call;
+            Lock = @lock;
+            ReleaseType = releaseType;
+            ReleaseName = releaseName;
+            IsSemaphore = isSemaphore;
+            What = what;
+            Advice = advice;
+        }
+
+        public IInvocationOperation Call { get; }
+
+        public ISymbol Lock { get; }
+
+        public INamedTypeSymbol ReleaseType { get; }
+
+        public string ReleaseName { get; }
+
+        public bool IsSemaphore { get; }
+
+        public string What { get; }
+
+        public string Advice { get; }
+    }
+
+    /// <summary>The BCL synchronization types whose acquire/release pairs are followed besides <c>SemaphoreSlim</c>.</summary>
+    private sealed class LockTypes
+    {
+        public LockTypes(Compilation compilation)
+        {
+            Monitor = compilation.GetTypeByMetadataName("System.Threading.Monitor");
+            ReaderWriterLockSlim = compilation.GetTypeByMetadataName("System.Threading.ReaderWriterLockSlim");
+            Mutex = compilation.GetTypeByMetadataName("System.Threading.Mutex");
+            SpinLock = compilation.GetTypeByMetadataName("System.Threading.SpinLock");
+        }
+
+        public INamedTypeSymbol? Monitor { get; }
+
+        public INamedTypeSymbol? ReaderWriterLockSlim { get; }
+
+        public INamedTypeSymbol? Mutex { get; }
+
+        public INamedTypeSymbol? SpinLock { get; }
+
+        public bool Any => Monitor is not null || ReaderWriterLockSlim is not null || Mutex is not null || SpinLock is not null;
+    }
+
+    /// <summary>
+    /// A <c>SemaphoreSlim</c> wait (see <see cref="AsWait"/>), or a <c>Monitor.Enter</c>/<c>TryEnter</c>,
+    /// <c>ReaderWriterLockSlim.Enter…Lock</c>/<c>TryEnter…Lock</c>, <c>Mutex.WaitOne</c> or
+    /// <c>SpinLock.Enter</c>/<c>TryEnter</c>: without <paramref name="returnsBool"/> the forms that
+    /// return nothing (taking the lock, or reporting it through a <c>ref bool</c>) and the untimed
+    /// <c>WaitOne()</c> statement; with it, the forms whose result says whether the lock was taken.
+    /// </summary>
+    private static Acquire? AsAcquire(IOperation operation, LifecycleTypes types, LockTypes locks, bool returnsBool)
+    {
+        if (types.SemaphoreSlim is not null && AsWait(operation, types, returnsBool) is { } wait)
+        {
+            return SymbolOf(wait.Instance!) is { } semaphore
+                ? new Acquire(wait, semaphore, types.SemaphoreSlim, "Release", true, $"The slot taken from '{semaphore.Name}'", "call Release() in a finally right after the wait")
+                : null;
+        }
+
+        if (operation is not IInvocationOperation { TargetMethod: { } method } call)
+        {
+            return null;
+        }
+
+        // m.WaitOne(); returns bool, but without a timeout it always takes the mutex.
+        if (!returnsBool && method is { Name: "WaitOne", Parameters.Length: 0 } && call.Instance is { } waited
+            && locks.Mutex is not null && LifecycleTypes.Is(waited.Type, locks.Mutex) && SymbolOf(waited) is { } mutex)
+        {
+            return new Acquire(call, mutex, locks.Mutex, "ReleaseMutex", false, $"The mutex '{mutex.Name}'", "call ReleaseMutex() in a finally right after the wait");
+        }
+
+        if (returnsBool ? method.ReturnType.SpecialType != SpecialType.System_Boolean : !method.ReturnsVoid)
+        {
+            return null;
+        }
+
+        if (method is { Name: "Enter" or "TryEnter", IsStatic: true } && locks.Monitor is not null && SymbolEqualityComparer.Default.Equals(method.ContainingType, locks.Monitor))
+        {
+            return call.Arguments.Length > 0 && SymbolOf(call.Arguments[0].Value) is { } monitor
+                ? new Acquire(call, monitor, locks.Monitor, "Exit", false, $"The monitor of '{monitor.Name}'", "call Monitor.Exit in a finally right after the enter")
+                : null;
+        }
+
+        if (call.Instance is not { } instance || SymbolOf(instance) is not { } target)
+        {
+            return null;
+        }
+
+        if (locks.ReaderWriterLockSlim is not null && SymbolEqualityComparer.Default.Equals(method.ContainingType, locks.ReaderWriterLockSlim)
+            && method.Name is "EnterReadLock" or "EnterWriteLock" or "EnterUpgradeableReadLock" or "TryEnterReadLock" or "TryEnterWriteLock" or "TryEnterUpgradeableReadLock")
+        {
+            var release = "Exit" + method.Name.Substring(method.Name.IndexOf("Enter", System.StringComparison.Ordinal) + "Enter".Length);
+            return new Acquire(call, target, locks.ReaderWriterLockSlim, release, false, $"The lock taken by '{target.Name}.{method.Name}'", $"call {release}() in a finally right after the enter");
+        }
+
+        if (returnsBool && method.Name == "WaitOne" && locks.Mutex is not null && LifecycleTypes.Is(instance.Type, locks.Mutex))
+        {
+            return new Acquire(call, target, locks.Mutex, "ReleaseMutex", false, $"The mutex '{target.Name}'", "call ReleaseMutex() in a finally right after the wait");
+        }
+
+        if (method.Name is "Enter" or "TryEnter" && locks.SpinLock is not null && SymbolEqualityComparer.Default.Equals(method.ContainingType, locks.SpinLock))
+        {
+            return new Acquire(call, target, locks.SpinLock, "Exit", false, $"The spin lock '{target.Name}'", "call Exit() in a finally right after the enter");
+        }
+
+        return null;
     }
 
     /// <summary>
@@ -210,21 +330,16 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
     /// </list>
     /// In each, a <c>try</c> around <paramref name="ancestorsFrom"/> whose finally releases also protects.
     /// </summary>
-    private static void Check(OperationAnalysisContext context, IInvocationOperation wait, StatementSyntax? anchor, StatementSyntax ancestorsFrom, LifecycleTypes types, BlockSyntax? heldBlock = null, bool offerFix = true)
+    private static void Check(OperationAnalysisContext context, Acquire wait, StatementSyntax? anchor, StatementSyntax ancestorsFrom, BlockSyntax? heldBlock = null, bool offerFix = true)
     {
-        if (SymbolOf(wait.Instance!) is not { } semaphore)
-        {
-            return;
-        }
-
-        var function = OwnedLocal.EnclosingFunction(wait);
+        var semaphore = wait;
+        var function = OwnedLocal.EnclosingFunction(wait.Call);
         StatementSyntax? laterRelease = null;
         var releases = 0;
         foreach (var descendant in function.Descendants())
         {
-            if (descendant is IInvocationOperation { TargetMethod.Name: "Release", Instance: { } target } release
-                && LifecycleTypes.Is(release.TargetMethod.ContainingType, types.SemaphoreSlim)
-                && SymbolEqualityComparer.Default.Equals(SymbolOf(target), semaphore)
+            if (descendant is IInvocationOperation release
+                && IsReleaseOf(release, wait)
                 && OwnedLocal.EnclosingFunction(release) == function)
             {
                 releases++;
@@ -247,9 +362,9 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
 
         if (heldBlock is not null)
         {
-            if (heldBlock.Statements.Count > 0 && IsRelease(heldBlock.Statements[0], semaphore, function, types)
-                || ProtectedFrom(heldBlock, 0, semaphore, function, types)
-                || ProtectedByAncestor(ancestorsFrom, semaphore, function, types))
+            if (heldBlock.Statements.Count > 0 && IsRelease(heldBlock.Statements[0], semaphore, function)
+                || ProtectedFrom(heldBlock, 0, semaphore, function)
+                || ProtectedByAncestor(ancestorsFrom, semaphore, function))
             {
                 return;
             }
@@ -257,9 +372,9 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         else if (anchor is not null && anchor != ancestorsFrom)
         {
             // if (await s.WaitAsync(t)) statement; — the single statement is the whole held region.
-            if (IsRelease(anchor, semaphore, function, types)
-                || anchor is TryStatementSyntax single && FinallyReleases(single, semaphore, function, types)
-                || ProtectedByAncestor(ancestorsFrom, semaphore, function, types))
+            if (IsRelease(anchor, semaphore, function)
+                || anchor is TryStatementSyntax single && FinallyReleases(single, semaphore, function)
+                || ProtectedByAncestor(ancestorsFrom, semaphore, function))
             {
                 return;
             }
@@ -267,28 +382,37 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
             laterRelease = null;
         }
         else if (anchor is not null
-            && (laterRelease is not null && NextStatement(anchor) == laterRelease || IsProtected(anchor, semaphore, function, types)))
+            && (laterRelease is not null && NextStatement(anchor) == laterRelease || IsProtected(anchor, semaphore, function)))
         {
             return;
         }
 
         var properties = ImmutableDictionary<string, string?>.Empty;
-        if (offerFix && heldBlock is null && laterRelease is not null && anchor?.Parent is BlockSyntax)
+        // The fix moves code up to a later Release(): SemaphoreSlim only.
+        if (offerFix && wait.IsSemaphore && heldBlock is null && laterRelease is not null && anchor?.Parent is BlockSyntax)
         {
             properties = properties.Add(FixKey, "TryFinally");
         }
 
-        context.ReportDiagnostic(Diagnostic.Create(Rule, wait.Syntax.GetLocation(), properties, $"The slot taken from '{semaphore.Name}'", "call Release() in a finally right after the wait"));
+        context.ReportDiagnostic(Diagnostic.Create(Rule, wait.Call.Syntax.GetLocation(), properties, wait.What, wait.Advice));
     }
 
-    private static bool IsRelease(StatementSyntax statement, ISymbol semaphore, IOperation function, LifecycleTypes types) =>
-        statement is ExpressionStatementSyntax && ReleasesIn(statement.Span, semaphore, function, types);
+    // Release() / Exit() / ExitReadLock() / ReleaseMutex() / Monitor.Exit(o) on the lock that was taken.
+    private static bool IsReleaseOf(IInvocationOperation release, Acquire acquire) =>
+        release.TargetMethod.Name == acquire.ReleaseName
+        && LifecycleTypes.Is(release.TargetMethod.ContainingType, acquire.ReleaseType)
+        && SymbolEqualityComparer.Default.Equals(
+            release.TargetMethod.IsStatic ? release.Arguments.Length > 0 ? SymbolOf(release.Arguments[0].Value) : null : release.Instance is { } target ? SymbolOf(target) : null,
+            acquire.Lock);
 
-    private static bool ProtectedFrom(BlockSyntax block, int index, ISymbol semaphore, IOperation function, LifecycleTypes types)
+    private static bool IsRelease(StatementSyntax statement, Acquire semaphore, IOperation function) =>
+        statement is ExpressionStatementSyntax && ReleasesIn(statement.Span, semaphore, function);
+
+    private static bool ProtectedFrom(BlockSyntax block, int index, Acquire semaphore, IOperation function)
     {
         for (var i = index; i < block.Statements.Count; i++)
         {
-            if (block.Statements[i] is TryStatementSyntax next && FinallyReleases(next, semaphore, function, types))
+            if (block.Statements[i] is TryStatementSyntax next && FinallyReleases(next, semaphore, function))
             {
                 return true;
             }
@@ -297,7 +421,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    private static bool ProtectedByAncestor(SyntaxNode from, ISymbol semaphore, IOperation function, LifecycleTypes types)
+    private static bool ProtectedByAncestor(SyntaxNode from, Acquire semaphore, IOperation function)
     {
         foreach (var ancestor in from.Ancestors())
         {
@@ -306,7 +430,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
                 break;
             }
 
-            if (ancestor is TryStatementSyntax tryStatement && tryStatement.Block.Span.Contains(from.Span) && FinallyReleases(tryStatement, semaphore, function, types))
+            if (ancestor is TryStatementSyntax tryStatement && tryStatement.Block.Span.Contains(from.Span) && FinallyReleases(tryStatement, semaphore, function))
             {
                 return true;
             }
@@ -318,13 +442,26 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
     // A later statement of the same block is try { ... } finally { s.Release(); } (usually the
     // next one; statements in between, such as an early release and return, are accepted:
     // precision over recall), or the wait sits inside the try block of such a statement.
-    private static bool IsProtected(StatementSyntax wait, ISymbol semaphore, IOperation function, LifecycleTypes types) =>
-        wait.Parent is BlockSyntax block && ProtectedFrom(block, block.Statements.IndexOf(wait) + 1, semaphore, function, types)
-        || ProtectedByAncestor(wait, semaphore, function, types);
+    private static bool IsProtected(StatementSyntax wait, Acquire semaphore, IOperation function) =>
+        wait.Parent is BlockSyntax block && ProtectedFrom(block, block.Statements.IndexOf(wait) + 1, semaphore, function)
+        || ProtectedByAncestor(wait, semaphore, function);
 
-    private static bool FinallyReleases(TryStatementSyntax tryStatement, ISymbol semaphore, IOperation function, LifecycleTypes types)
+    private static bool FinallyReleases(TryStatementSyntax tryStatement, Acquire semaphore, IOperation function)
     {
-        return tryStatement.Finally is not null && ReleasesIn(tryStatement.Finally.Span, semaphore, function, types);
+        return tryStatement.Finally is not null && ReleasesIn(tryStatement.Finally.Span, semaphore, function);
+    }
+
+    private static bool ReleasesIn(Microsoft.CodeAnalysis.Text.TextSpan span, Acquire acquire, IOperation function)
+    {
+        foreach (var descendant in function.Descendants())
+        {
+            if (descendant is IInvocationOperation release && span.Contains(release.Syntax.Span) && IsReleaseOf(release, acquire))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     internal static bool ReleasesIn(Microsoft.CodeAnalysis.Text.TextSpan span, ISymbol semaphore, IOperation function, LifecycleTypes types)

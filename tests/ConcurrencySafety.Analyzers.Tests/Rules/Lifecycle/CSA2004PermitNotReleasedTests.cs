@@ -375,6 +375,154 @@ public class CSA2004PermitNotReleasedTests
     // ---- code fix ----
 
     [Fact]
+    public Task Bcl_locks_released_outside_finally_or_on_some_paths() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading;
+        class C
+        {
+            private readonly object _sync = new();
+            private readonly ReaderWriterLockSlim _rw = new();
+            private readonly Mutex _mutex = new();
+            private SpinLock _spin = new(false);
+            private int _count;
+            void Monitors(int n)
+            {
+                {|CSA2004:Monitor.Enter(_sync)|};
+                _count += Check(n);
+                Monitor.Exit(_sync);
+                if ({|CSA2004:Monitor.TryEnter(_sync, 10)|})
+                {
+                    _count++;
+                    Monitor.Exit(_sync);
+                }
+            }
+            void ReaderWriter(int n)
+            {
+                {|CSA2004:_rw.EnterReadLock()|};
+                var read = _count;
+                _rw.ExitReadLock();
+                {|CSA2004:_rw.EnterWriteLock()|};
+                if (n < 0) return;
+                _count = read + n;
+                _rw.ExitWriteLock();
+                {|CSA2004:_rw.EnterUpgradeableReadLock()|};
+                _count += Check(n);
+                _rw.ExitUpgradeableReadLock();
+                if (!{|CSA2004:_rw.TryEnterWriteLock(10)|}) return;
+                _count++;
+                _rw.ExitWriteLock();
+            }
+            void Mutexes(int n)
+            {
+                {|CSA2004:_mutex.WaitOne()|};
+                _count += Check(n);
+                _mutex.ReleaseMutex();
+                if ({|CSA2004:_mutex.WaitOne(TimeSpan.FromSeconds(1))|}) { _count++; _mutex.ReleaseMutex(); }
+            }
+            void Spin(int n)
+            {
+                var taken = false;
+                {|CSA2004:_spin.Enter(ref taken)|};
+                _count += Check(n);
+                if (taken) _spin.Exit();
+            }
+            private static int Check(int n) => n >= 0 ? n : throw new ArgumentOutOfRangeException(nameof(n));
+        }
+        """);
+
+    [Fact]
+    public Task Bcl_locks_released_in_finally_or_paired_elsewhere_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading;
+        class C : IDisposable
+        {
+            private readonly object _sync = new();
+            private readonly object _other = new();
+            private readonly ReaderWriterLockSlim _rw = new();
+            private readonly Mutex _mutex = new();
+            private SpinLock _spin = new(false);
+            private int _count;
+            void Statement() { lock (_sync) { _count++; } }
+            void TryFinally()
+            {
+                Monitor.Enter(_sync);
+                try { _count++; } finally { Monitor.Exit(_sync); }
+                _rw.EnterReadLock();
+                try { _ = _count; } finally { _rw.ExitReadLock(); }
+                _rw.EnterWriteLock();
+                try { _count++; } finally { _rw.ExitWriteLock(); }
+                _rw.EnterUpgradeableReadLock();
+                try { _count++; } finally { _rw.ExitUpgradeableReadLock(); }
+                _mutex.WaitOne();
+                try { _count++; } finally { _mutex.ReleaseMutex(); }
+            }
+            void LockTaken()
+            {
+                var taken = false;
+                try
+                {
+                    Monitor.Enter(_sync, ref taken);
+                    _count++;
+                }
+                finally
+                {
+                    if (taken) Monitor.Exit(_sync);
+                }
+                var entered = false;
+                try
+                {
+                    Monitor.TryEnter(_sync, 10, ref entered);
+                    if (entered) _count++;
+                }
+                finally
+                {
+                    if (entered) Monitor.Exit(_sync);
+                }
+                var spun = false;
+                try
+                {
+                    _spin.Enter(ref spun);
+                    _count++;
+                }
+                finally
+                {
+                    if (spun) _spin.Exit();
+                }
+            }
+            void TimedInIf()
+            {
+                if (Monitor.TryEnter(_sync, 10))
+                {
+                    try { _count++; } finally { Monitor.Exit(_sync); }
+                }
+                if (!_rw.TryEnterReadLock(10)) return;
+                try { _ = _count; } finally { _rw.ExitReadLock(); }
+                if (_mutex.WaitOne(10))
+                {
+                    try { _count++; } finally { _mutex.ReleaseMutex(); }
+                }
+            }
+            // Acquired here, released in another method: the pairing is not this function's.
+            public void Begin() => Monitor.Enter(_sync);
+            public void End() => Monitor.Exit(_sync);
+            void Held() { _rw.EnterWriteLock(); _count++; }
+            public void Dispose() { _rw.ExitWriteLock(); _mutex.ReleaseMutex(); }
+            // A different lock released, or a different kind of release: not this lock's pair.
+            void Mismatch()
+            {
+                Monitor.Enter(_sync);
+                _count++;
+                Monitor.Exit(_other);
+                _rw.EnterReadLock();
+                _count++;
+                _rw.ExitWriteLock();
+            }
+            // A release right after the acquire leaves no path in between.
+            void Gate() { Monitor.Enter(_sync); Monitor.Exit(_sync); }
+        }
+        """);
+
+    [Fact]
     public Task Fix_wraps_the_work_in_try_finally() => Fix.VerifyCodeFixAsync("""
         using System.Threading;
         using System.Threading.Tasks;
