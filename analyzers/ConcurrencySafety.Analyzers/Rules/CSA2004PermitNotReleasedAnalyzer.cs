@@ -16,6 +16,9 @@ namespace ConcurrencySafety.Analyzers.Rules;
 /// whether they took the slot count when an <c>if</c> tests the result (directly, or through a
 /// local the next statement tests): the branch that holds the slot (or, when the failed branch
 /// leaves, the rest of the block) needs the finally.</item>
+/// <item>The same for the BCL locks: <c>Monitor.Enter</c>/<c>TryEnter</c> and <c>Exit</c>,
+/// <c>ReaderWriterLockSlim.Enter…Lock</c> and <c>Exit…Lock</c>, <c>Mutex.WaitOne</c> and
+/// <c>ReleaseMutex</c>, <c>SpinLock.Enter</c>/<c>TryEnter</c> and <c>Exit</c>.</item>
 /// <item>A <c>Permit</c>, <c>LockGuard</c>, <c>ReadGuard</c> or <c>WriteGuard</c> of the library
 /// that is dropped, or kept in a local that is neither <c>using</c> nor disposed in a
 /// <c>finally</c>.</item>
