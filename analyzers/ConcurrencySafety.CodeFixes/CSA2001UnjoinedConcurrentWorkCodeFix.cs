@@ -26,8 +26,8 @@ namespace ConcurrencySafety.CodeFixes;
 /// becomes <c>File.Delete(path);</c> (a method group is called, a block body with one statement
 /// becomes that statement, a longer one a block). Work that cannot be moved in place (its body
 /// returns) runs in the library's thread scope, <c>Scope.Run(scope =&gt; scope.Spawn(action))</c>,
-/// which also joins it and rethrows its failure. No fix for threads or for async work outside
-/// async functions.
+/// which also joins it and rethrows its failure. <c>await Task.Factory.StartNew(async ...);</c>
+/// gets <c>.Unwrap()</c>. No fix for threads or for async work outside async functions.
 /// </summary>
 /// <remarks>
 /// The analyzers decide where each fix is mechanical and say so in the diagnostic's properties;
