@@ -26,8 +26,8 @@ namespace ConcurrencySafety.CodeFixes;
 /// becomes <c>File.Delete(path);</c> (a method group is called, a block body with one statement
 /// becomes that statement, a longer one a block). Work that cannot be moved in place (its body
 /// returns) runs in the library's thread scope, <c>Scope.Run(scope =&gt; scope.Spawn(action))</c>,
-/// which also joins it and rethrows its failure. No fix for threads or for async work outside
-/// async functions.
+/// which also joins it and rethrows its failure. <c>await Task.Factory.StartNew(async ...);</c>
+/// gets <c>.Unwrap()</c>. No fix for threads or for async work outside async functions.
 /// </summary>
 /// <remarks>
 /// The analyzers decide where each fix is mechanical and say so in the diagnostic's properties;
@@ -46,6 +46,7 @@ public sealed class CSA2001UnjoinedConcurrentWorkCodeFix : CodeFixProvider
     private enum FixKind
     {
         Await,
+        Unwrap,
         TaskScope,
         Inline,
         ThreadScope,
@@ -71,6 +72,7 @@ public sealed class CSA2001UnjoinedConcurrentWorkCodeFix : CodeFixProvider
                 var title = kind switch
                 {
                     FixKind.Await => "Await the task",
+                    FixKind.Unwrap => "Await the async body too (.Unwrap())",
                     FixKind.Inline => "Run the work here (the caller waits for it)",
                     _ => "Run it in a thread scope (joins it before going on)",
                 };
@@ -90,7 +92,8 @@ public sealed class CSA2001UnjoinedConcurrentWorkCodeFix : CodeFixProvider
 
     /// <summary>The default fix of a diagnostic: await in async functions, else run in place, else a thread scope.</summary>
     private static FixKind? DefaultKind(SyntaxNode root, Diagnostic diagnostic) =>
-        FindStatement(root, diagnostic, FixKind.Await) is not null ? FixKind.Await
+        FindStatement(root, diagnostic, FixKind.Unwrap) is not null ? FixKind.Unwrap
+        : FindStatement(root, diagnostic, FixKind.Await) is not null ? FixKind.Await
         : FindStatement(root, diagnostic, FixKind.Inline) is not null ? FixKind.Inline
         : FindStatement(root, diagnostic, FixKind.ThreadScope) is not null ? FixKind.ThreadScope
         : null;
@@ -118,12 +121,23 @@ public sealed class CSA2001UnjoinedConcurrentWorkCodeFix : CodeFixProvider
         {
             FixKind.Await => CSA2001UnjoinedConcurrentWorkAnalyzer.AwaitFixKey,
             FixKind.TaskScope => CSA2001UnjoinedConcurrentWorkAnalyzer.TaskScopeFixKey,
+            FixKind.Unwrap => CSA2001UnjoinedConcurrentWorkAnalyzer.UnwrapFixKey,
             // Running in place and the thread scope both join synchronous work in a synchronous function.
             _ => CSA2001UnjoinedConcurrentWorkAnalyzer.ScopeFixKey,
         };
         if (!diagnostic.Properties.ContainsKey(key)
-            || root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true)?.FirstAncestorOrSelf<ExpressionStatementSyntax>() is not { } statement
-            || Spawned(statement) is not { } invocation)
+            || root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true)?.FirstAncestorOrSelf<ExpressionStatementSyntax>() is not { } statement)
+        {
+            return null;
+        }
+
+        // await Task.Factory.StartNew(async ...); — the awaited call gets .Unwrap().
+        if (kind == FixKind.Unwrap)
+        {
+            return statement.Expression is AwaitExpressionSyntax { Expression: InvocationExpressionSyntax } ? statement : null;
+        }
+
+        if (Spawned(statement) is not { } invocation)
         {
             return null;
         }
@@ -198,11 +212,26 @@ public sealed class CSA2001UnjoinedConcurrentWorkCodeFix : CodeFixProvider
             newRoot = await Imports.EnsureAsync(document, newRoot, "ConcurrencySafety", "Scope", kinds.Keys.Min(k => k.SpanStart), cancellationToken).ConfigureAwait(false);
         }
 
+        // Unwrap is an extension method of System.Threading.Tasks.TaskExtensions.
+        if (kinds.Values.Contains(FixKind.Unwrap))
+        {
+            newRoot = await Imports.EnsureAsync(document, newRoot, "System.Threading.Tasks", "TaskExtensions", kinds.Where(k => k.Value == FixKind.Unwrap).Min(k => k.Key.SpanStart), cancellationToken).ConfigureAwait(false);
+        }
+
         return document.WithSyntaxRoot(newRoot);
     }
 
     private static SyntaxNode Rewrite(ExpressionStatementSyntax statement, FixKind kind, (string Scope, string Token) names, string indent)
     {
+        if (kind == FixKind.Unwrap)
+        {
+            // Unwrap turns the Task<Task> of StartNew into the async body's own task, which the
+            // await then waits for (and whose failure it rethrows).
+            return statement.Expression is AwaitExpressionSyntax { Expression: InvocationExpressionSyntax startNew } awaited
+                ? statement.WithExpression(awaited.WithExpression(SyntaxFactory.InvocationExpression(Member(startNew.WithoutTrivia(), "Unwrap")).WithTriviaFrom(startNew)))
+                : statement;
+        }
+
         if (Spawned(statement) is not { } invocation)
         {
             return statement;

@@ -25,6 +25,9 @@ public sealed class CSA2001UnjoinedConcurrentWorkAnalyzer : DiagnosticAnalyzer
     /// <summary>Property set when the diagnostic is on a dropped task in an async function (the fix adds <c>await</c>).</summary>
     internal const string AwaitFixKey = "AwaitFix";
 
+    /// <summary>Property: <c>await Task.Factory.StartNew(async ...);</c> becomes <c>await Task.Factory.StartNew(async ...).Unwrap();</c>.</summary>
+    internal const string UnwrapFixKey = "UnwrapFix";
+
     /// <summary>
     /// Property set on a dropped <c>Task.Run(Action)</c> outside async functions when the library's
     /// thread <c>Scope</c> is available: the fix runs the work in <c>Scope.Run</c>, which joins it.
@@ -81,10 +84,12 @@ public sealed class CSA2001UnjoinedConcurrentWorkAnalyzer : DiagnosticAnalyzer
         {
             // await Task.Factory.StartNew(async () => ...): the await yields the async body's
             // own task (StartNew returned a Task<Task>), and the statement drops it.
-            var what = ChannelLocals.Strip(awaitedTask) is IInvocationOperation { TargetMethod.Name: "StartNew" } startNew && Spawns.IsSpawn(startNew, types)
+            var unwrap = ChannelLocals.Strip(awaitedTask) is IInvocationOperation { TargetMethod.Name: "StartNew" } startNew && Spawns.IsSpawn(startNew, types);
+            var what = unwrap
                 ? "The task of the async lambda passed to 'StartNew' (the await waits only for it to start; add .Unwrap())"
                 : "The task produced by this await";
-            context.ReportDiagnostic(Diagnostic.Create(Rule, awaited.Syntax.GetLocation(), what));
+            var fix = unwrap ? ImmutableDictionary<string, string?>.Empty.Add(UnwrapFixKey, "true") : ImmutableDictionary<string, string?>.Empty;
+            context.ReportDiagnostic(Diagnostic.Create(Rule, awaited.Syntax.GetLocation(), fix, what));
             return;
         }
 

@@ -38,6 +38,57 @@ public class CSA2001DroppedTasksTests
         }
         """);
 
+    [Fact]
+    public Task Fix_appends_Unwrap_to_an_awaited_StartNew_of_an_async_lambda() => Fix.VerifyCodeFixAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task M()
+            {
+                {|CSA2001:await Task.Factory.StartNew(async () => await Task.Delay(10))|};
+                {|CSA2001:await Task.Factory.StartNew(async () =>
+                {
+                    await Task.Delay(1);
+                }, TaskCreationOptions.LongRunning)|}; // long job
+            }
+        }
+        """, """
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task M()
+            {
+                await Task.Factory.StartNew(async () => await Task.Delay(10)).Unwrap();
+                await Task.Factory.StartNew(async () =>
+                {
+                    await Task.Delay(1);
+                }, TaskCreationOptions.LongRunning).Unwrap(); // long job
+            }
+        }
+        """);
+
+    // Task.Factory written in full: the fix adds the using that brings Unwrap into scope.
+    [Fact]
+    public Task Fix_adds_the_using_of_TaskExtensions_only_when_missing() => Fix.VerifyCodeFixAsync("""
+        class C
+        {
+            async System.Threading.Tasks.Task M()
+            {
+                {|CSA2001:await System.Threading.Tasks.Task.Factory.StartNew(async () => await System.Threading.Tasks.Task.Yield())|};
+            }
+        }
+        """, """
+        using System.Threading.Tasks;
+
+        class C
+        {
+            async System.Threading.Tasks.Task M()
+            {
+                await System.Threading.Tasks.Task.Factory.StartNew(async () => await System.Threading.Tasks.Task.Yield()).Unwrap();
+            }
+        }
+        """);
+
     // The issue's case: var w = TaskScope.RunAsync(...) never awaited.
     [Fact]
     public Task Task_kept_in_a_local_that_is_never_used() => Verify.VerifyAnalyzerAsync("""

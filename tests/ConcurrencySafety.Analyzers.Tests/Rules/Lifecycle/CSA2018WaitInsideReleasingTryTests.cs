@@ -1,4 +1,5 @@
 using Verify = ConcurrencySafety.Analyzers.Tests.Verifiers.CSharpAnalyzerVerifier<ConcurrencySafety.Analyzers.Rules.CSA2018WaitInsideReleasingTryAnalyzer>;
+using Fix = ConcurrencySafety.Analyzers.Tests.Verifiers.CSharpCodeFixVerifier<ConcurrencySafety.Analyzers.Rules.CSA2018WaitInsideReleasingTryAnalyzer, ConcurrencySafety.CodeFixes.CSA2018WaitInsideReleasingTryCodeFix>;
 
 namespace ConcurrencySafety.Analyzers.Tests.Rules.Lifecycle;
 
@@ -63,6 +64,168 @@ public class CSA2018WaitInsideReleasingTryTests
                 finally
                 {
                     if (taken) _gate.Release();
+                }
+            }
+        }
+        """);
+
+    // ---- code fix ----
+
+    [Fact]
+    public Task Fix_moves_the_wait_before_the_try() => Fix.VerifyCodeFixAsync("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            private readonly SemaphoreSlim _gate = new(2);
+            async Task M(CancellationToken ct)
+            {
+                // one at a time
+                try
+                {
+                    await {|CSA2018:_gate.WaitAsync(ct)|}.ConfigureAwait(false);
+                    await Task.Delay(1, ct);
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+            }
+            void N(CancellationToken ct)
+            {
+                try
+                {
+                    {|CSA2018:_gate.Wait(ct)|};
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+            }
+        }
+        """, """
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            private readonly SemaphoreSlim _gate = new(2);
+            async Task M(CancellationToken ct)
+            {
+                // one at a time
+                await _gate.WaitAsync(ct).ConfigureAwait(false);
+                try
+                {
+                    await Task.Delay(1, ct);
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+            }
+            void N(CancellationToken ct)
+            {
+                _gate.Wait(ct);
+                try
+                {
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Fix_not_offered_after_other_statements_with_a_catch_or_for_an_outer_try() => Fix.VerifyCodeFixAsync("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            private readonly SemaphoreSlim _gate = new(2);
+            async Task M(CancellationToken ct)
+            {
+                try
+                {
+                    Console.WriteLine("waiting");
+                    await {|CSA2018:_gate.WaitAsync(ct)|};
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+                try
+                {
+                    await {|CSA2018:_gate.WaitAsync(ct)|};
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+                try
+                {
+                    try
+                    {
+                        await {|CSA2018:_gate.WaitAsync(ct)|};
+                    }
+                    finally
+                    {
+                        Console.WriteLine("inner");
+                    }
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+            }
+        }
+        """, """
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            private readonly SemaphoreSlim _gate = new(2);
+            async Task M(CancellationToken ct)
+            {
+                try
+                {
+                    Console.WriteLine("waiting");
+                    await {|CSA2018:_gate.WaitAsync(ct)|};
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+                try
+                {
+                    await {|CSA2018:_gate.WaitAsync(ct)|};
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+                try
+                {
+                    try
+                    {
+                        await {|CSA2018:_gate.WaitAsync(ct)|};
+                    }
+                    finally
+                    {
+                        Console.WriteLine("inner");
+                    }
+                }
+                finally
+                {
+                    _gate.Release();
                 }
             }
         }
