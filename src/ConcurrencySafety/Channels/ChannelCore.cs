@@ -1,18 +1,33 @@
-// The shared core of every channel flavour.
+// The part shared by every channel flavour: handle counts, disconnection, and the waiter and
+// select registration protocol. The buffers and their lock-free fast paths are the flavours'
+// own (BoundedChannel.cs: the array flavour; UnboundedChannel.cs: the list flavour;
+// RendezvousChannel.cs: the zero flavour, which has no buffer).
 //
-// Design: one lock per channel guards the buffer, both wait queues and the handle counts. The
-// lock is held only for O(1) work (plus skipping stale select registrations) and never while
-// user code runs. A hand-over claims the partner and writes its node under the lock, and wakes
-// it after releasing the lock (Wake): the woken party usually takes the lock again at once,
-// and with ChanOptions.AllowSynchronousContinuations its code runs on the waking thread right
-// there. Bulk wakes (closing the channel, interop watchers) signal under the lock and always
-// dispatch asynchronous continuations to the thread pool.
+// Two paths:
+// - The fast path belongs to the flavour (TrySendFast, TryReceiveFast) and takes no lock. It
+//   completes an operation only at an instant when no waiter of any kind is registered, so it
+//   never has anybody to hand over to or to wake. The array and list flavours guarantee that
+//   with the frozen bit of their ring (SlotRing.cs): a claim fails while the ring is frozen.
+// - The locked path is the protocol below. Every locked region that reads or changes the buffer
+//   or a wait queue first freezes the flavour's fast paths (Freeze), so that inside it the
+//   buffer changes only under the lock, and leaves them frozen for as long as any waiter is
+//   registered or every receiver is gone (ThawIfIdle). Waiters therefore meet only the locked
+//   algorithm, which is unchanged from the single-lock design: its hand-over rules and its FIFO
+//   order hold as before.
+//
+// The lock is held only for O(1) work (plus skipping stale select registrations, and a rare
+// buffer growth) and never while user code runs. A hand-over claims the partner and writes its
+// node under the lock, and wakes it after releasing the lock (Wake): the woken party usually
+// takes the lock again at once, and with ChanOptions.AllowSynchronousContinuations its code
+// runs on the waking thread right there. Bulk wakes (closing the channel, interop watchers)
+// signal under the lock and always dispatch asynchronous continuations to the thread pool.
 //
 // Who wakes whom:
 // - A sender that finds a waiting receiver hands the item to it directly (claim, write, signal).
 // - A receiver that takes an item from a full bounded buffer moves the longest-waiting sender's
 //   item into the freed slot and wakes that sender, so blocked senders are served in arrival
-//   order and a newcomer can never overtake them.
+//   order and a newcomer can never overtake them (a newcomer's fast path fails while they wait:
+//   the ring is frozen).
 // - A receiver that finds no buffered item takes directly from a waiting sender (the only way a
 //   rendezvous channel ever moves an item).
 // - Disposing the last sender wakes every waiting receiver with "disconnected" (they only wait
@@ -20,12 +35,13 @@
 //   every waiting sender with "disconnected"; their items stay in their nodes and go back to
 //   the callers.
 // Invariant (checked in debug builds at the end of every locked region): while a claimable
-// receiver waits, the buffer is empty; while a claimable sender waits, the buffer is full.
+// receiver waits, the buffer is empty; while a claimable sender waits, the buffer is full; while
+// any node is queued, the fast paths are frozen.
 using System.Runtime.CompilerServices;
 
 namespace ConcurrencySafety.Channels;
 
-/// <summary>The state and algorithms shared by the rendezvous, bounded and unbounded flavours.</summary>
+/// <summary>The state and the waiter protocol shared by the rendezvous, bounded and unbounded flavours.</summary>
 internal abstract class ChannelCore<T>
 {
 #if NET9_0_OR_GREATER
@@ -66,38 +82,81 @@ internal abstract class ChannelCore<T>
     /// <summary>A few pooled nodes for asynchronous waits, so that steady-state async waiting does not allocate.</summary>
     private readonly WaitNode<T>?[] _asyncNodes = new WaitNode<T>?[8];
 
-    /// <summary>The buffered items of a bounded channel, oldest first (empty for rendezvous and unbounded). Under <see cref="_sync"/>.</summary>
-    private readonly Deque<T> _buffer;
-
-    /// <summary>
-    /// The buffered items of an unbounded channel, oldest first (null for the other flavours).
-    /// Items are added under <see cref="_sync"/> but may be taken without it (see
-    /// <see cref="TryReceiveUnlocked"/>), as System.Threading.Channels' unbounded channel does.
-    /// </summary>
-    private readonly System.Collections.Concurrent.ConcurrentQueue<T>? _queue;
-
-    /// <summary>The most items the buffer may hold: 0 (rendezvous), n (bounded, up to and including <see cref="int.MaxValue"/>) or <see cref="int.MaxValue"/> (unbounded, which <see cref="_queue"/> tells apart).</summary>
-    private readonly int _capacity;
-
     /// <summary>Completed once no sender is left and the buffer is empty (created on first request). Under <see cref="_sync"/>.</summary>
     private TaskCompletionSource? _drained;
 
     /// <summary>
-    /// Creates the core for a flavour. The flavours differ only in their buffer policy, which
-    /// is data here (a capacity) rather than virtual methods: the send and receive steps run
-    /// under the lock on every operation, and dispatching them virtually cost measurably on
-    /// the uncontended path.
+    /// Creates the shared part of a flavour. The flavour's buffer steps are virtual: they run
+    /// only on the locked path, since the uncontended operations complete on the flavour's own
+    /// fast path before any of this code runs.
     /// </summary>
-    private protected ChannelCore(int capacity, int initialBufferSize, bool allowSynchronousContinuations, bool unbounded = false)
+    private protected ChannelCore(bool allowSynchronousContinuations)
     {
-        Debug.Assert(capacity >= 0 && (!unbounded || capacity == int.MaxValue));
-        _capacity = capacity;
-        _buffer = new Deque<T>(initialBufferSize);
-
-        // Unboundedness is its own flag, not a capacity value: Chan.Bounded(int.MaxValue) is a
-        // bounded channel (it reported itself unbounded while int.MaxValue was the marker).
-        _queue = unbounded ? new System.Collections.Concurrent.ConcurrentQueue<T>() : null;
         _allowSynchronousContinuations = allowSynchronousContinuations;
+    }
+
+    // ------------------------------------------------------------------ the flavour's part
+
+    /// <summary>Gets the capacity: 0 for rendezvous, n for bounded, null for unbounded.</summary>
+    public abstract int? Capacity { get; }
+
+    /// <summary>
+    /// Sends without any lock if that is possible right now (see the file header for what the
+    /// flavour must guarantee). <see cref="FastPath.WouldBlock"/> means "full, with no waiter
+    /// and receivers alive, at one instant"; <see cref="FastPath.Slow"/> means "use the lock".
+    /// </summary>
+    private protected abstract FastPath TrySendFast(T item);
+
+    /// <summary>Receives without any lock if that is possible right now. <see cref="FastPath.WouldBlock"/> means "empty, with no waiter, at one instant". See <see cref="TrySendFast"/>.</summary>
+    private protected abstract FastPath TryReceiveFast(out T item);
+
+    /// <summary>Stops the fast paths from completing anything, so that the buffer changes only under the lock. Call under <see cref="_sync"/>; idempotent.</summary>
+    private protected abstract void Freeze();
+
+    /// <summary>Lets the fast paths run again. Called under <see cref="_sync"/> only by <see cref="ThawIfIdle"/>.</summary>
+    private protected abstract void Thaw();
+
+    /// <summary>Gets a value indicating whether the fast paths are frozen (for invariant checks).</summary>
+    private protected abstract bool IsFrozen { get; }
+
+    /// <summary>Gets the number of buffered items. Call under <see cref="_sync"/>, frozen (then it is exact).</summary>
+    private protected abstract int BufferCount { get; }
+
+    /// <summary>Stores an item if the buffer has room. Call under <see cref="_sync"/>, frozen.</summary>
+    private protected abstract bool TryBuffer(T item);
+
+    /// <summary>Takes the oldest buffered item, if any. Call under <see cref="_sync"/>, frozen.</summary>
+    private protected abstract bool TryUnbuffer(out T item);
+
+    /// <summary>Drops every buffered item (the last receiver is gone). Call under <see cref="_sync"/>, frozen.</summary>
+    private protected abstract void ClearBuffer();
+
+    /// <summary>Gets a value indicating whether a send would be buffered. Call under <see cref="_sync"/>, frozen.</summary>
+    private protected abstract bool HasRoom();
+
+    /// <summary>Gets a hint, read without the lock, that an item may be buffered.</summary>
+    private protected abstract bool MayHaveItems { get; }
+
+    /// <summary>Gets a hint, read without the lock, that the buffer may have room.</summary>
+    private protected abstract bool MayHaveRoom { get; }
+
+    /// <summary>
+    /// Thaws the fast paths unless something still needs the lock: a registered node of any
+    /// kind (waiting senders and receivers, select arms, interop watchers, stale nodes not yet
+    /// unregistered), or no receiver left (a fast send must then fail). Call at the end of
+    /// every locked region that froze.
+    /// </summary>
+    /// <remarks>
+    /// Only a region that finds the fast paths frozen may thaw them: while they run, their
+    /// claims change the positions, and only while frozen is the lock holder their one writer.
+    /// Unregistering a node that was already dequeued may find them running; it leaves them be.
+    /// </remarks>
+    private void ThawIfIdle()
+    {
+        if (IsFrozen && _receiverCount != 0 && _senders.IsEmpty && _receivers.IsEmpty && _readWatchers.IsEmpty && _writeWatchers.IsEmpty)
+        {
+            Thaw();
+        }
     }
 
     /// <summary>
@@ -122,99 +181,49 @@ internal abstract class ChannelCore<T>
         partner?.Owner.Signal(_allowSynchronousContinuations);
     }
 
-    /// <summary>Gets the capacity: 0 for rendezvous, n for bounded, null for unbounded.</summary>
-    public int? Capacity => _queue is null ? _capacity : null;
-
-    /// <summary>Gets the number of buffered items. Call under <see cref="_sync"/> (the unbounded queue may still shrink meanwhile).</summary>
-    private int BufferCount => _queue is { } queue ? queue.Count : _buffer.Count;
-
-    /// <summary>Gets a value indicating whether no item is buffered. Call under <see cref="_sync"/> (see <see cref="BufferCount"/>).</summary>
-    private bool BufferIsEmpty => _queue is { } queue ? queue.IsEmpty : _buffer.Count == 0;
+    /// <summary>Gets a value indicating whether no item is buffered. Call under <see cref="_sync"/>, frozen.</summary>
+    private bool BufferIsEmpty => BufferCount == 0;
 
     /// <summary>Gets a value indicating whether every sender is gone and nothing is buffered (what <see cref="Drained"/> waits for). Call under <see cref="_sync"/>.</summary>
     private bool IsDrained => _senderCount == 0 && BufferIsEmpty;
 
-    /// <summary>Stores an item if the buffer has room. Call under <see cref="_sync"/>.</summary>
-    private bool TryBuffer(T item)
-    {
-        if (_queue is { } queue)
-        {
-            queue.Enqueue(item);
-            return true;
-        }
-
-        if (_buffer.Count >= _capacity)
-        {
-            return false;
-        }
-
-        _buffer.Enqueue(item);
-        return true;
-    }
-
-    /// <summary>Takes the oldest buffered item, if any. Call under <see cref="_sync"/>.</summary>
-    private bool TryUnbuffer(out T item)
-    {
-        if (_queue is { } queue)
-        {
-            return queue.TryDequeue(out item!);
-        }
-
-        if (_buffer.Count == 0)
-        {
-            item = default!;
-            return false;
-        }
-
-        item = _buffer.Dequeue();
-        return true;
-    }
-
-    /// <summary>Drops every buffered item (the last receiver is gone). Call under <see cref="_sync"/>.</summary>
-    private void ClearBuffer()
-    {
-        if (_queue is { } queue)
-        {
-            queue.Clear();
-        }
-        else
-        {
-            _buffer.Clear();
-        }
-    }
-
     /// <summary>
-    /// The unbounded flavour's receive without the lock: an unbounded channel never has a
-    /// waiting sender (a send never finds it full), so taking a buffered item needs no
-    /// hand-over and nobody to wake, and the concurrent queue makes the take itself safe
-    /// against senders (which enqueue under the lock) and other receivers. Registering a
-    /// waiting receiver still happens under the lock after an empty check there, so "no
-    /// receiver waits while an item is buffered" holds: this path only removes items.
+    /// Receives on the flavour's fast path. An item taken there needs no hand-over and wakes
+    /// nobody (no waiter was registered at that instant), except that the last item of a
+    /// closed channel completes <see cref="Drained"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryReceiveUnlocked(out T item)
     {
-        if (_queue is not { } queue || !queue.TryDequeue(out item!))
+        if (TryReceiveFast(out item) != FastPath.Done)
         {
-            item = default!;
             return false;
         }
 
-        // The last item of a closed channel was taken: complete Drained if somebody waits on
-        // it. TryDequeue is a full fence before this read of the sender count, and
-        // ReleaseSender fences between its write of the count and its emptiness check, so at
-        // least one of the two sees the channel drained (both may: completing is idempotent).
-        if (Volatile.Read(ref _senderCount) == 0 && Volatile.Read(ref _drained) is not null && queue.IsEmpty)
+        // The claim was a full fence before these reads of the sender count and _drained;
+        // ReleaseSender fences between its write of the count and its emptiness check, and the
+        // Drained getter between publishing _drained and its check. So at least one of the two
+        // sides sees the channel drained (both may: completing is idempotent).
+        if (Volatile.Read(ref _senderCount) == 0 && Volatile.Read(ref _drained) is not null)
         {
-            lock (_sync)
-            {
-                if (IsDrained)
-                {
-                    SignalDrained();
-                }
-            }
+            SignalDrainedIfDrained();
         }
 
         return true;
+    }
+
+    private void SignalDrainedIfDrained()
+    {
+        lock (_sync)
+        {
+            Freeze();
+            if (IsDrained)
+            {
+                SignalDrained();
+            }
+
+            ThawIfIdle();
+        }
     }
 
     /// <summary>Gets the number of buffered items.</summary>
@@ -224,7 +233,10 @@ internal abstract class ChannelCore<T>
         {
             lock (_sync)
             {
-                return BufferCount;
+                Freeze();
+                int count = BufferCount;
+                ThawIfIdle();
+                return count;
             }
         }
     }
@@ -263,6 +275,7 @@ internal abstract class ChannelCore<T>
         lock (_sync)
         {
             Debug.Assert(_senderCount > 0);
+            Freeze();
             if (Interlocked.Decrement(ref _senderCount) == 0) // a full fence: see TryReceiveUnlocked
             {
                 // Receivers wait only while the buffer is empty, so each of them (and every
@@ -282,6 +295,7 @@ internal abstract class ChannelCore<T>
                 }
             }
 
+            ThawIfIdle();
             AssertInvariants();
         }
     }
@@ -296,8 +310,10 @@ internal abstract class ChannelCore<T>
         {
             lock (_sync)
             {
+                Freeze();
                 if (IsDrained)
                 {
+                    ThawIfIdle();
                     return Task.CompletedTask;
                 }
 
@@ -309,13 +325,14 @@ internal abstract class ChannelCore<T>
                     Interlocked.Exchange(ref _drained, drained); // publish, with a full fence, before the re-check
                 }
 
-                // An unbounded channel's last item may have gone without the lock just now, by a
-                // receiver that read _drained before we set it (see TryReceiveUnlocked).
+                // The last item may have gone on a fast path just now, by a receiver that read
+                // _drained before we set it (see TryReceiveUnlocked).
                 if (IsDrained)
                 {
                     drained.TrySetResult();
                 }
 
+                ThawIfIdle();
                 return drained.Task;
             }
         }
@@ -331,6 +348,11 @@ internal abstract class ChannelCore<T>
         lock (_sync)
         {
             Debug.Assert(_receiverCount > 0);
+
+            // Freeze before the count can reach zero: from the moment no receiver is left, no
+            // fast send may succeed (it would report Sent into a dead channel). An item that a
+            // fast send claimed before the freeze is counted in the buffer and dropped below.
+            Freeze();
             if (--_receiverCount == 0)
             {
                 // Waiting senders keep their items (the node still holds them) and report
@@ -348,6 +370,7 @@ internal abstract class ChannelCore<T>
                 last = true;
             }
 
+            ThawIfIdle(); // stays frozen for good once no receiver is left
             AssertInvariants();
         }
 
@@ -362,11 +385,21 @@ internal abstract class ChannelCore<T>
     /// <summary>Sends without waiting.</summary>
     public SendStatus TrySend(T item)
     {
+        var fast = TrySendFast(item);
+        if (fast != FastPath.Slow)
+        {
+            // WouldBlock: full at an instant with no waiter to hand to and receivers alive
+            // (once every receiver is gone the fast path is frozen for good).
+            return fast == FastPath.Done ? SendStatus.Sent : SendStatus.Full;
+        }
+
         SendStatus status;
         WaitNode<T>? partner;
         lock (_sync)
         {
+            Freeze();
             status = TrySendLocked(item, out partner);
+            ThawIfIdle();
             AssertInvariants();
         }
 
@@ -381,25 +414,41 @@ internal abstract class ChannelCore<T>
     /// cannot be ready, and the registration that follows re-checks under the lock.
     /// </summary>
     internal bool MayReceiveNow =>
-        (_queue is { } queue ? !queue.IsEmpty : _buffer.VolatileCount > 0) || !_senders.IsEmptyVolatile || Volatile.Read(ref _senderCount) == 0;
+        MayHaveItems || !_senders.IsEmptyVolatile || Volatile.Read(ref _senderCount) == 0;
 
     /// <summary>Gets a hint, read without the lock, that a send may complete now (room, a waiting receiver, or no receiver left). See <see cref="MayReceiveNow"/>.</summary>
     internal bool MaySendNow =>
-        _queue is not null || _buffer.VolatileCount < _capacity || !_receivers.IsEmptyVolatile || Volatile.Read(ref _receiverCount) == 0;
+        MayHaveRoom || !_receivers.IsEmptyVolatile || Volatile.Read(ref _receiverCount) == 0;
 
     /// <summary>Receives without waiting.</summary>
     public ReceiveStatus TryReceive(out T item)
     {
-        if (TryReceiveUnlocked(out item))
+        var fast = TryReceiveFast(out item);
+        if (fast == FastPath.Done)
         {
+            if (Volatile.Read(ref _senderCount) == 0 && Volatile.Read(ref _drained) is not null)
+            {
+                SignalDrainedIfDrained(); // see TryReceiveUnlocked
+            }
+
             return ReceiveStatus.Received;
+        }
+
+        // Empty at an instant with no waiting sender; the sender count, read later and still
+        // non-zero, was non-zero then too (it only falls). Zero needs the lock: the answer is
+        // Disconnected, and Drained may have to complete.
+        if (fast == FastPath.WouldBlock && Volatile.Read(ref _senderCount) != 0)
+        {
+            return ReceiveStatus.Empty;
         }
 
         ReceiveStatus status;
         WaitNode<T>? partner;
         lock (_sync)
         {
+            Freeze();
             status = TryReceiveLocked(out item, out partner);
+            ThawIfIdle();
             AssertInvariants();
         }
 
@@ -508,16 +557,23 @@ internal abstract class ChannelCore<T>
     public SendStatus Send(T item, long millisecondsTimeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (TrySendFast(item) == FastPath.Done)
+        {
+            return SendStatus.Sent;
+        }
+
         WaitNode<T>? node = null;
         SendStatus status;
         WaitNode<T>? partner;
         lock (_sync)
         {
+            Freeze();
             status = TrySendLocked(item, out partner);
             if (status == SendStatus.Full)
             {
                 if (millisecondsTimeout == 0)
                 {
+                    ThawIfIdle();
                     return SendStatus.Timeout;
                 }
 
@@ -527,6 +583,7 @@ internal abstract class ChannelCore<T>
                 EnqueueSender(node);
             }
 
+            ThawIfIdle();
             AssertInvariants();
         }
 
@@ -564,11 +621,13 @@ internal abstract class ChannelCore<T>
         WaitNode<T>? partner;
         lock (_sync)
         {
+            Freeze();
             status = TryReceiveLocked(out item, out partner);
             if (status == ReceiveStatus.Empty)
             {
                 if (millisecondsTimeout == 0)
                 {
+                    ThawIfIdle();
                     return ReceiveStatus.Timeout;
                 }
 
@@ -577,6 +636,7 @@ internal abstract class ChannelCore<T>
                 EnqueueReceiver(node);
             }
 
+            ThawIfIdle();
             AssertInvariants();
         }
 
@@ -687,12 +747,18 @@ internal abstract class ChannelCore<T>
             return ValueTask.FromCanceled(cancellationToken);
         }
 
+        if (TrySendFast(item) == FastPath.Done)
+        {
+            return default;
+        }
+
         WaitNode<T>? node = null;
         SendStatus status;
         WaitNode<T>? partner;
         short version = 0;
         lock (_sync)
         {
+            Freeze();
             status = TrySendLocked(item, out partner);
             if (status == SendStatus.Full)
             {
@@ -704,6 +770,7 @@ internal abstract class ChannelCore<T>
                 EnqueueSender(node);
             }
 
+            ThawIfIdle();
             AssertInvariants();
         }
 
@@ -736,6 +803,7 @@ internal abstract class ChannelCore<T>
         short version = 0;
         lock (_sync)
         {
+            Freeze();
             status = TryReceiveLocked(out item, out partner);
             if (status == ReceiveStatus.Empty)
             {
@@ -746,6 +814,7 @@ internal abstract class ChannelCore<T>
                 EnqueueReceiver(node);
             }
 
+            ThawIfIdle();
             AssertInvariants();
         }
 
@@ -812,16 +881,23 @@ internal abstract class ChannelCore<T>
             return ValueTask.FromCanceled<SendStatus>(cancellationToken);
         }
 
+        if (TrySendFast(item) == FastPath.Done)
+        {
+            return new ValueTask<SendStatus>(SendStatus.Sent);
+        }
+
         WaitNode<T>? node = null;
         SendStatus status;
         WaitNode<T>? partner;
         lock (_sync)
         {
+            Freeze();
             status = TrySendLocked(item, out partner);
             if (status == SendStatus.Full)
             {
                 if (millisecondsTimeout == 0)
                 {
+                    ThawIfIdle();
                     return new ValueTask<SendStatus>(SendStatus.Timeout);
                 }
 
@@ -831,6 +907,7 @@ internal abstract class ChannelCore<T>
                 EnqueueSender(node);
             }
 
+            ThawIfIdle();
             AssertInvariants();
         }
 
@@ -879,11 +956,13 @@ internal abstract class ChannelCore<T>
         T item;
         lock (_sync)
         {
+            Freeze();
             status = TryReceiveLocked(out item, out partner);
             if (status == ReceiveStatus.Empty)
             {
                 if (millisecondsTimeout == 0)
                 {
+                    ThawIfIdle();
                     return new ValueTask<ReceiveResult<T>>(ReceiveResult<T>.Of(ReceiveStatus.Timeout));
                 }
 
@@ -892,6 +971,7 @@ internal abstract class ChannelCore<T>
                 EnqueueReceiver(node);
             }
 
+            ThawIfIdle();
             AssertInvariants();
         }
 
@@ -974,6 +1054,7 @@ internal abstract class ChannelCore<T>
     /// <summary>Queues a waiting sender; a waiting sender makes a receive possible, so read watchers wake.</summary>
     private void EnqueueSender(WaitNode<T> node)
     {
+        Debug.Assert(IsFrozen, "a waiter registers only while the fast paths are frozen");
         _senders.Enqueue(node);
         if (!_readWatchers.IsEmpty)
         {
@@ -984,6 +1065,7 @@ internal abstract class ChannelCore<T>
     /// <summary>Queues a waiting receiver; a waiting receiver makes a send possible, so write watchers wake.</summary>
     private void EnqueueReceiver(WaitNode<T> node)
     {
+        Debug.Assert(IsFrozen, "a waiter registers only while the fast paths are frozen");
         _receivers.Enqueue(node);
         if (!_writeWatchers.IsEmpty)
         {
@@ -1023,14 +1105,17 @@ internal abstract class ChannelCore<T>
         WaitNode<T> node;
         lock (_sync)
         {
+            Freeze();
             bool? ready = ReadyState(read);
             if (ready is bool known)
             {
+                ThawIfIdle();
                 return new ValueTask<bool>(known);
             }
 
             node = RentAsyncNode();
             node.PrepareSingle(isAsync: true);
+            Debug.Assert(IsFrozen, "a watcher registers only while the fast paths are frozen");
             if (read)
             {
                 _readWatchers.Enqueue(node);
@@ -1083,6 +1168,7 @@ internal abstract class ChannelCore<T>
             lock (_sync)
             {
                 RemoveWatcher(node, read);
+                ThawIfIdle();
             }
 
             throw;
@@ -1101,10 +1187,12 @@ internal abstract class ChannelCore<T>
         bool result;
         lock (_sync)
         {
+            Freeze();
             RemoveWatcher(node, read);
 
             // Woken by a change: report what holds now ("ready" is a hint, as in the BCL).
             result = ReadyState(read) ?? true;
+            ThawIfIdle();
         }
 
         ReturnAsyncNode(node);
@@ -1139,8 +1227,10 @@ internal abstract class ChannelCore<T>
     {
         lock (_sync)
         {
+            Freeze();
             if (!BufferIsEmpty || _senderCount == 0 || _senders.PeekClaimable(node.Owner) is not null)
             {
+                ThawIfIdle();
                 return false;
             }
 
@@ -1158,8 +1248,10 @@ internal abstract class ChannelCore<T>
     {
         lock (_sync)
         {
+            Freeze();
             if (_receiverCount == 0 || HasRoom() || _receivers.PeekClaimable(node.Owner) is not null)
             {
+                ThawIfIdle();
                 return false;
             }
 
@@ -1193,6 +1285,7 @@ internal abstract class ChannelCore<T>
                 _receivers.Remove(node);
             }
 
+            ThawIfIdle();
             AssertInvariants();
         }
     }
@@ -1249,8 +1342,6 @@ internal abstract class ChannelCore<T>
             }
         }
     }
-
-    private bool HasRoom() => _queue is not null || _buffer.Count < _capacity;
 
     // ------------------------------------------------------------------ pooling
 
@@ -1316,7 +1407,13 @@ internal abstract class ChannelCore<T>
     private protected void AssertInvariants()
     {
         Debug.Assert(_senderCount >= 0 && _receiverCount >= 0);
-        Debug.Assert(BufferCount <= _capacity, "the buffer never exceeds its capacity");
+        Debug.Assert(IsFrozen || (_senders.IsEmpty && _receivers.IsEmpty && _readWatchers.IsEmpty && _writeWatchers.IsEmpty), "while any node is queued the fast paths are frozen");
+        if (!IsFrozen)
+        {
+            return; // the buffer may change under our feet: nothing more to check exactly
+        }
+
+        Debug.Assert(BufferCount <= (Capacity ?? int.MaxValue), "the buffer never exceeds its capacity");
 
         if (BufferCount > 0)
         {

@@ -6,7 +6,9 @@ namespace ConcurrencySafety.Tests.Channels;
 /// </summary>
 public class ChannelStressTests
 {
-    public static TheoryData<int?> Flavours => new() { 0, 1, 64, null };
+    // 0: the zero flavour; 1, 64, 1000: the array flavour (1000 also grows its ring from 64
+    // slots while the test runs); null: the list flavour.
+    public static TheoryData<int?> Flavours => new() { 0, 1, 64, 1000, null };
 
     private const int Messages = 1_000_000;
     private const int Producers = 4;
@@ -14,8 +16,8 @@ public class ChannelStressTests
 
     public static TheoryData<int?, bool> FlavoursAndContinuations => new()
     {
-        { 0, false }, { 1, false }, { 64, false }, { null, false },
-        { 0, true }, { 1, true }, { null, true },
+        { 0, false }, { 1, false }, { 64, false }, { 1000, false }, { null, false },
+        { 0, true }, { 1, true }, { 64, true }, { 1000, true }, { null, true },
     };
 
     [Theory]

@@ -17,6 +17,9 @@ public class SelectStressTests
     [InlineData(1, true, false)]
     [InlineData(0, true, true)]
     [InlineData(1, true, true)]
+    [InlineData(64, false, false)]
+    [InlineData(64, true, false)]
+    [InlineData(64, true, true)]
     public async Task Selecting_senders_and_selecting_receivers_move_every_value_exactly_once(int capacity, bool async, bool synchronousContinuations)
     {
         int operations = async ? Operations / 4 : Operations;

@@ -1,0 +1,364 @@
+// The stamped ring of slots behind the array (bounded) and list (unbounded) flavours.
+//
+// Algorithm: Dmitry Vyukov's bounded MPMC queue, in the lap-and-index encoding of
+// crossbeam-channel's flavors/array.rs, plus one bit that freezes both ends.
+//
+// A position is one 64-bit word: `lap * OneLap + index`, with index < Capacity. Every slot
+// carries a stamp that says which position it is ready for:
+// - stamp == p        the slot is empty and waits for the send at position p;
+// - stamp == p + 1    the slot holds the item sent at position p, ready for the receive at p;
+// - a receive at p leaves stamp p + OneLap: empty, for the send one lap later.
+// A sender reads the tail, checks the slot's stamp and claims the position with one
+// compare-and-swap on the tail; it then writes the item and publishes it by writing the stamp
+// (release). A receiver does the same on the head. Neither end ever takes a lock.
+//
+// The frozen bit (Mark, between the index bits and the lap bits) is what lets the channel's
+// waiter protocol coexist with these lock-free fast paths. A claim compares the whole word, so
+// while the bit is set on an end no fast claim on that end can succeed: the caller sees the bit
+// and takes the channel lock instead. The channel sets the bit on both ends (Freeze, under its
+// lock) before it looks at the buffer in a locked region, and clears it (Thaw) only when no
+// waiter of any kind is registered. So:
+// - "is anyone waiting?" costs nothing extra: it is the same load, and the same CAS, that claims
+//   the position; there is no separate flag to order against the slot writes;
+// - a fast claim that succeeds happens at an instant when no waiter was registered, so it does
+//   exactly what the locked algorithm would have done (buffer the item, or take the oldest
+//   one), with nobody to hand over to and nobody to wake;
+// - a locked region runs with both ends frozen, so the buffer can only change under the lock.
+//   The one exception is an operation that claimed its position just before the freeze and has
+//   not yet written its stamp: the locked side waits for that stamp (a few instructions away,
+//   unless the thread was preempted right there, in which case it yields until it runs again).
+//
+// A ring that grows (the channel copies it into a bigger one under its lock) stays frozen
+// forever: a fast operation that still holds the old ring fails its claim and retries through
+// the lock, which reads the current ring.
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace ConcurrencySafety.Channels;
+
+/// <summary>What a lock-free fast path found.</summary>
+internal enum FastPath : byte
+{
+    /// <summary>The operation completed.</summary>
+    Done,
+
+    /// <summary>The ring was full (for a send) or empty (for a receive) at one instant while no waiter was registered.</summary>
+    WouldBlock,
+
+    /// <summary>The ring is frozen (a waiter may exist, the channel is disconnected, or the ring was replaced): use the locked path.</summary>
+    Slow,
+}
+
+/// <summary>The head and tail positions of a <see cref="SlotRing{T}"/>, each on its own cache line.</summary>
+/// <remarks>
+/// Senders write the tail and receivers the head; on one cache line every operation of one side
+/// would invalidate the other side's line. 128 bytes, not 64, because neighbouring lines are
+/// fetched in pairs on common x64 and ARM64 parts. Not nested in the generic ring: the runtime
+/// refuses explicit layout on generic types.
+/// </remarks>
+[StructLayout(LayoutKind.Explicit, Size = 3 * PaddedPositions.LineBytes)]
+internal struct PaddedPositions
+{
+    /// <summary>The padding between the fields and around them.</summary>
+    internal const int LineBytes = 128;
+
+    /// <summary>The next position to receive from (with <see cref="SlotRing{T}"/>'s frozen bit).</summary>
+    [FieldOffset(LineBytes)]
+    internal long Head;
+
+    /// <summary>The next position to send to (with the frozen bit).</summary>
+    [FieldOffset(2 * LineBytes)]
+    internal long Tail;
+}
+
+/// <summary>A fixed-size ring of stamped slots with lock-free send and receive claims and a frozen bit (see the file header).</summary>
+internal sealed class SlotRing<T>
+{
+    /// <summary>One slot: its stamp and its item.</summary>
+    private struct Slot
+    {
+        /// <summary>The position this slot is ready for (see the file header).</summary>
+        internal long Stamp;
+
+        /// <summary>The item, valid while the stamp says "full".</summary>
+        internal T Value;
+    }
+
+    /// <summary>The slots; their number is the ring's capacity.</summary>
+    private readonly Slot[] _slots;
+
+    /// <summary>The frozen bit: the smallest power of two above the largest index.</summary>
+    private readonly long _mark;
+
+    /// <summary>The distance between one lap and the next (twice <see cref="_mark"/>).</summary>
+    private readonly long _oneLap;
+
+    /// <summary>Head and tail, padded apart.</summary>
+    private PaddedPositions _positions;
+
+    /// <summary>Creates an empty ring of <paramref name="capacity"/> slots, frozen if <paramref name="frozen"/>.</summary>
+    internal SlotRing(int capacity, bool frozen)
+    {
+        Debug.Assert(capacity >= 1);
+        _slots = new Slot[capacity];
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            _slots[i].Stamp = i;
+        }
+
+        _mark = (long)BitOperations.RoundUpToPowerOf2((ulong)capacity + 1);
+        _oneLap = _mark * 2;
+        if (frozen)
+        {
+            _positions.Head = _mark;
+            _positions.Tail = _mark;
+        }
+    }
+
+    /// <summary>Gets the number of slots.</summary>
+    internal int Capacity => _slots.Length;
+
+    /// <summary>Gets a value indicating whether the ring is frozen (both ends are frozen and thawed together, under the channel lock).</summary>
+    internal bool IsFrozen => (Volatile.Read(ref _positions.Tail) & _mark) != 0;
+
+    /// <summary>The position after <paramref name="position"/> (which carries no frozen bit).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private long Next(long position) =>
+        (position & (_mark - 1)) + 1 < _slots.Length ? position + 1 : (position & ~(_oneLap - 1)) + _oneLap;
+
+    /// <summary>Claims the tail and stores <paramref name="item"/>, unless the ring is full or frozen.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal FastPath TryPush(T item)
+    {
+        var slots = _slots;
+        long tail = Volatile.Read(ref _positions.Tail);
+        var spinner = default(SpinWait);
+        while ((tail & _mark) == 0)
+        {
+            ref Slot slot = ref slots[(int)(tail & (_mark - 1))];
+            long stamp = Volatile.Read(ref slot.Stamp);
+            if (stamp == tail)
+            {
+                // The slot is free for this position: claim it. The CAS fails if another sender
+                // took the position or the tail was frozen since we read it.
+                long seen = Interlocked.CompareExchange(ref _positions.Tail, Next(tail), tail);
+                if (seen == tail)
+                {
+                    slot.Value = item;
+                    Volatile.Write(ref slot.Stamp, tail + 1); // publish: a receiver reads the item after this
+                    return FastPath.Done;
+                }
+
+                tail = seen;
+                continue;
+            }
+
+            if (stamp + _oneLap == tail + 1)
+            {
+                // The slot still holds the item of the previous lap. Full, if the head is a whole
+                // lap behind; the head read must also show no freeze, or a waiter may exist.
+                long head = Volatile.Read(ref _positions.Head);
+                if (head + _oneLap == tail)
+                {
+                    return FastPath.WouldBlock;
+                }
+
+                if ((head & _mark) != 0)
+                {
+                    return FastPath.Slow;
+                }
+            }
+
+            // A receiver claimed the slot and has not released it yet, or other senders moved
+            // the tail on: look again (yielding after a while: that receiver may need this core).
+            spinner.SpinOnce(sleep1Threshold: -1);
+            tail = Volatile.Read(ref _positions.Tail);
+        }
+
+        return FastPath.Slow;
+    }
+
+    /// <summary>Claims the head and takes its item, unless the ring is empty or frozen.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal FastPath TryPop(out T item)
+    {
+        var slots = _slots;
+        long head = Volatile.Read(ref _positions.Head);
+        var spinner = default(SpinWait);
+        while ((head & _mark) == 0)
+        {
+            ref Slot slot = ref slots[(int)(head & (_mark - 1))];
+            long stamp = Volatile.Read(ref slot.Stamp);
+            if (stamp == head + 1)
+            {
+                long seen = Interlocked.CompareExchange(ref _positions.Head, Next(head), head);
+                if (seen == head)
+                {
+                    item = slot.Value;
+                    slot.Value = default!; // drop the reference so the GC can reclaim it
+                    Volatile.Write(ref slot.Stamp, head + _oneLap); // release the slot for the next lap's send
+                    return FastPath.Done;
+                }
+
+                head = seen;
+                continue;
+            }
+
+            if (stamp == head)
+            {
+                // Nothing was written here in this lap. Empty, if the tail is here too (and not
+                // frozen); otherwise a sender claimed the position and is writing it.
+                long tail = Volatile.Read(ref _positions.Tail);
+                if (tail == head)
+                {
+                    item = default!;
+                    return FastPath.WouldBlock;
+                }
+
+                if ((tail & _mark) != 0)
+                {
+                    break;
+                }
+
+                spinner.SpinOnce(sleep1Threshold: -1); // the sender is between its claim and its stamp
+            }
+            else
+            {
+                spinner.SpinOnce(sleep1Threshold: -1); // other receivers moved the head on
+            }
+
+            head = Volatile.Read(ref _positions.Head);
+        }
+
+        item = default!;
+        return FastPath.Slow;
+    }
+
+    // ------------------------------------------------------------------ under the channel lock
+
+    /// <summary>Sets the frozen bit on both ends. Under the channel lock.</summary>
+    /// <remarks>
+    /// Tail first, then head; each with a full fence, so every fast claim either completed
+    /// before (and is counted in the positions read after this) or fails and takes the lock.
+    /// </remarks>
+    internal void Freeze()
+    {
+        if ((Volatile.Read(ref _positions.Tail) & _mark) == 0)
+        {
+            Interlocked.Or(ref _positions.Tail, _mark);
+        }
+
+        if ((Volatile.Read(ref _positions.Head) & _mark) == 0)
+        {
+            Interlocked.Or(ref _positions.Head, _mark);
+        }
+    }
+
+    /// <summary>Clears the frozen bit on both ends. Under the channel lock, with no waiter registered.</summary>
+    /// <remarks>
+    /// Plain (release) writes suffice: while an end is frozen only the lock holder changes it,
+    /// since every fast claim compares against an unfrozen word.
+    /// </remarks>
+    internal void Thaw()
+    {
+        Debug.Assert(IsFrozen, "only a frozen ring may be thawed: a running fast claim would be overwritten");
+        Volatile.Write(ref _positions.Head, Volatile.Read(ref _positions.Head) & ~_mark);
+        Volatile.Write(ref _positions.Tail, Volatile.Read(ref _positions.Tail) & ~_mark);
+    }
+
+    /// <summary>Gets the number of items, from one consistent reading of both ends (exact when frozen, a hint otherwise).</summary>
+    internal int Count
+    {
+        get
+        {
+            while (true)
+            {
+                long tail = Volatile.Read(ref _positions.Tail);
+                long head = Volatile.Read(ref _positions.Head);
+
+                // The tail did not move while we read the head: the pair is a snapshot.
+                if (Volatile.Read(ref _positions.Tail) == tail)
+                {
+                    long headIndex = head & (_mark - 1);
+                    long tailIndex = tail & (_mark - 1);
+                    if (headIndex < tailIndex)
+                    {
+                        return (int)(tailIndex - headIndex);
+                    }
+
+                    if (headIndex > tailIndex)
+                    {
+                        return (int)(_slots.Length - headIndex + tailIndex);
+                    }
+
+                    return (tail & ~_mark) == (head & ~_mark) ? 0 : _slots.Length;
+                }
+            }
+        }
+    }
+
+    /// <summary>Appends an item if there is room. Under the channel lock, frozen.</summary>
+    internal bool LockedPush(T item)
+    {
+        Debug.Assert(IsFrozen);
+        if (Count == _slots.Length)
+        {
+            return false;
+        }
+
+        long tail = Volatile.Read(ref _positions.Tail) & ~_mark;
+        ref Slot slot = ref _slots[(int)(tail & (_mark - 1))];
+
+        // A receiver that claimed this slot's previous item just before the freeze may not have
+        // released it yet.
+        var spinner = default(SpinWait);
+        while (Volatile.Read(ref slot.Stamp) != tail)
+        {
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+
+        slot.Value = item;
+        Volatile.Write(ref slot.Stamp, tail + 1);
+        Volatile.Write(ref _positions.Tail, Next(tail) | _mark);
+        return true;
+    }
+
+    /// <summary>Takes the oldest item, if any. Under the channel lock, frozen.</summary>
+    internal bool LockedPop(out T item)
+    {
+        Debug.Assert(IsFrozen);
+        long head = Volatile.Read(ref _positions.Head) & ~_mark;
+        long tail = Volatile.Read(ref _positions.Tail) & ~_mark;
+        if (head == tail)
+        {
+            item = default!;
+            return false;
+        }
+
+        ref Slot slot = ref _slots[(int)(head & (_mark - 1))];
+
+        // A sender that claimed this position just before the freeze may still be writing it.
+        var spinner = default(SpinWait);
+        while (Volatile.Read(ref slot.Stamp) != head + 1)
+        {
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+
+        item = slot.Value;
+        slot.Value = default!;
+        Volatile.Write(ref slot.Stamp, head + _oneLap);
+        Volatile.Write(ref _positions.Head, Next(head) | _mark);
+        return true;
+    }
+
+    /// <summary>Moves every item, oldest first, into <paramref name="target"/> (which must have room). Under the channel lock, frozen.</summary>
+    internal void MoveAllTo(SlotRing<T> target)
+    {
+        while (LockedPop(out T item))
+        {
+            bool stored = target.LockedPush(item);
+            Debug.Assert(stored, "the target ring has room for every item");
+        }
+    }
+}
