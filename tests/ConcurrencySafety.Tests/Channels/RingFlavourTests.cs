@@ -1,0 +1,191 @@
+namespace ConcurrencySafety.Tests.Channels;
+
+/// <summary>
+/// The array and list flavours' own mechanics: the stamped ring's lap encoding at capacities
+/// that are not powers of two, its growth (while items are in it), and the frozen bit that
+/// keeps the lock-free paths out while anybody waits or every receiver is gone. All
+/// single-threaded or with a waiter that is known to be parked, so nothing here depends on timing.
+/// </summary>
+public class RingFlavourTests
+{
+    private static readonly TimeSpan Long = TimeSpan.FromMinutes(1);
+
+    private static void WaitUntil(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Long;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting until " + what);
+            Thread.Sleep(1);
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(5)]
+    [InlineData(63)]
+    [InlineData(64)]
+    [InlineData(65)]
+    [InlineData(100)]
+    public void Many_laps_at_any_capacity_keep_fifo_order_count_and_the_full_boundary(int capacity)
+    {
+        var (tx, rx) = Chan.Bounded<int>(capacity);
+        int next = 0, expected = 0;
+        for (int lap = 0; lap < 20; lap++)
+        {
+            // Fill to the brim, then one more must be refused: the ring is exactly `capacity` long.
+            while (tx.Count < capacity)
+            {
+                Assert.True(tx.TrySend(next++).IsSent);
+            }
+
+            Assert.Equal(SendStatus.Full, tx.TrySend(-1).Status);
+            Assert.True(tx.IsFull);
+
+            // Drain a varying part, so head and tail meet the wrap point at different offsets.
+            int take = 1 + (lap % capacity);
+            for (int i = 0; i < take; i++)
+            {
+                Assert.True(rx.TryReceive(out int item));
+                Assert.Equal(expected++, item);
+            }
+
+            Assert.Equal(capacity - take, rx.Count);
+        }
+
+        while (rx.TryReceive(out int rest))
+        {
+            Assert.Equal(expected++, rest);
+        }
+
+        Assert.Equal(next, expected);
+        Assert.Equal(ReceiveStatus.Empty, rx.TryReceive().Status);
+    }
+
+    [Theory]
+    [InlineData(int.MaxValue)]
+    [InlineData(1000)]
+    [InlineData(null)]
+    public void The_ring_grows_with_items_in_it_and_keeps_them_in_order(int? capacity)
+    {
+        var (tx, rx) = capacity is int c ? Chan.Bounded<int>(c) : Chan.Unbounded<int>();
+        int limit = capacity is int cap ? Math.Min(cap, 100_000) : 100_000;
+
+        // Start with a wrapped ring (head past slot 0) so that growth copies across the wrap.
+        for (int i = 0; i < 40; i++)
+        {
+            Assert.True(tx.TrySend(-1).IsSent);
+        }
+
+        for (int i = 0; i < 40; i++)
+        {
+            Assert.True(rx.TryReceive(out _));
+        }
+
+        for (int i = 0; i < limit; i++)
+        {
+            Assert.True(tx.TrySend(i).IsSent);
+        }
+
+        Assert.Equal(limit, rx.Count);
+        if (capacity is int bounded && bounded == limit)
+        {
+            Assert.Equal(SendStatus.Full, tx.TrySend(-1).Status);
+        }
+
+        for (int i = 0; i < limit; i++)
+        {
+            Assert.True(rx.TryReceive(out int item));
+            Assert.Equal(i, item);
+        }
+
+        Assert.Equal(ReceiveStatus.Empty, rx.TryReceive().Status);
+
+        // The grown ring takes the fast path as before.
+        Assert.True(tx.TrySend(7).IsSent);
+        Assert.True(rx.TryReceive(out int last));
+        Assert.Equal(7, last);
+    }
+
+    [Fact]
+    public void A_newcomer_cannot_take_a_slot_freed_while_a_sender_waits()
+    {
+        var (tx, rx) = Chan.Bounded<int>(2);
+        Assert.True(tx.TrySend(0).IsSent);
+        Assert.True(tx.TrySend(1).IsSent);
+        var blocked = Task.Run(() => tx.Send(2));
+        WaitUntil(() => rx.Core.WaitingCounts.Senders == 1, "the sender blocks");
+
+        // Freeing a slot moves the waiting sender's item into it; the newcomer finds it full.
+        Assert.True(rx.TryReceive(out int first));
+        Assert.Equal(0, first);
+        Assert.True(blocked.Wait(Long));
+        Assert.Equal(SendStatus.Full, tx.TrySend(99).Status);
+
+        var order = new List<int>();
+        while (rx.TryReceive(out int item))
+        {
+            order.Add(item);
+        }
+
+        Assert.Equal(new[] { 1, 2 }, order);
+
+        // Nobody waits any more: the lock-free paths run again.
+        Assert.True(tx.TrySend(3).IsSent);
+        Assert.True(rx.TryReceive(out int third));
+        Assert.Equal(3, third);
+    }
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(null)]
+    public void A_send_hands_over_to_a_waiting_receiver_instead_of_buffering(int? capacity)
+    {
+        var (tx, rx) = capacity is int c ? Chan.Bounded<int>(c) : Chan.Unbounded<int>();
+        var waiting = Task.Run(() => rx.Receive());
+        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1, "the receiver waits");
+
+        Assert.True(tx.TrySend(5).IsSent);
+        Assert.True(waiting.Wait(Long));
+        Assert.Equal(5, waiting.Result);
+        Assert.Equal(0, rx.Count); // handed over, not buffered
+        Assert.Equal((0, 0, 0, 0), rx.Core.QueuedNodes);
+    }
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(null)]
+    public void Once_every_receiver_is_gone_sends_fail_and_the_buffer_is_dropped(int? capacity)
+    {
+        var (tx, rx) = capacity is int c ? Chan.Bounded<int>(c) : Chan.Unbounded<int>();
+        Assert.True(tx.TrySend(1).IsSent);
+        Assert.True(tx.TrySend(2).IsSent);
+        rx.Dispose();
+
+        var result = tx.TrySend(3);
+        Assert.Equal(SendStatus.Disconnected, result.Status);
+        Assert.Equal(3, result.UnsentItem);
+        Assert.Equal(0, tx.Count);
+        Assert.Equal(SendStatus.Disconnected, tx.TrySend(4).Status); // stays so
+    }
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(null)]
+    public async Task A_fast_receive_of_the_last_item_completes_drained(int? capacity)
+    {
+        var (tx, rx) = capacity is int c ? Chan.Bounded<int>(c) : Chan.Unbounded<int>();
+        Assert.True(tx.TrySend(1).IsSent);
+        var reader = rx.AsChannelReader();
+        var completion = reader.Completion; // requested while an item is still buffered
+        tx.Dispose();
+        Assert.False(completion.IsCompleted);
+
+        Assert.True(rx.TryReceive(out int item));
+        Assert.Equal(1, item);
+        await completion.WaitAsync(Long);
+        Assert.Equal(ReceiveStatus.Disconnected, rx.TryReceive().Status);
+    }
+}
