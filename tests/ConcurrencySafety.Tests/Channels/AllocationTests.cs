@@ -90,4 +90,49 @@ public class AllocationTests
         consumer.Join();
         Assert.Equal(0, consumerBytes);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(null)]
+    public void A_reused_selector_with_a_ready_ring_arm_allocates_nothing(int? capacity)
+    {
+        var (tx, rx) = capacity is int c ? Chan.Bounded<long>(c) : Chan.Unbounded<long>();
+        var (otherTx, other) = Chan.Unbounded<string>();
+        long sum = 0;
+        var selector = new Selector().Receive(rx, v => sum += v).Receive(other, _ => { });
+        long bytes = AllocatedBy(() =>
+        {
+            for (int i = 0; i < 10_000; i++)
+            {
+                tx.TrySend(i);
+                selector.Select();
+            }
+        });
+        Assert.Equal(0, bytes);
+        Assert.True(sum > 0);
+        otherTx.Dispose();
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(null)]
+    public void Blocking_waits_on_the_ring_flavours_reuse_their_wait_node(int? capacity)
+    {
+        // As above, on the array and list flavours: whether or not a given receive finds an
+        // item, after warm-up the consumer thread allocates nothing (its waits reuse its node).
+        // Only the consumer is measured: the list flavour's ring may grow on the producer's side.
+        var (tx, rx) = capacity is int c ? Chan.Bounded<long>(c) : Chan.Unbounded<long>();
+        long consumerBytes = -1;
+        var consumer = new Thread(() =>
+        {
+            for (int i = 0; i < 50; i++) rx.Receive();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 200; i++) rx.Receive();
+            consumerBytes = GC.GetAllocatedBytesForCurrentThread() - before;
+        });
+        consumer.Start();
+        for (int i = 0; i < 250; i++) tx.Send(i);
+        consumer.Join();
+        Assert.Equal(0, consumerBytes);
+    }
 }
