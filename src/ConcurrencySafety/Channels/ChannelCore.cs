@@ -197,7 +197,7 @@ internal abstract class ChannelCore<T>
     {
         if (TryReceiveFast(out item) != FastPath.Done)
         {
-            return false;
+            return false; // no retry: see TrySendUnlocked
         }
 
         // The claim was a full fence before these reads of the sender count and _drained;
@@ -211,6 +211,18 @@ internal abstract class ChannelCore<T>
 
         return true;
     }
+
+    /// <summary>Sends on the fast path (see <see cref="TrySendFast"/>).</summary>
+    /// <remarks>
+    /// No retry when the ring is full: spinning before registering (as crossbeam-channel backs
+    /// off before it parks) was measured and dropped. On a loaded 2-core machine it cost
+    /// bounded(1) far more than it saved bounded(10^6): spsc bounded(1) blocking took 15 s with
+    /// it and 6 s without, async 5.0 s and 0.6 s, and with synchronous continuations spsc
+    /// bounded(10^6) took 6.3 s against 0.47 s (the partner runs inline on this very stack and
+    /// cannot move until we return). How a wait spins before it parks is Waiter.WaitSignal's.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TrySendUnlocked(T item) => TrySendFast(item) == FastPath.Done;
 
     private void SignalDrainedIfDrained()
     {
@@ -557,7 +569,7 @@ internal abstract class ChannelCore<T>
     public SendStatus Send(T item, long millisecondsTimeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        if (TrySendFast(item) == FastPath.Done)
+        if (TrySendUnlocked(item))
         {
             return SendStatus.Sent;
         }
@@ -747,7 +759,7 @@ internal abstract class ChannelCore<T>
             return ValueTask.FromCanceled(cancellationToken);
         }
 
-        if (TrySendFast(item) == FastPath.Done)
+        if (TrySendUnlocked(item))
         {
             return default;
         }
@@ -881,7 +893,7 @@ internal abstract class ChannelCore<T>
             return ValueTask.FromCanceled<SendStatus>(cancellationToken);
         }
 
-        if (TrySendFast(item) == FastPath.Done)
+        if (TrySendUnlocked(item))
         {
             return new ValueTask<SendStatus>(SendStatus.Sent);
         }
