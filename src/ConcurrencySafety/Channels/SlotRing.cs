@@ -172,7 +172,7 @@ internal sealed class SlotRing<T>
 
             // A receiver claimed the slot and has not released it yet, or other senders moved
             // the tail on: look again (yielding after a while: that receiver may need this core).
-            spinner.SpinOnce(sleep1Threshold: -1);
+            Snooze.Once(ref spinner);
             tail = Volatile.Read(ref _positions.Tail);
         }
 
@@ -221,11 +221,11 @@ internal sealed class SlotRing<T>
                     break;
                 }
 
-                spinner.SpinOnce(sleep1Threshold: -1); // the sender is between its claim and its stamp
+                Snooze.Once(ref spinner); // the sender is between its claim and its stamp
             }
             else
             {
-                spinner.SpinOnce(sleep1Threshold: -1); // other receivers moved the head on
+                Snooze.Once(ref spinner); // other receivers moved the head on
             }
 
             head = Volatile.Read(ref _positions.Head);
@@ -315,7 +315,7 @@ internal sealed class SlotRing<T>
         var spinner = default(SpinWait);
         while (Volatile.Read(ref slot.Stamp) != tail)
         {
-            spinner.SpinOnce(sleep1Threshold: -1);
+            Snooze.Once(ref spinner);
         }
 
         slot.Value = item;
@@ -342,7 +342,7 @@ internal sealed class SlotRing<T>
         var spinner = default(SpinWait);
         while (Volatile.Read(ref slot.Stamp) != head + 1)
         {
-            spinner.SpinOnce(sleep1Threshold: -1);
+            Snooze.Once(ref spinner);
         }
 
         item = slot.Value;

@@ -1,0 +1,31 @@
+// One step of a short wait for another thread that is a few instructions from finishing: a
+// sender between its claim and its stamp, a receiver between its claim and the slot's release.
+//
+// Why not SpinWait.SpinOnce alone: after its spinning rounds it yields, and every fifth yield is
+// Thread.Sleep(0), which throws ThreadInterruptedException when the thread has an interrupt
+// pending. These waits run inside the channel lock (in the middle of moving items from a ring that
+// is being replaced, or of clearing the buffer of the last receiver) and inside non-blocking
+// calls (TrySend, TryReceive), where an exception would leave half-moved state or surprise a
+// caller that never blocks. Thread.Yield never throws, so once spinning is over we only yield:
+// the thread we wait for is running, or runnable and about to get the core we give away.
+using System.Runtime.CompilerServices;
+
+namespace ConcurrencySafety.Channels;
+
+/// <summary>A spin step that never throws <see cref="ThreadInterruptedException"/> (see the file header).</summary>
+internal static class Snooze
+{
+    /// <summary>Spins while <paramref name="spinner"/> is in its spinning rounds, then yields the core.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Once(ref SpinWait spinner)
+    {
+        if (spinner.NextSpinWillYield)
+        {
+            Thread.Yield();
+        }
+        else
+        {
+            spinner.SpinOnce();
+        }
+    }
+}
