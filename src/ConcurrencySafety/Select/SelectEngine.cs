@@ -3,7 +3,8 @@
 // Idea (crossbeam-channel's select.rs, written anew for .NET):
 // 1. Try phase: try every arm once without waiting, in a random order (fair) or in arm order
 //    (biased). The first arm that can proceed completes; we are registered nowhere, so
-//    no other arm can be affected.
+//    no other arm can be affected. With a default, a second pass comes before the default
+//    (see TryPhase).
 // 2. Registration phase: reset the shared Waiter and register one node per arm in its
 //    channel's wait queue. If a channel turns out to be ready while we register, we *abort*
 //    (finish our own waiter with Aborted), unregister everything and go back to step 1 —
@@ -277,6 +278,36 @@ internal sealed class SelectEngine
     /// <summary>Step 1. Returns the completed arm, the default/timeout code, or <see cref="NoneReady"/>.</summary>
     private int TryPhase()
     {
+        int chosen = TryEveryArm();
+        if (chosen != NoneReady)
+        {
+            return chosen;
+        }
+
+        if (HasDefault)
+        {
+            // The pass above tried the arms one after another, not at one instant: an arm
+            // found empty early may have become ready before a later arm was found empty, so
+            // that some arm was ready at every moment and still none completed (Go's
+            // TestNonblockSelectRace: c2 filled, then c1 drained, between our two tries). Go
+            // locks every channel of a select at once; like crossbeam (whose registration pass
+            // checks again before giving up), we try every arm once more before the default.
+            // That second pass finds any arm that became ready during the first and stayed so.
+            chosen = TryEveryArm();
+            return chosen != NoneReady ? chosen : DefaultChosen;
+        }
+
+        if (_timeout != System.Threading.Timeout.InfiniteTimeSpan && _time.GetElapsedTime(_startTimestamp) >= _timeout)
+        {
+            return TimeoutChosen;
+        }
+
+        return NoneReady;
+    }
+
+    /// <summary>One pass of the try phase, in a fresh order; the completed arm, or <see cref="NoneReady"/>.</summary>
+    private int TryEveryArm()
+    {
         int n = _arms.Count;
         var order = NextOrder(n);
         for (int k = 0; k < n; k++)
@@ -287,16 +318,6 @@ internal sealed class SelectEngine
             {
                 return i;
             }
-        }
-
-        if (HasDefault)
-        {
-            return DefaultChosen;
-        }
-
-        if (_timeout != System.Threading.Timeout.InfiniteTimeSpan && _time.GetElapsedTime(_startTimestamp) >= _timeout)
-        {
-            return TimeoutChosen;
         }
 
         return NoneReady;
