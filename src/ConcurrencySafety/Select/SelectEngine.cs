@@ -1,9 +1,10 @@
 // The select algorithm shared by the typed Selector and the dynamic SelectSet.
 //
 // Idea (crossbeam-channel's select.rs, written anew for .NET):
-// 1. Try phase: try every arm once without waiting, starting at a random arm (fair) or at the
-//    first (biased). The first arm that can proceed completes; we are registered nowhere, so
-//    no other arm can be affected.
+// 1. Try phase: try every arm once without waiting, in a random order (fair) or in arm order
+//    (biased). The first arm that can proceed completes; we are registered nowhere, so
+//    no other arm can be affected. With a default, a second pass comes before the default
+//    (see TryPhase).
 // 2. Registration phase: reset the shared Waiter and register one node per arm in its
 //    channel's wait queue. If a channel turns out to be ready while we register, we *abort*
 //    (finish our own waiter with Aborted), unregister everything and go back to step 1 —
@@ -277,31 +278,46 @@ internal sealed class SelectEngine
     /// <summary>Step 1. Returns the completed arm, the default/timeout code, or <see cref="NoneReady"/>.</summary>
     private int TryPhase()
     {
-        int n = _arms.Count;
-        int start = Biased || n < 2 ? 0 : NextRandom(n);
-        for (int k = 0; k < n; k++)
+        int chosen = TryEveryArm();
+        if (chosen != NoneReady)
         {
-            int i = start + k;
-            if (i >= n)
-            {
-                i -= n;
-            }
-
-            var arm = _arms[i];
-            if (!arm.Retired && arm.TryComplete())
-            {
-                return i;
-            }
+            return chosen;
         }
 
         if (HasDefault)
         {
-            return DefaultChosen;
+            // The pass above tried the arms one after another, not at one instant: an arm
+            // found empty early may have become ready before a later arm was found empty, so
+            // that some arm was ready at every moment and still none completed (Go's
+            // TestNonblockSelectRace: c2 filled, then c1 drained, between our two tries). Go
+            // locks every channel of a select at once; like crossbeam (whose registration pass
+            // checks again before giving up), we try every arm once more before the default.
+            // That second pass finds any arm that became ready during the first and stayed so.
+            chosen = TryEveryArm();
+            return chosen != NoneReady ? chosen : DefaultChosen;
         }
 
         if (_timeout != System.Threading.Timeout.InfiniteTimeSpan && _time.GetElapsedTime(_startTimestamp) >= _timeout)
         {
             return TimeoutChosen;
+        }
+
+        return NoneReady;
+    }
+
+    /// <summary>One pass of the try phase, in a fresh order; the completed arm, or <see cref="NoneReady"/>.</summary>
+    private int TryEveryArm()
+    {
+        int n = _arms.Count;
+        var order = NextOrder(n);
+        for (int k = 0; k < n; k++)
+        {
+            int i = order[k];
+            var arm = _arms[i];
+            if (!arm.Retired && arm.TryComplete())
+            {
+                return i;
+            }
         }
 
         return NoneReady;
@@ -315,20 +331,15 @@ internal sealed class SelectEngine
         selfAborted = false;
         attempted = 0;
 
-        // Register from a random arm, as the try phase starts: a partner that arrives later
-        // completes whichever of our nodes it finds first in its queue, so with several arms on
-        // one channel a fixed order would always hand it the first arm (unfair duplicates).
+        // Register in a fresh random order, as the try phase tries: a partner that arrives
+        // later completes whichever of our nodes it finds first in its queue, so with several
+        // arms on one channel a fixed order would always hand it the first arm (unfair
+        // duplicates). Finish unregisters the first `attempted` arms of this same order.
         int n = _arms.Count;
-        int start = Biased || n < 2 ? 0 : NextRandom(n);
-        _registerStart = start;
+        var order = NextOrder(n);
         for (int k = 0; k < n; k++)
         {
-            int i = start + k;
-            if (i >= n)
-            {
-                i -= n;
-            }
-
+            int i = order[k];
             attempted = k + 1;
             if (_arms[i].Retired)
             {
@@ -534,16 +545,12 @@ internal sealed class SelectEngine
     /// <summary>Step 4. Unregisters and interprets the outcome; <see cref="NoneReady"/> means "aborted: try again".</summary>
     private int Finish(int attempted, CancellationToken cancellationToken)
     {
-        // The arms RegisterAll visited: `attempted` of them, from _registerStart on, wrapping.
-        int n = _arms.Count;
+        // The arms RegisterAll visited: the first `attempted` of its order (no phase has drawn
+        // a new order since: the next try phase comes after this).
+        Debug.Assert(attempted <= _order.Length && _order.Length == _arms.Count, "Finish runs on the order RegisterAll drew");
         for (int k = 0; k < attempted; k++)
         {
-            int i = _registerStart + k;
-            if (i >= n)
-            {
-                i -= n;
-            }
-
+            int i = _order[k];
             if (!_arms[i].Retired)
             {
                 _arms[i].Unregister();
@@ -569,8 +576,44 @@ internal sealed class SelectEngine
         };
     }
 
-    /// <summary>The arm <see cref="RegisterAll"/> started from this round (read by <see cref="Finish"/>; engine-exclusive, like the arms).</summary>
-    private int _registerStart;
+    /// <summary>
+    /// The order in which the current phase visits the arms (read again by <see cref="Finish"/>
+    /// for the registration phase); engine-exclusive, like the arms. Reallocated only when the
+    /// number of arms changed, so a select in steady state allocates nothing.
+    /// </summary>
+    private int[] _order = [];
+
+    /// <summary>
+    /// Draws the visiting order for one phase: arm order when <see cref="Biased"/>, otherwise a
+    /// uniformly random permutation (Fisher-Yates). A random rotation (a random start, then arm
+    /// order) is not enough: it chooses the first ready arm after the start, so a ready arm
+    /// that follows several idle ones wins for all of their starts (Go's TestSelectFairness:
+    /// two idle arms before two ready ones gave the first ready arm 75% of the selects).
+    /// </summary>
+    private int[] NextOrder(int n)
+    {
+        if (_order.Length != n)
+        {
+            _order = new int[n];
+        }
+
+        var order = _order;
+        for (int i = 0; i < n; i++)
+        {
+            order[i] = i;
+        }
+
+        if (!Biased)
+        {
+            for (int i = n - 1; i > 0; i--)
+            {
+                int j = NextRandom(i + 1);
+                (order[i], order[j]) = (order[j], order[i]);
+            }
+        }
+
+        return order;
+    }
 
     private int NextRandom(int n)
     {

@@ -11,6 +11,8 @@ public class ChannelExplorationTests
 {
     public static TheoryData<string> Flavours() => new() { "rendezvous", "bounded1", "bounded3", "unbounded" };
 
+    public static TheoryData<string> BufferedFlavours() => new() { "bounded1", "bounded3", "unbounded" };
+
     // Synchronous continuations keep a completed asynchronous wait's bookkeeping on the thread
     // that completed it (the scheduler's own thread), instead of the thread pool.
     private static readonly ChanOptions Inline = new() { AllowSynchronousContinuations = true };
@@ -177,6 +179,108 @@ public class ChannelExplorationTests
                 Assert.Equal(sent.Order(), received.Order());
                 Assert.Empty(lost.Intersect(received));
                 Assert.Equal(2, disconnectedSeen);
+            };
+        });
+    }
+
+    /// <summary>
+    /// The last sender's disposal racing non-blocking receives (on the unbounded flavour, its
+    /// receive without the lock) and a reader of the channel's completion: two senders send two
+    /// items each with TrySend and dispose, two consumers take items with TryReceive until they
+    /// see the channel disconnected, and an observer asks for
+    /// <c>AsChannelReader().Completion</c> at a random step, then waits for it. The completion
+    /// always comes (no lost signal, whichever of the last take, the last disposal and the
+    /// observer's request comes first), and never before the channel is closed and drained:
+    /// when it is seen complete, both senders are gone and every item sent was received.
+    /// Granularity: the three race between calls; the instructions inside one call (a take's
+    /// dequeue and its read of the sender count) stay the stress tests' job. Not on the
+    /// rendezvous flavour: it buffers nothing, so a non-blocking send never meets a
+    /// non-blocking receive there.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(BufferedFlavours))]
+    public void Last_sender_disposal_racing_unlocked_receives_and_completion(string flavour)
+    {
+        Exploration.Explore((scheduler, seed) =>
+        {
+            var random = new Random(~seed);
+            var (tx, rx) = Create(flavour);
+            var tx2 = tx.Clone();
+            var rx2 = rx.Clone();
+            var sendersGone = 0;
+            var sent = 0;
+            var received = new List<int>();
+            var completionSeen = false;
+            var observeAt = random.Next(30);
+
+            IEnumerable<bool> Producer(Sender<int> sender, int first)
+            {
+                for (var v = first; v < first + 2; v++)
+                {
+                    while (sender.TrySend(v).Status == SendStatus.Full)
+                    {
+                        yield return true;
+                    }
+
+                    sent++;
+                    yield return true;
+                }
+
+                sender.Dispose();
+                sendersGone++;
+            }
+
+            IEnumerable<bool> Consumer(Receiver<int> receiver)
+            {
+                while (true)
+                {
+                    var result = receiver.TryReceive();
+                    if (result.IsReceived)
+                    {
+                        received.Add(result.Value);
+                    }
+                    else if (result.IsDisconnected)
+                    {
+                        break;
+                    }
+
+                    yield return true;
+                }
+            }
+
+            IEnumerable<bool> Observer()
+            {
+                for (var i = observeAt; i > 0; i--)
+                {
+                    yield return true;
+                }
+
+                // The completion task is created on request (the Drained getter), so asking at a
+                // random step puts its creation anywhere among the takes and disposals.
+                var completion = rx.AsChannelReader().Completion;
+                while (!completion.IsCompleted)
+                {
+                    yield return ControlledScheduler.Poll();
+                }
+
+                Assert.True(completion.IsCompletedSuccessfully, $"completion ended {completion.Status}");
+                Assert.Equal(2, sendersGone);
+                Assert.Equal(sent, received.Count);
+                completionSeen = true;
+            }
+
+            scheduler.Spawn("P1", Producer(tx, 0));
+            scheduler.Spawn("P2", Producer(tx2, 100));
+            scheduler.Spawn("C1", Consumer(rx));
+            scheduler.Spawn("C2", Consumer(rx2));
+            scheduler.Spawn("O", Observer());
+            return () =>
+            {
+                Assert.True(completionSeen);
+                Assert.Equal(4, sent);
+                Assert.Equal([0, 1, 100, 101], received.Order());
+                rx.Dispose();
+                rx2.Dispose();
             };
         });
     }
