@@ -286,15 +286,7 @@ internal sealed class SelectEngine
 
         if (HasDefault)
         {
-            // The pass above tried the arms one after another, not at one instant: an arm
-            // found empty early may have become ready before a later arm was found empty, so
-            // that some arm was ready at every moment and still none completed (Go's
-            // TestNonblockSelectRace: c2 filled, then c1 drained, between our two tries). Go
-            // locks every channel of a select at once; like crossbeam (whose registration pass
-            // checks again before giving up), we try every arm once more before the default.
-            // That second pass finds any arm that became ready during the first and stayed so.
-            chosen = TryEveryArm();
-            return chosen != NoneReady ? chosen : DefaultChosen;
+            return TryDefault();
         }
 
         if (_timeout != System.Threading.Timeout.InfiniteTimeSpan && _time.GetElapsedTime(_startTimestamp) >= _timeout)
@@ -303,6 +295,76 @@ internal sealed class SelectEngine
         }
 
         return NoneReady;
+    }
+
+    /// <summary>
+    /// The default of a select whose try pass found nothing: taken only if no arm was ready at
+    /// one instant; otherwise the arm that was. Returns an arm, or <see cref="DefaultChosen"/>.
+    /// </summary>
+    /// <remarks>
+    /// The try pass tries the arms one after another, not at one instant: an arm found idle
+    /// early may become ready before a later arm is found idle, so that some arm is ready at
+    /// every moment and still none completes (Go's TestNonblockSelectRace: c2 filled, then c1
+    /// drained, between our two tries). Trying again only narrows that window: a partner that
+    /// switches the ready arm twice defeats any fixed number of passes. Go locks every channel
+    /// of the select at once. We get the same instant from the registration protocol instead:
+    /// register a node on every arm (each registration looks at its channel under that
+    /// channel's lock and refuses if it is ready), then finish our own waiter. Between an arm's
+    /// registration and that finish, whatever makes its channel ready (a send, a receive that
+    /// frees room, the last partner leaving) takes the channel lock, finds our node queued and
+    /// completes our waiter through it, so our finish fails. A finish that succeeds therefore
+    /// happens at an instant when no arm was ready: that instant is the default's linearization
+    /// point. The buffered flavours' lock-free paths cannot bypass this, because a queued node
+    /// freezes their ring. Cost: one lock per arm, paid only when the default is about to be
+    /// taken (Go pays the same on every select).
+    /// </remarks>
+    private int TryDefault()
+    {
+        while (true)
+        {
+            int attempted;
+            uint generation;
+            try
+            {
+                // Always the blocking flavour of the waiter: this select never parks here, it
+                // waits at most for a partner that has already won to deliver its result.
+                generation = RegisterAll(isAsync: false, out attempted, out bool selfAborted);
+                if (!selfAborted && !_waiter.TryFinish(generation, Waiter.TimedOut))
+                {
+                    // A partner completed one of our arms (during or after the registration):
+                    // its result is on the way, a few instructions behind its CAS.
+                    _waiter.WaitSignal(System.Threading.Timeout.Infinite);
+                }
+            }
+            catch (Exception failure)
+            {
+                if (!CompletedDespiteFailure(failure, out int completed))
+                {
+                    throw;
+                }
+
+                return completed;
+            }
+
+            // No cancellation was armed, so the outcome is an arm, Aborted (an arm was ready
+            // when we registered it: go back to trying) or our own finish (the default).
+            int chosen = Finish(attempted, CancellationToken.None);
+            if (chosen == TimeoutChosen)
+            {
+                return DefaultChosen;
+            }
+
+            if (chosen != NoneReady)
+            {
+                return chosen;
+            }
+
+            chosen = TryEveryArm();
+            if (chosen != NoneReady)
+            {
+                return chosen;
+            }
+        }
     }
 
     /// <summary>One pass of the try phase, in a fresh order; the completed arm, or <see cref="NoneReady"/>.</summary>

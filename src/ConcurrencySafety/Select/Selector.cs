@@ -184,6 +184,9 @@ public sealed class Selector
 
     /// <summary>Adds a default arm: when no operation can complete at once, <paramref name="onDefault"/> runs instead of waiting.</summary>
     /// <param name="onDefault">Runs when nothing is ready.</param>
+    /// <remarks>The default runs only if there was an instant at which no arm could complete, as
+    /// in Go: before taking it, the select registers on every arm's channel and checks that none
+    /// became ready meanwhile. That costs one channel lock per arm, only when the default is taken.</remarks>
     /// <returns>This selector.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="onDefault"/> is null.</exception>
     /// <exception cref="InvalidOperationException">A default arm was already added.</exception>

@@ -2,7 +2,8 @@
 // at every instant of the select (found by the port of Go's TestNonblockSelectRace, see
 // Crossbeam/GolangTests.cs). The try pass tries the arms one after another, not at one instant:
 // an arm tried early may become ready before a later one is found empty. Go locks every channel
-// of a select at once; crossbeam and this library check the arms again before taking the default.
+// of a select at once; this library registers on every arm and takes the default only if no arm
+// was ready at the instant it finishes its own registration (SelectEngine.TryDefault).
 namespace ConcurrencySafety.Tests.Select;
 
 public class SelectDefaultRaceTests
@@ -56,6 +57,64 @@ public class SelectDefaultRaceTests
 
             Volatile.Write(ref go, 1);
             selector.Select();
+            Assert.True(other.Join(TimeSpan.FromMinutes(1)));
+        }
+
+        Assert.True(defaults == 0, $"the default ran in {defaults} of {Rounds} rounds");
+    }
+
+    /// <summary>
+    /// A partner that switches the ready arm again and again: fill c2, drain c1, fill c1, drain
+    /// c2, and so on, so that c1 or c2 holds an item at every instant until the select takes one.
+    /// Any fixed number of try passes can be fooled by this (each pass can see c2 idle, then c1
+    /// idle); a first fix that tried every arm twice took the default in about 1 round in 60
+    /// against it. The default must never run.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_default_is_not_taken_while_the_ready_arm_keeps_switching(bool biased)
+    {
+        const int Rounds = 2_000;
+        const int IdleArms = 30;
+        var idle = Enumerable.Range(0, IdleArms).Select(_ => Chan.Rendezvous<int>()).ToList();
+        var defaults = 0;
+        for (var round = 0; round < Rounds; round++)
+        {
+            var (c1Tx, c1Rx) = Chan.Bounded<int>(1);
+            var (c2Tx, c2Rx) = Chan.Bounded<int>(1);
+            c1Tx.Send(1);
+            var selector = new Selector { Biased = biased }.Receive(c2Rx, _ => { });
+            foreach (var (_, rx) in idle)
+            {
+                selector.Receive(rx, _ => Assert.Fail("idle arm"));
+            }
+
+            selector.Receive(c1Rx, _ => { }).Default(() => Interlocked.Increment(ref defaults));
+            var done = 0;
+            var ready = 0;
+            var other = new Thread(() =>
+            {
+                // Until the select takes an item every step succeeds, and one channel is full
+                // throughout; after it, steps may fail, which no longer matters.
+                Volatile.Write(ref ready, 1);
+                while (Volatile.Read(ref done) == 0)
+                {
+                    c2Tx.TrySend(1);
+                    c1Rx.TryReceive(out _);
+                    c1Tx.TrySend(1);
+                    c2Rx.TryReceive(out _);
+                }
+            })
+            { IsBackground = true };
+            other.Start();
+            while (Volatile.Read(ref ready) == 0)
+            {
+                Thread.Yield();
+            }
+
+            selector.Select();
+            Volatile.Write(ref done, 1);
             Assert.True(other.Join(TimeSpan.FromMinutes(1)));
         }
 
