@@ -1,4 +1,4 @@
-// The stamped ring of slots behind the array (bounded) and list (unbounded) flavours.
+// The stamped ring of slots behind the array (bounded) flavour (the list flavour has its own blocks: UnboundedChannel.cs).
 //
 // Algorithm: Dmitry Vyukov's bounded MPMC queue, in the lap-and-index encoding of
 // crossbeam-channel's flavors/array.rs, plus one bit that freezes both ends.
