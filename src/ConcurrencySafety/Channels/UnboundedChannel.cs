@@ -178,7 +178,7 @@ internal sealed class UnboundedChannel<T> : ChannelCore<T>
             {
                 // The sender of the last slot is installing the next block: a few stores away,
                 // unless it was preempted right there (then yield, it may need this core).
-                spinner.SpinOnce(sleep1Threshold: -1);
+                Snooze.Once(ref spinner);
                 tail = Volatile.Read(ref _positions.Tail);
                 continue;
             }
@@ -236,7 +236,7 @@ internal sealed class UnboundedChannel<T> : ChannelCore<T>
             if (offset == BlockCap)
             {
                 // The receiver of the last slot is moving the head to the next block.
-                spinner.SpinOnce(sleep1Threshold: -1);
+                Snooze.Once(ref spinner);
                 head = Volatile.Read(ref _positions.Head);
                 continue;
             }
@@ -276,7 +276,7 @@ internal sealed class UnboundedChannel<T> : ChannelCore<T>
             }
 
             // A sender claimed the position and has not published it yet (or the head moved).
-            spinner.SpinOnce(sleep1Threshold: -1);
+            Snooze.Once(ref spinner);
             head = Volatile.Read(ref _positions.Head);
         }
 
@@ -448,7 +448,7 @@ internal sealed class UnboundedChannel<T> : ChannelCore<T>
         var spinner = default(SpinWait);
         while (Offset(value) == BlockCap)
         {
-            spinner.SpinOnce(sleep1Threshold: -1);
+            Snooze.Once(ref spinner);
             value = Volatile.Read(ref position);
         }
 
@@ -504,7 +504,7 @@ internal sealed class UnboundedChannel<T> : ChannelCore<T>
         var spinner = default(SpinWait);
         while (Volatile.Read(ref slot.State) != Written)
         {
-            spinner.SpinOnce(sleep1Threshold: -1);
+            Snooze.Once(ref spinner);
         }
 
         item = Take(block, ref slot, offset, head, locked: true);
