@@ -25,9 +25,6 @@ namespace ConcurrencySafety.Channels;
 /// <summary>A waiting party: one thread or one asynchronous operation that waits to be completed.</summary>
 internal class Waiter : IValueTaskSource, IThreadPoolWorkItem
 {
-    /// <summary>How many SpinWait rounds a blocking owner spins and yields before it parks.</summary>
-    internal const int SpinLimit = 100;
-
     /// <summary>Outcome code: nobody has claimed the waiter yet.</summary>
     internal const int Waiting = 0;
     /// <summary>Outcome code: the owner withdrew during select registration (a channel was ready) and will retry.</summary>
@@ -229,19 +226,12 @@ internal class Waiter : IValueTaskSource, IThreadPoolWorkItem
     {
         Debug.Assert(!_isAsync);
 
-        // Spin, then yield, before blocking: on a busy channel the partner usually arrives
-        // within microseconds, and parking in the kernel costs a context switch on each side.
-        // Yielding (rather than only spinning) matters on machines with few cores, where the
-        // partner may need this very core to run. This is crossbeam's Backoff::snooze idea.
-        var spinner = default(SpinWait);
-        while (spinner.Count < SpinLimit)
+        // Spin (adaptively), then yield, before blocking: on a busy channel the partner usually
+        // arrives within microseconds, and parking in the kernel costs a context switch on each
+        // side; under oversubscription spinning stops paying and the budget shrinks (Backoff.cs).
+        if (Volatile.Read(ref _signaled) != 0 || Backoff.SpinUntilSet(ref _signaled))
         {
-            if (Volatile.Read(ref _signaled) != 0)
-            {
-                return true;
-            }
-
-            spinner.SpinOnce(sleep1Threshold: -1);
+            return true;
         }
 
         long start = millisecondsTimeout == Timeout.Infinite ? 0 : Environment.TickCount64;
