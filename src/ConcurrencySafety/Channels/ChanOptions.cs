@@ -12,7 +12,7 @@ namespace ConcurrencySafety;
 /// </example>
 public sealed class ChanOptions
 {
-    /// <summary>Gets the default options (every continuation is dispatched to the thread pool).</summary>
+    /// <summary>Gets the default options (no woken continuation ever runs inside the code that woke it).</summary>
     public static ChanOptions Default { get; } = new();
 
     /// <summary>
@@ -22,23 +22,36 @@ public sealed class ChanOptions
     /// <remarks>
     /// <para>
     /// By default (false) a send or receive that hands an item to a waiting
-    /// <c>await</c> — a <c>SendAsync</c>, a <c>ReceiveAsync</c> or a <c>SelectAsync</c> that
-    /// has an arm on this channel — queues the waiting code to the thread pool and returns at
-    /// once. With true, the waiting code runs right there, on the completing thread, until its
-    /// next <c>await</c> that does not complete at once: no thread-pool hop, no second core
-    /// touching the same data. On a rendezvous or small-buffer channel this is several times
-    /// faster (see bench/README.md), and it is how Go's scheduler hands a goroutine over.
+    /// <c>await</c> (a <c>SendAsync</c>, a <c>ReceiveAsync</c>, or a <c>SelectAsync</c> that
+    /// has an arm on this channel) never runs the waiting code itself, before it returns. Where
+    /// that code runs instead: when the completing code is itself running on a pool thread as
+    /// the continuation of an earlier hand-over, the woken code runs next on that same thread,
+    /// right after the completing code has reached an <c>await</c> that does not complete at
+    /// once (or has finished), so that two parties handing items back and forth take turns on
+    /// one thread with no thread-pool hop, as Go's scheduler runs a woken goroutine on the
+    /// waker's processor. If the completing code blocks or keeps its thread busy instead, a
+    /// watchdog moves the woken code to another pool thread after one to two milliseconds, so
+    /// it is delayed, never stuck: even a completer that blocks until the party it woke has run
+    /// does not deadlock. In every other case (a completion from a dedicated thread, a timer or
+    /// a cancellation, a second wake while the first is still waiting to run, an
+    /// <c>OnCompleted</c> that flows an <see cref="ExecutionContext"/>) the woken code is
+    /// queued to the thread pool. A continuation that captured a synchronization context or a
+    /// task scheduler is always posted to it.
     /// </para>
     /// <para>
-    /// The price is that the completing call does not return until that code yields. Turn it
-    /// on only when the code after every <c>await</c> on this channel never blocks a thread
-    /// (no <c>Thread.Sleep</c>, no blocking <c>Send</c>/<c>Receive</c>/<c>Select</c>, no
-    /// <c>.Result</c> or <c>.Wait()</c>) and does not run for long: a continuation that
-    /// blocks waiting for the thread it was inlined into deadlocks. Blocking operations on
-    /// threads are unaffected (they are woken, never run inline), a continuation that captured
-    /// a synchronization context is still posted to it, closing a channel always dispatches,
-    /// and nested inline continuations stop at a small depth so that a chain of stages cannot
-    /// overflow the stack. The same option of System.Threading.Channels has the same meaning.
+    /// With true, the waiting code runs right inside the completing call, on the completing
+    /// thread, until its next <c>await</c> that does not complete at once. That saves the turn
+    /// taking above and is a little faster still where the completing code is not itself a
+    /// pool continuation (see bench/README.md). The price is that the completing call does not
+    /// return until that code yields. Turn it on only when the code after every <c>await</c>
+    /// on this channel never blocks a thread (no <c>Thread.Sleep</c>, no blocking
+    /// <c>Send</c>/<c>Receive</c>/<c>Select</c>, no <c>.Result</c> or <c>.Wait()</c>) and does
+    /// not run for long: a continuation that blocks waiting for the thread it was inlined into
+    /// deadlocks. Blocking operations on threads are unaffected (they are woken, never run
+    /// inline), a continuation that captured a synchronization context is still posted to it,
+    /// closing a channel always dispatches, and nested inline continuations stop at a small
+    /// depth so that a chain of stages cannot overflow the stack. The same option of
+    /// System.Threading.Channels has the same meaning.
     /// </para>
     /// </remarks>
     public bool AllowSynchronousContinuations { get; init; }

@@ -147,9 +147,9 @@ internal sealed class WaitNode<T> : Waiter, IValueTaskSource<T>
     internal bool IsClaimable => Owner.IsWaiting(OwnerGeneration);
 
     /// <summary>
-    /// Writes the outcome and wakes the owner, dispatching an async owner's continuation to the
-    /// thread pool, so it may be called under a channel lock (closing a channel and waking
-    /// watchers do). Call only after a successful claim.
+    /// Writes the outcome and wakes the owner without running an async owner's continuation on
+    /// this thread (it is parked or queued, see HandOff.cs), so it may be called under a channel
+    /// lock (closing a channel and waking watchers do). Call only after a successful claim.
     /// </summary>
     internal void Complete(NodeStatus status)
     {

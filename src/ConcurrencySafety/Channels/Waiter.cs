@@ -23,11 +23,8 @@ using System.Threading.Tasks.Sources;
 namespace ConcurrencySafety.Channels;
 
 /// <summary>A waiting party: one thread or one asynchronous operation that waits to be completed.</summary>
-internal class Waiter : IValueTaskSource
+internal class Waiter : IValueTaskSource, IThreadPoolWorkItem
 {
-    /// <summary>How many SpinWait rounds a blocking owner spins and yields before it parks.</summary>
-    internal const int SpinLimit = 100;
-
     /// <summary>Outcome code: nobody has claimed the waiter yet.</summary>
     internal const int Waiting = 0;
     /// <summary>Outcome code: the owner withdrew during select registration (a channel was ready) and will retry.</summary>
@@ -54,11 +51,30 @@ internal class Waiter : IValueTaskSource
     private bool _isAsync;
 
     /// <summary>
-    /// The async completion source. Continuations run asynchronously (on the thread pool)
-    /// unless the completing channel allows synchronous continuations; <see cref="Signal(bool)"/>
-    /// sets the flag for each completion.
+    /// The async completion source. It never runs the owner's continuation itself: the owner's
+    /// await registers <see cref="s_dispatch"/> with it (see <see cref="OnCompletedCore"/>),
+    /// which the core calls synchronously inside <see cref="Signal(bool)"/>, and which decides
+    /// where the continuation runs (see HandOff.cs and <see cref="Dispatch"/>).
     /// </summary>
-    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = false };
+
+    /// <summary>The owner's continuation, stored by its await until <see cref="Dispatch"/> runs it.</summary>
+    private Action<object?>? _continuation;
+
+    /// <summary>The state for <see cref="_continuation"/>.</summary>
+    private object? _continuationState;
+
+    /// <summary>The synchronization context or task scheduler the owner's await captured, or null.</summary>
+    private object? _schedulingContext;
+
+    /// <summary>The execution context an await that asked for it (OnCompleted rather than UnsafeOnCompleted) captured, or null.</summary>
+    private ExecutionContext? _executionContext;
+
+    /// <summary>Written by the winner of the claim before it signals: may the continuation run inline (the channel's opt-in)?</summary>
+    private bool _inlineAllowed;
+
+    /// <summary>The core's continuation: the owner has been signalled, now dispatch its continuation.</summary>
+    private static readonly Action<object?> s_dispatch = static state => ((Waiter)state!).Dispatch();
 
     /// <summary>
     /// How many continuations this thread is running inline right now. A chain of parties that
@@ -89,6 +105,7 @@ internal class Waiter : IValueTaskSource
         _blocked = 0;
         if (isAsync)
         {
+            Debug.Assert(_continuation is null, "the previous continuation was dispatched before the owner reused the waiter");
             _core.Reset();
         }
 
@@ -163,39 +180,28 @@ internal class Waiter : IValueTaskSource
     /// <summary>Gets a value indicating whether the waiter of <paramref name="generation"/> can still be claimed.</summary>
     internal bool IsWaiting(uint generation) => Volatile.Read(ref _state) == Pack(generation, Waiting);
 
-    /// <summary>Publishes the results written by the winner and wakes the owner; an async owner's continuation is dispatched to the thread pool.</summary>
+    /// <summary>Publishes the results written by the winner and wakes the owner; an async owner's continuation never runs on this thread before the call returns.</summary>
     internal void Signal() => Signal(allowInline: false);
 
     /// <summary>
     /// Publishes the results written by the winner and wakes the owner. With
-    /// <paramref name="allowInline"/>, an async owner's continuation runs on this thread before
-    /// the call returns (unless the inline depth limit or the stack says otherwise). The caller
-    /// must hold no lock: that continuation is the owner's code and may use the same channel.
+    /// <paramref name="allowInline"/> (the channel's opt-in), an async owner's continuation runs
+    /// on this thread before the call returns (unless the inline depth limit or the stack says
+    /// otherwise); the caller must then hold no lock, since that continuation is the owner's
+    /// code and may use the same channel. Without it, the continuation runs later: on this
+    /// thread once the caller's own code has returned to the runner loop, or on the pool (see
+    /// HandOff.cs). That is safe under a lock.
     /// </summary>
     internal void Signal(bool allowInline)
     {
         if (_isAsync)
         {
             // Only the winner of the claim signals, so only one thread writes this flag for the
-            // current operation, and the core reads it on this same thread inside SetResult.
-            if (allowInline && t_inlineDepth < MaxInlineDepth && RuntimeHelpers.TryEnsureSufficientExecutionStack())
-            {
-                _core.RunContinuationsAsynchronously = false;
-                t_inlineDepth++;
-                try
-                {
-                    _core.SetResult(true); // runs the owner's continuation now (if it awaits already)
-                }
-                finally
-                {
-                    t_inlineDepth--;
-                }
-            }
-            else
-            {
-                _core.RunContinuationsAsynchronously = true;
-                _core.SetResult(true);
-            }
+            // current operation; Dispatch reads it inside SetResult on this same thread (or,
+            // when the owner registers its continuation only after this, on a pool thread,
+            // where running inline is harmless).
+            _inlineAllowed = allowInline;
+            _core.SetResult(true); // calls Dispatch now if the owner awaits already
 
             // Nothing below may touch this waiter: its owner may already be reusing it.
             return;
@@ -220,19 +226,12 @@ internal class Waiter : IValueTaskSource
     {
         Debug.Assert(!_isAsync);
 
-        // Spin, then yield, before blocking: on a busy channel the partner usually arrives
-        // within microseconds, and parking in the kernel costs a context switch on each side.
-        // Yielding (rather than only spinning) matters on machines with few cores, where the
-        // partner may need this very core to run. This is crossbeam's Backoff::snooze idea.
-        var spinner = default(SpinWait);
-        while (spinner.Count < SpinLimit)
+        // Spin (adaptively), then yield, before blocking: on a busy channel the partner usually
+        // arrives within microseconds, and parking in the kernel costs a context switch on each
+        // side; under oversubscription spinning stops paying and the budget shrinks (Backoff.cs).
+        if (Volatile.Read(ref _signaled) != 0 || Backoff.SpinUntilSet(ref _signaled))
         {
-            if (Volatile.Read(ref _signaled) != 0)
-            {
-                return true;
-            }
-
-            spinner.SpinOnce(sleep1Threshold: -1);
+            return true;
         }
 
         long start = millisecondsTimeout == Timeout.Infinite ? 0 : Environment.TickCount64;
@@ -301,12 +300,123 @@ internal class Waiter : IValueTaskSource
     /// <summary>Gets the status of the async signal.</summary>
     internal ValueTaskSourceStatus GetStatusCore(short token) => _core.GetStatus(token);
 
-    /// <summary>Schedules a continuation for the async signal.</summary>
-    internal void OnCompletedCore(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _core.OnCompleted(continuation, state, token, flags);
+    /// <summary>
+    /// Stores the owner's continuation, with the context it asked to run in, and registers
+    /// <see cref="s_dispatch"/> with the core in its place. The context checks are those of
+    /// ManualResetValueTaskSourceCore: a synchronization context other than the base class,
+    /// else a task scheduler other than the default, is captured when the await asks for it.
+    /// </summary>
+    internal void OnCompletedCore(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+    {
+        ArgumentNullException.ThrowIfNull(continuation);
+        if (token != _core.Version || _continuation is not null)
+        {
+            throw new InvalidOperationException("This ValueTask was awaited more than once or after it completed; await each channel operation exactly once.");
+        }
+
+        object? context = null;
+        if ((flags & ValueTaskSourceOnCompletedFlags.UseSchedulingContext) != 0)
+        {
+            var sc = SynchronizationContext.Current;
+            if (sc is not null && sc.GetType() != typeof(SynchronizationContext))
+            {
+                context = sc;
+            }
+            else if (TaskScheduler.Current != TaskScheduler.Default)
+            {
+                context = TaskScheduler.Current;
+            }
+        }
+
+        _schedulingContext = context;
+        _executionContext = (flags & ValueTaskSourceOnCompletedFlags.FlowExecutionContext) != 0 ? ExecutionContext.Capture() : null;
+        _continuationState = state;
+        _continuation = continuation;
+
+        // The core's compare-and-swap publishes the fields above to whichever thread calls
+        // Dispatch; if the signal came first, the core queues Dispatch to the pool at once.
+        _core.OnCompleted(s_dispatch, this, token, ValueTaskSourceOnCompletedFlags.None);
+    }
+
+    /// <summary>
+    /// Decides where the signalled owner's continuation runs. Called by the core, synchronously
+    /// inside <see cref="Signal(bool)"/> (on the completer's thread, possibly under a channel
+    /// lock unless inline is allowed), or from the pool when the owner awaited after the signal.
+    /// The policy, strongest rule first:
+    /// 1. a captured synchronization context or task scheduler gets the continuation posted;
+    /// 2. with the channel's opt-in, it runs here, now (nesting-limited);
+    /// 3. without an execution context to restore, it is parked to run next on this thread
+    ///    once the completer's code has returned to the runner loop (HandOff.TryPark);
+    /// 4. else it goes to the thread pool, as this waiter itself (an IThreadPoolWorkItem: no allocation).
+    /// </summary>
+    private void Dispatch()
+    {
+        Debug.Assert(_continuation is not null);
+        switch (_schedulingContext)
+        {
+            case SynchronizationContext sc:
+                sc.Post(static s => ((Waiter)s!).RunContinuation(), this);
+                return;
+            case TaskScheduler ts:
+                Task.Factory.StartNew(static s => ((Waiter)s!).RunContinuation(), this, CancellationToken.None, TaskCreationOptions.DenyChildAttach, ts);
+                return;
+        }
+
+        if (_inlineAllowed && t_inlineDepth < MaxInlineDepth && RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            t_inlineDepth++;
+            try
+            {
+                RunContinuation();
+            }
+            finally
+            {
+                t_inlineDepth--;
+            }
+
+            return;
+        }
+
+        if (_executionContext is null && HandOff.TryPark(this))
+        {
+            return;
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
+    }
+
+    /// <summary>Runs the stored continuation (in its execution context, if it captured one), once.</summary>
+    internal void RunContinuation()
+    {
+        var ec = _executionContext;
+        if (ec is null)
+        {
+            InvokeStored();
+        }
+        else
+        {
+            _executionContext = null;
+            ExecutionContext.Run(ec, static s => ((Waiter)s!).InvokeStored(), this);
+        }
+    }
+
+    private void InvokeStored()
+    {
+        // Cleared before the call: the continuation may reset and re-await this waiter.
+        var continuation = _continuation!;
+        var state = _continuationState;
+        _continuation = null;
+        _continuationState = null;
+        _schedulingContext = null;
+        _executionContext = null;
+        continuation(state);
+    }
+
+    /// <summary>Run by the pool: the runner loop of HandOff, starting with this waiter's continuation.</summary>
+    void IThreadPoolWorkItem.Execute() => HandOff.Run(this);
 
     ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
 
     void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _core.OnCompleted(continuation, state, token, flags);
+        OnCompletedCore(continuation, state, token, flags);
 }

@@ -1,0 +1,123 @@
+// How a blocking owner waits before it parks in the kernel: spin for a while, adapting how long
+// to whether spinning has been paying off on this thread, then yield once, then park.
+//
+// Why adapt: parking costs a futex wait here and a wake (a system call) on the partner's side,
+// a few microseconds each, so on a quiet machine where the partner runs on the other core and
+// arrives within a microsecond or two, spinning a little is much cheaper. On an oversubscribed
+// machine (more runnable threads than cores: a CI runner, a container with a CPU quota, the
+// anchors' `--load 2`) the partner is often not running at all; every microsecond spent
+// spinning is then taken from it, and every yield hands the core to whichever thread the kernel
+// picks, for a whole time slice. A fixed spin-then-yield loop (what this replaced: 10 spins and
+// 90 yields of SpinWait) therefore collapsed under load: the rendezvous hand-over of two
+// blocking threads took 3.6 s per million items with two busy processes beside it.
+//
+// The rule (as the BCL's SpinWait and Go's scheduler spin only while it pays): each thread keeps
+// a spin budget, in time. A wait that is signalled while spinning raises the budget to at least
+// twice what it took (up to MaxSpin); a spin that runs out halves it (down to MinSpin). So the
+// budget stays high where partners answer quickly, and under load, where spins keep failing, a
+// waiter parks after about half a microsecond and leaves the core to threads that can use it.
+// Parking, not yielding, is what answers load: a parked waiter is woken by its partner's signal
+// (and a woken thread that has slept gets the core soon), a yielded one only when the kernel
+// gets back to it. So the one yield after the spin is skipped for a while once one was slow.
+// On a single core spinning can never help (the partner cannot run meanwhile): only the yield.
+using System.Runtime.CompilerServices;
+
+namespace ConcurrencySafety.Channels;
+
+/// <summary>The adaptive spin-then-yield phase of a blocking wait (see the file header).</summary>
+internal static class Backoff
+{
+    /// <summary>The shortest spin budget, in nanoseconds.</summary>
+    internal const long MinSpinNanoseconds = 500;
+
+    /// <summary>The longest spin budget, in nanoseconds: a few park/wake round trips.</summary>
+    internal const long MaxSpinNanoseconds = 20_000;
+
+    /// <summary>A new thread's budget, in nanoseconds.</summary>
+    private const long InitialSpinNanoseconds = 5_000;
+
+    /// <summary>A yield that takes longer than this gave the core away (to another thread for its time slice).</summary>
+    private const long SlowYieldNanoseconds = 50_000;
+
+    /// <summary>How many waits skip the yield after a slow one.</summary>
+    private const int SkipYieldsAfterSlowOne = 64;
+
+    /// <summary>Waits left that skip their yield and park right after spinning.</summary>
+    [ThreadStatic]
+    private static int t_skipYields;
+
+    private static readonly bool s_multiCore = Environment.ProcessorCount > 1;
+
+    private static readonly long s_ticksPerMicrosecond = Math.Max(1, Stopwatch.Frequency / 1_000_000);
+
+    /// <summary>This thread's spin budget in Stopwatch ticks; 0 until the thread first spins.</summary>
+    [ThreadStatic]
+    private static long t_budget;
+
+    private static long ToTicks(long nanoseconds) => Math.Max(1, nanoseconds * s_ticksPerMicrosecond / 1000);
+
+    /// <summary>Gets this thread's current spin budget in nanoseconds (for tests).</summary>
+    internal static long CurrentBudgetNanoseconds => (t_budget == 0 ? ToTicks(InitialSpinNanoseconds) : t_budget) * 1000 / s_ticksPerMicrosecond;
+
+    /// <summary>
+    /// Spins (then yields once) until <paramref name="flag"/> is non-zero or this thread's budget
+    /// runs out, and adapts the budget to the outcome. Returns true when the flag was set: the
+    /// caller need not park.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static bool SpinUntilSet(ref int flag)
+    {
+        if (!s_multiCore)
+        {
+            Thread.Yield();
+            return Volatile.Read(ref flag) != 0;
+        }
+
+        long budget = t_budget;
+        if (budget == 0)
+        {
+            budget = ToTicks(InitialSpinNanoseconds);
+        }
+
+        long start = Stopwatch.GetTimestamp();
+        long deadline = start + budget;
+        while (true)
+        {
+            if (Volatile.Read(ref flag) != 0)
+            {
+                // Paid off: keep a budget of at least twice what this wait needed.
+                long needed = 2 * (Stopwatch.GetTimestamp() - start) + ToTicks(MinSpinNanoseconds);
+                t_budget = Math.Min(ToTicks(MaxSpinNanoseconds), Math.Max(budget, needed));
+                return true;
+            }
+
+            Thread.SpinWait(4);
+            if (Stopwatch.GetTimestamp() >= deadline)
+            {
+                break;
+            }
+        }
+
+        t_budget = Math.Max(ToTicks(MinSpinNanoseconds), budget / 2);
+
+        // One yield: a partner that is runnable but waiting for this very core gets to run now,
+        // and on a quiet machine the yield returns at once. But a yield that gives the core to
+        // another process lasts a whole time slice, during which a signal cannot wake us (we
+        // are not parked, so nobody pulses us): under load that is a millisecond per item. So a
+        // yield that took long turns yielding off for this thread's next waits.
+        if (t_skipYields > 0)
+        {
+            t_skipYields--;
+            return false;
+        }
+
+        long before = Stopwatch.GetTimestamp();
+        Thread.Yield();
+        if (Stopwatch.GetTimestamp() - before > ToTicks(SlowYieldNanoseconds))
+        {
+            t_skipYields = SkipYieldsAfterSlowOne;
+        }
+
+        return Volatile.Read(ref flag) != 0;
+    }
+}

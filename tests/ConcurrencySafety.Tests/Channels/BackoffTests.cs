@@ -1,0 +1,79 @@
+using ConcurrencySafety.Channels;
+
+namespace ConcurrencySafety.Tests.Channels;
+
+/// <summary>The adaptive spin of blocking waits (src/ConcurrencySafety/Channels/Backoff.cs).</summary>
+public class BackoffTests
+{
+    [Fact]
+    public void Spins_that_keep_running_out_shrink_the_budget_to_the_minimum_so_the_waiter_parks_almost_at_once()
+    {
+        long[] budgets = OnOwnThread(() =>
+        {
+            int never = 0;
+            var seen = new long[40];
+            for (int i = 0; i < seen.Length; i++)
+            {
+                Assert.False(Backoff.SpinUntilSet(ref never));
+                seen[i] = Backoff.CurrentBudgetNanoseconds;
+            }
+
+            return seen;
+        });
+
+        if (Environment.ProcessorCount == 1)
+        {
+            return; // a single core never spins
+        }
+
+        for (int i = 1; i < budgets.Length; i++)
+        {
+            Assert.True(budgets[i] <= budgets[i - 1], "a failed spin never raises the budget");
+        }
+
+        Assert.InRange(budgets[^1], 1, Backoff.MinSpinNanoseconds + 1);
+    }
+
+    [Fact]
+    public void A_wait_that_spinning_satisfies_never_lowers_the_budget()
+    {
+        var (before, after, result) = OnOwnThread(() =>
+        {
+            int set = 1;
+            long b = Backoff.CurrentBudgetNanoseconds;
+            bool r = Backoff.SpinUntilSet(ref set);
+            return (b, Backoff.CurrentBudgetNanoseconds, r);
+        });
+
+        Assert.True(result);
+        Assert.True(after >= before);
+        Assert.True(after <= Backoff.MaxSpinNanoseconds + 1);
+    }
+
+    [Fact]
+    public void A_flag_set_by_another_thread_while_spinning_or_parked_is_seen()
+    {
+        // Blocking hand-overs through a rendezvous channel between two dedicated threads, many
+        // times: each wait either sees the flag while spinning or parks and is pulsed.
+        var (tx, rx) = Chan.Rendezvous<int>();
+        const int Items = 2_000;
+        long sum = 0;
+        var consumer = new Thread(() =>
+        {
+            for (int i = 0; i < Items; i++) sum += rx.Receive();
+        });
+        consumer.Start();
+        for (int i = 0; i < Items; i++) tx.Send(i);
+        Assert.True(consumer.Join(TimeSpan.FromMinutes(5))); // a correctness test: under heavy load a parked hand-over can take milliseconds
+        Assert.Equal((long)Items * (Items - 1) / 2, sum);
+    }
+
+    private static T OnOwnThread<T>(Func<T> body)
+    {
+        T result = default!;
+        var thread = new Thread(() => result = body());
+        thread.Start();
+        Assert.True(thread.Join(TimeSpan.FromSeconds(30)));
+        return result;
+    }
+}

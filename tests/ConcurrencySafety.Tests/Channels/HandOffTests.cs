@@ -1,0 +1,394 @@
+using ConcurrencySafety.Channels;
+
+namespace ConcurrencySafety.Tests.Channels;
+
+/// <summary>
+/// The default hand-over (no options): a woken asynchronous party runs next on the completing
+/// pool thread once the completer's code has returned to the pool, or on the pool; never inside
+/// the completer's code. See src/ConcurrencySafety/Channels/HandOff.cs.
+/// </summary>
+public class HandOffTests
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> as the continuation of a channel hand-over completed from a
+    /// dedicated thread: that continuation is the first item of a runner loop on a pool thread,
+    /// the place where the default hand-over parks the parties it wakes.
+    /// </summary>
+    private static async Task<T> InRunner<T>(Func<Task<T>> body)
+    {
+        var (startTx, startRx) = Chan.Rendezvous<int>();
+        var running = Run();
+        WaitUntil(() => startRx.Core.WaitingCounts.Receivers == 1, "the runner's receive waits");
+        var thread = new Thread(() => startTx.Send(0));
+        thread.Start();
+        Assert.True(thread.Join(Long));
+        return await running.WaitAsync(Long);
+
+        async Task<T> Run()
+        {
+            await startRx.ReceiveAsync().ConfigureAwait(false);
+            Assert.True(HandOff.IsRunnerThread, "a woken continuation runs in a runner loop");
+            return await body().ConfigureAwait(false);
+        }
+    }
+
+    [Fact]
+    public async Task A_send_from_a_runner_never_runs_the_woken_receivers_code_before_it_returns()
+    {
+        var (tx, rx) = Chan.Rendezvous<int>();
+        int receiverThread = -1;
+        bool senderInsideSend = false;
+        bool ranInsideSend = true;
+        var receiving = Receive();
+        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1, "the receiver waits");
+
+        int senderThread = await InRunner(async () =>
+        {
+            senderInsideSend = true;
+            await tx.SendAsync(1).ConfigureAwait(false); // completes at once: the receiver waits
+            senderInsideSend = false;
+            return Environment.CurrentManagedThreadId;
+        });
+
+        await receiving.WaitAsync(Long);
+        Assert.False(ranInsideSend && receiverThread == senderThread, "the receiver's code ran inside the sender's SendAsync");
+
+        async Task Receive()
+        {
+            Assert.Equal(1, await rx.ReceiveAsync().ConfigureAwait(false));
+            receiverThread = Environment.CurrentManagedThreadId;
+            ranInsideSend = Volatile.Read(ref senderInsideSend);
+        }
+    }
+
+    [Fact]
+    public async Task A_woken_receiver_that_blocks_does_not_block_the_sender_that_woke_it()
+    {
+        // The receiver's code blocks until the sender has gone on past its send. Run inline
+        // inside the send, it would wait for the sender forever (here: fail after 30 s).
+        var (tx, rx) = Chan.Rendezvous<int>();
+        using var senderWentOn = new ManualResetEventSlim();
+        var receiving = Receive();
+        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1, "the receiver waits");
+
+        await InRunner(async () =>
+        {
+            await tx.SendAsync(1).ConfigureAwait(false);
+            senderWentOn.Set();
+            return 0;
+        });
+
+        Assert.True(await receiving.WaitAsync(Long));
+
+        async Task<bool> Receive()
+        {
+            await rx.ReceiveAsync().ConfigureAwait(false);
+            return senderWentOn.Wait(Long);
+        }
+    }
+
+    [Fact]
+    public async Task A_sender_that_blocks_until_the_receiver_it_woke_has_run_does_not_deadlock()
+    {
+        // The woken receiver is parked to run after the sender's code returns, but the sender's
+        // code blocks until the receiver has run: the watchdog must move it to another thread.
+        var (tx, rx) = Chan.Rendezvous<int>();
+        using var received = new ManualResetEventSlim();
+        int receiverThread = -1;
+        var receiving = Receive();
+        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1, "the receiver waits");
+
+        var (sawReceiver, senderThread) = await InRunner(async () =>
+        {
+            await tx.SendAsync(1).ConfigureAwait(false);
+            return (received.Wait(Long), Environment.CurrentManagedThreadId); // blocks this pool thread
+        });
+
+        await receiving.WaitAsync(Long);
+        Assert.True(sawReceiver);
+        Assert.NotEqual(senderThread, receiverThread);
+
+        async Task Receive()
+        {
+            await rx.ReceiveAsync().ConfigureAwait(false);
+            receiverThread = Environment.CurrentManagedThreadId;
+            received.Set();
+        }
+    }
+
+    [Fact]
+    public async Task A_ping_pong_from_a_runner_takes_turns_on_one_thread_and_moves_every_item_once()
+    {
+        // Not a timing claim: what the parking does when nothing blocks. Both parties end on
+        // the thread that ran them; every item arrives once and in order.
+        const int Items = 10_000;
+        var (tx, rx) = Chan.Rendezvous<int>();
+        var (backTx, backRx) = Chan.Rendezvous<int>();
+        var echo = Echo();
+        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1, "the echo waits");
+
+        int sum = await InRunner(async () =>
+        {
+            int total = 0;
+            for (int i = 0; i < Items; i++)
+            {
+                await tx.SendAsync(i).ConfigureAwait(false);
+                int back = await backRx.ReceiveAsync().ConfigureAwait(false);
+                Assert.Equal(i, back);
+                total += back;
+            }
+
+            tx.Dispose();
+            return total;
+        });
+
+        Assert.Equal(Items * (Items - 1) / 2, sum);
+        Assert.Equal(Items, await echo.WaitAsync(Long));
+
+        async Task<int> Echo()
+        {
+            int n = 0;
+            while (await rx.TryReceiveAsync(Timeout.InfiniteTimeSpan).ConfigureAwait(false) is { IsReceived: true } got)
+            {
+                await backTx.SendAsync(got.Value).ConfigureAwait(false);
+                n++;
+            }
+
+            return n;
+        }
+    }
+
+    /// <summary>A context that queues what is posted to it and runs it only when asked.</summary>
+    private sealed class QueueingContext : SynchronizationContext
+    {
+        public readonly System.Collections.Concurrent.ConcurrentQueue<(SendOrPostCallback, object?)> Posted = new();
+
+        public override void Post(SendOrPostCallback d, object? state) => Posted.Enqueue((d, state));
+    }
+
+    [Fact]
+    public async Task A_continuation_that_captured_a_synchronization_context_is_posted_to_it_not_parked()
+    {
+        var (tx, rx) = Chan.Rendezvous<int>();
+        var context = new QueueingContext();
+        bool ran = false;
+        var previous = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(context);
+        Task receiving;
+        try
+        {
+            receiving = Wait(); // captures the context at its await
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(previous);
+        }
+
+        await InRunner(async () =>
+        {
+            await tx.SendAsync(1).ConfigureAwait(false);
+            return 0;
+        });
+
+        // The runner has finished its loop by now: a parked continuation would have run.
+        Assert.False(Volatile.Read(ref ran));
+        Assert.True(context.Posted.TryDequeue(out var posted));
+        posted.Item1(posted.Item2); // the "UI thread" runs it
+        Assert.True(ran);
+        Assert.True(receiving.IsCompletedSuccessfully);
+
+        async Task Wait()
+        {
+            await rx.ReceiveAsync();
+            Volatile.Write(ref ran, true);
+        }
+    }
+
+    /// <summary>A scheduler that runs its tasks on one dedicated thread and counts them.</summary>
+    private sealed class OwnThreadScheduler : TaskScheduler, IDisposable
+    {
+        private readonly System.Collections.Concurrent.BlockingCollection<Task> _tasks = new();
+        private readonly Thread _thread;
+        public int Queued;
+
+        public OwnThreadScheduler()
+        {
+            _thread = new Thread(() =>
+            {
+                foreach (var task in _tasks.GetConsumingEnumerable())
+                {
+                    TryExecuteTask(task);
+                }
+            }) { IsBackground = true };
+            _thread.Start();
+        }
+
+        public int ThreadId => _thread.ManagedThreadId;
+
+        protected override void QueueTask(Task task)
+        {
+            Interlocked.Increment(ref Queued);
+            _tasks.Add(task);
+        }
+
+        protected override bool TryExecuteTaskInline(Task task, bool taskWasPreviouslyQueued) => false;
+
+        protected override IEnumerable<Task> GetScheduledTasks() => _tasks.ToArray();
+
+        public void Dispose() => _tasks.CompleteAdding();
+    }
+
+    [Fact]
+    public async Task A_continuation_that_captured_a_task_scheduler_runs_on_that_scheduler()
+    {
+        var (tx, rx) = Chan.Rendezvous<int>();
+        using var scheduler = new OwnThreadScheduler();
+        var receiving = Task.Factory.StartNew(async () =>
+        {
+            await rx.ReceiveAsync(); // captures TaskScheduler.Current
+            return Environment.CurrentManagedThreadId;
+        }, CancellationToken.None, TaskCreationOptions.None, scheduler).Unwrap();
+        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1, "the receiver waits");
+        int queuedBefore = Volatile.Read(ref scheduler.Queued);
+
+        await InRunner(async () =>
+        {
+            await tx.SendAsync(1).ConfigureAwait(false);
+            return 0;
+        });
+
+        Assert.Equal(scheduler.ThreadId, await receiving.WaitAsync(Long));
+        Assert.True(Volatile.Read(ref scheduler.Queued) > queuedBefore);
+    }
+
+    private static readonly AsyncLocal<string?> Local = new();
+
+    [Fact]
+    public async Task Async_locals_flow_with_each_party_across_a_parked_hand_over()
+    {
+        var (tx, rx) = Chan.Rendezvous<int>();
+        string? receiverSaw = "unset";
+        var receiving = Receive();
+        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1, "the receiver waits");
+
+        string? senderSaw = await InRunner(async () =>
+        {
+            Local.Value = "sender";
+            await tx.SendAsync(1).ConfigureAwait(false);
+            return Local.Value;
+        });
+
+        await receiving.WaitAsync(Long);
+        Assert.Equal("sender", senderSaw);
+        Assert.Equal("receiver", receiverSaw);
+
+        async Task Receive()
+        {
+            Local.Value = "receiver";
+            await rx.ReceiveAsync().ConfigureAwait(false);
+            receiverSaw = Local.Value;
+        }
+    }
+
+    [Fact]
+    public async Task A_value_an_unsafe_continuation_leaves_on_its_thread_does_not_leak_into_the_next_parked_one()
+    {
+        // UnsafeOnCompleted does not flow (or restore) the execution context, so this raw
+        // continuation's AsyncLocal write stays on the thread that ran it, as on any pool thread.
+        // The pool cleans the thread after each work item; the runner loop must do the same
+        // before it runs the party this continuation parked.
+        var (tx1, rx1) = Chan.Rendezvous<int>();
+        var (tx2, rx2) = Chan.Rendezvous<int>();
+        string? party2Saw = "unset";
+        Task party2;
+        using (ExecutionContext.SuppressFlow())
+        {
+            // Party 2 captures no context, so its continuation runs in whatever context the
+            // thread has: the clean one of a pool thread, unless something leaked.
+            party2 = Party2();
+        }
+
+        WaitUntil(() => rx2.Core.WaitingCounts.Receivers == 1, "party 2 waits");
+
+        var pending = rx1.ReceiveAsync();
+        Register(pending, safe: false, () =>
+        {
+            Local.Value = "leaked";
+            tx2.TrySend(2); // wakes party 2: parked in this runner
+        });
+        var thread = new Thread(() => tx1.Send(1));
+        thread.Start();
+        Assert.True(thread.Join(Long));
+
+        await party2.WaitAsync(Long);
+        Assert.Null(party2Saw);
+        Assert.Equal(1, pending.Result);
+
+        async Task Party2()
+        {
+            await rx2.ReceiveAsync().ConfigureAwait(false);
+            party2Saw = Local.Value;
+        }
+    }
+
+    [Fact]
+    public async Task A_safe_OnCompleted_runs_in_the_execution_context_captured_when_it_was_registered()
+    {
+        var (tx, rx) = Chan.Rendezvous<int>();
+        var saw = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Local.Value = "registrar";
+        var pending = rx.ReceiveAsync();
+        Register(pending, safe: true, () => saw.SetResult(Local.Value));
+        Local.Value = null;
+
+        await InRunner(async () =>
+        {
+            Local.Value = "sender";
+            await tx.SendAsync(1).ConfigureAwait(false);
+            return 0;
+        });
+
+        Assert.Equal("registrar", await saw.Task.WaitAsync(Long));
+        Assert.Equal(1, pending.Result);
+    }
+
+    [Fact]
+    public async Task Awaiting_one_operation_twice_is_rejected_without_losing_the_first_continuation()
+    {
+        var (tx, rx) = Chan.Rendezvous<int>();
+        var pending = rx.ReceiveAsync();
+        var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Register(pending, safe: false, first.SetResult);
+        Assert.Throws<InvalidOperationException>(() => Register(pending, safe: false, () => { }));
+
+        Assert.True(tx.TrySend(5).IsSent);
+        await first.Task.WaitAsync(Long);
+        Assert.Equal(5, pending.Result);
+    }
+
+    /// <summary>Registers a raw continuation with no scheduling context (the tests' own context is not captured).</summary>
+    private static void Register(ValueTask<int> pending, bool safe, Action continuation)
+    {
+        var awaiter = pending.ConfigureAwait(false).GetAwaiter();
+        if (safe)
+        {
+            awaiter.OnCompleted(continuation);
+        }
+        else
+        {
+            awaiter.UnsafeOnCompleted(continuation);
+        }
+    }
+
+    private static void WaitUntil(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Long;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting until " + what);
+            Thread.Sleep(1);
+        }
+    }
+}
