@@ -29,9 +29,11 @@ public sealed class ChanOptions
     /// right after the completing code has reached an <c>await</c> that does not complete at
     /// once (or has finished), so that two parties handing items back and forth take turns on
     /// one thread with no thread-pool hop, as Go's scheduler runs a woken goroutine on the
-    /// waker's processor. If the completing code blocks or keeps its thread busy instead, a
-    /// watchdog moves the woken code to another pool thread after one to two milliseconds, so
-    /// it is delayed, never stuck: even a completer that blocks until the party it woke has run
+    /// waker's processor. If the completing code blocks in one of this library's waits, the
+    /// woken code goes to the pool first. If it blocks elsewhere or keeps its thread busy, a
+    /// watchdog moves the woken code to another pool thread after one to two timer periods
+    /// (a millisecond each on Linux; longer on Windows' default timer, or while the thread pool
+    /// is starved), so it is delayed, never stuck: even a completer that blocks until the party it woke has run
     /// does not deadlock. In every other case (a completion from a dedicated thread, a timer or
     /// a cancellation, a second wake while the first is still waiting to run, an
     /// <c>OnCompleted</c> that flows an <see cref="ExecutionContext"/>) the woken code is

@@ -19,14 +19,22 @@
 // a rendezvous channel needs.
 //
 // Who can be delayed, and by how much: a parked waiter waits for the completer's code to
-// return. If that code blocks or keeps computing instead, the watchdog (a timer that ticks
+// return. If that code blocks in one of this library's own waits, the wait first gives the
+// parked waiter to the pool (FlushParked), since the party it waits for may be the very one
+// parked here. If it blocks anywhere else or keeps computing, the watchdog (a timer that ticks
 // every millisecond while anything is parked) sees that the runner made no progress for a
-// whole tick and moves the parked waiter to the thread pool. So a woken party is delayed by at
-// most about two milliseconds, never indefinitely: no deadlock even when the completer waits
-// for the party it woke. Everything else goes to the pool as before: a completion from a
-// thread that is not a runner (a dedicated thread, a timer, a cancellation), a second wake
-// while the slot is taken, a continuation that captured a synchronization context or task
-// scheduler (posted there, as always), and one that flows an ExecutionContext.
+// whole tick and moves the parked waiter to the thread pool. The delay is then one to two
+// timer periods where the system timer has millisecond resolution (Linux; about 15.6 ms
+// periods on Windows' default timer), and longer if the thread pool itself is starved, since
+// the watchdog's callback runs on the pool: when every pool thread is blocked, it runs only
+// once the pool has injected a thread. Delayed, then, never stuck: no deadlock even when the
+// completer waits for the party it woke, but code that blocks after each wake outside this
+// library pays a watchdog period per hand-over.
+//
+// Everything else goes to the pool as before: a completion from a thread that is not a runner
+// (a dedicated thread, a timer, a cancellation), a second wake while the slot is taken, a
+// continuation that captured a synchronization context or task scheduler (posted there, as
+// always), and one that flows an ExecutionContext.
 //
 // Fairness: a runner runs at most RunBudget continuations, then gives its parked waiter back
 // to the pool and returns, so that a pair of parties handing over forever cannot keep a pool
@@ -67,7 +75,50 @@ internal sealed class HandOff
     /// <summary>1 while the watchdog timer is armed.</summary>
     private static int s_armed;
 
-    private static readonly Timer s_watchdog = new(static _ => Watch(), null, Timeout.Infinite, Timeout.Infinite);
+    private static readonly Timer s_watchdog = CreateWatchdog();
+
+    /// <summary>
+    /// Creates the watchdog timer without the creating thread's ExecutionContext: a timer keeps
+    /// the context it captured for its lifetime, here the process's, and with it the AsyncLocal
+    /// values of whichever completer happened to touch this class first.
+    /// </summary>
+    private static Timer CreateWatchdog()
+    {
+        if (ExecutionContext.IsFlowSuppressed())
+        {
+            return new Timer(static _ => Watch(), null, Timeout.Infinite, Timeout.Infinite);
+        }
+
+        using (ExecutionContext.SuppressFlow())
+        {
+            return new Timer(static _ => Watch(), null, Timeout.Infinite, Timeout.Infinite);
+        }
+    }
+
+    /// <summary>
+    /// Gives this thread's parked waiter, if any, to the pool. Called by a blocking wait of the
+    /// library before it blocks: the party it waits for may be the one parked on this thread,
+    /// which would otherwise run only when the watchdog moves it.
+    /// </summary>
+    internal static void FlushParked()
+    {
+        var runner = t_active;
+        if (runner is not null && Volatile.Read(ref runner._next) is not null
+            && Interlocked.Exchange(ref runner._next, null) is { } parked)
+        {
+            runner._flushed++;
+            ThreadPool.UnsafeQueueUserWorkItem(parked, preferLocal: false); // this thread is about to block
+        }
+    }
+
+    /// <summary>How many parked waiters <see cref="FlushParked"/> gave away on this thread's runner (written by this thread only).</summary>
+    private int _flushed;
+
+    /// <summary>For tests: <see cref="FlushParked"/>'s count on this thread's active runner, or -1 outside one.</summary>
+    internal static int FlushedOnThisThread => t_active?._flushed ?? -1;
+
+    /// <summary>For tests: whether this thread's active runner has a parked waiter.</summary>
+    internal static bool HasParkedOnThisThread => t_active is { } runner && Volatile.Read(ref runner._next) is not null;
 
     /// <summary>
     /// Parks <paramref name="waiter"/> in the runner slot of this thread, if this thread is running
@@ -106,9 +157,12 @@ internal sealed class HandOff
     {
         if (t_active is not null)
         {
-            // A runner is already active on this thread (its continuation somehow runs pool work
-            // inline): do not nest loops, just run this one.
-            first.RunContinuation();
+            // A runner is already active on this thread: the pool ran a work item inside
+            // another one, which it does not do today. Do not nest loops, and do not run the
+            // waiter here either (that would run it inside the active continuation's code):
+            // give it back to the pool.
+            Debug.Fail("a runner loop started inside another one");
+            ThreadPool.UnsafeQueueUserWorkItem(first, preferLocal: true);
             return;
         }
 
@@ -238,7 +292,10 @@ internal sealed class HandOff
 
         // Disarm, then look once more: a waiter parked after the scan above saw the watchdog
         // still armed and did not arm it again.
-        Volatile.Write(ref s_armed, 0);
+        // A full fence between this store and the loads below (a lock's entry only promises
+        // acquire): TryPark stores its waiter, then loads s_armed; we store s_armed, then load
+        // the slots. With both fenced, at least one of us sees the other's store.
+        Interlocked.Exchange(ref s_armed, 0);
         lock (s_all)
         {
             foreach (var weak in s_all)

@@ -226,6 +226,11 @@ internal class Waiter : IValueTaskSource, IThreadPoolWorkItem
     {
         Debug.Assert(!_isAsync);
 
+        // About to wait for a partner: if this thread runs hand-over continuations and has
+        // parked a woken party, that party may be the partner; let the pool run it now rather
+        // than after a watchdog period (HandOff.cs).
+        HandOff.FlushParked();
+
         // Spin (adaptively), then yield, before blocking: on a busy channel the partner usually
         // arrives within microseconds, and parking in the kernel costs a context switch on each
         // side; under oversubscription spinning stops paying and the budget shrinks (Backoff.cs).

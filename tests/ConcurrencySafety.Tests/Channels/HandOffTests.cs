@@ -119,6 +119,39 @@ public class HandOffTests
     }
 
     [Fact]
+    public async Task A_blocking_library_wait_gives_the_party_parked_on_its_thread_to_the_pool_first()
+    {
+        // The sender wakes the receiver (parked on the sender's thread), then blocks in a library
+        // Receive for the receiver's reply: the party it waits for is the one parked behind it.
+        // The wait must hand it to the pool at once, not leave it to the watchdog; the runner's
+        // own count shows which of the two moved it (the watchdog does not count).
+        var (tx, rx) = Chan.Rendezvous<int>();
+        var (backTx, backRx) = Chan.Rendezvous<int>();
+        var echo = Echo();
+        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1, "the echo waits");
+
+        var (parkedBeforeWait, reply, flushed) = await InRunner(async () =>
+        {
+            await tx.SendAsync(41).ConfigureAwait(false);
+            bool parked = HandOff.HasParkedOnThisThread;
+            int before = HandOff.FlushedOnThisThread;
+            int back = backRx.Receive(); // blocks this pool thread
+            return (parked, back, HandOff.FlushedOnThisThread - before);
+        });
+
+        await echo.WaitAsync(Long);
+        Assert.True(parkedBeforeWait, "the woken receiver was parked on the sender's runner");
+        Assert.Equal(42, reply);
+        Assert.Equal(1, flushed);
+
+        async Task Echo()
+        {
+            int v = await rx.ReceiveAsync().ConfigureAwait(false);
+            backTx.Send(v + 1);
+        }
+    }
+
+    [Fact]
     public async Task A_ping_pong_from_a_runner_takes_turns_on_one_thread_and_moves_every_item_once()
     {
         // Not a timing claim: what the parking does when nothing blocks. Both parties end on
