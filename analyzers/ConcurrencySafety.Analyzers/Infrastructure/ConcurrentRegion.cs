@@ -457,12 +457,13 @@ internal sealed class ConcurrentRegion
             var block = Flow.Graph.Blocks[ordinal];
             var to = FirstJoinAfter(ordinal, from);
 
-            // Something between the start (or the block's top) and the join may throw: the
-            // handlers around the block run while the body may still be running.
+            // Something between the start (or the block's top) and the join may throw (it calls,
+            // creates, awaits or throws): the handlers around the block run while the body may
+            // still be running.
             // (An operation strictly between the start's operation, or the top, and the join's.)
             var startIndex = from == long.MinValue ? -1 : (int)(from >> 32) - 1;
             var joinIndex = to == long.MaxValue ? FunctionFlow.OperationCount(block) : (int)(to >> 32) - 1;
-            if (joinIndex - startIndex >= 2 && Flow.NearestTry(block) is { EnclosingRegion: { } tryAnd } region)
+            if (joinIndex - startIndex >= 2 && Flow.MayThrowBetween(ordinal, startIndex, joinIndex) && Flow.NearestTry(block) is { EnclosingRegion: { } tryAnd } region)
             {
                 foreach (var handler in tryAnd.NestedRegions)
                 {

@@ -204,6 +204,7 @@ internal sealed class FunctionFlow
         Graph = graph;
         Syntax = syntax;
         _cancellationToken = cancellationToken;
+        _throwing = new List<int>?[graph.Blocks.Length];
         foreach (var block in graph.Blocks)
         {
             var count = OperationCount(block);
@@ -211,6 +212,12 @@ internal sealed class FunctionFlow
             {
                 foreach (var node in OperationAt(block, i).DescendantsAndSelf())
                 {
+                    if (node is IInvocationOperation or IObjectCreationOperation or IAwaitOperation or IThrowOperation or IDynamicInvocationOperation
+                        && (_throwing[block.Ordinal] is not { } list || list[list.Count - 1] != i))
+                    {
+                        (_throwing[block.Ordinal] ??= new List<int>()).Add(i);
+                    }
+
                     if (!_places.ContainsKey(node.Syntax))
                     {
                         _places.Add(node.Syntax, new FlowPlace(block.Ordinal, i));
@@ -228,6 +235,26 @@ internal sealed class FunctionFlow
     }
 
     public ControlFlowGraph Graph { get; }
+
+    /// <summary>Per block, the indices (ascending) of its operations that call, create, await or throw: the ones that may raise an exception.</summary>
+    private readonly List<int>?[] _throwing;
+
+    /// <summary>Whether an operation of block <paramref name="ordinal"/> strictly between indices <paramref name="after"/> and <paramref name="before"/> may throw.</summary>
+    public bool MayThrowBetween(int ordinal, int after, int before)
+    {
+        if (_throwing[ordinal] is { } indices)
+        {
+            foreach (var index in indices)
+            {
+                if (index > after && index < before)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>The lambda, local function or member block the graph is of.</summary>
     public SyntaxNode Syntax { get; }
