@@ -11,8 +11,8 @@ namespace ConcurrencySafety.Analyzers.Rules;
 /// <summary>
 /// CSA1005: a <c>lock</c> whose object is not the same for every thread it should exclude: a
 /// newly created object, a value boxed anew on each lock, a local created in the member and never
-/// shared, a property whose getter creates a new object, or a field that a non-private member
-/// assigns again after construction (threads before and after the assignment lock different objects).
+/// shared, a property whose getter creates a new object, or a field that the locking member itself
+/// assigns again (threads before and after the assignment lock different objects).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class CSA1005LockCannotProtectAnalyzer : DiagnosticAnalyzer
@@ -42,15 +42,16 @@ public sealed class CSA1005LockCannotProtectAnalyzer : DiagnosticAnalyzer
         context.RegisterSymbolStartAction(AnalyzeType, SymbolKind.NamedType);
     }
 
-    // Locks on a mutable field of the type, reported at the end of the type when a non-private
-    // member of the type assigns the field again (outside the constructors). Assignments from
-    // private members are left alone: they are usually initialization helpers called from a
-    // constructor, and the rule prefers silence to a guess.
+    // Locks on a mutable field of the type, reported at the end of the type when the member that
+    // locks it also assigns it again (outside the constructors): a lazy `_gate ??= new object()`
+    // before the lock, or a swap inside it. Assignments in other members are left alone: they
+    // are usually initialization (a constructor helper, a two-phase Initialize() that runs before
+    // any lock), and the rule prefers silence to a guess.
     private static void AnalyzeType(SymbolStartAnalysisContext context)
     {
         var type = (INamedTypeSymbol)context.Symbol;
-        var locks = new ConcurrentBag<(ILockOperation Lock, IFieldSymbol Field)>();
-        var reassigned = new ConcurrentDictionary<IFieldSymbol, string>(SymbolEqualityComparer.Default);
+        var locks = new ConcurrentBag<(ILockOperation Lock, IFieldSymbol Field, ISymbol Member)>();
+        var reassigned = new ConcurrentDictionary<(IFieldSymbol Field, ISymbol Member), bool>();
         context.RegisterOperationAction(
             c =>
             {
@@ -64,7 +65,7 @@ public sealed class CSA1005LockCannotProtectAnalyzer : DiagnosticAnalyzer
                 if (value is IFieldReferenceOperation { Field: { IsReadOnly: false, IsConst: false, Type.IsReferenceType: true } field }
                     && SymbolEqualityComparer.Default.Equals(field.ContainingType.OriginalDefinition, type))
                 {
-                    locks.Add((lockOperation, field.OriginalDefinition));
+                    locks.Add((lockOperation, field.OriginalDefinition, c.ContainingSymbol));
                 }
             },
             OperationKind.Lock);
@@ -74,10 +75,9 @@ public sealed class CSA1005LockCannotProtectAnalyzer : DiagnosticAnalyzer
                 if (c.Operation is IAssignmentOperation { Target: IFieldReferenceOperation target }
                     && SymbolEqualityComparer.Default.Equals(target.Field.ContainingType.OriginalDefinition, type)
                     && c.ContainingSymbol is IMethodSymbol member
-                    && !IsConstructorFor(member, target.Field, type)
-                    && member.DeclaredAccessibility != Accessibility.Private)
+                    && !IsConstructorFor(member, target.Field, type))
                 {
-                    reassigned.TryAdd(target.Field.OriginalDefinition, member.AssociatedSymbol?.Name ?? member.Name);
+                    reassigned.TryAdd((target.Field.OriginalDefinition, member), true);
                 }
             },
             OperationKind.SimpleAssignment,
@@ -85,14 +85,15 @@ public sealed class CSA1005LockCannotProtectAnalyzer : DiagnosticAnalyzer
             OperationKind.CoalesceAssignment);
         context.RegisterSymbolEndAction(end =>
         {
-            foreach (var (lockOperation, field) in locks)
+            foreach (var (lockOperation, field, owner) in locks)
             {
-                if (reassigned.TryGetValue(field, out var member))
+                if (owner is IMethodSymbol { } method && reassigned.ContainsKey((field, method)))
                 {
+                    var member = method.AssociatedSymbol?.Name ?? method.Name;
                     end.ReportDiagnostic(Diagnostic.Create(
                         Rule,
                         lockOperation.LockedValue.Syntax.GetLocation(),
-                        $"locks field '{field.Name}', which '{member}' assigns again after construction (threads before and after it lock different objects)"));
+                        $"locks field '{field.Name}', which '{member}' also assigns again (threads before and after the assignment lock different objects)"));
                 }
             }
         });

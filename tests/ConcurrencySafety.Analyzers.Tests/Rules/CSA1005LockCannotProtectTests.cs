@@ -160,26 +160,26 @@ public class CSA1005LockCannotProtectTests
     // ---- a field assigned again after construction; a property that creates its object ----
 
     [Fact]
-    public Task Lock_on_a_field_that_a_public_method_assigns_again() => Verify.VerifyAnalyzerAsync("""
+    public Task Lock_on_a_field_that_the_locking_method_assigns_again() => Verify.VerifyAnalyzerAsync("""
         class C
         {
             private object _gate = new object();
             private static object s_gate = new object();
             private int _count;
 
-            public void Add()
+            public void Swap()
             {
-                lock ({|CSA1005:_gate|}) { _count++; }
-                lock ({|CSA1005:s_gate|}) { _count++; }
+                lock ({|CSA1005:_gate|})
+                {
+                    _count = 0;
+                    _gate = new object();
+                }
             }
 
-            public void Reset()
+            public static void SwapAll()
             {
-                _gate = new object();
-                _count = 0;
+                lock ({|CSA1005:s_gate|}) { s_gate = new object(); }
             }
-
-            public static void ResetAll() => s_gate = new object();
         }
         """);
 
@@ -226,6 +226,7 @@ public class CSA1005LockCannotProtectTests
             private readonly object _readonlyGate = new object();
             private object _assignedInConstructor;
             private object _assignedByAnInitHelper;
+            private object _assignedByInitialize = new object();
             private object? _lazyGate;
             private readonly Lazy<object> _lazy = new Lazy<object>(() => new object());
             private int _count;
@@ -238,6 +239,9 @@ public class CSA1005LockCannotProtectTests
 
             private void Init() => _assignedByAnInitHelper = new object();
 
+            // A two-phase initialization (Quartz's TaskSchedulingThreadPool): runs before any lock.
+            public void Initialize() => _assignedByInitialize = new object();
+
             // A property that returns a this-owned readonly field: the same object every time.
             private object Gate => _readonlyGate;
 
@@ -248,6 +252,7 @@ public class CSA1005LockCannotProtectTests
                 lock (_readonlyGate) { _count++; }
                 lock (_assignedInConstructor) { _count++; }
                 lock (_assignedByAnInitHelper) { _count++; }
+                lock (_assignedByInitialize) { _count++; }
                 lock (Gate) { _count++; }
                 lock (LazyGate) { _count++; }
                 lock (_lazy.Value) { _count++; }
