@@ -801,7 +801,13 @@ internal sealed class ConcurrencyModel
                     }
 
                 case IPropertyReferenceOperation property when property.Instance == current:
-                    return property.Property.Name == "Result" ? new Outcome(OutcomeKind.Join, property) : new Outcome(OutcomeKind.Ignore);
+                    // A status check (IsFaulted, IsCompleted, ...) is taken as a join: the code
+                    // inspects the task's progress by hand (Npgsql's sync-over-async sends: `if
+                    // (sendTask.IsFaulted) sendTask.GetAwaiter().GetResult();`), and ordering by
+                    // hand is something the model cannot follow; it stays silent from there on.
+                    return property.Property.Name is "Result" or "IsCompleted" or "IsCompletedSuccessfully" or "IsFaulted" or "IsCanceled" or "Status"
+                        ? new Outcome(OutcomeKind.Join, property)
+                        : new Outcome(OutcomeKind.Ignore);
                 case IArgumentOperation argument:
                     if (argument.Parent is IInvocationOperation target)
                     {

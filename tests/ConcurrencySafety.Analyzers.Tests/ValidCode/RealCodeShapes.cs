@@ -184,3 +184,38 @@ public sealed class HandshakeEndpoint
         RecordFailure();
     }
 }
+
+// Npgsql src/Npgsql/NpgsqlCommand.cs:579 and :730 (SendDeriveParameters, SendPrepare), found when
+// the race engine moved onto the control-flow graph: a send is started, its status checked at
+// once (`if (sendTask.IsFaulted) sendTask.GetAwaiter().GetResult();`), and the reads go on while
+// it may run; both sides reach an error-path cleanup. The code orders the two by hand (the send
+// runs synchronously when not async, and is awaited after the reads); a status check counts as a
+// join, and the rule stays silent.
+public sealed class PipelinedCommand
+{
+    private int _broken;
+
+    public async Task PrepareAsync(bool async)
+    {
+        var sendTask = SendAsync(async);
+        if (sendTask.IsFaulted)
+        {
+            sendTask.GetAwaiter().GetResult();
+        }
+
+        Break();
+        await sendTask;
+    }
+
+    private void Break() => _broken++;
+
+    private async Task SendAsync(bool async)
+    {
+        if (async)
+        {
+            await Task.Yield();
+        }
+
+        Break();
+    }
+}
