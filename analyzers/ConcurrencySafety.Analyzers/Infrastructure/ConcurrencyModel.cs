@@ -16,16 +16,17 @@ namespace ConcurrencySafety.Analyzers.Infrastructure;
 /// follows through summaries. Built only for members that contain at least one concurrent call.
 /// </summary>
 /// <remarks>
-/// Which code of the member runs beside a body is still decided over positions in the source:
-/// a body's <see cref="ConcurrentBody.Window"/> runs from its start to the first join of its
-/// task (await, Wait, Join, an awaited WhenAll, JoinAsync, the end of a synchronous Parallel
-/// call), plus any loop around the start that the join is outside of; a local declared inside
-/// such a loop is a new variable each iteration, and starts in exclusive branches never overlap.
-/// Which parts of an async body run after an await comes from its control-flow graph
+/// Which code of the member runs beside a body is decided on the member's control-flow graph
+/// (<see cref="ConcurrentBody.Region"/>, <see cref="ConcurrentRegion"/>): what is reachable from
+/// the start without passing a join of its task (await, Wait, Join, an awaited WhenAll,
+/// JoinAsync; a synchronous Parallel call joins at its own end). This model finds the starts and
+/// joins: it follows each task value to what becomes of it (<see cref="WalkUp"/>), through locals
+/// and lists of tasks. Which parts of an async body run after an await also comes from the graph
 /// (<see cref="AwaitOrder"/>). When the model loses track of a task (it is returned, stored in a
-/// field, passed to an unknown method) the window is empty: the rules prefer silence to guesses.
-/// Replacing the positional window by reachability on the member's control-flow graph is the
-/// next step (issue 14).
+/// field, passed to an unknown method) it takes that place as the join: the rules prefer silence
+/// to guesses. Source positions are used for reporting, for containment (which body a reference
+/// is in) and for the order of evaluation inside one operation, never for the order of statements.
+/// One model is built per member and shared by every rule (<see cref="RaceEngine.ModelFor"/>).
 /// </remarks>
 internal sealed class ConcurrencyModel
 {
@@ -38,7 +39,7 @@ internal sealed class ConcurrencyModel
     private readonly ImmutableArray<IOperation> _blocks;
     private readonly Dictionary<SyntaxNode, ConcurrentBody> _bodyBySyntax = new();
 
-    /// <summary>Per task local, what becomes of it at each of its references (see <see cref="FollowLocal"/>), computed once.</summary>
+    /// <summary>Per task local, what becomes of it at each of its references (see <see cref="CollectFates"/>), computed once.</summary>
     private readonly Dictionary<ILocalSymbol, List<(int Position, Outcome Outcome, ILocalReferenceOperation Reference)>> _fates = new(SymbolEqualityComparer.Default);
 
     /// <summary>The bodies by start (longer first on a tie), and for each the index of the innermost body containing it (-1 for none).</summary>
@@ -52,19 +53,31 @@ internal sealed class ConcurrencyModel
     /// </summary>
     private readonly Dictionary<SyntaxTree, (int First, int Count)> _treeSegments = new();
 
-    private ConcurrencyModel(ImmutableArray<IOperation> blocks, RaceEngine engine)
+    private ConcurrencyModel(ImmutableArray<IOperation> blocks, RaceEngine engine, CancellationToken cancellationToken)
     {
         _blocks = blocks;
+        // Graphs are built on first use, possibly by another rule that shares the model: they
+        // are not tied to the cancellation of the rule that happened to build the model.
+        Graphs = new FlowGraphs(blocks, CancellationToken.None);
         _engine = engine;
         _types = engine.Types;
     }
 
     public WellKnownTypes Types => _types;
 
+    /// <summary>The control-flow graphs of the member and its functions (built on first use).</summary>
+    public FlowGraphs Graphs { get; }
+
     public RaceEngine Engine => _engine;
 
-    /// <summary>What <see cref="ReachedAccesses.Collect"/> found, once computed.</summary>
-    public List<(ReachedAccess Access, ConcurrentBody? Body)>? Reached { get; set; }
+    /// <summary>What <see cref="ReachedAccesses.Collect"/> found, once computed (rules sharing the model may race to set it: both compute the same list, and the reference write is atomic).</summary>
+    public List<(ReachedAccess Access, ConcurrentBody? Body)>? Reached
+    {
+        get => Volatile.Read(ref _reached);
+        set => Volatile.Write(ref _reached, value);
+    }
+
+    private List<(ReachedAccess Access, ConcurrentBody? Body)>? _reached;
 
     /// <summary>The invocations and property references of the member that call a source method (followed through summaries).</summary>
     public List<IOperation> FollowableCalls { get; } = new();
@@ -79,13 +92,13 @@ internal sealed class ConcurrencyModel
 
     public static ConcurrencyModel Build(ImmutableArray<IOperation> blocks, List<ConcurrentCall> calls, RaceEngine engine, CancellationToken cancellationToken)
     {
-        var model = new ConcurrencyModel(blocks, engine);
+        var model = new ConcurrencyModel(blocks, engine, cancellationToken);
         model.Index(cancellationToken);
         model.ResolveBodies(calls);
         foreach (var body in model.Bodies)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            model.ComputeWindow(body);
+            model.ComputeRegion(body);
             model.DecideRestarts(body);
             if (body.IsAsyncStart && body.Function is IAnonymousFunctionOperation lambda)
             {
@@ -453,7 +466,7 @@ internal sealed class ConcurrencyModel
             }
 
             if (other.Call == body.Call.Call
-                || (body.Call.Start != StartKind.Synchronous && (!body.JoinTracked || body.WindowContains(other.Call.Syntax.SpanStart))))
+                || (body.Call.Start != StartKind.Synchronous && (!body.JoinTracked || body.Region.Contains(other.Call.Syntax, other.Call.Syntax.SpanStart, variable: null))))
             {
                 body.SpawnedMoreThanOnce = true;
                 return;
@@ -504,7 +517,7 @@ internal sealed class ConcurrencyModel
         return false;
     }
 
-    private void ComputeWindow(ConcurrentBody body)
+    private void ComputeRegion(ConcurrentBody body)
     {
         var call = body.Call.Call;
         if (body.Call.Start == StartKind.Synchronous)
@@ -514,13 +527,13 @@ internal sealed class ConcurrencyModel
         }
 
         var spawnSpan = call.Syntax.Span;
-        var start = spawnSpan.End;
-        int? joinPosition = null;
-        var neverJoined = false;
+        var starts = new List<(SyntaxNode, int)>();
+        var joins = new List<(SyntaxNode Node, int Position)>();
+        var overlapsStarter = true;
         var outcome = WalkUp(call);
         for (var guard = 0; guard < 4 && outcome.Kind == OutcomeKind.Start; guard++)
         {
-            start = outcome.Node!.Syntax.Span.End;
+            starts.Add((outcome.Node!.Syntax, outcome.Node.Syntax.Span.End));
             outcome = WalkUp(outcome.Node);
         }
 
@@ -528,108 +541,59 @@ internal sealed class ConcurrencyModel
         switch (outcome.Kind)
         {
             case OutcomeKind.Join:
-                joinPosition = JoinPosition(outcome.Node!, spawnSpan);
+                joins.Add(JoinPoint(outcome.Node!, spawnSpan));
                 break;
             case OutcomeKind.Local:
-                var followed = FollowLocal(outcome.Local!, outcome.Node!.Syntax.Span.End, spawnSpan, depth: 0);
-                if (followed.Start is { } startedAt)
-                {
-                    start = startedAt;
-                }
-
-                if (followed.Join is { } joinedAt)
-                {
-                    joinPosition = joinedAt;
-                }
-                else
-                {
-                    neverJoined = true;
-                }
-
+                CollectFates(outcome.Local!, spawnSpan, starts, joins, new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default), depth: 0);
                 break;
             case OutcomeKind.FireAndForget:
-                neverJoined = true;
+                // Never joined: open to the end of the function that starts it.
                 break;
-            default:
-                // Returned to the caller, stored somewhere the model does not follow, or passed
-                // to a method it does not know: stay silent about the starting code, but a start
-                // inside a loop still makes several instances (the join cannot be inside the loop
-                // when the task is only stored there).
-                if (outcome.Kind != OutcomeKind.Returned)
-                {
-                    AddRepetitions(body, joinPosition: null);
-                }
-
+            case OutcomeKind.Returned:
+                // The caller gets the task: nothing here runs beside the body, and it is not restarted.
                 return;
+            default:
+                // Stored somewhere the model does not follow, or passed to a method it does not
+                // know: stay silent about the starting code, but a start repeated by a loop still
+                // makes several instances (no join is known, so none stops the repetition).
+                overlapsStarter = false;
+                break;
         }
 
-        var end = neverJoined ? FunctionEnd(call) : joinPosition ?? start;
-        if (end > start)
+        if (starts.Count == 0)
         {
-            body.Window.Add(TextSpan.FromBounds(start, end));
-            body.PrimaryWindow = TextSpan.FromBounds(start, end);
+            starts.Add((call.Syntax, spawnSpan.End));
         }
 
-        AddRepetitions(body, neverJoined ? null : joinPosition);
-        foreach (var repetition in body.Repetitions)
-        {
-            body.Window.Add(repetition.Span);
-        }
+        AddRepetitions(body, joins);
+        var limit = body.Parent is { Function: not null } parent ? parent.Syntax : null;
+        body.Region = ConcurrentRegion.Compute(Graphs, starts, joins, limit, body.Repetitions, overlapsStarter);
     }
 
-    private static int JoinPosition(IOperation join, TextSpan spawnSpan) =>
-        join.Syntax.Span.Contains(spawnSpan) ? join.Syntax.Span.End : join.Syntax.SpanStart;
-
-    private int FunctionEnd(IOperation operation)
+    /// <summary>Where a join happens: before the join expression, or after it when the join contains the start (<c>await Task.Run(...)</c>).</summary>
+    private static (SyntaxNode Node, int Position) JoinPoint(IOperation join, TextSpan spawnSpan)
     {
-        for (var current = operation.Parent; current is not null; current = current.Parent)
+        if (join is IForEachLoopOperation loop)
         {
-            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
-            {
-                return current.Syntax.Span.End;
-            }
-
-            if (current.Parent is null)
-            {
-                return current.Syntax.Span.End;
-            }
+            // foreach (var t in tasks) await t;: the loop is the join, from the collection on.
+            return (loop.Collection.Syntax, loop.Collection.Syntax.SpanStart);
         }
 
-        return operation.Syntax.Span.End;
+        return (join.Syntax, join.Syntax.Span.Contains(spawnSpan) ? join.Syntax.Span.End : join.Syntax.SpanStart);
     }
 
-    private void AddRepetitions(ConcurrentBody body, int? joinPosition)
+    // Lambdas around the call that run it repeatedly: a lambda passed to a per-element method,
+    // or the body of a concurrent body that itself runs as several instances. (Loops, goto and
+    // the rest of the member's control flow are the region's business, on the graph.)
+    private void AddRepetitions(ConcurrentBody body, List<(SyntaxNode Node, int Position)> joins)
     {
         var callSyntax = body.Call.Call.Syntax;
-        SyntaxNode child = callSyntax;
-        for (var node = callSyntax.Parent; node is not null; child = node, node = node.Parent)
+        for (var node = callSyntax.Parent; node is not null; node = node.Parent)
         {
-            var joinInside = joinPosition is { } j && node.Span.Contains(j);
             switch (node)
             {
-                case ForStatementSyntax forStatement:
-                    // The initializer runs once; everything else runs on each iteration.
-                    if (!joinInside && child != forStatement.Declaration && !(child is ExpressionSyntax initializer && forStatement.Initializers.Contains(initializer)))
-                    {
-                        body.Repetitions.Add(node);
-                    }
-
-                    break;
-                case CommonForEachStatementSyntax forEach:
-                    if (!joinInside && child != forEach.Expression)
-                    {
-                        body.Repetitions.Add(node);
-                    }
-
-                    break;
-                case WhileStatementSyntax or DoStatementSyntax:
-                    if (!joinInside)
-                    {
-                        body.Repetitions.Add(node);
-                    }
-
-                    break;
                 case AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax:
+                    var joinInside = joins.Exists(j => j.Node.SyntaxTree == node.SyntaxTree && node.Span.Contains(j.Node.Span));
                     var owner = FindBody(node);
                     if (owner is not null)
                     {
@@ -695,7 +659,7 @@ internal sealed class ConcurrencyModel
 
     /// <summary>
     /// What becomes of <paramref name="local"/> at each reference that matters to
-    /// <see cref="FollowLocal"/> (ignored uses, such as <c>tasks.Add</c> on a list of tasks,
+    /// <see cref="CollectFates"/> (ignored uses, such as <c>tasks.Add</c> on a list of tasks,
     /// are left out), in source order, computed once per local: a hundred tasks added to one
     /// list must not walk the list's thousand references a hundred times.
     /// </summary>
@@ -728,55 +692,40 @@ internal sealed class ConcurrencyModel
         return fates;
     }
 
-    private (int? Start, int? Join) FollowLocal(ILocalSymbol local, int after, TextSpan spawnSpan, int depth)
+    // Every place where the task held by `local` (or by a local it flows into: a list of tasks,
+    // a copy) is started, joined, or escapes (taken as a join). All of them, wherever they are:
+    // the region walk decides which ones the start reaches.
+    private void CollectFates(ILocalSymbol local, TextSpan spawnSpan, List<(SyntaxNode, int)> starts, List<(SyntaxNode Node, int Position)> joins, HashSet<ILocalSymbol> seen, int depth)
     {
-        int? start = null;
-        if (!_localReferences.ContainsKey(local))
+        if (!seen.Add(local) || !_localReferences.ContainsKey(local))
         {
-            return (null, null);
+            return;
         }
 
-        var fates = FatesOf(local);
-        int low = 0, high = fates.Count;
-        while (low < high)
+        foreach (var (_, outcome, reference) in FatesOf(local))
         {
-            var middle = low + ((high - low) / 2);
-            if (fates[middle].Position < after)
-            {
-                low = middle + 1;
-            }
-            else
-            {
-                high = middle;
-            }
-        }
-
-        for (var i = low; i < fates.Count; i++)
-        {
-            var (_, outcome, reference) = fates[i];
             switch (outcome.Kind)
             {
                 case OutcomeKind.Join:
-                    return (start, JoinPosition(outcome.Node!, spawnSpan));
+                    joins.Add(JoinPoint(outcome.Node!, spawnSpan));
+                    break;
                 case OutcomeKind.Start:
-                    start ??= outcome.Node!.Syntax.Span.End;
+                    starts.Add((outcome.Node!.Syntax, outcome.Node.Syntax.Span.End));
                     break;
                 case OutcomeKind.Local:
-                    if (depth < 3 && !SymbolEqualityComparer.Default.Equals(outcome.Local, local))
+                    if (depth < 3)
                     {
-                        var next = FollowLocal(outcome.Local!, outcome.Node!.Syntax.Span.End, spawnSpan, depth + 1);
-                        return (start ?? next.Start, next.Join);
+                        CollectFates(outcome.Local!, spawnSpan, starts, joins, seen, depth + 1);
                     }
 
                     break;
                 case OutcomeKind.Returned:
                 case OutcomeKind.Unknown:
                     // The task escapes here; assume whoever receives it joins it.
-                    return (start, reference.Syntax.SpanStart);
+                    joins.Add((reference.Syntax, reference.Syntax.SpanStart));
+                    break;
             }
         }
-
-        return (start, null);
     }
 
     private enum OutcomeKind
@@ -852,7 +801,13 @@ internal sealed class ConcurrencyModel
                     }
 
                 case IPropertyReferenceOperation property when property.Instance == current:
-                    return property.Property.Name == "Result" ? new Outcome(OutcomeKind.Join, property) : new Outcome(OutcomeKind.Ignore);
+                    // A status check (IsFaulted, IsCompleted, ...) is taken as a join: the code
+                    // inspects the task's progress by hand (Npgsql's sync-over-async sends: `if
+                    // (sendTask.IsFaulted) sendTask.GetAwaiter().GetResult();`), and ordering by
+                    // hand is something the model cannot follow; it stays silent from there on.
+                    return property.Property.Name is "Result" or "IsCompleted" or "IsCompletedSuccessfully" or "IsFaulted" or "IsCanceled" or "Status"
+                        ? new Outcome(OutcomeKind.Join, property)
+                        : new Outcome(OutcomeKind.Ignore);
                 case IArgumentOperation argument:
                     if (argument.Parent is IInvocationOperation target)
                     {

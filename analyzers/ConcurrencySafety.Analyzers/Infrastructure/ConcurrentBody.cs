@@ -1,13 +1,12 @@
 using System.Collections.Generic;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.Text;
 
 namespace ConcurrencySafety.Analyzers.Infrastructure;
 
 /// <summary>
 /// A lambda, anonymous method or local function that runs concurrently, with what the model
-/// knows about it: whether it may run as several instances, and the text during which the
-/// code that started it runs beside it (its <see cref="Window"/>).
+/// knows about it: whether it may run as several instances, and which of the code that started
+/// it runs beside it (its <see cref="Region"/>, on the control-flow graph).
 /// </summary>
 internal sealed class ConcurrentBody
 {
@@ -50,11 +49,15 @@ internal sealed class ConcurrentBody
     /// <summary>The same body is started again before an earlier start is joined.</summary>
     public bool SpawnedMoreThanOnce { get; set; }
 
-    /// <summary>Loops and repeatedly invoked lambdas around the call that do not also contain its join.</summary>
+    /// <summary>
+    /// Lambdas around the call that run it repeatedly (a lambda passed to a per-element method,
+    /// or a concurrent body that runs as several instances) and do not also contain its join.
+    /// Loops are not listed: the <see cref="Region"/> sees them on the control-flow graph.
+    /// </summary>
     public List<SyntaxNode> Repetitions { get; } = new();
 
-    /// <summary>Where the starting code runs while the body may be running (spans of the same tree).</summary>
-    public List<TextSpan> Window { get; } = new();
+    /// <summary>What of the starting code may run while the body runs (happens-before on the control-flow graph).</summary>
+    public ConcurrentRegion Region { get; set; } = ConcurrentRegion.None;
 
     /// <summary>The body uses monitors, semaphores, events or channels: it orders its accesses by hand.</summary>
     public bool SynchronizesByHand { get; set; }
@@ -62,30 +65,29 @@ internal sealed class ConcurrentBody
     /// <summary>The innermost concurrent body that contains the call starting this one, if any.</summary>
     public ConcurrentBody? Parent { get; set; }
 
-    public int CallPosition => Call.Call.Syntax.SpanStart;
-
-    /// <summary>The span from the start to the join (or the end of the function), without the loops around the start.</summary>
-    public TextSpan? PrimaryWindow { get; set; }
-
     /// <summary>Whether the body's accesses count only once it has awaited (an async start on the caller's thread).</summary>
     public bool IsAsyncStart => Call.IsAsyncStart;
 
+    /// <summary>Whether <paramref name="access"/>, of the starting code, may run while the body runs, for a use of <paramref name="variable"/>.</summary>
+    public bool Overlaps(Access access, ISymbol? variable) =>
+        Region.Contains(access.Anchor?.Syntax ?? access.Operation.Syntax, access.Position, variable);
+
     /// <summary>
-    /// Whether an access to <paramref name="variable"/> at <paramref name="position"/> can run
-    /// beside the body. A loop around the start repeats only for variables declared outside the
-    /// loop: a local declared in the loop body is a new variable in each iteration, so a use of
-    /// it before the start (textually) belongs to another iteration's variable.
+    /// Whether several instances of the body may run at once, all seeing <paramref name="variable"/>
+    /// (null: a location not tied to a local): the call runs several, the body is started again
+    /// before it is joined, its start repeats while it runs (a loop or goto around it, unless the
+    /// variable is a new one each round), or a lambda around it runs per element.
     /// </summary>
-    public bool WindowContains(int position, ISymbol? variable)
+    public bool RunsAsSeveral(ISymbol? variable)
     {
-        if (PrimaryWindow is { } primary && primary.Contains(position))
+        if (Call.MayRunAsSeveralInstances || SpawnedMoreThanOnce || Region.Repeats(variable))
         {
             return true;
         }
 
         foreach (var repetition in Repetitions)
         {
-            if (repetition.Span.Contains(position) && (variable is null || !DeclaredInside(variable, repetition)))
+            if (variable is null || !DeclaredInside(variable, repetition))
             {
                 return true;
             }
@@ -94,25 +96,31 @@ internal sealed class ConcurrentBody
         return false;
     }
 
-    private static bool DeclaredInside(ISymbol variable, SyntaxNode repetition)
+    /// <summary>The for statement whose declaration declares <paramref name="local"/> and which contains the start, if any.</summary>
+    public Microsoft.CodeAnalysis.CSharp.Syntax.ForStatementSyntax? ForLoopDeclaring(ISymbol local)
+    {
+        for (var node = Call.Call.Syntax.Parent; node is not null; node = node.Parent)
+        {
+            if (node is Microsoft.CodeAnalysis.CSharp.Syntax.ForStatementSyntax { Declaration: { } declaration } forStatement)
+            {
+                foreach (var reference in local.DeclaringSyntaxReferences)
+                {
+                    if (reference.SyntaxTree == declaration.SyntaxTree && declaration.Span.Contains(reference.Span))
+                    {
+                        return forStatement;
+                    }
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static bool DeclaredInside(ISymbol variable, SyntaxNode node)
     {
         foreach (var reference in variable.DeclaringSyntaxReferences)
         {
-            if (reference.SyntaxTree == repetition.SyntaxTree && repetition.Span.Contains(reference.Span)
-                && !(repetition is Microsoft.CodeAnalysis.CSharp.Syntax.ForStatementSyntax { Declaration: { } declaration } && declaration.Span.Contains(reference.Span)))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    public bool WindowContains(int position)
-    {
-        foreach (var span in Window)
-        {
-            if (span.Contains(position))
+            if (reference.SyntaxTree == node.SyntaxTree && node.Span.Contains(reference.Span))
             {
                 return true;
             }

@@ -170,7 +170,7 @@ internal static class ConflictFinder
                     bodyWrites = inBody.Exists(static a => a.Kind == AccessKind.Write);
                 }
 
-                if (!model.SynchronizesByHand && body.Window.Count > 0)
+                if (!model.SynchronizesByHand && body.Region.OverlapsStarter)
                 {
                     AccessesOfOneBody? starter;
                     if (body.Parent is null)
@@ -232,13 +232,28 @@ internal static class ConflictFinder
 
                 foreach (var other in bodies)
                 {
-                    if (other == body || other.Parent != body.Parent || other.SynchronizesByHand || !Overlap(body, other))
+                    if (other == body || other.Parent != body.Parent || other.SynchronizesByHand)
+                    {
+                        continue;
+                    }
+
+                    // Nothing left to report for this pair (the usual case once this body's writes
+                    // are reported): skip the overlap question, which a hundred sibling bodies would
+                    // otherwise ask ten thousand times.
+                    var ofOther = byBody[other];
+                    if (inBody.TrueForAll(a => a.Kind != AccessKind.Write || reported.Contains(a.Operation))
+                        && (!reportReads || ofOther.TrueForAll(a => a.Kind != AccessKind.Read || reported.Contains(a.Operation))))
+                    {
+                        continue;
+                    }
+
+                    if (!Overlap(body, other))
                     {
                         continue;
                     }
 
                     // An async sibling runs beside this body only after its first await.
-                    var inOther = other.IsAsyncStart ? byBody[other].FindAll(static a => a.AfterAwait) : byBody[other];
+                    var inOther = other.IsAsyncStart ? ofOther.FindAll(static a => a.AfterAwait) : ofOther;
                     if (inOther.Count == 0)
                     {
                         continue;
@@ -273,7 +288,7 @@ internal static class ConflictFinder
     /// <summary>
     /// The accesses of one variable by one body (or the member's own code), split into writes
     /// and reads, each in source order, with skip links past accesses already reported, so that
-    /// a hundred bodies each looking at the starter's accesses in their window do not revisit
+    /// a hundred bodies each looking at the starter's accesses in their region do not revisit
     /// the ones an earlier body reported.
     /// </summary>
     private sealed class AccessesOfOneBody
@@ -291,27 +306,24 @@ internal static class ConflictFinder
         }
 
         /// <summary>
-        /// Whether an access in the body's window matches <paramref name="predicate"/> (stops at the first).
-        /// The window's spans narrow the search; <see cref="ConcurrentBody.WindowContains(int, ISymbol?)"/>
-        /// decides, so that a loop-body local's use in another iteration is not taken as concurrent.
+        /// Whether an access that may run beside the body (its region on the control-flow graph,
+        /// <see cref="ConcurrentBody.Overlaps"/>) matches <paramref name="predicate"/> (stops at the first).
+        /// A loop-body local's use in another iteration is not taken as concurrent.
         /// </summary>
         public bool AnyInWindow(ConcurrentBody body, ISymbol? variable, System.Func<Access, bool> predicate)
         {
-            foreach (var span in body.Window)
+            foreach (var access in _all)
             {
-                for (var i = LowerBound(_all, span.Start); i < _all.Count && _all[i].Position < span.End; i++)
+                if (body.Overlaps(access, variable) && predicate(access))
                 {
-                    if (body.WindowContains(_all[i].Position, variable) && predicate(_all[i]))
-                    {
-                        return true;
-                    }
+                    return true;
                 }
             }
 
             return false;
         }
 
-        /// <summary>Calls <paramref name="action"/> on each write (or read) in the body's window not reported yet.</summary>
+        /// <summary>Calls <paramref name="action"/> on each write (or read) in the body's region not reported yet.</summary>
         public void ForEachUnreportedInWindow(ConcurrentBody body, ISymbol? variable, bool writes, HashSet<IOperation> reported, System.Action<Access> action)
         {
             var list = writes ? _writes : _reads;
@@ -321,14 +333,11 @@ internal static class ConflictFinder
             }
 
             var next = writes ? (_nextWrite ??= Identity(list.Count + 1)) : (_nextRead ??= Identity(list.Count + 1));
-            foreach (var span in body.Window)
+            for (var i = Find(next, list, reported, 0); i < list.Count; i = Find(next, list, reported, i + 1))
             {
-                for (var i = Find(next, list, reported, LowerBound(list, span.Start)); i < list.Count && list[i].Position < span.End; i = Find(next, list, reported, i + 1))
+                if (body.Overlaps(list[i], variable))
                 {
-                    if (body.WindowContains(list[i].Position, variable))
-                    {
-                        action(list[i]);
-                    }
+                    action(list[i]);
                 }
             }
         }
@@ -367,73 +376,10 @@ internal static class ConflictFinder
 
             return root;
         }
-
-        private static int LowerBound(List<Access> sorted, int position)
-        {
-            int low = 0, high = sorted.Count;
-            while (low < high)
-            {
-                var middle = low + ((high - low) / 2);
-                if (sorted[middle].Position < position)
-                {
-                    low = middle + 1;
-                }
-                else
-                {
-                    high = middle;
-                }
-            }
-
-            return low;
-        }
     }
 
     /// <summary>Whether the body may run as several instances that all see the same location.</summary>
-    public static bool IsSeveral(ConcurrentBody body, VariableKey key)
-    {
-        if (body.Call.MayRunAsSeveralInstances || body.SpawnedMoreThanOnce)
-        {
-            return true;
-        }
-
-        var variable = key.DeclaredVariable;
-        foreach (var repetition in body.Repetitions)
-        {
-            if (variable is null || RepetitionShares(repetition, variable))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>Whether each round of <paramref name="repetition"/> sees the same <paramref name="variable"/>.</summary>
-    private static bool RepetitionShares(SyntaxNode repetition, ISymbol variable)
-    {
-        foreach (var reference in variable.DeclaringSyntaxReferences)
-        {
-            if (reference.SyntaxTree != repetition.SyntaxTree)
-            {
-                return true;
-            }
-
-            var span = reference.Span;
-            if (repetition is ForStatementSyntax { Declaration: { } declaration } && declaration.Span.Contains(span))
-            {
-                // One for loop variable for all iterations.
-                return true;
-            }
-
-            if (repetition.Span.Contains(span))
-            {
-                // Declared inside the loop body or the lambda: a fresh variable each time.
-                return false;
-            }
-        }
-
-        return true;
-    }
+    public static bool IsSeveral(ConcurrentBody body, VariableKey key) => body.RunsAsSeveral(key.DeclaredVariable);
 
     public static bool IsDeclaredInside(VariableKey key, SyntaxNode node)
     {
@@ -495,7 +441,7 @@ internal static class ConflictFinder
     /// </summary>
     public static bool Exclusive(ConcurrentBody body, SyntaxNode other)
     {
-        if (body.Repetitions.Count > 0)
+        if (body.Repetitions.Count > 0 || body.Region.Repeats(null))
         {
             return false;
         }
@@ -541,8 +487,11 @@ internal static class ConflictFinder
 
     private static bool IsBranch(IfStatementSyntax ifStatement, SyntaxNode child) => child == ifStatement.Statement || child == ifStatement.Else;
 
-    private static bool OverlapByWindow(ConcurrentBody a, ConcurrentBody b) =>
-        a.Call.Call == b.Call.Call || a.WindowContains(b.CallPosition) || b.WindowContains(a.CallPosition);
+    /// <summary>Whether one body may still run when the other is started (on the control-flow graph), or one call starts both.</summary>
+    public static bool OverlapByWindow(ConcurrentBody a, ConcurrentBody b) =>
+        a.Call.Call == b.Call.Call
+        || a.Region.Contains(b.Call.Call.Syntax, b.Call.Call.Syntax.SpanStart, variable: null)
+        || b.Region.Contains(a.Call.Call.Syntax, a.Call.Call.Syntax.SpanStart, variable: null);
 
     private static void Add(List<Conflict> conflicts, HashSet<IOperation> reported, Access access, ConcurrentBody body, ConflictKind kind)
     {

@@ -62,20 +62,30 @@ public abstract class RaceAnalyzerBase : DiagnosticAnalyzer
                 OperationKind.ObjectCreation);
             blockContext.RegisterOperationBlockEndAction(endContext =>
             {
-                List<ConcurrentCall> found;
                 lock (calls)
                 {
                     if (calls.Count == 0)
                     {
                         return;
                     }
-
-                    found = new List<ConcurrentCall>(calls);
                 }
 
-                found.Sort(static (a, b) => a.Call.Syntax.SpanStart.CompareTo(b.Call.Syntax.SpanStart));
-                var model = ConcurrencyModel.Build(endContext.OperationBlocks, found, engine, endContext.CancellationToken);
-                if (model.Bodies.Count > 0)
+                // One model per member, shared by the rules (RaceEngine.ModelFor).
+                var model = engine.ModelFor(
+                    endContext.OperationBlocks,
+                    () =>
+                    {
+                        List<ConcurrentCall> found;
+                        lock (calls)
+                        {
+                            found = new List<ConcurrentCall>(calls);
+                        }
+
+                        found.Sort(static (a, b) => a.Call.Syntax.SpanStart.CompareTo(b.Call.Syntax.SpanStart));
+                        return found;
+                    },
+                    endContext.CancellationToken);
+                if (model is not null)
                 {
                     Analyze(model, endContext);
                 }

@@ -18,7 +18,13 @@
 //   engine.AutoProperties                        which properties stand for a backing field
 //   AwaitOrder.For(function, ...)                which operations of an async function may run
 //                                                after its first await (on the control-flow graph)
-// A rule that wants "the concurrent bodies that use X" builds a ConcurrencyModel for the member
+//   engine.ModelFor(blocks, calls, ...)          the member's ConcurrencyModel, built once per
+//                                                member per compilation and shared by the rules:
+//                                                its bodies, and for each the happens-before
+//                                                region on the control-flow graph
+//                                                (ConcurrentRegion: what of the starting code
+//                                                runs beside it, whether its start repeats)
+// A rule that wants "the concurrent bodies that use X" asks ModelFor for the member
 // (RaceAnalyzerBase does), takes model.Bodies, and asks ReachedAccesses.Collect for what each
 // body and its callees touch. Nothing here reports; rules decide what a conflict is.
 using System.Collections.Concurrent;
@@ -230,6 +236,38 @@ internal sealed class RaceEngine
 
     public static RaceEngine For(Compilation compilation, WellKnownTypes types, AnalyzerOptions? options) =>
         PerCompilation.GetValue(compilation, c => new RaceEngine(c, types, options));
+
+    private readonly ConcurrentDictionary<SyntaxNode, ConcurrencyModel> _models = new();
+
+    /// <summary>
+    /// The concurrency model of the member whose operation blocks are <paramref name="blocks"/>,
+    /// built once per member per compilation and shared by every rule that asks (the five race
+    /// rules and CSA2014): its starts, joins, graphs and regions are computed by the first rule
+    /// that needs them. <paramref name="calls"/> finds the member's concurrent calls (sorted by
+    /// position); it runs only when the model is not built yet. Null when there are none.
+    /// </summary>
+    /// <remarks>
+    /// Two rules may build the same model at once; one of the two equal results is kept. Nothing
+    /// is cached when the build is cancelled.
+    /// </remarks>
+    public ConcurrencyModel? ModelFor(ImmutableArray<IOperation> blocks, Func<List<ConcurrentCall>> calls, CancellationToken cancellationToken)
+    {
+        if (blocks.IsEmpty)
+        {
+            return null;
+        }
+
+        var key = blocks[0].Syntax;
+        if (_models.TryGetValue(key, out var known))
+        {
+            return known.Bodies.Count > 0 ? known : null;
+        }
+
+        var found = calls();
+        var model = ConcurrencyModel.Build(blocks, found, this, cancellationToken);
+        model = _models.GetOrAdd(key, model);
+        return model.Bodies.Count > 0 ? model : null;
+    }
 
     /// <summary>Whether calls of <paramref name="method"/> are followed: it has a body in this compilation's source.</summary>
     public static bool IsFollowable(IMethodSymbol method) =>

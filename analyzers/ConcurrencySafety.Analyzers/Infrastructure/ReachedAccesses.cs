@@ -49,7 +49,7 @@ internal static class ReachedAccesses
             }
 
             var body = model.InnermostBody(call.Syntax);
-            if (body is null && !InSomeWindow(model, call.Syntax.SpanStart))
+            if (body is null && !InSomeRegion(model, call))
             {
                 // Starting code that runs while no body can: nothing of it can race.
                 continue;
@@ -68,11 +68,13 @@ internal static class ReachedAccesses
         return result;
     }
 
-    private static bool InSomeWindow(ConcurrencyModel model, int position)
+    private static bool InSomeRegion(ConcurrencyModel model, IOperation call)
     {
+        // Where the callee's accesses happen: at the end of the call (see Access.Position).
+        var position = System.Math.Max(call.Syntax.SpanStart, call.Syntax.Span.End - 1);
         foreach (var body in model.Bodies)
         {
-            if (body.WindowContains(position))
+            if (body.Region.Contains(call.Syntax, position, variable: null))
             {
                 return true;
             }

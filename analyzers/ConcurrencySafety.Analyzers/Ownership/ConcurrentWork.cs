@@ -9,9 +9,9 @@ namespace ConcurrencySafety.Analyzers.Ownership;
 
 /// <summary>
 /// The ownership rules' one view of "concurrent work that may still run": an adapter over the
-/// race engine's <see cref="ConcurrencyModel"/>. It is the only place in <c>Ownership/</c> that
-/// depends on <c>Infrastructure</c>, so that when the race engine is replaced (issue 14) only
-/// this file changes. The questions it answers are the ones CSA2014 asks: which bodies run
+/// race engine's <see cref="ConcurrencyModel"/>, the one model per member that the race rules
+/// share (<see cref="RaceEngine.ModelFor"/>), with its happens-before regions on the control-flow
+/// graph. It is the only place in <c>Ownership/</c> that depends on <c>Infrastructure</c>. The questions it answers are the ones CSA2014 asks: which bodies run
 /// concurrently, whether one runs as several instances sharing a given local, and whether one
 /// may still be running at a given operation of the code around it.
 /// </summary>
@@ -25,7 +25,7 @@ internal sealed class ConcurrentWork
 
     /// <summary>
     /// The member uses monitors, semaphores, events or BCL channels: it may join work by hand
-    /// (a signal the body sets), which the model's windows do not see.
+    /// (a signal the body sets), which the model's regions do not see.
     /// </summary>
     public bool SynchronizesByHand { get; }
 
@@ -41,31 +41,37 @@ internal sealed class ConcurrentWork
             return null;
         }
 
-        var concurrency = ConcurrencyOptions.Get(options, blocks[0].Syntax.SyntaxTree);
-        var calls = new List<ConcurrentCall>();
-        foreach (var block in blocks)
-        {
-            foreach (var operation in block.DescendantsAndSelf())
+        var model = RaceEngine.For(compilation, types, options).ModelFor(
+            blocks,
+            () =>
             {
-                switch (operation)
+                var concurrency = ConcurrencyOptions.Get(options, blocks[0].Syntax.SyntaxTree);
+                var calls = new List<ConcurrentCall>();
+                foreach (var block in blocks)
                 {
-                    case IInvocationOperation invocation:
-                        ConcurrentCallFinder.Find(invocation, types, concurrency, calls);
-                        break;
-                    case IObjectCreationOperation creation:
-                        ConcurrentCallFinder.Find(creation, types, calls);
-                        break;
+                    foreach (var operation in block.DescendantsAndSelf())
+                    {
+                        switch (operation)
+                        {
+                            case IInvocationOperation invocation:
+                                ConcurrentCallFinder.Find(invocation, types, concurrency, calls);
+                                break;
+                            case IObjectCreationOperation creation:
+                                ConcurrentCallFinder.Find(creation, types, calls);
+                                break;
+                        }
+                    }
                 }
-            }
-        }
 
-        if (calls.Count == 0)
+                calls.Sort(static (a, b) => a.Call.Syntax.SpanStart.CompareTo(b.Call.Syntax.SpanStart));
+                return calls;
+            },
+            cancellationToken);
+        if (model is null)
         {
             return null;
         }
 
-        calls.Sort(static (a, b) => a.Call.Syntax.SpanStart.CompareTo(b.Call.Syntax.SpanStart));
-        var model = ConcurrencyModel.Build(blocks, calls, RaceEngine.For(compilation, types, options), cancellationToken);
         // Only bodies written in this member (lambdas, local functions) can capture its handles;
         // a body started through a method group is another member's code.
         var bodies = model.Bodies.Where(static b => b.Function is not null).Select(static b => new RunningBody(b)).ToImmutableArray();
@@ -135,26 +141,17 @@ internal sealed class RunningBody
     /// the same body is started more than once, or it is started in a loop that the local is
     /// declared outside of (a local declared inside the loop is a fresh one per instance).
     /// </summary>
-    public bool SharesAcrossInstances(ILocalSymbol local)
-    {
-        if (_body.Call.MayRunAsSeveralInstances || _body.SpawnedMoreThanOnce)
-        {
-            return true;
-        }
+    public bool SharesAcrossInstances(ILocalSymbol local) => _body.RunsAsSeveral(local);
 
-        var declaration = local.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax();
-        return declaration is not null
-            && _body.Repetitions.Any(loop => loop.SyntaxTree != declaration.SyntaxTree || !loop.Span.Contains(declaration.Span));
-    }
-
-    /// <summary>Whether this body may still be running when the starting code reaches <paramref name="operation"/>.</summary>
-    public bool MayStillRunAt(IOperation operation) => _body.WindowContains(operation.Syntax.SpanStart);
+    /// <summary>Whether this body may still be running when the starting code reaches <paramref name="operation"/> (reachable from the start without a join, on the control-flow graph).</summary>
+    public bool MayStillRunAt(IOperation operation) => _body.Region.Contains(operation.Syntax, operation.Syntax.SpanStart, variable: null);
 
     /// <summary>Whether this body may still be running when the starting code reaches the end of <paramref name="scope"/>.</summary>
-    public bool MayStillRunAtEndOf(SyntaxNode scope) => _body.WindowContains(scope.Span.End - 1);
+    public bool MayStillRunAtEndOf(SyntaxNode scope) => _body.Region.ContainsEndOf(scope);
 
     /// <summary>Whether this body may still be running while <paramref name="other"/> starts, or the reverse.</summary>
     public bool OverlapsWith(RunningBody other) =>
-        _body.WindowContains(other._body.CallPosition) || other._body.WindowContains(_body.CallPosition)
-        || _body.Call.Start == StartKind.Synchronous && _body.Call.Call == other._body.Call.Call;
+        _body.Region.Contains(other._body.Call.Call.Syntax, other._body.Call.Call.Syntax.SpanStart, variable: null)
+        || other._body.Region.Contains(_body.Call.Call.Syntax, _body.Call.Call.Syntax.SpanStart, variable: null)
+        || (_body.Call.Start == StartKind.Synchronous && _body.Call.Call == other._body.Call.Call);
 }

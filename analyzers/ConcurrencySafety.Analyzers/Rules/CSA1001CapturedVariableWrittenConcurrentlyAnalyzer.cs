@@ -87,20 +87,6 @@ public sealed class CSA1001CapturedVariableWrittenConcurrentlyAnalyzer : RaceAna
             return false;
         }
 
-        foreach (var repetition in body.Repetitions)
-        {
-            if (repetition is ForStatementSyntax { Declaration: { } declaration })
-            {
-                foreach (var reference in key.Symbol.DeclaringSyntaxReferences)
-                {
-                    if (declaration.Span.Contains(reference.Span))
-                    {
-                        return true;
-                    }
-                }
-            }
-        }
-
-        return false;
+        return body.ForLoopDeclaring(key.Symbol) is not null && body.Region.Repeats(key.Symbol);
     }
 }

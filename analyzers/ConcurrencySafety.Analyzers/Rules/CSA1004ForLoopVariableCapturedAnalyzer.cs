@@ -34,38 +34,27 @@ public sealed class CSA1004ForLoopVariableCapturedAnalyzer : RaceAnalyzerBase
         HashSet<ISymbol>? reported = null;
         foreach (var body in model.Bodies)
         {
-            foreach (var repetition in body.Repetitions)
+            // Only the references inside the body (a binary search, not a scan of the member).
+            foreach (var reference in model.ReferencesIn(body.Syntax.Span))
             {
-                if (repetition is not ForStatementSyntax { Declaration: { } declaration })
+                if (reference is not ILocalReferenceOperation local || !body.Contains(reference.Syntax) || reported?.Contains(local.Local) == true)
                 {
                     continue;
                 }
 
-                // Only the references inside the body (a binary search, not a scan of the member).
-                foreach (var reference in model.ReferencesIn(body.Syntax.Span))
+                // A variable of a for statement around the start, which the start reaches again
+                // (on the control-flow graph) before the body is joined: the loop moves it on
+                // while the body may still read it.
+                if (body.ForLoopDeclaring(local.Local) is null || !body.Region.Repeats(local.Local))
                 {
-                    if (reference is not ILocalReferenceOperation local || !body.Contains(reference.Syntax))
-                    {
-                        continue;
-                    }
+                    continue;
+                }
 
-                    var declared = false;
-                    foreach (var syntaxReference in local.Local.DeclaringSyntaxReferences)
-                    {
-                        declared |= declaration.Span.Contains(syntaxReference.Span);
-                    }
-
-                    if (!declared)
-                    {
-                        continue;
-                    }
-
-                    // One diagnostic per loop variable: its single fix covers every capture.
-                    reported ??= new HashSet<ISymbol>(SymbolEqualityComparer.Default);
-                    if (reported.Add(local.Local))
-                    {
-                        context.ReportDiagnostic(Diagnostic.Create(Rule, reference.Syntax.GetLocation(), local.Local.Name, body.Call.DisplayName));
-                    }
+                // One diagnostic per loop variable: its single fix covers every capture.
+                reported ??= new HashSet<ISymbol>(SymbolEqualityComparer.Default);
+                if (reported.Add(local.Local))
+                {
+                    context.ReportDiagnostic(Diagnostic.Create(Rule, reference.Syntax.GetLocation(), local.Local.Name, body.Call.DisplayName));
                 }
             }
         }

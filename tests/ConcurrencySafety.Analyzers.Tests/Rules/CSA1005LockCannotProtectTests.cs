@@ -156,4 +156,108 @@ public class CSA1005LockCannotProtectTests
             }
         }
         """);
+
+    // ---- a field assigned again after construction; a property that creates its object ----
+
+    [Fact]
+    public Task Lock_on_a_field_that_the_locking_method_assigns_again() => Verify.VerifyAnalyzerAsync("""
+        class C
+        {
+            private object _gate = new object();
+            private static object s_gate = new object();
+            private int _count;
+
+            public void Swap()
+            {
+                lock ({|CSA1005:_gate|})
+                {
+                    _count = 0;
+                    _gate = new object();
+                }
+            }
+
+            public static void SwapAll()
+            {
+                lock ({|CSA1005:s_gate|}) { s_gate = new object(); }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Lock_on_a_field_initialized_lazily_without_synchronization() => Verify.VerifyAnalyzerAsync("""
+        class C
+        {
+            private object? _gate;
+            private int _count;
+
+            public void Add()
+            {
+                _gate ??= new object();
+                lock ({|CSA1005:_gate|}) { _count++; }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Lock_on_a_property_whose_getter_creates_the_object() => Verify.VerifyAnalyzerAsync("""
+        class C
+        {
+            private int _count;
+            private object Gate => new object();
+            private object OtherGate
+            {
+                get { return new object(); }
+            }
+
+            public void Add()
+            {
+                lock ({|CSA1005:Gate|}) { _count++; }
+                lock ({|CSA1005:OtherGate|}) { _count++; }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Shared_lock_objects_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading;
+        class C
+        {
+            private readonly object _readonlyGate = new object();
+            private object _assignedInConstructor;
+            private object _assignedByAnInitHelper;
+            private object _assignedByInitialize = new object();
+            private object? _lazyGate;
+            private readonly Lazy<object> _lazy = new Lazy<object>(() => new object());
+            private int _count;
+
+            public C()
+            {
+                _assignedInConstructor = new object();
+                Init();
+            }
+
+            private void Init() => _assignedByAnInitHelper = new object();
+
+            // A two-phase initialization (Quartz's TaskSchedulingThreadPool): runs before any lock.
+            public void Initialize() => _assignedByInitialize = new object();
+
+            // A property that returns a this-owned readonly field: the same object every time.
+            private object Gate => _readonlyGate;
+
+            private object LazyGate => LazyInitializer.EnsureInitialized(ref _lazyGate, () => new object());
+
+            public void Add()
+            {
+                lock (_readonlyGate) { _count++; }
+                lock (_assignedInConstructor) { _count++; }
+                lock (_assignedByAnInitHelper) { _count++; }
+                lock (_assignedByInitialize) { _count++; }
+                lock (Gate) { _count++; }
+                lock (LazyGate) { _count++; }
+                lock (_lazy.Value) { _count++; }
+                lock (this) { _count++; }
+            }
+        }
+        """);
 }

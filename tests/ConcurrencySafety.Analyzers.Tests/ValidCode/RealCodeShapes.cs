@@ -136,3 +136,86 @@ public sealed class Multiplexer
 
     public object[] Primaries(string[] endpoints) => endpoints.AsParallel().Select(e => GetServer(e)).ToArray();
 }
+
+// StackExchange.Redis src/StackExchange.Redis/ServerEndPoint.cs:747 (OnEstablishingAsync), found
+// when the race engine moved onto the control-flow graph: the handshake is started in a try
+// whose catch records a failure (a method that also runs inside the handshake), and the only
+// code between the start and the handover of the task is a read of IsCompletedSuccessfully,
+// which cannot throw. The catch therefore never runs while the handshake does.
+public sealed class HandshakeEndpoint
+{
+    private int _failures;
+
+    public Task OnEstablishingAsync()
+    {
+        static async Task Awaited(HandshakeEndpoint self, Task handshake)
+        {
+            try
+            {
+                await handshake;
+            }
+            catch (InvalidOperationException)
+            {
+                self.RecordFailure();
+            }
+        }
+
+        try
+        {
+            var handshake = HandshakeAsync();
+            if (!handshake.IsCompletedSuccessfully)
+            {
+                return Awaited(this, handshake);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            RecordFailure();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void RecordFailure() => _failures++;
+
+    private async Task HandshakeAsync()
+    {
+        await Task.Yield();
+        RecordFailure();
+    }
+}
+
+// Npgsql src/Npgsql/NpgsqlCommand.cs:579 and :730 (SendDeriveParameters, SendPrepare), found when
+// the race engine moved onto the control-flow graph: a send is started, its status checked at
+// once (`if (sendTask.IsFaulted) sendTask.GetAwaiter().GetResult();`), and the reads go on while
+// it may run; both sides reach an error-path cleanup. The code orders the two by hand (the send
+// runs synchronously when not async, and is awaited after the reads); a status check counts as a
+// join, and the rule stays silent.
+public sealed class PipelinedCommand
+{
+    private int _broken;
+
+    public async Task PrepareAsync(bool async)
+    {
+        var sendTask = SendAsync(async);
+        if (sendTask.IsFaulted)
+        {
+            sendTask.GetAwaiter().GetResult();
+        }
+
+        Break();
+        await sendTask;
+    }
+
+    private void Break() => _broken++;
+
+    private async Task SendAsync(bool async)
+    {
+        if (async)
+        {
+            await Task.Yield();
+        }
+
+        Break();
+    }
+}
