@@ -102,11 +102,25 @@ internal sealed class GuardFlow
     private readonly MutableTypes _mutable;
     private readonly List<GuardFinding> _sink;
     private readonly Dictionary<CaptureId, List<IOperation>> _captures = new();
-    private readonly Dictionary<ILocalSymbol, HashSet<int>> _held = new(Comparer);
+    private readonly Dictionary<ILocalSymbol, Held> _held = new(Comparer);
+
+    /// <summary>Every reference to each guard local, in graph order (the CSA2012 fix's check).</summary>
+    private readonly Dictionary<ILocalSymbol, List<ILocalReferenceOperation>> _guardReferences = new(Comparer);
+
+    /// <summary>The blocking acquisitions of each guard local, in graph order (CSA2013).</summary>
+    private readonly Dictionary<ILocalSymbol, List<IInvocationOperation>> _acquisitions = new(Comparer);
+
+    /// <summary>The ordinals of the blocks holding an <c>await</c>, ascending, and the first await of each.</summary>
+    private readonly List<int> _awaitBlocks = new();
+    private readonly List<IAwaitOperation> _firstAwaits = new();
+
+    private Lifecycle.LiveSymbols? _live;
+    private CancellationToken _cancellationToken;
     private HashSet<Location>? _reported;
 
-    private GuardFlow(ControlFlowGraph graph, ISymbol? function, LifecycleTypes types, MutableTypes mutable, List<GuardFinding> sink)
+    private GuardFlow(ControlFlowGraph graph, ISymbol? function, LifecycleTypes types, MutableTypes mutable, List<GuardFinding> sink, CancellationToken cancellationToken)
     {
+        _cancellationToken = cancellationToken;
         _graph = graph;
         _function = function;
         _types = types;
@@ -145,7 +159,7 @@ internal sealed class GuardFlow
     private static void AnalyzeRecursive(ControlFlowGraph graph, ISymbol? function, LifecycleTypes types, MutableTypes mutable, List<GuardFinding> sink, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        new GuardFlow(graph, function, types, mutable, sink).Run();
+        new GuardFlow(graph, function, types, mutable, sink, cancellationToken).Run();
 
         foreach (var block in graph.Blocks)
         {
@@ -169,35 +183,116 @@ internal sealed class GuardFlow
 
     private void Run()
     {
+        // One walk gathers every fact the checks need (captures, guard references, candidate
+        // acquisitions, disposals and awaits): nothing below walks the graph once per guard,
+        // which made a method with many guards quadratic.
         var blocks = _graph.Blocks;
         var guards = new HashSet<ILocalSymbol>(Comparer);
+        var disposals = new List<(int Block, IOperation Instance)>();
+        var acquisitionCandidates = new List<(IInvocationOperation Call, IOperation Target)>();
         foreach (var block in blocks)
         {
             foreach (var operation in Operations(block))
             {
                 foreach (var descendant in operation.DescendantsAndSelf())
                 {
-                    if (descendant is IFlowCaptureOperation capture)
+                    switch (descendant)
                     {
-                        if (!_captures.TryGetValue(capture.Id, out var values))
-                        {
-                            _captures[capture.Id] = values = new List<IOperation>();
-                        }
+                        case IFlowCaptureOperation capture:
+                            if (!_captures.TryGetValue(capture.Id, out var values))
+                            {
+                                _captures[capture.Id] = values = new List<IOperation>();
+                            }
 
-                        values.Add(capture.Value);
+                            values.Add(capture.Value);
+                            break;
+                        case ILocalReferenceOperation { Local: var local } reference when _types.IsDataGuard(local.Type):
+                            guards.Add(local);
+                            if (!_guardReferences.TryGetValue(local, out var references))
+                            {
+                                _guardReferences[local] = references = new List<ILocalReferenceOperation>();
+                            }
+
+                            references.Add(reference);
+                            break;
+                        case IInvocationOperation { TargetMethod.Name: "Dispose", Instance: { } instance }:
+                            disposals.Add((block.Ordinal, instance));
+                            break;
+                        case IAwaitOperation awaited:
+                            if (_awaitBlocks.Count == 0 || _awaitBlocks[_awaitBlocks.Count - 1] != block.Ordinal)
+                            {
+                                _awaitBlocks.Add(block.Ordinal);
+                                _firstAwaits.Add(awaited);
+                            }
+
+                            break;
                     }
-                    else if (descendant is ILocalReferenceOperation { Local: var local } && _types.IsDataGuard(local.Type))
+
+                    // g = l.Lock() / r.Read() / r.Write(); l.TryLock(t, out g) and friends.
+                    if (descendant is ISimpleAssignmentOperation { Value: var value, Target: var target }
+                        && Strip(value) is IInvocationOperation { TargetMethod.Name: "Lock" or "Read" or "Write" } call
+                        && IsLockType(call.TargetMethod.ContainingType))
                     {
-                        guards.Add(local);
+                        acquisitionCandidates.Add((call, target));
+                    }
+                    else if (descendant is IInvocationOperation { TargetMethod.Name: "TryLock" or "TryRead" or "TryWrite" } tryCall
+                        && IsLockType(tryCall.TargetMethod.ContainingType))
+                    {
+                        foreach (var argument in tryCall.Arguments)
+                        {
+                            if (argument.Parameter?.RefKind == RefKind.Out)
+                            {
+                                acquisitionCandidates.Add((tryCall, argument.Value is IDeclarationExpressionOperation d ? d.Expression : argument.Value));
+                            }
+                        }
                     }
                 }
             }
         }
 
-        foreach (var guard in guards)
+        // A guard is held in the try region of every try/finally whose finally disposes it.
+        foreach (var (ordinal, instance) in disposals)
         {
-            _held[guard] = HeldBlocks(guard);
+            foreach (var guard in ResolvedLocals(instance, 0))
+            {
+                if (!guards.Contains(guard))
+                {
+                    continue;
+                }
+
+                for (var region = blocks[ordinal].EnclosingRegion; region is not null && region.Kind != ControlFlowRegionKind.Root; region = region.EnclosingRegion)
+                {
+                    if (region.Kind == ControlFlowRegionKind.Finally && region.EnclosingRegion is { Kind: ControlFlowRegionKind.TryAndFinally } tryAndFinally)
+                    {
+                        if (!_held.TryGetValue(guard, out var held))
+                        {
+                            _held[guard] = held = new Held();
+                        }
+
+                        var @try = tryAndFinally.NestedRegions[0];
+                        held.Add(@try.FirstBlockOrdinal, @try.LastBlockOrdinal);
+                    }
+                }
+            }
         }
+
+        foreach (var (call, target) in acquisitionCandidates)
+        {
+            foreach (var guard in ResolvedLocals(target, 0))
+            {
+                if (!_acquisitions.TryGetValue(guard, out var list))
+                {
+                    _acquisitions[guard] = list = new List<IInvocationOperation>();
+                }
+
+                if (list.Count == 0 || list[list.Count - 1] != call)
+                {
+                    list.Add(call);
+                }
+            }
+        }
+
+        _live = Lifecycle.LiveSymbols.For(_graph, _cancellationToken);
 
         // Forward may-taint dataflow to a fixed point, then one reporting pass.
         var inStates = new Dictionary<ILocalSymbol, Origin>?[blocks.Length];
@@ -207,7 +302,7 @@ internal sealed class GuardFlow
         {
             var ordinal = work.Min;
             work.Remove(ordinal);
-            var state = new Dictionary<ILocalSymbol, Origin>(inStates[ordinal]!, Comparer);
+            var state = LiveCopy(inStates[ordinal]!, ordinal);
             Transfer(blocks[ordinal], state);
             foreach (var target in Targets(blocks[ordinal]))
             {
@@ -223,7 +318,7 @@ internal sealed class GuardFlow
         {
             if (inStates[i] is { } entry)
             {
-                Transfer(blocks[i], new Dictionary<ILocalSymbol, Origin>(entry, Comparer));
+                Transfer(blocks[i], LiveCopy(entry, i));
             }
         }
 
@@ -277,60 +372,43 @@ internal sealed class GuardFlow
         return changed;
     }
 
-    /// <summary>The blocks of every <c>try</c> region whose <c>finally</c> disposes <paramref name="guard"/>.</summary>
-    private HashSet<int> HeldBlocks(ILocalSymbol guard)
+    /// <summary>
+    /// A copy of a taint state for the start of block <paramref name="ordinal"/>, without the
+    /// locals no block reachable from there refers to (see <see cref="Lifecycle.LiveSymbols"/>):
+    /// their taint can no longer be looked at, and carrying it made many guards quadratic.
+    /// </summary>
+    private Dictionary<ILocalSymbol, Origin> LiveCopy(Dictionary<ILocalSymbol, Origin> state, int ordinal)
     {
-        var held = new HashSet<int>();
-        foreach (var block in _graph.Blocks)
+        var copy = new Dictionary<ILocalSymbol, Origin>(Comparer);
+        foreach (var pair in state)
         {
-            var region = block.EnclosingRegion;
-            if (region.Kind != ControlFlowRegionKind.Finally
-                || region.FirstBlockOrdinal != block.Ordinal
-                || region.EnclosingRegion is not { Kind: ControlFlowRegionKind.TryAndFinally } tryAndFinally
-                || !DisposesIn(region, guard))
+            if (_live!.IsLiveAt(pair.Key, ordinal))
             {
-                continue;
-            }
-
-            var @try = tryAndFinally.NestedRegions[0];
-            for (var i = @try.FirstBlockOrdinal; i <= @try.LastBlockOrdinal; i++)
-            {
-                held.Add(i);
+                copy.Add(pair.Key, pair.Value);
             }
         }
 
-        return held;
+        return copy;
     }
 
-    private bool DisposesIn(ControlFlowRegion region, ILocalSymbol guard)
+    /// <summary>The locals <paramref name="operation"/> may stand for, through conversions and flow captures.</summary>
+    private IEnumerable<ILocalSymbol> ResolvedLocals(IOperation operation, int depth)
     {
-        for (var i = region.FirstBlockOrdinal; i <= region.LastBlockOrdinal; i++)
+        operation = Strip(operation);
+        if (operation is ILocalReferenceOperation reference)
         {
-            foreach (var operation in Operations(_graph.Blocks[i]))
+            yield return reference.Local;
+        }
+        else if (depth < 16 && operation is IFlowCaptureReferenceOperation capture && _captures.TryGetValue(capture.Id, out var values))
+        {
+            foreach (var value in values)
             {
-                foreach (var descendant in operation.DescendantsAndSelf())
+                foreach (var local in ResolvedLocals(value, depth + 1))
                 {
-                    if (descendant is IInvocationOperation { TargetMethod.Name: "Dispose", Instance: { } instance }
-                        && ResolvesTo(instance, guard))
-                    {
-                        return true;
-                    }
+                    yield return local;
                 }
             }
         }
-
-        return false;
-    }
-
-    private bool ResolvesTo(IOperation operation, ILocalSymbol local)
-    {
-        operation = Strip(operation);
-        return operation switch
-        {
-            ILocalReferenceOperation reference => Comparer.Equals(reference.Local, local),
-            IFlowCaptureReferenceOperation capture => _captures.TryGetValue(capture.Id, out var values) && values.Any(v => ResolvesTo(v, local)),
-            _ => false,
-        };
     }
 
     // ---- Transfer and checks ----------------------------------------------------------------
@@ -504,38 +582,15 @@ internal sealed class GuardFlow
 
     private void CheckAwaitWhileHeld(ILocalSymbol guard)
     {
-        if (!_held.TryGetValue(guard, out var held) || held.Count == 0)
+        if (!_held.TryGetValue(guard, out var held) || held.Count == 0
+            || !_acquisitions.TryGetValue(guard, out var acquisitions)
+            || held.FirstIn(_awaitBlocks) is not { } index)
         {
             return;
         }
 
-        // The blocking acquisitions of this guard, and the first await while it is held.
-        var acquisitions = new List<IInvocationOperation>();
-        IAwaitOperation? firstAwait = null;
-        foreach (var block in _graph.Blocks)
-        {
-            foreach (var operation in Operations(block))
-            {
-                foreach (var descendant in operation.DescendantsAndSelf())
-                {
-                    if (descendant is IAwaitOperation awaited && held.Contains(block.Ordinal))
-                    {
-                        firstAwait ??= awaited;
-                    }
-
-                    if (BlockingAcquisition(descendant, guard) is { } acquisition)
-                    {
-                        acquisitions.Add(acquisition);
-                    }
-                }
-            }
-        }
-
-        if (firstAwait is null)
-        {
-            return;
-        }
-
+        // The first await while the guard is held.
+        var firstAwait = _firstAwaits[index];
         foreach (var acquisition in acquisitions)
         {
             var name = acquisition.TargetMethod.Name;
@@ -552,28 +607,58 @@ internal sealed class GuardFlow
         }
     }
 
-    // g = l.Lock() / r.Read() / r.Write(); l.TryLock(t, out g) and friends.
-    private IInvocationOperation? BlockingAcquisition(IOperation operation, ILocalSymbol guard)
-    {
-        if (operation is ISimpleAssignmentOperation { Value: var value, Target: var target }
-            && ResolvesTo(target, guard)
-            && Strip(value) is IInvocationOperation { TargetMethod.Name: "Lock" or "Read" or "Write" } call
-            && IsLockType(call.TargetMethod.ContainingType))
-        {
-            return call;
-        }
-
-        if (operation is IInvocationOperation { TargetMethod.Name: "TryLock" or "TryRead" or "TryWrite" } tryCall
-            && IsLockType(tryCall.TargetMethod.ContainingType)
-            && tryCall.Arguments.Any(a => a.Parameter?.RefKind == RefKind.Out && ResolvesTo(a.Value is IDeclarationExpressionOperation d ? d.Expression : a.Value, guard)))
-        {
-            return tryCall;
-        }
-
-        return null;
-    }
-
     private bool IsLockType(ITypeSymbol? type) => LifecycleTypes.Is(type, _types.Locked) || LifecycleTypes.Is(type, _types.RwLocked);
+
+    /// <summary>Where a guard is held: the try regions (as block ordinal ranges) whose finally disposes it.</summary>
+    private sealed class Held
+    {
+        private readonly List<(int First, int Last)> _ranges = new();
+
+        /// <summary>How many regions hold the guard.</summary>
+        public int Count => _ranges.Count;
+
+        public void Add(int first, int last)
+        {
+            if (!_ranges.Contains((first, last)))
+            {
+                _ranges.Add((first, last));
+            }
+        }
+
+        public bool Contains(int ordinal)
+        {
+            foreach (var (first, last) in _ranges)
+            {
+                if (first <= ordinal && ordinal <= last)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>The index in <paramref name="sortedOrdinals"/> of the lowest ordinal held, or null.</summary>
+        public int? FirstIn(List<int> sortedOrdinals)
+        {
+            int? best = null;
+            foreach (var (first, last) in _ranges)
+            {
+                var index = sortedOrdinals.BinarySearch(first);
+                if (index < 0)
+                {
+                    index = ~index;
+                }
+
+                if (index < sortedOrdinals.Count && sortedOrdinals[index] <= last && (best is null || index < best))
+                {
+                    best = index;
+                }
+            }
+
+            return best;
+        }
+    }
 
     // ---- Taint ------------------------------------------------------------------------------
 
@@ -815,44 +900,36 @@ internal sealed class GuardFlow
         }
 
         IInvocationOperation? found = null;
-        foreach (var block in _graph.Blocks)
+        if (_guardReferences.TryGetValue(guard, out var guardReferences))
         {
-            foreach (var operation in Operations(block))
+            foreach (var reference in guardReferences)
             {
-                foreach (var descendant in operation.DescendantsAndSelf())
+                IOperation node = reference;
+                while (node.Parent is IConversionOperation { IsImplicit: true })
                 {
-                    if (descendant is not ILocalReferenceOperation reference || !Comparer.Equals(reference.Local, guard))
-                    {
-                        continue;
-                    }
+                    node = node.Parent;
+                }
 
-                    IOperation node = reference;
-                    while (node.Parent is IConversionOperation { IsImplicit: true })
-                    {
-                        node = node.Parent;
-                    }
-
-                    switch (node.Parent)
-                    {
-                        case ISimpleAssignmentOperation assignment when assignment.Target == node:
-                            var call = AsReadCall(assignment.Value);
-                            if (call is null || found is not null)
-                            {
-                                return null;
-                            }
-
-                            found = call;
-                            break;
-                        case IArgumentOperation { Parameter.RefKind: RefKind.Out, Parent: IInvocationOperation tryRead } when AsReadCall(tryRead) is { } t && found is null:
-                            found = t;
-                            break;
-                        case IPropertyReferenceOperation { Property.Name: "Value" or "IsHeld" }:
-                        case IInvocationOperation { TargetMethod.Name: "Dispose" }:
-                        case IFlowCaptureOperation:
-                            break;
-                        default:
+                switch (node.Parent)
+                {
+                    case ISimpleAssignmentOperation assignment when assignment.Target == node:
+                        var call = AsReadCall(assignment.Value);
+                        if (call is null || found is not null)
+                        {
                             return null;
-                    }
+                        }
+
+                        found = call;
+                        break;
+                    case IArgumentOperation { Parameter.RefKind: RefKind.Out, Parent: IInvocationOperation tryRead } when AsReadCall(tryRead) is { } t && found is null:
+                        found = t;
+                        break;
+                    case IPropertyReferenceOperation { Property.Name: "Value" or "IsHeld" }:
+                    case IInvocationOperation { TargetMethod.Name: "Dispose" }:
+                    case IFlowCaptureOperation:
+                        break;
+                    default:
+                        return null;
                 }
             }
         }

@@ -83,6 +83,8 @@ internal sealed class ConsumeFlowAnalysis
     private readonly CancellationToken _cancellationToken;
     private readonly Dictionary<CaptureId, ISymbol?> _captures = new();
     private List<ConsumeFinding>? _findings;
+    private Lifecycle.LiveSymbols? _live;
+    private HashSet<ISymbol>? _protected;
     private HashSet<(ConsumeFindingKind, Location)>? _reported;
 
     private ConsumeFlowAnalysis(ControlFlowGraph cfg, TypeStateSymbols symbols, INamedTypeSymbol? containingType, CancellationToken cancellationToken)
@@ -143,6 +145,8 @@ internal sealed class ConsumeFlowAnalysis
     private void Run(List<ConsumeFinding> sink)
     {
         CollectCaptures();
+        _live = Lifecycle.LiveSymbols.For(_cfg, _cancellationToken);
+        _protected = ObligationAliases();
         var blocks = _cfg.Blocks;
         var inStates = Solve(0, blocks.Length - 1, new ConsumeState());
 
@@ -153,7 +157,7 @@ internal sealed class ConsumeFlowAnalysis
         {
             if (inStates[i] is { } entry)
             {
-                var state = entry.Clone();
+                var state = LiveCopy(entry, i);
                 Transfer(blocks[i], state);
                 foreach (var branch in Successors(blocks[i]))
                 {
@@ -170,15 +174,18 @@ internal sealed class ConsumeFlowAnalysis
 
     /// <summary>
     /// Runs the dataflow over the blocks <paramref name="first"/>..<paramref name="last"/> from
-    /// <paramref name="entry"/> and returns the in-state of every block (null when unreached).
+    /// <paramref name="entry"/> and returns the in-state of every block of that range, indexed
+    /// from <paramref name="first"/> (null when unreached).
     /// </summary>
     private ConsumeState?[] Solve(int first, int last, ConsumeState entry) => Solve(first, last, entry, out _);
 
     private ConsumeState?[] Solve(int first, int last, ConsumeState entry, out ConsumeState? regionExit)
     {
+        // Sized to the range, not the graph: a finally region is solved again for every branch
+        // that runs it, and an array per graph each time made many try/finally blocks quadratic.
         var blocks = _cfg.Blocks;
-        var inStates = new ConsumeState?[blocks.Length];
-        inStates[first] = entry.Clone();
+        var inStates = new ConsumeState?[last - first + 1];
+        inStates[0] = entry.Clone();
         var work = new SortedSet<int> { first };
         regionExit = null;
         while (work.Count > 0)
@@ -187,7 +194,7 @@ internal sealed class ConsumeFlowAnalysis
             var ordinal = work.Min;
             work.Remove(ordinal);
             var block = blocks[ordinal];
-            var state = inStates[ordinal]!.Clone();
+            var state = LiveCopy(inStates[ordinal - first]!, ordinal);
             Transfer(block, state);
 
             foreach (var branch in Successors(block))
@@ -218,7 +225,7 @@ internal sealed class ConsumeFlowAnalysis
                 }
 
                 var carried = ApplyEdge(branch, state);
-                if (carried is not null && Merge(inStates, target, carried))
+                if (carried is not null && Merge(inStates, target - first, carried))
                 {
                     work.Add(target);
                 }
@@ -242,17 +249,99 @@ internal sealed class ConsumeFlowAnalysis
                         continue;
                     }
 
-                    var a = Merge(inStates, start, inStates[ordinal]!);
-                    var b = Merge(inStates, start, state);
+                    var a = Merge(inStates, start - first, inStates[ordinal - first]!);
+                    var b = Merge(inStates, start - first, state);
                     if (a || b)
                     {
                         work.Add(start);
                     }
                 }
+
+                // The handlers beyond a finally are reached from the finally's own blocks,
+                // which lie in the outer try regions and were merged the same way: the outer
+                // handler's state is the same join, without every block of a deep nest of
+                // try/finally merging into every enclosing handler.
+                if (tryAndHandlers.Kind == ControlFlowRegionKind.TryAndFinally)
+                {
+                    break;
+                }
             }
         }
 
         return inStates;
+    }
+
+    /// <summary>
+    /// A copy of <paramref name="state"/> for the start of block <paramref name="ordinal"/>
+    /// without the facts about variables no block reachable from there refers to (see
+    /// <see cref="Lifecycle.LiveSymbols"/>): nothing can look at them any more, and carrying
+    /// them made the analysis cost (variables x blocks). Variables that may share a
+    /// must-consume value (<see cref="_protected"/>) are kept: their aliases discharge it.
+    /// </summary>
+    private ConsumeState LiveCopy(ConsumeState state, int ordinal) =>
+        state.Clone(symbol => _protected!.Contains(symbol) || _live!.IsLiveAt(symbol, ordinal));
+
+    /// <summary>
+    /// The variables that may hold a must-consume value, and every variable assigned from or
+    /// to one of them: their alias facts decide whether a drop is reported, so they are never
+    /// pruned. Empty unless the compilation has must-consume types.
+    /// </summary>
+    private HashSet<ISymbol> ObligationAliases()
+    {
+        var result = new HashSet<ISymbol>(Comparer);
+        if (_symbols.MustConsume is null)
+        {
+            return result;
+        }
+
+        var neighbours = new Dictionary<ISymbol, List<ISymbol>>(Comparer);
+        var pending = new Stack<ISymbol>();
+        foreach (var block in _cfg.Blocks)
+        {
+            foreach (var assignment in block.Operations.SelectMany(o => o.DescendantsAndSelf()).OfType<ISimpleAssignmentOperation>())
+            {
+                if (DirectSymbol(assignment.Target) is not { } target)
+                {
+                    continue;
+                }
+
+                if (Tracked(assignment.Value) is { } source)
+                {
+                    Link(target, source);
+                    Link(source, target);
+                }
+                else if (target is ILocalSymbol && _symbols.ProducesMustConsumeValue(assignment.Value) && result.Add(target))
+                {
+                    pending.Push(target);
+                }
+            }
+        }
+
+        while (pending.Count > 0)
+        {
+            if (neighbours.TryGetValue(pending.Pop(), out var linked))
+            {
+                foreach (var other in linked)
+                {
+                    if (result.Add(other))
+                    {
+                        pending.Push(other);
+                    }
+                }
+            }
+        }
+
+        return result;
+
+        void Link(ISymbol from, ISymbol to)
+        {
+            if (!neighbours.TryGetValue(from, out var list))
+            {
+                neighbours[from] = list = new List<ISymbol>();
+            }
+
+            list.Add(to);
+        }
     }
 
     private static bool Merge(ConsumeState?[] states, int ordinal, ConsumeState incoming)

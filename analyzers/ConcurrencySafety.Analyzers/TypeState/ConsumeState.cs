@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -23,17 +24,45 @@ internal sealed class ConsumeState
     /// <summary>Local → the operations that created must-consume values it may still hold undischarged.</summary>
     public Dictionary<ISymbol, HashSet<IOperation>> Obligations { get; } = new(Comparer);
 
-    public ConsumeState Clone()
+    public ConsumeState Clone() => Clone(null);
+
+    /// <summary>
+    /// A copy that keeps the consumption and alias facts only of the variables <paramref name="keep"/>
+    /// accepts (all when null); obligations are always kept.
+    /// </summary>
+    public ConsumeState Clone(Func<ISymbol, bool>? keep)
     {
         var copy = new ConsumeState();
         foreach (var pair in Consumed)
         {
-            copy.Consumed.Add(pair.Key, pair.Value);
+            if (keep is null || keep(pair.Key))
+            {
+                copy.Consumed.Add(pair.Key, pair.Value);
+            }
         }
 
         foreach (var pair in Aliases)
         {
-            copy.Aliases.Add(pair.Key, new HashSet<ISymbol>(pair.Value, Comparer));
+            if (keep is null)
+            {
+                copy.Aliases.Add(pair.Key, new HashSet<ISymbol>(pair.Value, Comparer));
+            }
+            else if (keep(pair.Key))
+            {
+                var members = new HashSet<ISymbol>(Comparer);
+                foreach (var member in pair.Value)
+                {
+                    if (keep(member))
+                    {
+                        members.Add(member);
+                    }
+                }
+
+                if (members.Count > 0)
+                {
+                    copy.Aliases.Add(pair.Key, members);
+                }
+            }
         }
 
         foreach (var pair in Obligations)

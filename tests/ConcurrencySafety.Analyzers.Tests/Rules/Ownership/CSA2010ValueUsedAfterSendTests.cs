@@ -245,4 +245,75 @@ public class CSA2010ValueUsedAfterSendTests
             }
         }
         """);
+
+    // The flow analysis drops what it knows about a variable where no later block can refer to
+    // it (Lifecycle/LiveSymbols, what keeps it linear). These uses are far from the send, or
+    // reach it only through a loop's next iteration, a ?: capture, a lambda made later, a
+    // finally, or the next iteration of an outer loop: each must still be seen.
+    [Fact]
+    public Task Uses_far_from_the_send_are_still_seen() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Collections.Generic;
+        using ConcurrencySafety;
+        class C
+        {
+            void NextIteration(Sender<List<int>> tx, int n)
+            {
+                var batch = new List<int>();
+                for (var i = 0; i < n; i++)
+                {
+                    {|CSA2010:batch|}.Add(i);
+                    if (i % 10 == 9)
+                    {
+                        tx.Send(batch);
+                    }
+                }
+            }
+            void ThroughConditional(Sender<List<int>> tx, List<int> other, bool flag)
+            {
+                var batch = new List<int>();
+                tx.Send(batch);
+                var x = 0;
+                if (flag) { x = 1; } else { x = 2; }
+                var pick = flag ? {|CSA2010:batch|} : other;
+                pick.Add(x);
+            }
+            void InLambdaMadeLater(Sender<List<int>> tx)
+            {
+                var batch = new List<int>();
+                tx.Send(batch);
+                var x = 0;
+                for (var i = 0; i < 3; i++) { x += i; }
+                Action later = () => {|CSA2010:batch|}.Clear();
+                later();
+            }
+            void InFinally(Sender<List<int>> tx)
+            {
+                var batch = new List<int>();
+                try
+                {
+                    tx.Send(batch);
+                }
+                finally
+                {
+                    Console.WriteLine({|CSA2010:batch|}.Count);
+                }
+            }
+            void OuterLoop(Sender<List<int>> tx, int n)
+            {
+                for (var j = 0; j < n; j++)
+                {
+                    var batch = new List<int>();
+                    for (var i = 0; i < n; i++)
+                    {
+                        {|CSA2010:batch|}.Add(i);
+                        if (i == 3)
+                        {
+                            tx.Send(batch);
+                        }
+                    }
+                }
+            }
+        }
+        """);
 }

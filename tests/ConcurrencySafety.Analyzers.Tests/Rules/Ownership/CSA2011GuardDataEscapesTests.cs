@@ -81,6 +81,63 @@ public class CSA2011GuardDataEscapesTests
         }
         """);
 
+    // The taint dataflow drops locals no later block refers to (Lifecycle/LiveSymbols, what
+    // keeps it linear in the number of guards): a use after the guard, far away, in the next
+    // iteration of a loop, or through a ?: capture must still be seen.
+    [Fact]
+    public Task Uses_far_from_the_guard_are_still_seen() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Collections.Generic;
+        using ConcurrencySafety;
+        class C
+        {
+            private readonly Locked<List<string>> _names = new(new List<string>());
+
+            public int Far(int n)
+            {
+                List<string> names;
+                using (var guard = _names.Lock())
+                {
+                    names = guard.Value;
+                }
+                var total = 0;
+                for (var i = 0; i < n; i++) { total += i; }
+                if (total > 3) { total--; } else { total++; }
+                return total + {|CSA2011:names|}.Count;
+            }
+
+            public int NextIteration(int n)
+            {
+                List<string>? names = null;
+                var total = 0;
+                for (var i = 0; i < n; i++)
+                {
+                    if (names != null)
+                    {
+                        total += {|CSA2011:names|}.Count;
+                    }
+                    using (var guard = _names.Lock())
+                    {
+                        names = guard.Value;
+                        total += names.Count;
+                    }
+                }
+                return total;
+            }
+
+            public int ThroughConditional(List<string> other, bool flag)
+            {
+                List<string> names;
+                using (var guard = _names.Lock())
+                {
+                    names = guard.Value;
+                }
+                var pick = flag ? {|CSA2011:names|} : other;
+                return {|CSA2011:pick|}.Count;
+            }
+        }
+        """);
+
     // ---- must stay silent ----
 
     // The issue's valid twin: guard data copied out (g.Value.ToList()).
