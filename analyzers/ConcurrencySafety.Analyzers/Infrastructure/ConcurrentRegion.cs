@@ -548,7 +548,13 @@ internal sealed class ConcurrentRegion
             return false;
         }
 
-        private bool InRange(int ordinal) => _restrict is not { } range || (ordinal >= range.First && ordinal <= range.Last);
+        // A block of this graph only: an ordinal from outside it (seen on a scope body whose
+        // children are async lambdas started in a loop, the Tour's WaitGroupReplacement) would
+        // index past the graph's blocks; the walk treats it as leaving the region, which can only
+        // make the region smaller (fewer reports, never more).
+        private bool InRange(int ordinal) =>
+            ordinal >= 0 && ordinal < Flow.Graph.Blocks.Length
+            && (_restrict is not { } range || (ordinal >= range.First && ordinal <= range.Last));
 
         private long FirstJoinAfter(int ordinal, long from)
         {

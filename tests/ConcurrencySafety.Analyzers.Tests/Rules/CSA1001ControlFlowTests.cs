@@ -340,4 +340,80 @@ public class CSA1001ControlFlowTests
             }
         }
         """);
+
+    // The Tour's WaitGroupReplacement: async children spawned in a loop inside a scope body, each
+    // writing its own array element, then a second scope whose child throws inside a try. The
+    // region walk indexed past the graph's blocks here (AD0001 in every race rule); it must
+    // analyse it, and report nothing: every write is per child, read after the scope joins.
+    [Fact]
+    public Task Async_children_spawned_in_a_loop_then_a_failing_scope_in_a_try_analyse_clean() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            static async Task M()
+            {
+                string[] urls = ["a", "bb", "ccc", "dddd"];
+                int[] sizes = new int[urls.Length];
+                await TaskScope.RunAsync(scope =>
+                {
+                    for (int i = 0; i < urls.Length; i++)
+                    {
+                        int index = i;
+                        scope.Spawn(async ct =>
+                        {
+                            await Task.Delay(10, ct);
+                            sizes[index] = urls[index].Length;
+                        });
+                    }
+                    return Task.CompletedTask;
+                });
+                Console.WriteLine(string.Join(", ", sizes));
+
+                try
+                {
+                    await TaskScope.RunAsync(scope =>
+                    {
+                        scope.Spawn(async ct => await Task.Delay(Timeout.Infinite, ct));
+                        scope.Spawn(async ct =>
+                        {
+                            await Task.Delay(10, ct);
+                            throw new InvalidOperationException("backend down");
+                        });
+                        return Task.CompletedTask;
+                    });
+                }
+                catch (InvalidOperationException e)
+                {
+                    Console.WriteLine(e.Message);
+                }
+
+                int live = 0, peak = 0;
+                await TaskScope.RunAsync(new TaskScopeOptions { MaxConcurrency = 3 }, async scope =>
+                {
+                    for (int i = 0; i < 12; i++)
+                    {
+                        await scope.SpawnAsync(async ct =>
+                        {
+                            int now = Interlocked.Increment(ref live);
+                            Max(ref peak, now);
+                            await Task.Delay(5, ct);
+                            Interlocked.Decrement(ref live);
+                        });
+                    }
+                });
+                Console.WriteLine(peak);
+            }
+
+            static void Max(ref int target, int value)
+            {
+                int seen;
+                while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
+                {
+                }
+            }
+        }
+        """);
 }
