@@ -7,7 +7,8 @@
 // - The fast path belongs to the flavour (TrySendFast, TryReceiveFast) and takes no lock. It
 //   completes an operation only at an instant when no waiter of any kind is registered, so it
 //   never has anybody to hand over to or to wake. The array and list flavours guarantee that
-//   with the frozen bit of their ring (SlotRing.cs): a claim fails while the ring is frozen.
+//   with a frozen bit in their head and tail positions (the array's ring in SlotRing.cs, the
+//   list's blocks in UnboundedChannel.cs): a claim fails while the positions are frozen.
 // - The locked path is the protocol below. Every locked region that reads or changes the buffer
 //   or a wait queue first freezes the flavour's fast paths (Freeze), so that inside it the
 //   buffer changes only under the lock, and leaves them frozen for as long as any waiter is
@@ -18,8 +19,10 @@
 // The lock is held only for O(1) work (plus skipping stale select registrations, and a rare
 // buffer growth) and never while user code runs. A hand-over claims the partner and writes its
 // node under the lock, and wakes it after releasing the lock (Wake): the woken party usually
-// takes the lock again at once, and with ChanOptions.AllowSynchronousContinuations its code
-// runs on the waking thread right there. Bulk wakes (closing the channel, interop watchers)
+// takes the lock again at once. By default an asynchronous party's code never runs inside the
+// waking call: it runs next on the waking pool thread once the waker's code returns to it, or
+// on the pool (HandOff.cs); with ChanOptions.AllowSynchronousContinuations it runs on the
+// waking thread right there. Bulk wakes (closing the channel, interop watchers)
 // signal under the lock and always dispatch asynchronous continuations to the thread pool.
 //
 // Who wakes whom:
