@@ -484,7 +484,9 @@ internal sealed class ConcurrentRegion
 
             void Add(int target)
             {
-                if (InRange(target))
+                // (A region's block range can come from outside this graph: a lambda's graph
+                // holds only its own blocks. Such a target is not a block of this walk.)
+                if (target >= 0 && target < Flow.Graph.Blocks.Length && InRange(target))
                 {
                     output.Add(target);
                 }
