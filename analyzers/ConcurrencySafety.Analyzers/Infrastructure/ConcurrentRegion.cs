@@ -484,9 +484,9 @@ internal sealed class ConcurrentRegion
 
             void Add(int target)
             {
-                // (A region's block range can come from outside this graph: a lambda's graph
-                // holds only its own blocks. Such a target is not a block of this walk.)
-                if (target >= 0 && target < Flow.Graph.Blocks.Length && InRange(target))
+                // InRange also drops a target outside this graph: a region's block range can come
+                // from an enclosing graph, while a lambda's graph holds only its own blocks.
+                if (InRange(target))
                 {
                     output.Add(target);
                 }
