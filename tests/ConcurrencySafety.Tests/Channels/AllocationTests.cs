@@ -76,16 +76,22 @@ public class AllocationTests
     {
         // The consumer parks on every receive (the producer sends slowly); after warm-up its
         // per-thread node is reused, so the consumer thread allocates nothing.
+        // A timed receive before the producer starts makes sure warm-up includes a wait (if the
+        // producer always arrived first, the consumer would never wait before measuring).
         var (tx, rx) = Chan.Rendezvous<long>();
         long consumerBytes = -1;
+        using var warmedUp = new ManualResetEventSlim();
         var consumer = new Thread(() =>
         {
+            Assert.False(rx.TryReceive(TimeSpan.FromMilliseconds(20)).IsReceived); // long enough to get past the spin and park
+            warmedUp.Set();
             for (int i = 0; i < 50; i++) rx.Receive();
             long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < 200; i++) rx.Receive();
             consumerBytes = GC.GetAllocatedBytesForCurrentThread() - before;
         });
         consumer.Start();
+        warmedUp.Wait();
         for (int i = 0; i < 250; i++) tx.Send(i);
         consumer.Join();
         Assert.Equal(0, consumerBytes);
@@ -120,17 +126,24 @@ public class AllocationTests
     {
         // As above, on the array and list flavours: whether or not a given receive finds an
         // item, after warm-up the consumer thread allocates nothing (its waits reuse its node).
-        // Only the consumer is measured: the list flavour's ring may grow on the producer's side.
+        // Only the consumer is measured: the list flavour may allocate blocks on the producer's side.
+        // Warm-up must include a wait: the per-thread node is created by the first one. With a
+        // buffer the producer can run ahead, so 50 receives may all find items; a timed receive
+        // on the still-empty channel (the producer starts only after it) makes sure one waited.
         var (tx, rx) = capacity is int c ? Chan.Bounded<long>(c) : Chan.Unbounded<long>();
         long consumerBytes = -1;
+        using var warmedUp = new ManualResetEventSlim();
         var consumer = new Thread(() =>
         {
+            Assert.False(rx.TryReceive(TimeSpan.FromMilliseconds(20)).IsReceived); // long enough to get past the spin and park
+            warmedUp.Set();
             for (int i = 0; i < 50; i++) rx.Receive();
             long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < 200; i++) rx.Receive();
             consumerBytes = GC.GetAllocatedBytesForCurrentThread() - before;
         });
         consumer.Start();
+        warmedUp.Wait();
         for (int i = 0; i < 250; i++) tx.Send(i);
         consumer.Join();
         Assert.Equal(0, consumerBytes);
