@@ -49,11 +49,18 @@ internal sealed class SelectEngine
     /// <summary>xorshift state for the fair start position.</summary>
     private uint _random;
 
+    /// <summary>The current xorshift state (tests check that engines are seeded independently).</summary>
+    internal uint RandomState => _random;
+
     public SelectEngine(TimeProvider? timeProvider, Action<int>? onChosen = null)
     {
         _time = timeProvider ?? TimeProvider.System;
         _onChosen = onChosen;
-        _random = (uint)Environment.TickCount | 1u;
+        // Each engine draws its own seed: a clock-based seed gave every selector created in the
+        // same millisecond the same sequence of arm permutations, so two selectors competing for
+        // the same channels made correlated choices. Random.Shared is thread-safe; this runs
+        // once per selector, not per select. Any nonzero value is a valid xorshift state.
+        _random = (uint)Random.Shared.Next() | 1u;
     }
 
     internal List<SelectArm> Arms => _arms;

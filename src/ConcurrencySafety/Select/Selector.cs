@@ -40,6 +40,9 @@ namespace ConcurrencySafety;
 public sealed class Selector
 {
     private readonly SelectEngine _engine;
+
+    /// <summary>The engine behind this selector (tests only).</summary>
+    internal SelectEngine Engine => _engine;
     private readonly List<Action?> _specialHandlers = [null, null]; // [default, timeout]
 
     /// <summary>Creates an empty selector.</summary>

@@ -459,4 +459,19 @@ public class SelectorTests
         Assert.Throws<ArgumentOutOfRangeException>(() => set2.Disable(5));
         tx.Dispose();
     }
+
+    [Fact]
+    public void Selectors_created_together_draw_independent_arm_orders()
+    {
+        // Regression: the fair order's seed came from the millisecond clock, so selectors made in
+        // the same millisecond shuffled their arms identically. 32 independent 31-bit seeds
+        // collide with negligible probability; the clock gave one or two distinct values here.
+        var seeds = new HashSet<uint>();
+        for (int i = 0; i < 32; i++)
+        {
+            seeds.Add(new Selector().Engine.RandomState);
+        }
+
+        Assert.True(seeds.Count >= 30, $"only {seeds.Count} distinct seeds among 32 selectors");
+    }
 }
