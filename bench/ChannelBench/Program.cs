@@ -14,6 +14,7 @@ IEnumerable<Workload>[] registered =
     SpawnWorkloads.All,
     LockWorkloads.All,
     ChannelWorkloads.All,
+    SingleOpWorkloads.All,
 ];
 
 // Warm-up: each workload first runs once at N/10 with its output discarded, so that the
