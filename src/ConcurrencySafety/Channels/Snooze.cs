@@ -13,7 +13,7 @@
 // one sets up the runtime's P/Invoke frame in its prologue, on every call, whether it ever yields
 // or not (CORINFO_HELP_INIT_PINVOKE_FRAME, which reads the thread's runtime TLS). Inlined here,
 // that prologue ran on every TrySend/TryReceive of the ring and every list receive (issue 16,
-// session 3: the list's TryReceiveFast spent a tenth of its samples in it and __tls_get_addr).
+// session 3: about a tenth of the list's TryReceiveFast samples sat on that prologue call).
 // This step runs only when a claim or a publish is contended, where a call costs nothing.
 using System.Runtime.CompilerServices;
 

@@ -102,10 +102,11 @@ internal struct ListPositions
     /// <summary>
     /// The block most recently retired by a receiver (see the channel's file header). On a line
     /// of its own with <see cref="Spare"/>: the receiver that retires a block writes it, and the
-    /// sender that installs the next block exchanges both. As ordinary fields they shared a
-    /// line with the channel's handle counts, which every fast receive reads (the drained
-    /// check), so each install and each retirement, once per 31 messages, took that line away
-    /// from the receiver.
+    /// sender that installs the next block exchanges both. As ordinary fields the runtime laid
+    /// them out right after the base class's fields, within 16 bytes of the handle counts that
+    /// every fast receive reads (the drained check), so most objects had them on one line, and
+    /// each install and each retirement (once per 31 messages) took that line away from the
+    /// receiver.
     /// </summary>
     [FieldOffset(3 * PaddedPositions.LineBytes)]
     internal object? Retired;
