@@ -33,12 +33,21 @@ internal static class ChannelWorkloads
         return capacity is int c ? Chan.Bounded<Msg>(c, options) : Chan.Unbounded<Msg>(options);
     }
 
+    /// <summary>
+    /// Optional filters for studying a few cases (comma-separated lists; unset = all):
+    /// CHANNELBENCH_IMPL (cs-sync, cs-async, cs-inline) and CHANNELBENCH_FLAVOR (bounded0, ...).
+    /// </summary>
+    private static readonly string[]? OnlyImpls = Environment.GetEnvironmentVariable("CHANNELBENCH_IMPL")?.Split(',');
+
+    private static readonly string[]? OnlyFlavors = Environment.GetEnvironmentVariable("CHANNELBENCH_FLAVOR")?.Split(',');
+
     /// <summary>Runs one test on every flavour in both implementations, printing one line per case.</summary>
     private static void RunTest(string test, int n, int t, TextWriter output)
     {
         foreach (var (flavor, capacity) in Flavors(n))
         {
             if (test == "seq" && (capacity is int c && c < n)) continue;
+            if (OnlyFlavors is not null && !OnlyFlavors.Contains(flavor)) continue;
             Report(output, "cs-sync", test, flavor, () => RunSync(test, n, t, capacity));
             Report(output, "cs-async", test, flavor, () => RunAsync(test, n, t, capacity, inline: false).GetAwaiter().GetResult());
             Report(output, "cs-inline", test, flavor, () => RunAsync(test, n, t, capacity, inline: true).GetAwaiter().GetResult());
@@ -47,6 +56,7 @@ internal static class ChannelWorkloads
 
     private static void Report(TextWriter output, string impl, string test, string flavor, Action run)
     {
+        if (OnlyImpls is not null && !OnlyImpls.Contains(impl)) return;
         var sw = Stopwatch.StartNew();
         run();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{impl} {test} {flavor} {sw.Elapsed.TotalSeconds:F3}"));

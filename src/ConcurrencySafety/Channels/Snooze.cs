@@ -8,6 +8,13 @@
 // calls (TrySend, TryReceive), where an exception would leave half-moved state or surprise a
 // caller that never blocks. Thread.Yield never throws, so once spinning is over we only yield:
 // the thread we wait for is running, or runnable and about to get the core we give away.
+//
+// Never inlined: Thread.Yield is a call into the runtime (a P/Invoke), and a method that inlines
+// one sets up the runtime's P/Invoke frame in its prologue, on every call, whether it ever yields
+// or not (CORINFO_HELP_INIT_PINVOKE_FRAME, which reads the thread's runtime TLS). Inlined here,
+// that prologue ran on every TrySend/TryReceive of the ring and every list receive (issue 16,
+// session 3: about a tenth of the list's TryReceiveFast samples sat on that prologue call).
+// This step runs only when a claim or a publish is contended, where a call costs nothing.
 using System.Runtime.CompilerServices;
 
 namespace ConcurrencySafety.Channels;
@@ -16,7 +23,7 @@ namespace ConcurrencySafety.Channels;
 internal static class Snooze
 {
     /// <summary>Spins while <paramref name="spinner"/> is in its spinning rounds, then yields the core.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)] // keeps the P/Invoke frame out of the fast paths (see the file header)
     internal static void Once(ref SpinWait spinner)
     {
         if (spinner.NextSpinWillYield)

@@ -50,7 +50,7 @@
 // Blocks: allocation and reuse. The GC frees blocks: once the head has moved past a block, only
 // threads that still hold a reference can reach it. Without reuse that would cost one block
 // per 31 messages (about 17 bytes a message for an 8-byte item). Instead the receiver that
-// takes a block's last slot retires the block (_retired), and the next sender that needs a block
+// takes a block's last slot retires the block (Retired), and the next sender that needs a block
 // reuses it if, and only if, all 31 of its slots say Read. That proof of safety:
 // - Every position of the retired block was claimed (the head passed its last slot), so each
 //   slot has exactly one receiver, and its Read store is that receiver's last access to the
@@ -61,26 +61,26 @@
 //   may still hold it, but read nothing from it that they act on: a receiver's state read is
 //   acted on only if its CAS succeeds, which proves the block was still the head block, so not
 //   yet retired, so the state was this incarnation's.
-// - The block leaves _retired by an atomic exchange, so exactly one sender owns it; it resets
+// - The block leaves Retired by an atomic exchange, so exactly one sender owns it; it resets
 //   the states (Empty) and Next before installing it, and the installation publishes the reset
 //   (release stores, read with acquire by whoever reaches the block through the positions).
 // A retired block with a slow reader is put back (or dropped, if another block was retired
 // meanwhile) and a new one is allocated. A sender that obtained a block and then did not need
-// it keeps it in _spare. In the steady state (the receivers keep up, even with a backlog) every
+// it keeps it in Spare. In the steady state (the receivers keep up, even with a backlog) every
 // message moves with 0 bytes allocated; a growing backlog allocates one block per 31 messages.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace ConcurrencySafety.Channels;
 
-/// <summary>The head and tail of an <see cref="UnboundedChannel{T}"/>, each with its block, each on its own cache line.</summary>
+/// <summary>The head and tail of an <see cref="UnboundedChannel{T}"/>, each with its block, and the blocks kept for reuse, each on its own cache line.</summary>
 /// <remarks>
 /// 128 bytes apart (neighbouring lines are fetched in pairs on common x64 and ARM64 parts), as
 /// the array flavour's <see cref="PaddedPositions"/>. Not generic, because the runtime refuses
 /// explicit layout on generic types: the blocks are typed as object and read back with
 /// <see cref="Unsafe.As{T}(object)"/> (only blocks of the channel's own type are ever stored).
 /// </remarks>
-[StructLayout(LayoutKind.Explicit, Size = 3 * PaddedPositions.LineBytes)]
+[StructLayout(LayoutKind.Explicit, Size = 4 * PaddedPositions.LineBytes)]
 internal struct ListPositions
 {
     /// <summary>The next position to receive from, with the frozen bit.</summary>
@@ -98,6 +98,22 @@ internal struct ListPositions
     /// <summary>The block the tail position lies in.</summary>
     [FieldOffset((2 * PaddedPositions.LineBytes) + 8)]
     internal object? TailBlock;
+
+    /// <summary>
+    /// The block most recently retired by a receiver (see the channel's file header). On a line
+    /// of its own with <see cref="Spare"/>: the receiver that retires a block writes it, and the
+    /// sender that installs the next block exchanges both. As ordinary fields the runtime laid
+    /// them out right after the base class's fields, within 16 bytes of the handle counts that
+    /// every fast receive reads (the drained check), so most objects had them on one line, and
+    /// each install and each retirement (once per 31 messages) took that line away from the
+    /// receiver.
+    /// </summary>
+    [FieldOffset(3 * PaddedPositions.LineBytes)]
+    internal object? Retired;
+
+    /// <summary>A block obtained by a sender that lost the race to install it: empty, reset, owned by nobody.</summary>
+    [FieldOffset((3 * PaddedPositions.LineBytes) + 8)]
+    internal object? Spare;
 }
 
 /// <summary>A channel whose buffer grows without limit: the list flavour (see the file header).</summary>
@@ -126,12 +142,6 @@ internal sealed class UnboundedChannel<T> : ChannelCore<T>
 
     /// <summary>Head and tail with their blocks, padded apart.</summary>
     private ListPositions _positions;
-
-    /// <summary>The block most recently retired by a receiver, maybe still being read from (see the file header).</summary>
-    private Block? _retired;
-
-    /// <summary>A block obtained by a sender that lost the race to install it: empty, reset, owned by nobody.</summary>
-    private Block? _spare;
 
     /// <summary>Creates an unbounded channel; see <see cref="ChanOptions"/> for the flag.</summary>
     public UnboundedChannel(bool allowSynchronousContinuations = false)
@@ -347,7 +357,7 @@ internal sealed class UnboundedChannel<T> : ChannelCore<T>
         {
             // Nobody reads Next again (only the last slot's one receiver does, and that was us).
             block.Next = null;
-            Volatile.Write(ref _retired, block);
+            Volatile.Write(ref _positions.Retired, block);
         }
 
         return item;
@@ -357,14 +367,14 @@ internal sealed class UnboundedChannel<T> : ChannelCore<T>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private Block RentBlock()
     {
-        var spare = Interlocked.Exchange(ref _spare, null);
+        var spare = Unsafe.As<Block>(Interlocked.Exchange(ref _positions.Spare, null));
         if (spare is not null)
         {
             return spare;
         }
 
         // The exchange makes this thread the block's only owner (see the file header).
-        var retired = Interlocked.Exchange(ref _retired, null);
+        var retired = Unsafe.As<Block>(Interlocked.Exchange(ref _positions.Retired, null));
         if (retired is not null)
         {
             if (retired.AllRead())
@@ -375,7 +385,7 @@ internal sealed class UnboundedChannel<T> : ChannelCore<T>
 
             // A slow receiver is still reading from it: leave it for a later install, unless
             // a newer block was retired meanwhile (then the GC takes this one).
-            Interlocked.CompareExchange(ref _retired, retired, null);
+            Interlocked.CompareExchange(ref _positions.Retired, retired, null);
         }
 
         return new Block();
@@ -385,7 +395,7 @@ internal sealed class UnboundedChannel<T> : ChannelCore<T>
     private void ReturnSpare(Block block)
     {
         Debug.Assert(block.Next is null, "never installed");
-        Interlocked.CompareExchange(ref _spare, block, null);
+        Interlocked.CompareExchange(ref _positions.Spare, block, null);
     }
 
     // ------------------------------------------------------------------ under the channel lock

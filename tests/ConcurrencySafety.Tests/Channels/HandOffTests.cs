@@ -161,6 +161,37 @@ public class HandOffTests
     }
 
     [Fact]
+    public async Task Two_woken_receivers_that_block_do_not_block_the_sender_that_woke_them()
+    {
+        // Both woken parties block until the sender has gone on past both sends: one is parked
+        // on the sender's thread, the other (the second wake finds the slot taken) goes to the
+        // pool; run inside a send, either would wait forever (here: fail after 30 s).
+        var (tx1, rx1) = Chan.Rendezvous<int>();
+        var (tx2, rx2) = Chan.Rendezvous<int>();
+        using var senderWentOn = new ManualResetEventSlim();
+        var first = Receive(rx1);
+        var second = Receive(rx2);
+        WaitUntil(() => rx1.Core.WaitingCounts.Receivers == 1 && rx2.Core.WaitingCounts.Receivers == 1, "both receivers wait");
+
+        await InRunner(async () =>
+        {
+            await tx1.SendAsync(1).ConfigureAwait(false);
+            await tx2.SendAsync(2).ConfigureAwait(false);
+            senderWentOn.Set();
+            return 0;
+        });
+
+        Assert.True(await first.WaitAsync(Long));
+        Assert.True(await second.WaitAsync(Long));
+
+        async Task<bool> Receive(Receiver<int> rx)
+        {
+            await rx.ReceiveAsync().ConfigureAwait(false);
+            return senderWentOn.Wait(Long);
+        }
+    }
+
+    [Fact]
     public async Task A_ping_pong_from_a_runner_takes_turns_on_one_thread_and_moves_every_item_once()
     {
         // Not a timing claim: what the parking does when nothing blocks. Both parties end on
