@@ -1,0 +1,114 @@
+using System.Runtime.CompilerServices;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+using Microsoft.CodeAnalysis.Text;
+
+namespace ConcurrencySafety.Analyzers.Lifecycle;
+
+/// <summary>
+/// The release calls of one function (nested lambdas included), grouped by the object they
+/// release and the kind of pair (<see cref="LockKind"/>), in source order. Built in one walk per
+/// function and cached for the function's lifetime: CSA2004 and CSA2018 ask once per acquire,
+/// and scanning the function once per acquire was quadratic. Questions about a span are answered
+/// by binary search, so an acquire costs a logarithm of its object's releases, not their number.
+/// </summary>
+internal sealed class LockReleases
+{
+    private static readonly ConditionalWeakTable<IOperation, LockReleases> Cache = new();
+
+    private readonly Dictionary<(ISymbol Symbol, LockKind Kind), Releases> _byObject = new(KeyComparer.Instance);
+
+    private LockReleases(IOperation function, LifecycleTypes types, Func<IOperation, ISymbol?> symbolOf)
+    {
+        foreach (var descendant in function.Descendants())
+        {
+            if (descendant is IInvocationOperation invocation
+                && LockPairs.AsRelease(invocation, types) is { } release
+                && symbolOf(release.Target) is { } symbol)
+            {
+                if (!_byObject.TryGetValue((symbol, release.Kind), out var list))
+                {
+                    list = new Releases();
+                    _byObject.Add((symbol, release.Kind), list);
+                }
+
+                list.Add(invocation, OwnedLocal.EnclosingFunction(invocation) == function);
+            }
+        }
+
+        foreach (var list in _byObject.Values)
+        {
+            list.Sort();
+        }
+    }
+
+    /// <summary>The index of <paramref name="function"/>; <paramref name="symbolOf"/> names the object a call releases (null: not one the rules follow).</summary>
+    public static LockReleases For(IOperation function, LifecycleTypes types, Func<IOperation, ISymbol?> symbolOf) =>
+        Cache.GetValue(function, f => new LockReleases(f, types, symbolOf));
+
+    /// <summary>The releases of <paramref name="kind"/> on <paramref name="symbol"/>.</summary>
+    public Releases Of(ISymbol symbol, LockKind kind) => _byObject.TryGetValue((symbol, kind), out var list) ? list : Releases.None;
+
+    /// <summary>The releases of one object, in source order, each marked whether it is in the indexed function itself (not a nested lambda or local function).</summary>
+    internal sealed class Releases
+    {
+        public static readonly Releases None = new();
+
+        private readonly List<(IInvocationOperation Call, bool Direct)> _items = new();
+
+        /// <summary>The release calls and whether each is in the function itself, sorted by position.</summary>
+        public IReadOnlyList<(IInvocationOperation Call, bool Direct)> Items => _items;
+
+        /// <summary>How many of the releases are in the function itself.</summary>
+        public int DirectCount { get; private set; }
+
+        /// <summary>Whether a release lies inside <paramref name="span"/>.</summary>
+        public bool AnyIn(TextSpan span)
+        {
+            var i = FirstAtOrAfter(span.Start);
+            return i < _items.Count && span.Contains(_items[i].Call.Syntax.Span);
+        }
+
+        /// <summary>The index of the first release that starts at or after <paramref name="position"/> (the count if none).</summary>
+        public int FirstAtOrAfter(int position)
+        {
+            int low = 0, high = _items.Count;
+            while (low < high)
+            {
+                var middle = (low + high) / 2;
+                if (_items[middle].Call.Syntax.SpanStart < position)
+                {
+                    low = middle + 1;
+                }
+                else
+                {
+                    high = middle;
+                }
+            }
+
+            return low;
+        }
+
+        internal void Add(IInvocationOperation call, bool direct)
+        {
+            _items.Add((call, direct));
+            if (direct)
+            {
+                DirectCount++;
+            }
+        }
+
+        internal void Sort() => _items.Sort((a, b) => a.Call.Syntax.SpanStart.CompareTo(b.Call.Syntax.SpanStart));
+    }
+
+    private sealed class KeyComparer : IEqualityComparer<(ISymbol Symbol, LockKind Kind)>
+    {
+        public static readonly KeyComparer Instance = new();
+
+        public bool Equals((ISymbol Symbol, LockKind Kind) x, (ISymbol Symbol, LockKind Kind) y) =>
+            x.Kind == y.Kind && SymbolEqualityComparer.Default.Equals(x.Symbol, y.Symbol);
+
+        public int GetHashCode((ISymbol Symbol, LockKind Kind) obj) =>
+            (SymbolEqualityComparer.Default.GetHashCode(obj.Symbol) * 31) + (int)obj.Kind;
+    }
+}
