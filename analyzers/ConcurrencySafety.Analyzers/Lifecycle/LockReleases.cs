@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 using Microsoft.CodeAnalysis.Text;
 
@@ -38,7 +39,7 @@ internal sealed class LockReleases
 
         foreach (var list in _byObject.Values)
         {
-            list.Sort();
+            list.Complete();
         }
     }
 
@@ -56,6 +57,14 @@ internal sealed class LockReleases
 
         private readonly List<(IInvocationOperation Call, bool Direct)> _items = new();
 
+        // The release statements (Release(); as a statement of the function itself) by the block
+        // or statement that holds them, each list in source order.
+        private readonly Dictionary<SyntaxNode, List<ExpressionStatementSyntax>> _statementsByParent = new();
+
+        // The try statements whose finally contains a release, by the node that holds the try,
+        // each list in source order.
+        private readonly Dictionary<SyntaxNode, List<TryStatementSyntax>> _releasingTriesByParent = new();
+
         /// <summary>The release calls and whether each is in the function itself, sorted by position.</summary>
         public IReadOnlyList<(IInvocationOperation Call, bool Direct)> Items => _items;
 
@@ -68,6 +77,35 @@ internal sealed class LockReleases
             var i = FirstAtOrAfter(span.Start);
             return i < _items.Count && span.Contains(_items[i].Call.Syntax.Span);
         }
+
+        /// <summary>The first release statement (of the function itself) whose parent is <paramref name="parent"/> and that starts after <paramref name="position"/>, or null.</summary>
+        public ExpressionStatementSyntax? FirstStatementAfter(SyntaxNode parent, int position)
+        {
+            if (!_statementsByParent.TryGetValue(parent, out var statements))
+            {
+                return null;
+            }
+
+            int low = 0, high = statements.Count;
+            while (low < high)
+            {
+                var middle = (low + high) / 2;
+                if (statements[middle].SpanStart <= position)
+                {
+                    low = middle + 1;
+                }
+                else
+                {
+                    high = middle;
+                }
+            }
+
+            return low < statements.Count ? statements[low] : null;
+        }
+
+        /// <summary>Whether <paramref name="parent"/> holds, at or after <paramref name="position"/>, a try statement whose finally releases.</summary>
+        public bool ReleasingTryAtOrAfter(SyntaxNode parent, int position) =>
+            _releasingTriesByParent.TryGetValue(parent, out var tries) && tries[tries.Count - 1].SpanStart >= position;
 
         /// <summary>The index of the first release that starts at or after <paramref name="position"/> (the count if none).</summary>
         public int FirstAtOrAfter(int position)
@@ -95,10 +133,59 @@ internal sealed class LockReleases
             if (direct)
             {
                 DirectCount++;
+                if (call.Parent is IExpressionStatementOperation { Syntax: ExpressionStatementSyntax { Parent: { } parent } statement })
+                {
+                    AddTo(_statementsByParent, parent, statement);
+                }
+            }
+
+            // Every try around the release whose finally holds it (nested lambdas included, as
+            // AnyIn counts them): walked once per release, so that "is a later statement a try
+            // whose finally releases?" is a lookup, not a scan of the rest of the block.
+            foreach (var ancestor in call.Syntax.Ancestors())
+            {
+                if (ancestor is MemberDeclarationSyntax)
+                {
+                    break;
+                }
+
+                if (ancestor is TryStatementSyntax { Finally: { } finallyClause, Parent: { } parent } tryStatement
+                    && finallyClause.Span.Contains(call.Syntax.Span))
+                {
+                    AddTo(_releasingTriesByParent, parent, tryStatement);
+                }
             }
         }
 
-        internal void Sort() => _items.Sort((a, b) => a.Call.Syntax.SpanStart.CompareTo(b.Call.Syntax.SpanStart));
+        internal void Complete()
+        {
+            _items.Sort((a, b) => a.Call.Syntax.SpanStart.CompareTo(b.Call.Syntax.SpanStart));
+            foreach (var list in _statementsByParent.Values)
+            {
+                list.Sort((a, b) => a.SpanStart.CompareTo(b.SpanStart));
+            }
+
+            foreach (var list in _releasingTriesByParent.Values)
+            {
+                list.Sort((a, b) => a.SpanStart.CompareTo(b.SpanStart));
+            }
+        }
+
+        private static void AddTo<T>(Dictionary<SyntaxNode, List<T>> map, SyntaxNode parent, T node)
+            where T : SyntaxNode
+        {
+            if (!map.TryGetValue(parent, out var list))
+            {
+                list = new List<T>();
+                map.Add(parent, list);
+            }
+
+            // The same try is reached from each release in its finally: keep it once.
+            if (list.Count == 0 || list[list.Count - 1] != node)
+            {
+                list.Add(node);
+            }
+        }
     }
 
     private sealed class KeyComparer : IEqualityComparer<(ISymbol Symbol, LockKind Kind)>

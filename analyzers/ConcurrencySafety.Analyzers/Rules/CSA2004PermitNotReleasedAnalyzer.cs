@@ -105,7 +105,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
             || group.Declarations[0].Declarators.Length != 1
             || group.Declarations[0].Declarators[0] is not { Initializer.Value: { } value, Symbol: { Type.SpecialType: SpecialType.System_Boolean } local }
             || AsAcquire(ChannelLocals.Strip(value), types, returnsTaken: true) is not { } acquire
-            || block.Statements.IndexOf(declaration) + 1 is var next && next >= block.Statements.Count
+            || IndexIn(block, declaration) + 1 is var next && (next == 0 || next >= block.Statements.Count)
             || block.Statements[next] is not IfStatementSyntax ifStatement
             || group.SemanticModel?.GetOperation(ifStatement, context.CancellationToken) is not IConditionalOperation conditional
             || StripNot(conditional.Condition, out var negated) is not ILocalReferenceOperation test
@@ -235,27 +235,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         }
 
         // The first release that is a later statement of the anchor's own block (the fix's end).
-        StatementSyntax? laterRelease = null;
-        if (anchor?.Parent is { } parent)
-        {
-            for (var i = releases.FirstAtOrAfter(anchor.SpanStart); i < releases.Items.Count; i++)
-            {
-                var (release, direct) = releases.Items[i];
-                if (release.Syntax.SpanStart > parent.Span.End)
-                {
-                    break;
-                }
-
-                if (direct
-                    && release.Parent is IExpressionStatementOperation { Syntax: ExpressionStatementSyntax releaseStatement }
-                    && releaseStatement.Parent == parent
-                    && releaseStatement.SpanStart > anchor.SpanStart)
-                {
-                    laterRelease = releaseStatement;
-                    break;
-                }
-            }
-        }
+        var laterRelease = anchor?.Parent is { } parent ? releases.FirstStatementAfter(parent, anchor.SpanStart) : null;
 
         if (heldBlock is not null)
         {
@@ -292,7 +272,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
             // The fix moves the statements between the anchor and this release into the try.
             properties = properties
                 .Add(FixKey, "TryFinally")
-                .Add(ReleaseOffsetKey, (block.Statements.IndexOf(laterRelease) - block.Statements.IndexOf(anchor)).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                .Add(ReleaseOffsetKey, (IndexIn(block, laterRelease) - IndexIn(block, anchor)).ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
         var remedy = acquire.Kind == LockKind.SpinLock
@@ -304,17 +284,12 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
     private static bool IsRelease(StatementSyntax statement, LockReleases.Releases releases) =>
         statement is ExpressionStatementSyntax && releases.AnyIn(statement.Span);
 
+    // A statement of the block from index on is try { ... } finally { release; }.
     private static bool ProtectedFrom(BlockSyntax block, int index, LockReleases.Releases releases)
     {
-        for (var i = index; i < block.Statements.Count; i++)
-        {
-            if (block.Statements[i] is TryStatementSyntax next && FinallyReleases(next, releases))
-            {
-                return true;
-            }
-        }
-
-        return false;
+        // A lookup in the index, not a scan of the rest of the block (which made a method of many
+        // unprotected acquires quadratic).
+        return index < block.Statements.Count && releases.ReleasingTryAtOrAfter(block, block.Statements[index].SpanStart);
     }
 
     private static bool ProtectedByAncestor(SyntaxNode from, LockReleases.Releases releases)
@@ -345,7 +320,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
     // completes normally, so the statements after the try are what must be protected
     // (RabbitMQ's SocketFrameHandler.CloseAsync).
     private static bool IsProtected(StatementSyntax wait, LockReleases.Releases releases) =>
-        wait.Parent is BlockSyntax block && ProtectedFrom(block, block.Statements.IndexOf(wait) + 1, releases)
+        wait.Parent is BlockSyntax block && ProtectedFrom(block, IndexIn(block, wait) + 1, releases)
         || ProtectedByAncestor(wait, releases)
         || wait.Parent is BlockSyntax { Parent: TryStatementSyntax { Finally: null, Catches.Count: > 0 } guarded } tryBlock
             && tryBlock == guarded.Block
@@ -501,11 +476,42 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
     {
         if (statement.Parent is BlockSyntax block)
         {
-            var index = block.Statements.IndexOf(statement);
-            return index + 1 < block.Statements.Count ? block.Statements[index + 1] : null;
+            var index = IndexIn(block, statement);
+            return index >= 0 && index + 1 < block.Statements.Count ? block.Statements[index + 1] : null;
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The index of <paramref name="statement"/> in <paramref name="block"/>, by binary search on
+    /// position (statements are in source order): <c>SyntaxList.IndexOf</c> scans, and asked once
+    /// per acquire of a long method it made the rule quadratic. -1 when it is not a statement of the block.
+    /// </summary>
+    private static int IndexIn(BlockSyntax block, StatementSyntax statement)
+    {
+        var statements = block.Statements;
+        int low = 0, high = statements.Count - 1;
+        while (low <= high)
+        {
+            var middle = (low + high) / 2;
+            var start = statements[middle].SpanStart;
+            if (start == statement.SpanStart)
+            {
+                return statements[middle] == statement ? middle : -1;
+            }
+
+            if (start < statement.SpanStart)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle - 1;
+            }
+        }
+
+        return -1;
     }
 
     private static bool InFinally(ILocalReferenceOperation reference) =>

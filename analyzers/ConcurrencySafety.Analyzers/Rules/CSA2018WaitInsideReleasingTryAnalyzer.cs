@@ -119,7 +119,8 @@ public sealed class CSA2018WaitInsideReleasingTryAnalyzer : DiagnosticAnalyzer
     /// <summary>
     /// The locked object, when <paramref name="waitStatement"/> sits in the try block of a
     /// try/finally (of the same function) whose finally releases it unconditionally: a release
-    /// statement of the matching kind directly in the finally block. A release guarded by a flag
+    /// statement of the matching kind directly in the finally block (found in the function's
+    /// release index, not by scanning the block). A release guarded by a flag
     /// set after the acquire (<c>if (taken) s.Release();</c>) is the correct form and is not matched.
     /// </summary>
     private static ISymbol? InsideTryThatReleases(ExpressionStatementSyntax waitStatement, LockAcquire acquire, LifecycleTypes types)
@@ -145,7 +146,7 @@ public sealed class CSA2018WaitInsideReleasingTryAnalyzer : DiagnosticAnalyzer
 
             if (ancestor is TryStatementSyntax { Finally.Block: { } finallyBlock } tryStatement
                 && tryStatement.Block.Span.Contains(waitStatement.Span)
-                && finallyBlock.Statements.Any(s => s is ExpressionStatementSyntax && releases.AnyIn(s.Span)))
+                && releases.FirstStatementAfter(finallyBlock, finallyBlock.SpanStart) is not null)
             {
                 return locked;
             }
