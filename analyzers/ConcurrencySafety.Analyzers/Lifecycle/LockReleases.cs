@@ -71,6 +71,9 @@ internal sealed class LockReleases
         /// <summary>How many of the releases are in the function itself.</summary>
         public int DirectCount { get; private set; }
 
+        /// <summary>Where the last release of the function itself starts (-1 if none).</summary>
+        public int LastDirectStart { get; private set; } = -1;
+
         /// <summary>Whether a release lies inside <paramref name="span"/>.</summary>
         public bool AnyIn(TextSpan span)
         {
@@ -133,6 +136,7 @@ internal sealed class LockReleases
             if (direct)
             {
                 DirectCount++;
+                LastDirectStart = Math.Max(LastDirectStart, call.Syntax.SpanStart);
                 if (call.Parent is IExpressionStatementOperation { Syntax: ExpressionStatementSyntax { Parent: { } parent } statement })
                 {
                     AddTo(_statementsByParent, parent, statement);

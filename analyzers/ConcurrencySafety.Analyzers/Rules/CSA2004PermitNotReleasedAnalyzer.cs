@@ -234,6 +234,15 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        // Every release of the function comes before the acquire (Monitor.Exit(o); Callback();
+        // Monitor.Enter(o); — also inside lock (o) { ... }): the function lets go of what its
+        // caller (or the enclosing lock statement) holds and takes it back; nothing after the
+        // acquire releases it here, so no path can skip a release. A re-acquisition, not a new hold.
+        if (releases.LastDirectStart < acquire.Call.Syntax.SpanStart)
+        {
+            return;
+        }
+
         // The first release that is a later statement of the anchor's own block (the fix's end).
         var laterRelease = anchor?.Parent is { } parent ? releases.FirstStatementAfter(parent, anchor.SpanStart) : null;
 

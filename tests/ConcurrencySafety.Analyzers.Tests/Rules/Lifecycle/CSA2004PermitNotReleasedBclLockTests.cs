@@ -131,6 +131,19 @@ public class CSA2004PermitNotReleasedBclLockTests
             // A hand-off: entered in one method, exited in another.
             public void Begin() => Monitor.Enter(_sync);
             public void End() => Monitor.Exit(_sync);
+            void LetGoAroundACallback(Action callback)
+            {
+                // A re-acquisition: the lock statement holds _sync; the body lets it go around
+                // the callback and takes it back, and the lock statement's own exit releases it.
+                lock (_sync)
+                {
+                    _n++;
+                    Monitor.Exit(_sync);
+                    callback();
+                    Monitor.Enter(_sync);
+                    _n--;
+                }
+            }
         }
         """);
 
