@@ -328,14 +328,24 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
     // (try { await s.WaitAsync(ct); } catch { return; }): the slot is held only after that try
     // completes normally, so the statements after the try are what must be protected
     // (RabbitMQ's SocketFrameHandler.CloseAsync).
+    // The same holds for the last statement of a try block with a finally (and catches, if any,
+    // that all leave), and of a lock statement's body: the acquire is the last thing the block
+    // does, and what follows the try or the lock is what holds the lock taken (Npgsql's
+    // NpgsqlConnector: lock (SyncObj) { if (!IsConnected) return; Monitor.Enter(CancelLock); }
+    // try { ... } finally { Monitor.Exit(CancelLock); }; and try { ...; Monitor.Enter(CleanupLock); }
+    // finally { Monitor.Exit(SyncObj); } before the try whose finally exits CleanupLock).
     private static bool IsProtected(StatementSyntax wait, LockReleases.Releases releases) =>
         wait.Parent is BlockSyntax block && ProtectedFrom(block, IndexIn(block, wait) + 1, releases)
         || ProtectedByAncestor(wait, releases)
-        || wait.Parent is BlockSyntax { Parent: TryStatementSyntax { Finally: null, Catches.Count: > 0 } guarded } tryBlock
+        || wait.Parent is BlockSyntax { Parent: TryStatementSyntax guarded } tryBlock
             && tryBlock == guarded.Block
+            && (guarded.Catches.Count > 0 || guarded.Finally is not null)
             && tryBlock.Statements.Last() == wait
             && guarded.Catches.All(c => AlwaysLeaves(c.Block))
-            && IsProtected(guarded, releases);
+            && IsProtected(guarded, releases)
+        || wait.Parent is BlockSyntax { Parent: LockStatementSyntax lockStatement } lockBody
+            && lockBody.Statements.Last() == wait
+            && IsProtected(lockStatement, releases);
 
     // Every release of the function is on a branch that gives up and leaves
     // (if (shuttingDown) { s.Release(); return false; }): on the path that goes on, the slot
