@@ -130,7 +130,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    private static IOperation StripNot(IOperation condition, out bool negated)
+    internal static IOperation StripNot(IOperation condition, out bool negated)
     {
         negated = false;
         while (true)
@@ -198,7 +198,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
     }
 
     // A branch that never falls through: return, throw, break, continue or goto, alone or last in its block.
-    private static bool AlwaysLeaves(StatementSyntax statement) => statement switch
+    internal static bool AlwaysLeaves(StatementSyntax statement) => statement switch
     {
         ReturnStatementSyntax or ThrowStatementSyntax or BreakStatementSyntax or ContinueStatementSyntax or GotoStatementSyntax => true,
         BlockSyntax { Statements.Count: > 0 } block => AlwaysLeaves(block.Statements[block.Statements.Count - 1]),

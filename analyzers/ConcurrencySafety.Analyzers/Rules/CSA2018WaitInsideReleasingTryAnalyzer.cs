@@ -22,7 +22,9 @@ namespace ConcurrencySafety.Analyzers.Rules;
 /// <c>Semaphore</c>, <c>Lock.TryEnter()</c>, and the <c>TryEnter(..., ref taken)</c> forms of
 /// <c>Monitor</c> and <c>SpinLock</c>: when it times out, the body runs unprotected and the
 /// finally releases a lock it does not hold (a semaphore's count grows; the others throw
-/// <c>SynchronizationLockException</c>, hiding whatever happened first).</item>
+/// <c>SynchronizationLockException</c>, hiding whatever happened first);</item>
+/// <item>the same timed or trying acquire as the condition of an <c>if</c> whose failed branch
+/// returns or throws (<c>if (!Monitor.TryEnter(o, t)) return;</c>): leaving runs the finally.</item>
 /// </list>
 /// </summary>
 /// <remarks>
@@ -82,8 +84,35 @@ public sealed class CSA2018WaitInsideReleasingTryAnalyzer : DiagnosticAnalyzer
                     }
                 },
                 OperationKind.ExpressionStatement);
+
+            // try { if (!Monitor.TryEnter(o, t)) return; ... } finally { Monitor.Exit(o); } — the
+            // branch taken when the acquire gave up returns (or throws) through the finally.
+            start.RegisterOperationAction(
+                c =>
+                {
+                    if (c.Operation is IConditionalOperation { Syntax: IfStatementSyntax ifStatement } conditional
+                        && CSA2004PermitNotReleasedAnalyzer.AsAcquire(CSA2004PermitNotReleasedAnalyzer.StripNot(conditional.Condition, out var negated), types, returnsTaken: true) is { Form: AcquireForm.ReturnsTaken } acquire
+                        && (negated ? ifStatement.Statement : ifStatement.Else?.Statement) is { } failed
+                        && LeavesTheFunction(failed)
+                        && InsideTryThatReleases(ifStatement, acquire, types) is { } locked)
+                    {
+                        c.ReportDiagnostic(Diagnostic.Create(
+                            Rule,
+                            acquire.Call.Syntax.GetLocation(),
+                            locked.Name,
+                            $"when '{acquire.Call.TargetMethod.Name}' gives up, the branch that leaves runs the finally, which releases what this code never took; test it before the try"));
+                    }
+                },
+                OperationKind.Conditional);
         });
     }
+
+    // A branch that ends in return or throw: it goes through every enclosing finally at once. A
+    // branch that loops (continue), breaks out, or falls through may take the lock again first
+    // (if (!Monitor.TryEnter(o)) Monitor.Enter(o);), and is not followed.
+    private static bool LeavesTheFunction(StatementSyntax branch) =>
+        CSA2004PermitNotReleasedAnalyzer.AlwaysLeaves(branch)
+        && (branch is BlockSyntax block ? block.Statements.Last() : branch) is ReturnStatementSyntax or ThrowStatementSyntax;
 
     // true: a cancellable untimed SemaphoreSlim wait; false: an acquire whose answer the
     // statement throws away (timed, trying); null: an acquire that takes the lock or throws.
@@ -123,7 +152,7 @@ public sealed class CSA2018WaitInsideReleasingTryAnalyzer : DiagnosticAnalyzer
     /// release index, not by scanning the block). A release guarded by a flag
     /// set after the acquire (<c>if (taken) s.Release();</c>) is the correct form and is not matched.
     /// </summary>
-    private static ISymbol? InsideTryThatReleases(ExpressionStatementSyntax waitStatement, LockAcquire acquire, LifecycleTypes types)
+    private static ISymbol? InsideTryThatReleases(StatementSyntax waitStatement, LockAcquire acquire, LifecycleTypes types)
     {
         if (CSA2004PermitNotReleasedAnalyzer.SymbolOf(acquire.Target) is not { } locked)
         {

@@ -62,6 +62,100 @@ public class CSA2018WaitInsideReleasingTryBclLockTests
         }
         """);
 
+    [Fact]
+    public Task Timed_acquire_whose_failed_branch_leaves_through_the_finally() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            private readonly object _sync = new();
+            private readonly ReaderWriterLockSlim _rw = new();
+            private readonly SemaphoreSlim _gate = new(1, 1);
+            private int _n;
+            bool M()
+            {
+                try
+                {
+                    if (!{|CSA2018:Monitor.TryEnter(_sync, 100)|}) return false;
+                    _n++;
+                    return true;
+                }
+                finally
+                {
+                    Monitor.Exit(_sync);
+                }
+            }
+            async Task N(CancellationToken ct)
+            {
+                try
+                {
+                    if (!await {|CSA2018:_gate.WaitAsync(100, ct)|}) { Console.WriteLine("busy"); return; }
+                    _n++;
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+            }
+            void O()
+            {
+                try
+                {
+                    if ({|CSA2018:_rw.TryEnterWriteLock(100)|}) _n++;
+                    else throw new TimeoutException();
+                }
+                finally
+                {
+                    _rw.ExitWriteLock();
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Timed_acquire_tested_before_the_try_or_retried_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading;
+        class C
+        {
+            private readonly object _sync = new();
+            private int _n;
+            bool M()
+            {
+                if (!Monitor.TryEnter(_sync, 100)) return false;
+                try { _n++; return true; }
+                finally { Monitor.Exit(_sync); }
+            }
+            void N()
+            {
+                try
+                {
+                    // Try fast, then block: the failed branch takes the lock before going on.
+                    if (!Monitor.TryEnter(_sync)) Monitor.Enter(_sync);
+                    _n++;
+                }
+                finally
+                {
+                    Monitor.Exit(_sync);
+                }
+            }
+            void O()
+            {
+                try
+                {
+                    // A retry loop: the failed test loops, and the body runs holding the lock.
+                    while (!Monitor.TryEnter(_sync, 100)) Console.WriteLine("waiting");
+                    _n++;
+                }
+                finally
+                {
+                    Monitor.Exit(_sync);
+                }
+            }
+        }
+        """);
+
     // ---- must stay silent ----
 
     [Fact]
