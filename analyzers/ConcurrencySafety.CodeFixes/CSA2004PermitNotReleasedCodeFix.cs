@@ -16,8 +16,10 @@ namespace ConcurrencySafety.CodeFixes;
 /// <summary>
 /// CSA2004, three mechanical fixes chosen by the analyzer:
 /// <list type="bullet">
-/// <item>SemaphoreSlim: the statements between the wait and the later <c>Release();</c> of the
-/// same block move into <c>try { ... } finally { Release(); }</c>.</item>
+/// <item>SemaphoreSlim, Monitor, ReaderWriterLockSlim, Mutex, Semaphore, Lock: the statements
+/// between the acquire and the later release statement of the same block (<c>Release();</c>,
+/// <c>Monitor.Exit(o);</c>, <c>ExitWriteLock();</c>, ...; the analyzer passes its position) move
+/// into <c>try { ... } finally { release; }</c>.</item>
 /// <item>A guard local: <c>var g = l.Lock();</c> becomes <c>using var g = l.Lock();</c> and its
 /// <c>g.Dispose();</c> statements go.</item>
 /// <item>A dropped guard: <c>sem.Acquire();</c> becomes <c>using var permit = sem.Acquire();</c>
@@ -54,10 +56,14 @@ public sealed class CSA2004PermitNotReleasedCodeFix : CodeFixProvider
             {
                 // The anchor is the wait's statement (await s.WaitAsync();) or the if that leaves
                 // when the wait fails (if (!await s.WaitAsync(t)) return;); the slot is held after it.
-                case "TryFinally" when node?.FirstAncestorOrSelf<InvocationExpressionSyntax>() is { Expression: MemberAccessExpressionSyntax waitMember }
-                    && node.FirstAncestorOrSelf<StatementSyntax>() is { Parent: BlockSyntax } wait:
+                // The analyzer says how many statements later the release is (ReleaseOffset).
+                case "TryFinally" when node?.FirstAncestorOrSelf<InvocationExpressionSyntax>() is not null
+                    && node.FirstAncestorOrSelf<StatementSyntax>() is { Parent: BlockSyntax } wait
+                    && diagnostic.Properties.TryGetValue(CSA2004PermitNotReleasedAnalyzer.ReleaseOffsetKey, out var offsetText)
+                    && int.TryParse(offsetText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var offset)
+                    && offset > 0:
                     context.RegisterCodeFix(
-                        CodeAction.Create("Release in a finally", ct => TryFinallyAsync(context.Document, wait, waitMember, ct), equivalenceKey: FixKeys.Default(RuleIdentifiers.PermitNotReleased)),
+                        CodeAction.Create("Release in a finally", ct => TryFinallyAsync(context.Document, wait, offset, ct), equivalenceKey: FixKeys.Default(RuleIdentifiers.PermitNotReleased)),
                         diagnostic);
                     break;
                 case "UsingLocal" when node?.FirstAncestorOrSelf<LocalDeclarationStatementSyntax>() is { Parent: BlockSyntax } declaration:
@@ -74,29 +80,17 @@ public sealed class CSA2004PermitNotReleasedCodeFix : CodeFixProvider
         }
     }
 
-    private static async Task<Document> TryFinallyAsync(Document document, StatementSyntax wait, MemberAccessExpressionSyntax waitMember, CancellationToken cancellationToken)
+    private static async Task<Document> TryFinallyAsync(Document document, StatementSyntax wait, int offset, CancellationToken cancellationToken)
     {
         var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
-        var model = await document.GetSemanticModelAsync(cancellationToken).ConfigureAwait(false);
-        if (root is null || model is null || wait.Parent is not BlockSyntax block)
+        if (root is null || wait.Parent is not BlockSyntax block)
         {
             return document;
         }
 
-        var semaphore = model.GetSymbolInfo(waitMember.Expression, cancellationToken).Symbol;
         var start = block.Statements.IndexOf(wait) + 1;
-        var end = -1;
-        for (var i = start; i < block.Statements.Count; i++)
-        {
-            if (block.Statements[i] is ExpressionStatementSyntax { Expression: InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Release" } release } }
-                && SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(release.Expression, cancellationToken).Symbol, semaphore))
-            {
-                end = i;
-                break;
-            }
-        }
-
-        if (end < 0 || semaphore is null)
+        var end = start - 1 + offset;
+        if (end >= block.Statements.Count)
         {
             return document;
         }
@@ -146,7 +140,7 @@ public sealed class CSA2004PermitNotReleasedCodeFix : CodeFixProvider
         }
 
         var type = model.GetTypeInfo(statement.Expression, cancellationToken).Type;
-        var baseName = type?.Name == "Permit" ? "permit" : "guard";
+        var baseName = type?.Name switch { "Permit" => "permit", "Scope" => "scope", _ => "guard" };
         var name = baseName;
         for (var i = 2; !model.LookupSymbols(statement.SpanStart, name: name).IsEmpty; i++)
         {

@@ -3,6 +3,7 @@ using System.Composition;
 using System.Threading;
 using System.Threading.Tasks;
 using ConcurrencySafety.Analyzers;
+using ConcurrencySafety.Analyzers.Rules;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
@@ -40,6 +41,13 @@ public sealed class CSA2018WaitInsideReleasingTryCodeFix : CodeFixProvider
 
         foreach (var diagnostic in context.Diagnostics)
         {
+            // Only a cancellable wait is fixed by moving it: a timed acquire whose answer is
+            // ignored would still be ignored before the try.
+            if (!diagnostic.Properties.ContainsKey(CSA2018WaitInsideReleasingTryAnalyzer.CancellableKey))
+            {
+                continue;
+            }
+
             var node = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
             if (node.FirstAncestorOrSelf<InvocationExpressionSyntax>() is { Expression: MemberAccessExpressionSyntax { Expression: { } semaphore } }
                 && node.FirstAncestorOrSelf<ExpressionStatementSyntax>() is { Parent: BlockSyntax { Parent: TryStatementSyntax { Catches.Count: 0, Finally.Block: { } finallyBlock, Parent: BlockSyntax } tryStatement } tryBlock } wait

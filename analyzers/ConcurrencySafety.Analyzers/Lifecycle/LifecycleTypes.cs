@@ -36,6 +36,15 @@ internal sealed class LifecycleTypes
     public const string TaskFactoryOfTName = "System.Threading.Tasks.TaskFactory`1";
     public const string ThreadName = "System.Threading.Thread";
     public const string SemaphoreSlimName = "System.Threading.SemaphoreSlim";
+    public const string MonitorName = "System.Threading.Monitor";
+    public const string ReaderWriterLockSlimName = "System.Threading.ReaderWriterLockSlim";
+    public const string MutexName = "System.Threading.Mutex";
+    public const string SemaphoreName = "System.Threading.Semaphore";
+    public const string SpinLockName = "System.Threading.SpinLock";
+
+    /// <summary>.NET 9's lock type; absent from older reference sets, and then its forms are not followed.</summary>
+    public const string LockName = "System.Threading.Lock";
+    public const string LockScopeName = "System.Threading.Lock+Scope";
     public const string BclChannelName = "System.Threading.Channels.Channel";
     public const string BclChannelOfTName = "System.Threading.Channels.Channel`1";
     public const string BclChannelOfTWriteReadName = "System.Threading.Channels.Channel`2";
@@ -62,6 +71,13 @@ internal sealed class LifecycleTypes
     public INamedTypeSymbol? TaskFactoryOfT { get; }
     public INamedTypeSymbol? Thread { get; }
     public INamedTypeSymbol? SemaphoreSlim { get; }
+    public INamedTypeSymbol? Monitor { get; }
+    public INamedTypeSymbol? ReaderWriterLockSlim { get; }
+    public INamedTypeSymbol? Mutex { get; }
+    public INamedTypeSymbol? Semaphore { get; }
+    public INamedTypeSymbol? SpinLock { get; }
+    public INamedTypeSymbol? Lock { get; }
+    public INamedTypeSymbol? LockScope { get; }
     public INamedTypeSymbol? BclChannel { get; }
     public INamedTypeSymbol? BclChannelOfT { get; }
     public INamedTypeSymbol? BclChannelOfTWriteRead { get; }
@@ -101,6 +117,13 @@ internal sealed class LifecycleTypes
         TaskFactoryOfT = compilation.GetTypeByMetadataName(TaskFactoryOfTName);
         Thread = compilation.GetTypeByMetadataName(ThreadName);
         SemaphoreSlim = compilation.GetTypeByMetadataName(SemaphoreSlimName);
+        Monitor = compilation.GetTypeByMetadataName(MonitorName);
+        ReaderWriterLockSlim = compilation.GetTypeByMetadataName(ReaderWriterLockSlimName);
+        Mutex = compilation.GetTypeByMetadataName(MutexName);
+        Semaphore = compilation.GetTypeByMetadataName(SemaphoreName);
+        SpinLock = compilation.GetTypeByMetadataName(SpinLockName);
+        Lock = compilation.GetTypeByMetadataName(LockName);
+        LockScope = compilation.GetTypeByMetadataName(LockScopeName);
         BclChannel = compilation.GetTypeByMetadataName(BclChannelName);
         BclChannelOfT = compilation.GetTypeByMetadataName(BclChannelOfTName);
         BclChannelOfTWriteRead = compilation.GetTypeByMetadataName(BclChannelOfTWriteReadName);
@@ -119,6 +142,9 @@ internal sealed class LifecycleTypes
     /// <summary>Whether <paramref name="type"/> is a permit or lock guard of the library (released by disposing it).</summary>
     public bool IsGuard(ITypeSymbol? type) =>
         Is(type, Permit) || Is(type, LockGuard) || Is(type, ReadGuard) || Is(type, WriteGuard);
+
+    /// <summary>Whether <paramref name="type"/> is released by disposing it: a guard of the library, or .NET 9's <c>Lock.Scope</c>.</summary>
+    public bool IsReleasedByDispose(ITypeSymbol? type) => IsGuard(type) || Is(type, LockScope);
 
     /// <summary>Whether <paramref name="type"/> is a lock guard of <c>Locked&lt;T&gt;</c> or <c>RwLocked&lt;T&gt;</c> (it has a <c>Value</c>).</summary>
     public bool IsDataGuard(ITypeSymbol? type) => Is(type, LockGuard) || Is(type, ReadGuard) || Is(type, WriteGuard);

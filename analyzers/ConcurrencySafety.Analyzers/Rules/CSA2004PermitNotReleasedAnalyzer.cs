@@ -10,24 +10,33 @@ namespace ConcurrencySafety.Analyzers.Rules;
 /// <summary>
 /// CSA2004: a permit or lock is taken and not released on every path.
 /// <list type="bullet">
-/// <item><c>SemaphoreSlim.Wait()</c>/<c>WaitAsync()</c> used as a lock (the same function also
-/// calls <c>Release()</c> on it) without the <c>Release()</c> in a <c>finally</c> that covers
-/// the code after the wait: an exception leaks the slot for good. The timed forms that return
-/// whether they took the slot count when an <c>if</c> tests the result (directly, or through a
-/// local the next statement tests): the branch that holds the slot (or, when the failed branch
-/// leaves, the rest of the block) needs the finally.</item>
-/// <item>A <c>Permit</c>, <c>LockGuard</c>, <c>ReadGuard</c> or <c>WriteGuard</c> of the library
-/// that is dropped, or kept in a local that is neither <c>using</c> nor disposed in a
-/// <c>finally</c>.</item>
+/// <item>An acquire of the BCL's synchronization types (<see cref="LockPairs"/>) used as a lock:
+/// <c>SemaphoreSlim.Wait()</c>/<c>WaitAsync()</c>, <c>Monitor.Enter</c>, the three
+/// <c>ReaderWriterLockSlim.Enter*Lock()</c>, <c>WaitOne()</c> of a <c>Mutex</c> or a
+/// <c>Semaphore</c>, <c>SpinLock.Enter(ref taken)</c> and .NET 9's <c>Lock.Enter()</c>, where
+/// the same function also releases the same object with the matching call, without that release
+/// in a <c>finally</c> that covers the code after the acquire: an exception leaks the lock for
+/// good. The forms that return whether they took the lock (<c>Wait(timeout)</c>,
+/// <c>TryEnter</c>, <c>TryEnterWriteLock(timeout)</c>, <c>WaitOne(timeout)</c>) count when an
+/// <c>if</c> tests the result (directly, or through a local the next statement tests): the
+/// branch that holds the lock (or, when the failed branch leaves, the rest of the block) needs
+/// the finally.</item>
+/// <item>A <c>Permit</c>, <c>LockGuard</c>, <c>ReadGuard</c> or <c>WriteGuard</c> of the library,
+/// or a <c>Lock.Scope</c> from <c>EnterScope()</c>, that is dropped, or kept in a local that is
+/// neither <c>using</c> nor disposed in a <c>finally</c>.</item>
 /// </list>
-/// A semaphore waited on without any <c>Release()</c> in the same function is a signal (released
-/// elsewhere) and is not reported; a guard that is returned, stored or passed on is not either.
+/// A lock taken without any matching release in the same function is a signal or a hand-off
+/// (released elsewhere, such as in <c>Dispose</c>) and is not reported; a guard that is
+/// returned, stored or passed on is not either.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Property: which fix applies ("TryFinally", "UsingLocal", "UsingDiscarded").</summary>
     internal const string FixKey = "Fix";
+
+    /// <summary>Property of the try/finally fix: how many statements after the acquire's statement the release statement is.</summary>
+    internal const string ReleaseOffsetKey = "ReleaseOffset";
 
     internal static readonly DiagnosticDescriptor Rule = new(
         RuleIdentifiers.PermitNotReleased,
@@ -36,8 +45,8 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         category: "Concurrency",
         defaultSeverity: DiagnosticSeverity.Error,
         isEnabledByDefault: true,
-        description: "A semaphore slot, permit or lock guard must be released even when the code that holds it throws. SemaphoreSlim.Release belongs in a finally that starts right after the wait; "
-            + "the library's Permit and guards are released by Dispose, so hold them with using. Otherwise one exception leaves the lock held and every later caller blocks.",
+        description: "A semaphore slot, permit or lock must be released even when the code that holds it throws. SemaphoreSlim.Release, Monitor.Exit, ExitReadLock/ExitWriteLock, ReleaseMutex and Exit belong in a finally that starts right after the acquire; "
+            + "the library's Permit and guards, and Lock.EnterScope(), are released by Dispose, so hold them with using. Otherwise one exception leaves the lock held and every later caller blocks.",
         helpLinkUri: RuleIdentifiers.GetHelpUri(RuleIdentifiers.PermitNotReleased));
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Rule);
@@ -49,14 +58,14 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var types = LifecycleTypes.For(start.Compilation);
-            if (types.SemaphoreSlim is not null)
+            if (LockPairs.AnyKnown(types))
             {
                 start.RegisterOperationAction(c => AnalyzeSemaphoreWait(c, types), OperationKind.ExpressionStatement);
                 start.RegisterOperationAction(c => AnalyzeConditionalWait(c, types), OperationKind.Conditional);
                 start.RegisterOperationAction(c => AnalyzeLocalWait(c, types), OperationKind.VariableDeclarationGroup);
             }
 
-            if (types.Permit is not null)
+            if (types.Permit is not null || types.LockScope is not null)
             {
                 start.RegisterOperationAction(c => AnalyzeDroppedGuard(c, types), OperationKind.ExpressionStatement);
                 start.RegisterOperationAction(c => AnalyzeGuardLocal(c, types), OperationKind.VariableDeclarator, OperationKind.DeclarationExpression);
@@ -66,12 +75,13 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
 
     private static void AnalyzeSemaphoreWait(OperationAnalysisContext context, LifecycleTypes types)
     {
-        // await s.WaitAsync(); / s.Wait(); — the slot is held from the next statement on.
+        // await s.WaitAsync(); / s.Wait(); / Monitor.Enter(o); / rw.EnterWriteLock(); — the lock
+        // is held from the next statement on.
         var statement = (IExpressionStatementOperation)context.Operation;
-        if (AsWait(statement.Operation, types, returnsBool: false) is { } wait
+        if (AsAcquire(statement.Operation, types, returnsTaken: false) is { } acquire
             && statement.Syntax is ExpressionStatementSyntax waitStatement)
         {
-            Check(context, wait, waitStatement, waitStatement, types);
+            Check(context, acquire, waitStatement, waitStatement, types);
         }
     }
 
@@ -79,9 +89,9 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeConditionalWait(OperationAnalysisContext context, LifecycleTypes types)
     {
         if (context.Operation is IConditionalOperation { Syntax: IfStatementSyntax ifStatement } conditional
-            && AsWait(StripNot(conditional.Condition, out var negated), types, returnsBool: true) is { } wait)
+            && AsAcquire(StripNot(conditional.Condition, out var negated), types, returnsTaken: true) is { } acquire)
         {
-            CheckIf(context, wait, ifStatement, negated, types, offerFix: true);
+            CheckIf(context, acquire, ifStatement, negated, types, offerFix: true);
         }
     }
 
@@ -94,8 +104,8 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         if (context.Operation is not IVariableDeclarationGroupOperation { Syntax: LocalDeclarationStatementSyntax { Parent: BlockSyntax block } declaration, Declarations.Length: 1 } group
             || group.Declarations[0].Declarators.Length != 1
             || group.Declarations[0].Declarators[0] is not { Initializer.Value: { } value, Symbol: { Type.SpecialType: SpecialType.System_Boolean } local }
-            || AsWait(ChannelLocals.Strip(value), types, returnsBool: true) is not { } wait
-            || block.Statements.IndexOf(declaration) + 1 is var next && next >= block.Statements.Count
+            || AsAcquire(ChannelLocals.Strip(value), types, returnsTaken: true) is not { } acquire
+            || IndexIn(block, declaration) + 1 is var next && (next == 0 || next >= block.Statements.Count)
             || block.Statements[next] is not IfStatementSyntax ifStatement
             || group.SemanticModel?.GetOperation(ifStatement, context.CancellationToken) is not IConditionalOperation conditional
             || StripNot(conditional.Condition, out var negated) is not ILocalReferenceOperation test
@@ -116,11 +126,11 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         // The try/finally fix would start at the wait and cover the failed branch too: none here.
         if (uses == 1)
         {
-            CheckIf(context, wait, ifStatement, negated, types, offerFix: false);
+            CheckIf(context, acquire, ifStatement, negated, types, offerFix: false);
         }
     }
 
-    private static IOperation StripNot(IOperation condition, out bool negated)
+    internal static IOperation StripNot(IOperation condition, out bool negated)
     {
         negated = false;
         while (true)
@@ -141,58 +151,54 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    // The branch that runs holding the slot; when it is the rest of the block (the other branch
+    // The branch that runs holding the lock; when it is the rest of the block (the other branch
     // always leaves it: if (!acquired) return;), the if statement is the anchor.
-    private static void CheckIf(OperationAnalysisContext context, IInvocationOperation wait, IfStatementSyntax ifStatement, bool negated, LifecycleTypes types, bool offerFix)
+    private static void CheckIf(OperationAnalysisContext context, LockAcquire acquire, IfStatementSyntax ifStatement, bool negated, LifecycleTypes types, bool offerFix)
     {
         var held = negated ? ifStatement.Else?.Statement : ifStatement.Statement;
         if (held is not null)
         {
-            Check(context, wait, held is BlockSyntax ? null : held, ifStatement, types, held as BlockSyntax);
+            Check(context, acquire, held is BlockSyntax ? null : held, ifStatement, types, held as BlockSyntax);
         }
         else if (AlwaysLeaves(ifStatement.Statement) && ifStatement.Parent is BlockSyntax)
         {
-            Check(context, wait, ifStatement, ifStatement, types, offerFix: offerFix);
+            Check(context, acquire, ifStatement, ifStatement, types, offerFix: offerFix);
         }
     }
 
     /// <summary>
-    /// The <c>SemaphoreSlim.Wait</c>/<c>WaitAsync</c> call in <paramref name="operation"/>
-    /// (awaited, possibly through <c>ConfigureAwait</c>) that returns nothing (the forms without a
-    /// timeout) or, with <paramref name="returnsBool"/>, whether it acquired the slot.
+    /// The acquire in <paramref name="operation"/> that CSA2004 follows, in one of two roles:
+    /// <list type="bullet">
+    /// <item>without <paramref name="returnsTaken"/>, a statement after which the lock is held:
+    /// <c>SemaphoreSlim.Wait()</c>/<c>WaitAsync()</c> (awaited, possibly through
+    /// <c>ConfigureAwait</c>), <c>Monitor.Enter(o)</c>, <c>EnterReadLock()</c> and its
+    /// siblings, <c>WaitOne()</c> of a <c>Mutex</c> or <c>Semaphore</c>, <c>Lock.Enter()</c>, and
+    /// the forms that set a flag once they hold it (<c>Monitor.Enter(o, ref taken)</c>,
+    /// <c>SpinLock.Enter(ref taken)</c>): those are followed as if the flag were always set,
+    /// which is what they guarantee when they return;</item>
+    /// <item>with it, a condition that is true when the lock was taken:
+    /// <c>Wait(timeout)</c>, <c>Monitor.TryEnter(o[, timeout])</c>, <c>TryEnterWriteLock(timeout)</c>,
+    /// <c>WaitOne(timeout)</c>, <c>Lock.TryEnter()</c>.</item>
+    /// </list>
+    /// The <c>TryEnter(..., ref taken)</c> forms, which may return without the lock, are not
+    /// followed (their flag is tested by the code's own <c>if</c>, which is not tracked).
     /// </summary>
-    internal static IInvocationOperation? AsWait(IOperation operation, LifecycleTypes types, bool returnsBool)
+    internal static LockAcquire? AsAcquire(IOperation operation, LifecycleTypes types, bool returnsTaken)
     {
-        var awaited = false;
-        if (operation is IAwaitOperation awaitOperation)
-        {
-            awaited = true;
-            operation = awaitOperation.Operation;
-            if (operation is IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } configured })
-            {
-                operation = configured;
-            }
-        }
-
-        if (operation is not IInvocationOperation { TargetMethod: { Name: "Wait" or "WaitAsync" } method, Instance: not null } wait
-            || !LifecycleTypes.Is(method.ContainingType, types.SemaphoreSlim))
+        var acquire = LockPairs.AsAcquire(operation, types);
+        if (acquire is null)
         {
             return null;
         }
 
-        if (!returnsBool)
-        {
-            return method.ReturnsVoid || LifecycleTypes.Is(method.ReturnType, types.Task) && method.ReturnType is INamedTypeSymbol { IsGenericType: false } ? wait : null;
-        }
-
-        return method.ReturnType.SpecialType == SpecialType.System_Boolean && !awaited
-            || awaited && method.ReturnType is INamedTypeSymbol { Name: "Task", TypeArguments.Length: 1 } task && LifecycleTypes.Is(task.BaseType, types.Task) && task.TypeArguments[0].SpecialType == SpecialType.System_Boolean
-            ? wait
-            : null;
+        var fits = returnsTaken
+            ? acquire.Form == AcquireForm.ReturnsTaken || acquire.Form == AcquireForm.Untimed && acquire.Kind is LockKind.Mutex or LockKind.Semaphore
+            : acquire.Form is AcquireForm.Untimed or AcquireForm.EnterWithFlag;
+        return fits ? acquire : null;
     }
 
     // A branch that never falls through: return, throw, break, continue or goto, alone or last in its block.
-    private static bool AlwaysLeaves(StatementSyntax statement) => statement switch
+    internal static bool AlwaysLeaves(StatementSyntax statement) => statement switch
     {
         ReturnStatementSyntax or ThrowStatementSyntax or BreakStatementSyntax or ContinueStatementSyntax or GotoStatementSyntax => true,
         BlockSyntax { Statements.Count: > 0 } block => AlwaysLeaves(block.Statements[block.Statements.Count - 1]),
@@ -200,53 +206,51 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
     };
 
     /// <summary>
-    /// Reports <paramref name="wait"/> unless the slot it takes is released in a finally. Three shapes:
+    /// Reports <paramref name="acquire"/> unless the lock it takes is released in a finally. Three shapes:
     /// <list type="bullet">
-    /// <item><paramref name="heldBlock"/> given: the slot is held throughout that block (the branch of
+    /// <item><paramref name="heldBlock"/> given: the lock is held throughout that block (the branch of
     /// an <c>if</c> that acquired it);</item>
     /// <item><paramref name="anchor"/> differs from <paramref name="ancestorsFrom"/>: the anchor is the
-    /// single statement the <c>if</c> runs holding the slot;</item>
-    /// <item>otherwise the slot is held after <paramref name="anchor"/>, to the end of its block.</item>
+    /// single statement the <c>if</c> runs holding the lock;</item>
+    /// <item>otherwise the lock is held after <paramref name="anchor"/>, to the end of its block.</item>
     /// </list>
     /// In each, a <c>try</c> around <paramref name="ancestorsFrom"/> whose finally releases also protects.
     /// </summary>
-    private static void Check(OperationAnalysisContext context, IInvocationOperation wait, StatementSyntax? anchor, StatementSyntax ancestorsFrom, LifecycleTypes types, BlockSyntax? heldBlock = null, bool offerFix = true)
+    private static void Check(OperationAnalysisContext context, LockAcquire acquire, StatementSyntax? anchor, StatementSyntax ancestorsFrom, LifecycleTypes types, BlockSyntax? heldBlock = null, bool offerFix = true)
     {
-        if (SymbolOf(wait.Instance!) is not { } semaphore)
+        if (SymbolOf(acquire.Target) is not { } locked)
         {
             return;
         }
 
-        var function = OwnedLocal.EnclosingFunction(wait);
-        StatementSyntax? laterRelease = null;
-        var releases = 0;
-        foreach (var release in ReleasesOf(function, semaphore, types))
-        {
-            if (OwnedLocal.EnclosingFunction(release) == function)
-            {
-                releases++;
-                if (anchor is not null
-                    && release.Parent is IExpressionStatementOperation { Syntax: ExpressionStatementSyntax releaseStatement }
-                    && releaseStatement.Parent == anchor.Parent
-                    && releaseStatement.SpanStart > anchor.SpanStart)
-                {
-                    laterRelease ??= releaseStatement;
-                }
-            }
-        }
+        var function = OwnedLocal.EnclosingFunction(acquire.Call);
+        var releases = ReleasesOf(function, locked, acquire.Kind, types);
 
-        // Without a Release here the semaphore is a signal released by someone else; a release
-        // right after the wait (a gate: wait for my turn, let the next one go) has no path between.
-        if (releases == 0 || ReacquiresInFinally(ancestorsFrom, semaphore, function, types) || ReleasesOnlyWhenGivingUp(semaphore, function, types))
+        // Without a release here the lock is a signal released by someone else (or a hand-off to
+        // the method that releases it, such as Dispose); a release right after the wait (a gate:
+        // wait for my turn, let the next one go) has no path between.
+        if (releases.DirectCount == 0 || ReacquiresInFinally(ancestorsFrom, releases) || ReleasesOnlyWhenGivingUp(releases))
         {
             return;
         }
+
+        // Every release of the function comes before the acquire (Monitor.Exit(o); Callback();
+        // Monitor.Enter(o); — also inside lock (o) { ... }): the function lets go of what its
+        // caller (or the enclosing lock statement) holds and takes it back; nothing after the
+        // acquire releases it here, so no path can skip a release. A re-acquisition, not a new hold.
+        if (releases.LastDirectStart < acquire.Call.Syntax.SpanStart)
+        {
+            return;
+        }
+
+        // The first release that is a later statement of the anchor's own block (the fix's end).
+        var laterRelease = anchor?.Parent is { } parent ? releases.FirstStatementAfter(parent, anchor.SpanStart) : null;
 
         if (heldBlock is not null)
         {
-            if (heldBlock.Statements.Count > 0 && IsRelease(heldBlock.Statements[0], semaphore, function, types)
-                || ProtectedFrom(heldBlock, 0, semaphore, function, types)
-                || ProtectedByAncestor(ancestorsFrom, semaphore, function, types))
+            if (heldBlock.Statements.Count > 0 && IsRelease(heldBlock.Statements[0], releases)
+                || ProtectedFrom(heldBlock, 0, releases)
+                || ProtectedByAncestor(ancestorsFrom, releases))
             {
                 return;
             }
@@ -254,9 +258,9 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         else if (anchor is not null && anchor != ancestorsFrom)
         {
             // if (await s.WaitAsync(t)) statement; — the single statement is the whole held region.
-            if (IsRelease(anchor, semaphore, function, types)
-                || anchor is TryStatementSyntax single && FinallyReleases(single, semaphore, function, types)
-                || ProtectedByAncestor(ancestorsFrom, semaphore, function, types))
+            if (IsRelease(anchor, releases)
+                || anchor is TryStatementSyntax single && FinallyReleases(single, releases)
+                || ProtectedByAncestor(ancestorsFrom, releases))
             {
                 return;
             }
@@ -265,38 +269,39 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         }
         else if (anchor is not null
             && (laterRelease is not null && NextStatement(anchor) == laterRelease
-                || NextStatement(anchor) is ReturnStatementSyntax returned && ReleasesIn(returned.Span, semaphore, function, types)
-                || IsProtected(anchor, semaphore, function, types)))
+                || NextStatement(anchor) is ReturnStatementSyntax returned && releases.AnyIn(returned.Span)
+                || IsProtected(anchor, releases)))
         {
             return;
         }
 
         var properties = ImmutableDictionary<string, string?>.Empty;
-        if (offerFix && heldBlock is null && laterRelease is not null && anchor?.Parent is BlockSyntax)
+        if (offerFix && heldBlock is null && laterRelease is not null && anchor?.Parent is BlockSyntax block)
         {
-            properties = properties.Add(FixKey, "TryFinally");
+            // The fix moves the statements between the anchor and this release into the try.
+            properties = properties
+                .Add(FixKey, "TryFinally")
+                .Add(ReleaseOffsetKey, (IndexIn(block, laterRelease) - IndexIn(block, anchor)).ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        context.ReportDiagnostic(Diagnostic.Create(Rule, wait.Syntax.GetLocation(), properties, $"The slot taken from '{semaphore.Name}'", "call Release() in a finally right after the wait"));
+        var remedy = acquire.Kind == LockKind.SpinLock
+            ? "enter it inside a try and call Exit() in its finally when taken"
+            : $"call {LockPairs.ReleaseName(acquire.Kind)} in a finally right after the {(acquire.Kind is LockKind.SemaphoreSlim or LockKind.Semaphore or LockKind.Mutex ? "wait" : "enter")}";
+        context.ReportDiagnostic(Diagnostic.Create(Rule, acquire.Call.Syntax.GetLocation(), properties, LockPairs.Describe(acquire.Kind, locked.Name), remedy));
     }
 
-    private static bool IsRelease(StatementSyntax statement, ISymbol semaphore, IOperation function, LifecycleTypes types) =>
-        statement is ExpressionStatementSyntax && ReleasesIn(statement.Span, semaphore, function, types);
+    private static bool IsRelease(StatementSyntax statement, LockReleases.Releases releases) =>
+        statement is ExpressionStatementSyntax && releases.AnyIn(statement.Span);
 
-    private static bool ProtectedFrom(BlockSyntax block, int index, ISymbol semaphore, IOperation function, LifecycleTypes types)
+    // A statement of the block from index on is try { ... } finally { release; }.
+    private static bool ProtectedFrom(BlockSyntax block, int index, LockReleases.Releases releases)
     {
-        for (var i = index; i < block.Statements.Count; i++)
-        {
-            if (block.Statements[i] is TryStatementSyntax next && FinallyReleases(next, semaphore, function, types))
-            {
-                return true;
-            }
-        }
-
-        return false;
+        // A lookup in the index, not a scan of the rest of the block (which made a method of many
+        // unprotected acquires quadratic).
+        return index < block.Statements.Count && releases.ReleasingTryAtOrAfter(block, block.Statements[index].SpanStart);
     }
 
-    private static bool ProtectedByAncestor(SyntaxNode from, ISymbol semaphore, IOperation function, LifecycleTypes types)
+    private static bool ProtectedByAncestor(SyntaxNode from, LockReleases.Releases releases)
     {
         foreach (var ancestor in from.Ancestors())
         {
@@ -305,7 +310,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
                 break;
             }
 
-            if (ancestor is TryStatementSyntax tryStatement && tryStatement.Block.Span.Contains(from.Span) && FinallyReleases(tryStatement, semaphore, function, types))
+            if (ancestor is TryStatementSyntax tryStatement && tryStatement.Block.Span.Contains(from.Span) && FinallyReleases(tryStatement, releases))
             {
                 return true;
             }
@@ -316,33 +321,42 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
 
     // A later statement of the same block is try { ... } finally { s.Release(); } (usually the
     // next one; statements in between, such as an early release and return, are accepted:
-    // precision over recall), or the wait sits inside the try block of such a statement.
+    // precision over recall), or the wait sits inside the try block of such a statement (which
+    // is also the correct form of the flag-setting enters: bool taken = false;
+    // try { Monitor.Enter(o, ref taken); ... } finally { if (taken) Monitor.Exit(o); }).
     // The wait may also be the last statement of a try whose catches all leave
     // (try { await s.WaitAsync(ct); } catch { return; }): the slot is held only after that try
     // completes normally, so the statements after the try are what must be protected
     // (RabbitMQ's SocketFrameHandler.CloseAsync).
-    private static bool IsProtected(StatementSyntax wait, ISymbol semaphore, IOperation function, LifecycleTypes types) =>
-        wait.Parent is BlockSyntax block && ProtectedFrom(block, block.Statements.IndexOf(wait) + 1, semaphore, function, types)
-        || ProtectedByAncestor(wait, semaphore, function, types)
-        || wait.Parent is BlockSyntax { Parent: TryStatementSyntax { Finally: null, Catches.Count: > 0 } guarded } tryBlock
+    // The same holds for the last statement of a try block with a finally (and catches, if any,
+    // that all leave), and of a lock statement's body: the acquire is the last thing the block
+    // does, and what follows the try or the lock is what holds the lock taken (Npgsql's
+    // NpgsqlConnector: lock (SyncObj) { if (!IsConnected) return; Monitor.Enter(CancelLock); }
+    // try { ... } finally { Monitor.Exit(CancelLock); }; and try { ...; Monitor.Enter(CleanupLock); }
+    // finally { Monitor.Exit(SyncObj); } before the try whose finally exits CleanupLock).
+    private static bool IsProtected(StatementSyntax wait, LockReleases.Releases releases) =>
+        wait.Parent is BlockSyntax block && ProtectedFrom(block, IndexIn(block, wait) + 1, releases)
+        || ProtectedByAncestor(wait, releases)
+        || wait.Parent is BlockSyntax { Parent: TryStatementSyntax guarded } tryBlock
             && tryBlock == guarded.Block
+            && (guarded.Catches.Count > 0 || guarded.Finally is not null)
             && tryBlock.Statements.Last() == wait
             && guarded.Catches.All(c => AlwaysLeaves(c.Block))
-            && IsProtected(guarded, semaphore, function, types);
+            && IsProtected(guarded, releases)
+        || wait.Parent is BlockSyntax { Parent: LockStatementSyntax lockStatement } lockBody
+            && lockBody.Statements.Last() == wait
+            && IsProtected(lockStatement, releases);
 
-    // Every Release of the function is on a branch that gives up and leaves
+    // Every release of the function is on a branch that gives up and leaves
     // (if (shuttingDown) { s.Release(); return false; }): on the path that goes on, the slot
     // leaves the function held, handed to whoever releases it later (a continuation of the work
     // it admitted: Quartz's TaskSchedulingThreadPool.TryRun). That is a hand-off, like a wait
-    // with no Release here at all; a Release on the path that goes on is still checked.
-    private static bool ReleasesOnlyWhenGivingUp(ISymbol semaphore, IOperation function, LifecycleTypes types)
+    // with no release here at all; a release on the path that goes on is still checked.
+    private static bool ReleasesOnlyWhenGivingUp(LockReleases.Releases releases)
     {
-        foreach (var descendant in function.Descendants())
+        foreach (var (release, direct) in releases.Items)
         {
-            if (descendant is IInvocationOperation { TargetMethod.Name: "Release", Instance: { } target } release
-                && LifecycleTypes.Is(release.TargetMethod.ContainingType, types.SemaphoreSlim)
-                && SymbolEqualityComparer.Default.Equals(SymbolOf(target), semaphore)
-                && OwnedLocal.EnclosingFunction(release) == function
+            if (direct
                 && !(release.Parent is IExpressionStatementOperation { Syntax: ExpressionStatementSyntax { Parent: BlockSyntax { Parent: IfStatementSyntax or ElseClauseSyntax } branch } }
                     && AlwaysLeaves(branch)
                     && branch.Statements.Last() is ReturnStatementSyntax or ThrowStatementSyntax))
@@ -358,7 +372,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
     // slot already (its caller took it), lets it go around a callback and takes it back on every
     // path, so the slot is as held as before; the release belongs to whoever took it first
     // (RabbitMQ's topology recovery). A re-acquisition, not a new hold.
-    private static bool ReacquiresInFinally(SyntaxNode wait, ISymbol semaphore, IOperation function, LifecycleTypes types)
+    private static bool ReacquiresInFinally(SyntaxNode wait, LockReleases.Releases releases)
     {
         foreach (var ancestor in wait.Ancestors())
         {
@@ -367,7 +381,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
                 return false;
             }
 
-            if (ancestor is FinallyClauseSyntax { Parent: TryStatementSyntax tryStatement } && ReleasesIn(tryStatement.Block.Span, semaphore, function, types))
+            if (ancestor is FinallyClauseSyntax { Parent: TryStatementSyntax tryStatement } && releases.AnyIn(tryStatement.Block.Span))
             {
                 return true;
             }
@@ -376,39 +390,30 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    private static bool FinallyReleases(TryStatementSyntax tryStatement, ISymbol semaphore, IOperation function, LifecycleTypes types)
-    {
-        return tryStatement.Finally is not null && ReleasesIn(tryStatement.Finally.Span, semaphore, function, types);
-    }
-
-    internal static bool ReleasesIn(Microsoft.CodeAnalysis.Text.TextSpan span, ISymbol semaphore, IOperation function, LifecycleTypes types)
-    {
-        foreach (var release in ReleasesOf(function, semaphore, types))
-        {
-            if (span.Contains(release.Syntax.Span))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private static bool FinallyReleases(TryStatementSyntax tryStatement, LockReleases.Releases releases) =>
+        tryStatement.Finally is not null && releases.AnyIn(tryStatement.Finally.Span);
 
     /// <summary>
-    /// The <c>SemaphoreSlim.Release</c> calls on <paramref name="semaphore"/> in <paramref name="function"/>
-    /// (nested lambdas included), in source order, from an index built once per function
-    /// (<see cref="SemaphoreReleases"/>): every wait of a method looks its releases up, and
-    /// scanning the method once per wait was quadratic.
+    /// The releases of <paramref name="kind"/> on <paramref name="locked"/> in <paramref name="function"/>
+    /// (nested lambdas included), from an index built once per function (<see cref="LockReleases"/>):
+    /// every acquire of a method looks its releases up, and scanning the method once per acquire
+    /// was quadratic.
     /// </summary>
-    private static IReadOnlyList<IInvocationOperation> ReleasesOf(IOperation function, ISymbol semaphore, LifecycleTypes types) =>
-        SemaphoreReleases.For(function, types, SymbolOf).Of(semaphore);
+    internal static LockReleases.Releases ReleasesOf(IOperation function, ISymbol locked, LockKind kind, LifecycleTypes types) =>
+        LockReleases.For(function, types, SymbolOf).Of(locked, kind);
 
+    /// <summary>
+    /// The variable that names the locked object: a local, a parameter, a field or read-only
+    /// property of <c>this</c>, or <c>this</c> itself (<c>Monitor.Enter(this)</c>, named by its
+    /// type); anything else (<c>_state.Gate</c>, a call) is not followed.
+    /// </summary>
     internal static ISymbol? SymbolOf(IOperation operation) => ChannelLocals.Strip(operation) switch
     {
         ILocalReferenceOperation local => local.Local,
         IParameterReferenceOperation parameter => parameter.Parameter,
         IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } field => field.Field,
         IPropertyReferenceOperation { Instance: null or IInstanceReferenceOperation, Property.IsReadOnly: true } property => property.Property,
+        IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance, Type: { } type } => type,
         _ => null,
     };
 
@@ -427,7 +432,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
             operation = awaited.Operation;
         }
 
-        if (operation is IInvocationOperation invocation && types.IsGuard(guardType) && invocation.TargetMethod.Name != "Dispose")
+        if (operation is IInvocationOperation invocation && types.IsReleasedByDispose(guardType) && invocation.TargetMethod.Name != "Dispose")
         {
             var properties = ImmutableDictionary<string, string?>.Empty;
             if (statement.Operation is not ISimpleAssignmentOperation && statement.Syntax.Parent is BlockSyntax)
@@ -457,7 +462,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
                 return;
         }
 
-        if (!types.IsGuard(local.Type))
+        if (!types.IsReleasedByDispose(local.Type))
         {
             return;
         }
@@ -490,11 +495,42 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
     {
         if (statement.Parent is BlockSyntax block)
         {
-            var index = block.Statements.IndexOf(statement);
-            return index + 1 < block.Statements.Count ? block.Statements[index + 1] : null;
+            var index = IndexIn(block, statement);
+            return index >= 0 && index + 1 < block.Statements.Count ? block.Statements[index + 1] : null;
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The index of <paramref name="statement"/> in <paramref name="block"/>, by binary search on
+    /// position (statements are in source order): <c>SyntaxList.IndexOf</c> scans, and asked once
+    /// per acquire of a long method it made the rule quadratic. -1 when it is not a statement of the block.
+    /// </summary>
+    private static int IndexIn(BlockSyntax block, StatementSyntax statement)
+    {
+        var statements = block.Statements;
+        int low = 0, high = statements.Count - 1;
+        while (low <= high)
+        {
+            var middle = (low + high) / 2;
+            var start = statements[middle].SpanStart;
+            if (start == statement.SpanStart)
+            {
+                return statements[middle] == statement ? middle : -1;
+            }
+
+            if (start < statement.SpanStart)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle - 1;
+            }
+        }
+
+        return -1;
     }
 
     private static bool InFinally(ILocalReferenceOperation reference) =>
@@ -505,6 +541,7 @@ public sealed class CSA2004PermitNotReleasedAnalyzer : DiagnosticAnalyzer
         "Permit" => "permit",
         "LockGuard" => "lock guard",
         "ReadGuard" => "read guard",
+        "Scope" => "lock scope",
         _ => "write guard",
     };
 }

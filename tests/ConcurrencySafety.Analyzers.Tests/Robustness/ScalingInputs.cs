@@ -27,6 +27,7 @@ internal static class ScalingInputs
         new("nesting", Nesting, 24),
         new("members", Members, 200),
         new("concurrent-body", ConcurrentBody, 300),
+        new("locks", Locks, 600),
     };
 
     private const string Header = """
@@ -83,6 +84,53 @@ internal static class ScalingInputs
                     tx.Dispose();
                     await foreach (var item in rx) { total += item; }
                     Console.WriteLine(total + racy);
+                }
+            }
+
+            """);
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// One method with <paramref name="n"/> acquire/release pairs of the BCL's locks on the same
+    /// few objects (so that each object has hundreds of releases to look through), in eight
+    /// kinds: released in a finally, released outside one (CSA2004), the ref-flag form, a timed
+    /// try tested by an if (CSA2004), a timed try whose answer is ignored inside the releasing
+    /// try (CSA2018). The CSA2004/CSA2018 worst case: every acquire asks about its object's releases.
+    /// </summary>
+    public static string Locks(int n)
+    {
+        var sb = new StringBuilder(Header);
+        sb.Append("""
+            public sealed class Generated
+            {
+                private readonly object _sync = new object();
+                private readonly ReaderWriterLockSlim _rw = new ReaderWriterLockSlim();
+                private readonly SemaphoreSlim _gate = new SemaphoreSlim(1, 1);
+
+                public async Task RunAsync(int x)
+                {
+                    int total = 0;
+
+            """);
+        for (var k = 0; k < n; k++)
+        {
+            var s = I(k);
+            sb.Append((k % 8) switch
+            {
+                0 => $"        Monitor.Enter(_sync); try {{ total += {s}; }} finally {{ Monitor.Exit(_sync); }}\n",
+                1 => $"        Monitor.Enter(_sync); total += {s}; Monitor.Exit(_sync);\n",
+                2 => $"        _rw.EnterWriteLock(); try {{ total++; }} finally {{ _rw.ExitWriteLock(); }}\n",
+                3 => $"        if (_rw.TryEnterReadLock({s})) {{ total--; _rw.ExitReadLock(); }}\n",
+                4 => $"        await _gate.WaitAsync(); try {{ total++; }} finally {{ _gate.Release(); }}\n",
+                5 => $"        _gate.Wait(); total += x; _gate.Release();\n",
+                6 => $"        var taken{s} = false; try {{ Monitor.Enter(_sync, ref taken{s}); total++; }} finally {{ if (taken{s}) Monitor.Exit(_sync); }}\n",
+                _ => $"        try {{ Monitor.TryEnter(_sync, {s}); total++; }} finally {{ Monitor.Exit(_sync); }}\n",
+            });
+        }
+
+        sb.Append("""
+                    Console.WriteLine(total);
                 }
             }
 

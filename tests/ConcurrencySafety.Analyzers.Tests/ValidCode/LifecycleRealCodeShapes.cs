@@ -260,3 +260,63 @@ public sealed class Multiplexer
         return transaction;
     }
 }
+
+// Npgsql's NpgsqlConnector (cancellation and Break): a monitor entered as the last statement of a
+// lock statement's body, or of a try whose finally exits another monitor, is held from the end
+// of that statement on, and the next statement's finally exits it (CSA2004).
+public sealed class ConnectorLocks
+{
+    private readonly object _state = new();
+    private readonly object _cancel = new();
+    private readonly object _cleanup = new();
+    private bool _connected = true;
+    private int _cancellations;
+
+    public void Cancel()
+    {
+        lock (_state)
+        {
+            if (!_connected)
+            {
+                return;
+            }
+
+            // Taken under _state, so that a concurrent break waits for the cancellation.
+            Monitor.Enter(_cancel);
+        }
+
+        try
+        {
+            _cancellations++;
+        }
+        finally
+        {
+            Monitor.Exit(_cancel);
+        }
+    }
+
+    public void Break()
+    {
+        Monitor.Enter(_state);
+        try
+        {
+            _connected = false;
+
+            // Taken while _state is held, so that a second break cannot clean up first.
+            Monitor.Enter(_cleanup);
+        }
+        finally
+        {
+            Monitor.Exit(_state);
+        }
+
+        try
+        {
+            _cancellations = 0;
+        }
+        finally
+        {
+            Monitor.Exit(_cleanup);
+        }
+    }
+}
