@@ -1083,4 +1083,46 @@ public class CSA1001CapturedVariableWrittenConcurrentlyTests
             }
         }
         """);
+
+    [Fact]
+    public Task Local_async_function_started_twice_before_one_join_writes_after_its_await() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M()
+            {
+                int done = 0, started = 0;
+                async Task StepAsync(int delay)
+                {
+                    started++;
+                    await Task.Delay(delay);
+                    {|CSA1001:done|}++;
+                }
+
+                var a = StepAsync(1);
+                var b = StepAsync(2);
+                await Task.WhenAll(a, b);
+                await StepAsync(3);
+                await StepAsync(4);
+                return done + started;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task LocalFinally_runs_on_several_workers_at_once() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            long M(int[] values)
+            {
+                long total = 0;
+                Parallel.For(0, values.Length,
+                    () => 0L,
+                    (i, state, local) => local + values[i],
+                    local => {|CSA1001:total|} += local);
+                return total;
+            }
+        }
+        """);
 }
