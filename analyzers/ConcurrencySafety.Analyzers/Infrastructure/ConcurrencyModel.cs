@@ -397,7 +397,7 @@ internal sealed class ConcurrencyModel
 
                 if (lambda is not null)
                 {
-                    arguments = arguments.Select(a => a is { Root: PathRoot.Variable, Variable: { } v } && IsDeclaredIn(v, lambda.Syntax) ? null : a).ToImmutableArray();
+                    arguments = arguments.Select(a => a is { Root: PathRoot.Variable, Variable: { } v } && Declarations.IsDeclaredIn(v, lambda.Syntax) ? null : a).ToImmutableArray();
                 }
             }
 
@@ -436,19 +436,6 @@ internal sealed class ConcurrencyModel
                     return null;
             }
         }
-    }
-
-    private static bool IsDeclaredIn(ISymbol variable, SyntaxNode node)
-    {
-        foreach (var reference in variable.DeclaringSyntaxReferences)
-        {
-            if (reference.SyntaxTree == node.SyntaxTree && node.Span.Contains(reference.Span))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private SummaryCall? FirstCall(IInvocationOperation invocation)

@@ -364,26 +364,13 @@ internal sealed class RaceEngine
                     return !arguments.IsDefault && parameter.Ordinal < arguments.Length && arguments[parameter.Ordinal] is { } argument ? path.Rebase(argument) : null;
                 }
 
-                if (path.Variable is not null && DeclaredInside(path.Variable, declaration))
+                if (path.Variable is not null && Declarations.IsDeclaredIn(path.Variable, declaration))
                 {
                     return null;
                 }
 
                 return method.MethodKind == MethodKind.LocalFunction ? path : null;
         }
-    }
-
-    private static bool DeclaredInside(ISymbol variable, SyntaxNode node)
-    {
-        foreach (var reference in variable.DeclaringSyntaxReferences)
-        {
-            if (reference.SyntaxTree == node.SyntaxTree && node.Span.Contains(reference.Span))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private static List<LockKey>? Merge(List<LockKey>? outer, List<LockKey>? inner)
@@ -616,19 +603,18 @@ internal sealed class RaceEngine
                 source = _returns.GetOrAdd(method, ComputeReturn(method, cancellationToken));
             }
 
-            if (source is null)
+            if (source is not var (returner, declaration, returned, next))
             {
                 return null;
             }
 
-            if (source.Path is { } path)
+            if (returned is not null)
             {
-                return Map(path, source.Method, source.Declaration, site.Receiver, site.Arguments);
+                return Map(returned, returner, declaration, site.Receiver, site.Arguments);
             }
 
             // return Other(...): the next call, in this call's terms.
-            var next = source.Call!;
-            var receiver = next.Receiver is null ? null : Map(next.Receiver, source.Method, source.Declaration, site.Receiver, site.Arguments);
+            var receiver = next!.Receiver is null ? null : Map(next.Receiver, returner, declaration, site.Receiver, site.Arguments);
             if (!next.Callee.IsStatic && receiver is null)
             {
                 return null;
@@ -636,34 +622,18 @@ internal sealed class RaceEngine
 
             var arguments = next.Arguments.IsDefaultOrEmpty
                 ? next.Arguments
-                : next.Arguments.Select(a => a is null ? null : Map(a, source.Method, source.Declaration, site.Receiver, site.Arguments)).ToImmutableArray();
+                : next.Arguments.Select(a => a is null ? null : Map(a, returner, declaration, site.Receiver, site.Arguments)).ToImmutableArray();
             site = new SummaryCall(next.Callee, receiver, arguments, next.Operation, locks: null, afterAwait: false);
         }
 
         return null;
     }
 
-    private readonly ConcurrentDictionary<IMethodSymbol, ReturnSource?> _returns = new(SymbolEqualityComparer.Default);
-
-    /// <summary>What a method returns on every return path: one path, or one call of a source method (in the method's terms).</summary>
-    private sealed class ReturnSource
-    {
-        public ReturnSource(IMethodSymbol method, SyntaxNode declaration, AccessPath? path, SummaryCall? call)
-        {
-            Method = method;
-            Declaration = declaration;
-            Path = path;
-            Call = call;
-        }
-
-        public IMethodSymbol Method { get; }
-
-        public SyntaxNode Declaration { get; }
-
-        public AccessPath? Path { get; }
-
-        public SummaryCall? Call { get; }
-    }
+    /// <summary>
+    /// What each method returns on every return path, in its own terms: one path, or one call of
+    /// a source method (null: anything else). Worked out once per method per compilation.
+    /// </summary>
+    private readonly ConcurrentDictionary<IMethodSymbol, (IMethodSymbol Method, SyntaxNode Declaration, AccessPath? Path, SummaryCall? Call)?> _returns = new(SymbolEqualityComparer.Default);
 
     private SummaryCall? GetterOrMethodCall(IOperation call)
     {
@@ -683,7 +653,7 @@ internal sealed class RaceEngine
         return null;
     }
 
-    private ReturnSource? ComputeReturn(IMethodSymbol method, CancellationToken cancellationToken)
+    private (IMethodSymbol Method, SyntaxNode Declaration, AccessPath? Path, SummaryCall? Call)? ComputeReturn(IMethodSymbol method, CancellationToken cancellationToken)
     {
         // An override elsewhere could return something else; a task or an iterator is not the object.
         if (method.IsAsync || method.IsVirtual || method.IsAbstract || (method.IsOverride && !method.IsSealed && !method.ContainingType.IsSealed)
@@ -730,13 +700,13 @@ internal sealed class RaceEngine
             if (AccessPath.Of(value, AutoProperties) is not { } valuePath || (path is not null && !path.Equals(valuePath)) || IsReassignedParameter(valuePath, root))
             {
                 // Not a path, or not the same one everywhere: one call is the only other answer.
-                return values.Count == 1 && GetterOrMethodCall(value) is { } call ? new ReturnSource(method, declaration, null, call) : null;
+                return values.Count == 1 && GetterOrMethodCall(value) is { } call ? (method, declaration, null, call) : null;
             }
 
             path = valuePath;
         }
 
-        return path is null ? null : new ReturnSource(method, declaration, path, null);
+        return path is null ? null : (method, declaration, path, null);
     }
 
     // `l = new List<int>(); return l;`: the returned parameter is no longer the caller's argument.
@@ -786,7 +756,7 @@ internal sealed class RaceEngine
         List<LockKey>? locks = null;
         var afterAwait = order?.IsAfterAwait(reference.Syntax) ?? false;
         var immutable = path.Last is IFieldSymbol { IsReadOnly: true } || (path.Last is IPropertySymbol property && !AutoProperties.IsWritable(property));
-        if (!immutable && !path.Members.IsEmpty || (isLocalFunction && path.Variable is not null && !DeclaredInside(path.Variable, declaration)))
+        if (!immutable && !path.Members.IsEmpty || (isLocalFunction && path.Variable is not null && !Declarations.IsDeclaredIn(path.Variable, declaration)))
         {
             if (AccessClassifier.ClassifyVariable(reference, Types) is { } kind)
             {

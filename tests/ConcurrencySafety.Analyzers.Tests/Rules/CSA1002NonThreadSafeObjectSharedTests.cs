@@ -438,8 +438,9 @@ public class CSA1002NonThreadSafeObjectSharedTests
         """);
 
     [Fact]
-    public Task List_field_returned_by_a_getter_on_every_path_and_changed_by_tasks_in_a_loop() => Verify.VerifyAnalyzerAsync("""
+    public Task List_field_returned_by_a_getter_on_every_path_and_changed_by_PLINQ() => Verify.VerifyAnalyzerAsync("""
         using System.Collections.Generic;
+        using System.Linq;
         using System.Threading.Tasks;
         class Collector
         {
@@ -458,12 +459,7 @@ public class CSA1002NonThreadSafeObjectSharedTests
                 }
             }
 
-            public async Task RunAsync(string[] names)
-            {
-                var tasks = new List<Task>();
-                foreach (var name in names) tasks.Add(Task.Run(() => {|CSA1002:Names|}.Add(name)));
-                await Task.WhenAll(tasks);
-            }
+            public void Run(string[] names) => names.AsParallel().ForAll(name => {|CSA1002:Names|}.Add(name));
         }
         """);
 
