@@ -602,4 +602,25 @@ public class CSA1002NonThreadSafeObjectSharedTests
         """,
         Verify.Diagnostic("CSA1002").WithLocation(0).WithArguments("_cache", "Dictionary<string, int>", "is changed through 'GetCache()' by the body passed to 'Parallel.ForEach', which may run as several instances at once", "ConcurrentDictionary<TKey, TValue>"),
         Verify.Diagnostic("CSA1002").WithLocation(1).WithArguments("_cache", "Dictionary<string, int>", "is changed through 'GetCache()' by 'Store', which the body passed to 'Parallel.ForEach' (line 9) runs as several instances at once", "ConcurrentDictionary<TKey, TValue>"));
+
+    [Fact]
+    public Task List_reached_through_a_field_of_a_field_and_per_index_lists_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class State { public readonly List<int> Items = new(); }
+        class Worker
+        {
+            private readonly State _state = new();
+            public List<int>[] Run(int n)
+            {
+                Parallel.For(0, n, i => {|CSA1002:_state.Items|}.Add(i));
+
+                // One list per index: each body instance changes its own element.
+                var buckets = new List<int>[n];
+                for (var k = 0; k < n; k++) buckets[k] = new List<int>();
+                Parallel.For(0, n, i => buckets[i].Add(i));
+                return buckets;
+            }
+        }
+        """);
 }

@@ -566,4 +566,24 @@ public class CSA1003FieldWrittenConcurrentlyTests
             }
         }
         """);
+
+    [Fact]
+    public Task Method_group_and_static_state_with_Interlocked_or_a_shared_lock_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        static class Stats
+        {
+            private static readonly object s_gate = new();
+            private static long s_requests;
+            private static long s_bytes;
+            public static void Count() => Interlocked.Increment(ref s_requests);
+            public static void Add(long bytes) { lock (s_gate) { s_bytes += bytes; } }
+        }
+        class Counter
+        {
+            private int _completed;
+            private void CompleteOne(int i) { Interlocked.Increment(ref _completed); Stats.Count(); Stats.Add(i); }
+            public void Run(int n) => Parallel.For(0, n, CompleteOne);
+        }
+        """);
 }
