@@ -943,12 +943,13 @@ public class CSA1001CapturedVariableWrittenConcurrentlyTests
             int M(int n)
             {
                 int total = 0;
-                void Add(int i) => {|CSA1001:total|} += i;
+                void Add(int i) => {|#0:total|} += i;
                 Parallel.For(0, n, i => Add(i));
                 return total;
             }
         }
-        """);
+        """,
+        Verify.Diagnostic("CSA1001").WithLocation(0).WithArguments("total", "is written by 'Add', which the body passed to 'Parallel.For' (line 8) runs as several instances at once"));
 
     [Fact]
     public Task Per_task_locals_combined_after_the_join_are_silent() => Verify.VerifyAnalyzerAsync("""
@@ -1096,7 +1097,7 @@ public class CSA1001CapturedVariableWrittenConcurrentlyTests
                 {
                     started++;
                     await Task.Delay(delay);
-                    {|CSA1001:done|}++;
+                    {|#0:done|}++;
                 }
 
                 var a = StepAsync(1);
@@ -1107,7 +1108,8 @@ public class CSA1001CapturedVariableWrittenConcurrentlyTests
                 return done + started;
             }
         }
-        """);
+        """,
+        Verify.Diagnostic("CSA1001").WithLocation(0).WithArguments("done", "is written after an await, and 'StepAsync' started at line 14 and not awaited before it is started again runs as several instances at once"));
 
     [Fact]
     public Task LocalFinally_runs_on_several_workers_at_once() => Verify.VerifyAnalyzerAsync("""
