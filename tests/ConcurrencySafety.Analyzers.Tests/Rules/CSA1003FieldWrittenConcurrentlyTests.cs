@@ -586,4 +586,22 @@ public class CSA1003FieldWrittenConcurrentlyTests
             public void Run(int n) => Parallel.For(0, n, CompleteOne);
         }
         """);
+
+    [Fact]
+    public Task Async_Select_query_materialized_later_writes_a_field_after_await() => Verify.VerifyAnalyzerAsync("""
+        using System.Linq;
+        using System.Threading.Tasks;
+        class Fetcher
+        {
+            private int _done;
+            private int _before;
+            public async Task FetchAllAsync(int[] ids)
+            {
+                var query = ids.Select(async id => { _before++; await Task.Delay(id); {|CSA1003:_done|}++; });
+                _before = 0;
+                var started = query.ToArray();
+                await Task.WhenAll(started);
+            }
+        }
+        """);
 }
