@@ -14,6 +14,12 @@
 //   engine.Reach(method, receiver, arguments, ...) the same for a method started as a body
 //                                                (a method group given to Task.Run, an async
 //                                                method invoked without awaiting it)
+//   engine.ResultPath(call)                      the path a call's result stands for, when the
+//                                                source method or getter returns one field,
+//                                                static or parameter path on every return path
+//                                                (GetCache() is this._cache); cached per method
+//   engine.ObjectUseOfResult(call)               a use of a not-thread-safe object so returned
+//                                                (GetCache().Add(x)), for CSA1002 and summaries
 //   engine.ThreadSafety                          the type model (ThreadSafetyModel)
 //   engine.AutoProperties                        which properties stand for a backing field
 //   AwaitOrder.For(function, ...)                which operations of an async function may run
