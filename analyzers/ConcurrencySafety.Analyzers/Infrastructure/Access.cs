@@ -94,7 +94,11 @@ internal sealed class Access
         Anchor = reached.Anchor;
         Chain = reached.Chain;
         AfterAwait = reached.AfterAwait;
+        Via = reached.Via;
     }
+
+    /// <summary>For a not-thread-safe object reached through a call's result: the call (<c>GetCache()</c>), for messages.</summary>
+    public string? Via { get; set; }
 
     /// <summary>For an access in another method: the operation of the analyzed member that leads to it.</summary>
     public IOperation? Anchor { get; }

@@ -100,9 +100,9 @@ internal sealed class ConcurrencyModel
             cancellationToken.ThrowIfCancellationRequested();
             model.ComputeRegion(body);
             model.DecideRestarts(body);
-            if (body.IsAsyncStart && body.Function is IAnonymousFunctionOperation lambda)
+            if (body.IsAsyncStart && body.Function is IAnonymousFunctionOperation or ILocalFunctionOperation)
             {
-                body.AwaitOrder = AwaitOrder.For(lambda, engine.UiContext, cancellationToken);
+                body.AwaitOrder = AwaitOrder.For(body.Function, engine.UiContext, cancellationToken);
             }
 
             body.SynchronizesByHand = model.SynchronizesWithin(body.Syntax.Span);
@@ -271,6 +271,14 @@ internal sealed class ConcurrencyModel
         {
             ConcurrentBody body;
             var function = ResolveFunction(call.DelegateValue, depth: 0);
+            if (function is null && call.IsAsyncStart && call.Call is IInvocationOperation { TargetMethod.MethodKind: MethodKind.LocalFunction } started
+                && _localFunctions.TryGetValue(started.TargetMethod.OriginalDefinition, out var localFunction))
+            {
+                // var a = StepAsync(1); var b = StepAsync(2); with a local async function: its
+                // body is in this member, like a lambda's (its captured variables are ours).
+                function = localFunction;
+            }
+
             if (function is not null)
             {
                 if (bySyntax.TryGetValue(function.Syntax, out var existing))
@@ -389,7 +397,7 @@ internal sealed class ConcurrencyModel
 
                 if (lambda is not null)
                 {
-                    arguments = arguments.Select(a => a is { Root: PathRoot.Variable, Variable: { } v } && IsDeclaredIn(v, lambda.Syntax) ? null : a).ToImmutableArray();
+                    arguments = arguments.Select(a => a is { Root: PathRoot.Variable, Variable: { } v } && Declarations.IsDeclaredIn(v, lambda.Syntax) ? null : a).ToImmutableArray();
                 }
             }
 
@@ -428,19 +436,6 @@ internal sealed class ConcurrencyModel
                     return null;
             }
         }
-    }
-
-    private static bool IsDeclaredIn(ISymbol variable, SyntaxNode node)
-    {
-        foreach (var reference in variable.DeclaringSyntaxReferences)
-        {
-            if (reference.SyntaxTree == node.SyntaxTree && node.Span.Contains(reference.Span))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private SummaryCall? FirstCall(IInvocationOperation invocation)

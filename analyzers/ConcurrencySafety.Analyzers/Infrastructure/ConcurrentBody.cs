@@ -87,7 +87,7 @@ internal sealed class ConcurrentBody
 
         foreach (var repetition in Repetitions)
         {
-            if (variable is null || !DeclaredInside(variable, repetition))
+            if (variable is null || !Declarations.IsDeclaredIn(variable, repetition))
             {
                 return true;
             }
@@ -101,32 +101,14 @@ internal sealed class ConcurrentBody
     {
         for (var node = Call.Call.Syntax.Parent; node is not null; node = node.Parent)
         {
-            if (node is Microsoft.CodeAnalysis.CSharp.Syntax.ForStatementSyntax { Declaration: { } declaration } forStatement)
+            if (node is Microsoft.CodeAnalysis.CSharp.Syntax.ForStatementSyntax { Declaration: { } declaration } forStatement
+                && Declarations.IsDeclaredIn(local, declaration))
             {
-                foreach (var reference in local.DeclaringSyntaxReferences)
-                {
-                    if (reference.SyntaxTree == declaration.SyntaxTree && declaration.Span.Contains(reference.Span))
-                    {
-                        return forStatement;
-                    }
-                }
+                return forStatement;
             }
         }
 
         return null;
-    }
-
-    private static bool DeclaredInside(ISymbol variable, SyntaxNode node)
-    {
-        foreach (var reference in variable.DeclaringSyntaxReferences)
-        {
-            if (reference.SyntaxTree == node.SyntaxTree && node.Span.Contains(reference.Span))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     public bool Contains(SyntaxNode node) => Syntax.Span.Contains(node.Span) && Syntax.SyntaxTree == node.SyntaxTree;

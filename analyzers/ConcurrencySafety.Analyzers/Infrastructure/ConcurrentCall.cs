@@ -48,6 +48,12 @@ internal sealed class ConcurrentCall
     /// </summary>
     public bool IsAsyncStart { get; set; }
 
-    /// <summary>The line of the call, for messages (1-based).</summary>
-    public int Line => Call.Syntax.GetLocation().GetLineSpan().StartLinePosition.Line + 1;
+    /// <summary>
+    /// The operation messages name when it is not <see cref="Call"/>: the <c>Select</c> of a lazy
+    /// query whose lambdas start where the query is enumerated (the call).
+    /// </summary>
+    public IOperation? LineOf { get; set; }
+
+    /// <summary>The line of the call (or of <see cref="LineOf"/>), for messages (1-based).</summary>
+    public int Line => (LineOf ?? Call).Syntax.GetLocation().GetLineSpan().StartLinePosition.Line + 1;
 }

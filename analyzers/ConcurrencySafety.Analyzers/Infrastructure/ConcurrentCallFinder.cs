@@ -128,7 +128,7 @@ internal static class ConcurrentCallFinder
                 case IReturnOperation:
                     // items.Select(i => CopyAsync(i)) whose tasks all start at once.
                     return parent.Parent is IBlockOperation { Parent: IAnonymousFunctionOperation { Parent: IDelegateCreationOperation { Parent: IArgumentOperation { Parent: IInvocationOperation select } } } }
-                        && select.TargetMethod.Name == "Select" && select.TargetMethod.ContainingType?.Name == "Enumerable" && StartsAllAtOnce(select)
+                        && select.TargetMethod.Name == "Select" && select.TargetMethod.ContainingType?.Name == "Enumerable" && EnumeratorOf(select) is not null
                         ? AsyncStart.PerElement
                         : null;
                 case IArgumentOperation { Parent: IInvocationOperation target }
@@ -154,20 +154,37 @@ internal static class ConcurrentCallFinder
 
     // items.Select(async item => { ...; await ...; ... }) whose tasks are all created at once
     // (passed to WhenAll/WaitAll, or materialized by ToList/ToArray): every lambda instance
-    // runs beside the others after its first await.
+    // runs beside the others after its first await. The query is lazy: kept in a local
+    // (`var tasks = items.Select(async ...); ... await Task.WhenAll(tasks);`), its lambdas start
+    // where the local is enumerated all at once, so that call is the start.
     private static void AddAsyncSelector(IInvocationOperation select, List<ConcurrentCall> found)
     {
         foreach (var argument in select.Arguments)
         {
             var value = argument.Value is IDelegateCreationOperation creation ? creation.Target : argument.Value;
-            if (value is IAnonymousFunctionOperation { Symbol.IsAsync: true } && StartsAllAtOnce(select))
+            if (value is not IAnonymousFunctionOperation { Symbol.IsAsync: true })
+            {
+                continue;
+            }
+
+            if (EnumeratorOf(select) is not null)
             {
                 found.Add(new ConcurrentCall(select, argument.Value, several: true, StartKind.Immediate, "Enumerable.Select") { IsAsyncStart = true });
+                continue;
+            }
+
+            if (QueryLocal(select) is { } local)
+            {
+                foreach (var enumerator in EnumeratorsOf(local, select))
+                {
+                    found.Add(new ConcurrentCall(enumerator, argument.Value, several: true, StartKind.Immediate, "Enumerable.Select") { IsAsyncStart = true, LineOf = select });
+                }
             }
         }
     }
 
-    private static bool StartsAllAtOnce(IOperation sequence)
+    /// <summary>The call that enumerates <paramref name="sequence"/> all at once: WhenAll/WaitAll/WhenAny/WaitAny, or ToList/ToArray/ToHashSet/ToDictionary; null for anything else (a foreach, another operator).</summary>
+    private static IInvocationOperation? EnumeratorOf(IOperation sequence)
     {
         var current = sequence;
         for (var parent = current.Parent; parent is not null; current = parent, parent = parent.Parent)
@@ -178,20 +195,74 @@ internal static class ConcurrentCallFinder
                     continue;
                 case IArgumentOperation { Parent: IInvocationOperation target }:
                     var name = target.TargetMethod.Name;
-                    if (target.TargetMethod.ContainingType?.Name == "Task" && name is "WhenAll" or "WaitAll" or "WhenAny" or "WaitAny")
-                    {
-                        return true;
-                    }
-
-                    return target.TargetMethod.ContainingType?.Name == "Enumerable" && name is "ToList" or "ToArray" or "ToHashSet" or "ToDictionary";
-                case IInvocationOperation target when target.Instance == current:
-                    return false;
+                    var type = target.TargetMethod.ContainingType?.Name;
+                    return (type == "Task" && name is "WhenAll" or "WaitAll" or "WhenAny" or "WaitAny")
+                        || (type == "Enumerable" && name is "ToList" or "ToArray" or "ToHashSet" or "ToDictionary")
+                        ? target
+                        : null;
                 default:
-                    return false;
+                    return null;
             }
         }
 
-        return false;
+        return null;
+    }
+
+    /// <summary>The local a query is stored in (<c>var tasks = items.Select(...)</c>, <c>tasks = items.Select(...)</c>), or null.</summary>
+    private static ILocalSymbol? QueryLocal(IOperation query)
+    {
+        var current = query;
+        while (current.Parent is IConversionOperation conversion)
+        {
+            current = conversion;
+        }
+
+        return current.Parent switch
+        {
+            IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } => declarator.Symbol,
+            ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment when assignment.Value == current => target.Local,
+            _ => null,
+        };
+    }
+
+    /// <summary>
+    /// The calls that enumerate <paramref name="local"/> all at once, anywhere in the function
+    /// body that holds <paramref name="query"/>. None when the local is assigned anything else:
+    /// which query a use enumerates is then not known.
+    /// </summary>
+    private static List<IInvocationOperation> EnumeratorsOf(ILocalSymbol local, IOperation query)
+    {
+        var enumerators = new List<IInvocationOperation>();
+        var root = query;
+        while (root.Parent is not null)
+        {
+            root = root.Parent;
+        }
+
+        foreach (var operation in root.Descendants())
+        {
+            if (operation is not ILocalReferenceOperation reference || !SymbolEqualityComparer.Default.Equals(reference.Local, local))
+            {
+                continue;
+            }
+
+            if (reference.Parent is IAssignmentOperation assignment && assignment.Target == reference)
+            {
+                if (!query.Syntax.Span.Contains(assignment.Value.Syntax.Span) && !assignment.Value.Syntax.Span.Contains(query.Syntax.Span))
+                {
+                    return new List<IInvocationOperation>();
+                }
+
+                continue;
+            }
+
+            if (EnumeratorOf(reference) is { } enumerator)
+            {
+                enumerators.Add(enumerator);
+            }
+        }
+
+        return enumerators;
     }
 
     public static void Find(IObjectCreationOperation creation, WellKnownTypes types, List<ConcurrentCall> found)

@@ -157,7 +157,7 @@ internal sealed class ConcurrentRegion
         }
 
         var piece = PieceFor(index, variable);
-        if (piece.All && (variable is null || !DeclaredInside(variable, piece.Flow.Syntax)))
+        if (piece.All && (variable is null || !Declarations.IsDeclaredIn(variable, piece.Flow.Syntax)))
         {
             return true;
         }
@@ -285,19 +285,6 @@ internal sealed class ConcurrentRegion
 
             return restricted;
         }
-    }
-
-    private static bool DeclaredInside(ISymbol variable, SyntaxNode node)
-    {
-        foreach (var reference in variable.DeclaringSyntaxReferences)
-        {
-            if (reference.SyntaxTree == node.SyntaxTree && node.Span.Contains(reference.Span))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     /// <summary>The walk over one function's graph.</summary>

@@ -381,24 +381,8 @@ internal static class ConflictFinder
     /// <summary>Whether the body may run as several instances that all see the same location.</summary>
     public static bool IsSeveral(ConcurrentBody body, VariableKey key) => body.RunsAsSeveral(key.DeclaredVariable);
 
-    public static bool IsDeclaredInside(VariableKey key, SyntaxNode node)
-    {
-        var variable = key.DeclaredVariable;
-        if (variable is null)
-        {
-            return false;
-        }
-
-        foreach (var reference in variable.DeclaringSyntaxReferences)
-        {
-            if (reference.SyntaxTree == node.SyntaxTree && node.Span.Contains(reference.Span))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    public static bool IsDeclaredInside(VariableKey key, SyntaxNode node) =>
+        key.DeclaredVariable is { } variable && Declarations.IsDeclaredIn(variable, node);
 
     private static bool ProtectedAgainstOtherInstances(Access access, ConcurrentBody body)
     {

@@ -1,3 +1,5 @@
+using Microsoft.CodeAnalysis.Operations;
+
 namespace ConcurrencySafety.Analyzers.Infrastructure;
 
 /// <summary>
@@ -27,7 +29,7 @@ internal static class Messages
         var line = body.Call.Line;
         var by = chain is null ? string.Empty : $" by '{chain}'";
         string bodyRef;
-        if (body.TargetMethod is { } method && body.IsAsyncStart)
+        if (body.IsAsyncStart && (body.TargetMethod ?? (body.Function as ILocalFunctionOperation)?.Symbol) is { } method)
         {
             bodyRef = $"'{method.Name}' started at line {line} and not awaited before it is started again";
         }

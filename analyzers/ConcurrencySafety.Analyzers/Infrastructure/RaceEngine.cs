@@ -14,6 +14,12 @@
 //   engine.Reach(method, receiver, arguments, ...) the same for a method started as a body
 //                                                (a method group given to Task.Run, an async
 //                                                method invoked without awaiting it)
+//   engine.ResultPath(call)                      the path a call's result stands for, when the
+//                                                source method or getter returns one field,
+//                                                static or parameter path on every return path
+//                                                (GetCache() is this._cache); cached per method
+//   engine.ObjectUseOfResult(call)               a use of a not-thread-safe object so returned
+//                                                (GetCache().Add(x)), for CSA1002 and summaries
 //   engine.ThreadSafety                          the type model (ThreadSafetyModel)
 //   engine.AutoProperties                        which properties stand for a backing field
 //   AwaitOrder.For(function, ...)                which operations of an async function may run
@@ -38,10 +44,13 @@ using Microsoft.CodeAnalysis.Operations;
 
 namespace ConcurrencySafety.Analyzers.Infrastructure;
 
-/// <summary>One access recorded in a <see cref="MethodSummary"/>, in the method's own terms.</summary>
-internal sealed class SummaryAccess
+/// <summary>
+/// One access recorded in a <see cref="MethodSummary"/>, in the method's own terms; the base of
+/// <see cref="ReachedAccess"/>, the same access seen from a caller.
+/// </summary>
+internal class SummaryAccess
 {
-    public SummaryAccess(AccessPath path, AccessKind kind, bool isObjectUse, IOperation operation, List<LockKey>? locks, bool afterAwait)
+    public SummaryAccess(AccessPath path, AccessKind kind, bool isObjectUse, IOperation operation, List<LockKey>? locks, bool afterAwait, string? via = null)
     {
         Path = path;
         Kind = kind;
@@ -49,6 +58,7 @@ internal sealed class SummaryAccess
         Operation = operation;
         Locks = locks;
         AfterAwait = afterAwait;
+        Via = via;
     }
 
     public AccessPath Path { get; }
@@ -58,11 +68,18 @@ internal sealed class SummaryAccess
     /// <summary>A use of a not-thread-safe object (a mutating call or a read of its contents), not of the variable.</summary>
     public bool IsObjectUse { get; }
 
+    /// <summary>The access itself (where a diagnostic goes; in the callee for a reached access).</summary>
     public IOperation Operation { get; }
 
     public List<LockKey>? Locks { get; }
 
     public bool AfterAwait { get; }
+
+    /// <summary>
+    /// For an object reached through a call's result (<c>GetCache().Add(x)</c>, whose callee
+    /// returns <c>_cache</c>): the call, as messages name it (<c>GetCache()</c>); else null.
+    /// </summary>
+    public string? Via { get; }
 }
 
 /// <summary>A call of a source method (or a source property's accessor) recorded in a summary.</summary>
@@ -117,33 +134,15 @@ internal sealed class MethodSummary
     public bool Synchronizes { get; }
 }
 
-/// <summary>An access reached from a concurrent body or its starter through calls, in the analyzed member's terms.</summary>
-internal sealed class ReachedAccess
+/// <summary>An access of a summary reached from a concurrent body or its starter through calls, in the analyzed member's terms.</summary>
+internal sealed class ReachedAccess : SummaryAccess
 {
-    public ReachedAccess(AccessPath path, AccessKind kind, bool isObjectUse, IOperation operation, List<LockKey>? locks, bool afterAwait, IOperation anchor, string chain)
+    public ReachedAccess(SummaryAccess access, AccessPath path, List<LockKey>? locks, bool afterAwait, IOperation anchor, string chain)
+        : base(path, access.Kind, access.IsObjectUse, access.Operation, locks, afterAwait, access.Via)
     {
-        Path = path;
-        Kind = kind;
-        IsObjectUse = isObjectUse;
-        Operation = operation;
-        Locks = locks;
-        AfterAwait = afterAwait;
         Anchor = anchor;
         Chain = chain;
     }
-
-    public AccessPath Path { get; }
-
-    public AccessKind Kind { get; }
-
-    public bool IsObjectUse { get; }
-
-    /// <summary>The access itself (in the callee; where a diagnostic goes).</summary>
-    public IOperation Operation { get; }
-
-    public List<LockKey>? Locks { get; }
-
-    public bool AfterAwait { get; }
 
     /// <summary>The call or start in the analyzed member that leads to the access.</summary>
     public IOperation Anchor { get; }
@@ -329,9 +328,9 @@ internal sealed class RaceEngine
         var held = summary.Synchronizes ? Merge(locks, Unknown) : locks;
         foreach (var access in summary.Accesses)
         {
-            if (Map(access.Path, summary, receiver, arguments) is { } mapped)
+            if (Map(access.Path, summary.Method, summary.Declaration, receiver, arguments) is { } mapped)
             {
-                output.Add(new ReachedAccess(mapped, access.Kind, access.IsObjectUse, access.Operation, Merge(held, access.Locks), afterAwait || access.AfterAwait, anchor, here));
+                output.Add(new ReachedAccess(access, mapped, Merge(held, access.Locks), afterAwait || access.AfterAwait, anchor, here));
             }
         }
 
@@ -339,10 +338,10 @@ internal sealed class RaceEngine
         {
             foreach (var call in summary.Calls)
             {
-                var callReceiver = call.Receiver is null ? null : Map(call.Receiver, summary, receiver, arguments);
+                var callReceiver = call.Receiver is null ? null : Map(call.Receiver, summary.Method, summary.Declaration, receiver, arguments);
                 var callArguments = call.Arguments.IsDefaultOrEmpty
                     ? call.Arguments
-                    : call.Arguments.Select(a => a is null ? null : Map(a, summary, receiver, arguments)).ToImmutableArray();
+                    : call.Arguments.Select(a => a is null ? null : Map(a, summary.Method, summary.Declaration, receiver, arguments)).ToImmutableArray();
                 ReachCore(call.Callee, callReceiver, callArguments, anchor, Merge(held, call.Locks), afterAwait || call.AfterAwait, depth + 1, here, visited, output, cancellationToken);
             }
         }
@@ -357,7 +356,7 @@ internal sealed class RaceEngine
     // A callee path in the caller's terms: `this` becomes the receiver, a parameter becomes its
     // argument, a static stays, a local of the callee is per call and drops out (unless it is
     // captured by a local function, where it is the caller's own variable).
-    private static AccessPath? Map(AccessPath path, MethodSummary summary, AccessPath? receiver, ImmutableArray<AccessPath?> arguments)
+    private static AccessPath? Map(AccessPath path, IMethodSymbol method, SyntaxNode declaration, AccessPath? receiver, ImmutableArray<AccessPath?> arguments)
     {
         switch (path.Root)
         {
@@ -366,31 +365,18 @@ internal sealed class RaceEngine
             case PathRoot.This:
                 return receiver is null ? null : path.Rebase(receiver);
             default:
-                if (path.Variable is IParameterSymbol parameter && SymbolEqualityComparer.Default.Equals(parameter.ContainingSymbol.OriginalDefinition, summary.Method))
+                if (path.Variable is IParameterSymbol parameter && SymbolEqualityComparer.Default.Equals(parameter.ContainingSymbol.OriginalDefinition, method))
                 {
                     return !arguments.IsDefault && parameter.Ordinal < arguments.Length && arguments[parameter.Ordinal] is { } argument ? path.Rebase(argument) : null;
                 }
 
-                if (path.Variable is not null && DeclaredInside(path.Variable, summary.Declaration))
+                if (path.Variable is not null && Declarations.IsDeclaredIn(path.Variable, declaration))
                 {
                     return null;
                 }
 
-                return summary.Method.MethodKind == MethodKind.LocalFunction ? path : null;
+                return method.MethodKind == MethodKind.LocalFunction ? path : null;
         }
-    }
-
-    private static bool DeclaredInside(ISymbol variable, SyntaxNode node)
-    {
-        foreach (var reference in variable.DeclaringSyntaxReferences)
-        {
-            if (reference.SyntaxTree == node.SyntaxTree && node.Span.Contains(reference.Span))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private static List<LockKey>? Merge(List<LockKey>? outer, List<LockKey>? inner)
@@ -470,7 +456,8 @@ internal sealed class RaceEngine
         return value;
     }
 
-    private MethodSummary? Compute(IMethodSymbol method, CancellationToken cancellationToken)
+    /// <summary>The declaration and root operation of a source method's body, or null when it has none in this compilation.</summary>
+    private (SyntaxNode Declaration, IOperation Root)? BodyOf(IMethodSymbol method, CancellationToken cancellationToken)
     {
         if (!IsFollowable(method))
         {
@@ -506,7 +493,12 @@ internal sealed class RaceEngine
             root = semanticModel.GetOperation(arrow.Expression, cancellationToken);
         }
 
-        if (root is null)
+        return root is null ? null : (declaration, root);
+    }
+
+    private MethodSummary? Compute(IMethodSymbol method, CancellationToken cancellationToken)
+    {
+        if (BodyOf(method, cancellationToken) is not var (declaration, root))
         {
             return null;
         }
@@ -560,10 +552,187 @@ internal sealed class RaceEngine
 
                     calls.Add(new SummaryCall(call.Callee, call.Receiver, call.Arguments, operation, locks, order?.IsAfterAwait(operation.Syntax) ?? false));
                 }
+
+                if (lockedDone && ObjectUseOfResult(operation, cancellationToken) is var (resultPath, use, via))
+                {
+                    accesses.Add(new SummaryAccess(resultPath, use, isObjectUse: true, operation, locks, order?.IsAfterAwait(operation.Syntax) ?? false, via));
+                }
             }
         }
 
         return new MethodSummary(method, declaration, accesses, calls, synchronizes);
+    }
+
+    /// <summary>
+    /// A use of a not-thread-safe object that <paramref name="call"/> (an invocation or a
+    /// property reference of a source member) returns: the object's path in the terms of the
+    /// code that makes the call (see <see cref="ResultPath"/>), what the use does to it, and the
+    /// call as messages name it. Null when the result is of no not-thread-safe type, is not used
+    /// as an object here (passed on to a followed call, whose summary has the use; assigned;
+    /// locked), or has no path.
+    /// </summary>
+    public (AccessPath Path, AccessKind Kind, string Via)? ObjectUseOfResult(IOperation call, CancellationToken cancellationToken)
+    {
+        if (call.Type is not { } type || !ThreadSafety.IsNotThreadSafe(type) || IsPassedToFollowedCall(call)
+            || ThreadSafety.ClassifyUse(call, type, Types) is not { } kind
+            || ResultPath(call, cancellationToken) is not { } path)
+        {
+            return null;
+        }
+
+        var via = call switch
+        {
+            IInvocationOperation invocation => invocation.TargetMethod.Name + "()",
+            IPropertyReferenceOperation property => property.Property.Name,
+            _ => call.Syntax.ToString(),
+        };
+        return (path, kind, via);
+    }
+
+    /// <summary>
+    /// The path of what <paramref name="call"/> returns, in the caller's terms, when the source
+    /// method it calls (or the property getter) returns the same field, static or parameter path
+    /// on every return path (through up to <see cref="MaxCallDepth"/> methods that return another
+    /// call's result): <c>GetCache()</c> is <c>this._cache</c> when <c>GetCache</c> returns
+    /// <c>_cache</c>. Null for anything else: a fresh object, a local, a metadata call (a factory
+    /// of the BCL), one of two fields, a virtual method (an override may return something else),
+    /// an iterator or async method. Each method's return is worked out once per compilation.
+    /// </summary>
+    public AccessPath? ResultPath(IOperation call, CancellationToken cancellationToken)
+    {
+        var site = GetterOrMethodCall(call);
+        for (var depth = 0; site is not null && depth < MaxCallDepth; depth++)
+        {
+            var method = site.Callee.OriginalDefinition;
+            if (!_returns.TryGetValue(method, out var source))
+            {
+                source = _returns.GetOrAdd(method, ComputeReturn(method, cancellationToken));
+            }
+
+            if (source is not var (returner, declaration, returned, next))
+            {
+                return null;
+            }
+
+            if (returned is not null)
+            {
+                return Map(returned, returner, declaration, site.Receiver, site.Arguments);
+            }
+
+            // return Other(...): the next call, in this call's terms.
+            var receiver = next!.Receiver is null ? null : Map(next.Receiver, returner, declaration, site.Receiver, site.Arguments);
+            if (!next.Callee.IsStatic && receiver is null)
+            {
+                return null;
+            }
+
+            var arguments = next.Arguments.IsDefaultOrEmpty
+                ? next.Arguments
+                : next.Arguments.Select(a => a is null ? null : Map(a, returner, declaration, site.Receiver, site.Arguments)).ToImmutableArray();
+            site = new SummaryCall(next.Callee, receiver, arguments, next.Operation, locks: null, afterAwait: false);
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// What each method returns on every return path, in its own terms: one path, or one call of
+    /// a source method (null: anything else). Worked out once per method per compilation.
+    /// </summary>
+    private readonly ConcurrentDictionary<IMethodSymbol, (IMethodSymbol Method, SyntaxNode Declaration, AccessPath? Path, SummaryCall? Call)?> _returns = new(SymbolEqualityComparer.Default);
+
+    private SummaryCall? GetterOrMethodCall(IOperation call)
+    {
+        if (call is IPropertyReferenceOperation && AccessClassifier.IsAssignmentTarget(call))
+        {
+            return null;
+        }
+
+        foreach (var site in CallsOf(call, AutoProperties))
+        {
+            if (site.Callee.MethodKind != MethodKind.PropertySet)
+            {
+                return site;
+            }
+        }
+
+        return null;
+    }
+
+    private (IMethodSymbol Method, SyntaxNode Declaration, AccessPath? Path, SummaryCall? Call)? ComputeReturn(IMethodSymbol method, CancellationToken cancellationToken)
+    {
+        // An override elsewhere could return something else; a task or an iterator is not the object.
+        if (method.IsAsync || method.IsVirtual || method.IsAbstract || (method.IsOverride && !method.IsSealed && !method.ContainingType.IsSealed)
+            || method.ReturnsByRef || method.ReturnsByRefReadonly || !method.ReturnType.IsReferenceType
+            || BodyOf(method, cancellationToken) is not var (declaration, root))
+        {
+            return null;
+        }
+
+        var values = new List<IOperation>();
+        var stack = new Stack<IOperation>();
+        stack.Push(root);
+        while (stack.Count > 0)
+        {
+            var operation = stack.Pop();
+            if (operation is IReturnOperation ret)
+            {
+                if (ret.Kind != OperationKind.Return || ret.ReturnedValue is null)
+                {
+                    return null; // yield return / yield break: an iterator
+                }
+
+                values.Add(Unwrap(ret.ReturnedValue));
+                continue;
+            }
+
+            foreach (var child in operation.ChildOperations)
+            {
+                if (child is not (IAnonymousFunctionOperation or ILocalFunctionOperation))
+                {
+                    stack.Push(child);
+                }
+            }
+        }
+
+        if (values.Count == 0 && root.Syntax is Microsoft.CodeAnalysis.CSharp.Syntax.ExpressionSyntax)
+        {
+            values.Add(Unwrap(root)); // the expression of an expression-bodied member
+        }
+
+        AccessPath? path = null;
+        foreach (var value in values)
+        {
+            if (AccessPath.Of(value, AutoProperties) is not { } valuePath || (path is not null && !path.Equals(valuePath)) || IsReassignedParameter(valuePath, root))
+            {
+                // Not a path, or not the same one everywhere: one call is the only other answer.
+                return values.Count == 1 && GetterOrMethodCall(value) is { } call ? (method, declaration, null, call) : null;
+            }
+
+            path = valuePath;
+        }
+
+        return path is null ? null : (method, declaration, path, null);
+    }
+
+    // `l = new List<int>(); return l;`: the returned parameter is no longer the caller's argument.
+    private bool IsReassignedParameter(AccessPath path, IOperation root)
+    {
+        if (path.Variable is not IParameterSymbol parameter)
+        {
+            return false;
+        }
+
+        foreach (var operation in root.Descendants())
+        {
+            if (operation is IParameterReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Parameter, parameter)
+                && AccessClassifier.ClassifyVariable(reference, Types) == AccessKind.Write)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -593,7 +762,7 @@ internal sealed class RaceEngine
         List<LockKey>? locks = null;
         var afterAwait = order?.IsAfterAwait(reference.Syntax) ?? false;
         var immutable = path.Last is IFieldSymbol { IsReadOnly: true } || (path.Last is IPropertySymbol property && !AutoProperties.IsWritable(property));
-        if (!immutable && !path.Members.IsEmpty || (isLocalFunction && path.Variable is not null && !DeclaredInside(path.Variable, declaration)))
+        if (!immutable && !path.Members.IsEmpty || (isLocalFunction && path.Variable is not null && !Declarations.IsDeclaredIn(path.Variable, declaration)))
         {
             if (AccessClassifier.ClassifyVariable(reference, Types) is { } kind)
             {

@@ -24,14 +24,16 @@ internal static class ReachedAccesses
         var starts = new HashSet<IOperation>();
         foreach (var body in model.Bodies)
         {
+            // A start is the body's own code, not a call the starter makes into it (a local async
+            // function started twice is a body of this member, and its starts call it).
+            starts.Add(body.Call.Call);
+            foreach (var other in body.OtherStarts)
+            {
+                starts.Add(other.Call);
+            }
+
             if (body.TargetMethod is { } method)
             {
-                starts.Add(body.Call.Call);
-                foreach (var other in body.OtherStarts)
-                {
-                    starts.Add(other.Call);
-                }
-
                 buffer.Clear();
                 engine.Reach(method, body.TargetReceiver, body.TargetArguments, body.Call.Call, locks: null, afterAwait: false, buffer, cancellationToken);
                 foreach (var access in buffer)

@@ -144,6 +144,11 @@ internal sealed class ThreadSafetyModel
             case ILockOperation:
                 // lock (list) { ... }: taking the lock is not a use of the contents.
                 return null;
+            case IReturnOperation:
+            case IConversionOperation { Parent: IReturnOperation }:
+                // return _cache;: handing the object to the caller is not a use of it; the
+                // caller's use of the result is (RaceEngine.ObjectUseOfResult).
+                return null;
             case ISimpleAssignmentOperation assignment when assignment.Target == reference:
                 // Re-pointing the variable is not a change of the object (CSA1001/CSA1003 look at it).
                 return null;

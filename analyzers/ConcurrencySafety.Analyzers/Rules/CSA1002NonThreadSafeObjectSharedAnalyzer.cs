@@ -60,6 +60,21 @@ public sealed class CSA1002NonThreadSafeObjectSharedAnalyzer : RaceAnalyzerBase
             });
         }
 
+        // Not-thread-safe objects returned by a source method or getter (GetCache().Add(x), where
+        // GetCache returns _cache): the use is of the object the call returns.
+        foreach (var call in model.FollowableCalls)
+        {
+            if (model.Engine.ObjectUseOfResult(call, context.CancellationToken) is var (path, kind, via))
+            {
+                var body = model.InnermostBody(call.Syntax);
+                accesses.Add(new Access(VariableKey.From(path), call, kind, body, Access.CollectLocks(call))
+                {
+                    AfterAwait = body?.AwaitOrder?.IsAfterAwait(call.Syntax) ?? false,
+                    Via = via,
+                });
+            }
+        }
+
         // Not-thread-safe objects reached through method groups, helper calls and accessors.
         foreach (var (reached, body) in ReachedAccesses.Collect(model, context.CancellationToken))
         {
@@ -75,7 +90,7 @@ public sealed class CSA1002NonThreadSafeObjectSharedAnalyzer : RaceAnalyzerBase
             var access = conflict.Access;
             var type = access.Operation.Type!;
             var properties = ImmutableDictionary<string, string?>.Empty;
-            if (access.Key.Symbol is ILocalSymbol local && access.Chain is null)
+            if (access.Key.Symbol is ILocalSymbol local && access.Chain is null && access.Via is null)
             {
                 if (!replacements.TryGetValue(local, out var replacement))
                 {
@@ -96,7 +111,7 @@ public sealed class CSA1002NonThreadSafeObjectSharedAnalyzer : RaceAnalyzerBase
                 properties,
                 access.Key.DisplayName,
                 kindText,
-                Messages.Explain(conflict.Kind, conflict.Body, access, write: "changed", read: "used"),
+                Messages.Explain(conflict.Kind, conflict.Body, access, write: access.Via is null ? "changed" : $"changed through '{access.Via}'", read: access.Via is null ? "used" : $"used through '{access.Via}'"),
                 Suggestion(type)));
         }
     }

@@ -943,12 +943,13 @@ public class CSA1001CapturedVariableWrittenConcurrentlyTests
             int M(int n)
             {
                 int total = 0;
-                void Add(int i) => {|CSA1001:total|} += i;
+                void Add(int i) => {|#0:total|} += i;
                 Parallel.For(0, n, i => Add(i));
                 return total;
             }
         }
-        """);
+        """,
+        Verify.Diagnostic("CSA1001").WithLocation(0).WithArguments("total", "is written by 'Add', which the body passed to 'Parallel.For' (line 8) runs as several instances at once"));
 
     [Fact]
     public Task Per_task_locals_combined_after_the_join_are_silent() => Verify.VerifyAnalyzerAsync("""
@@ -967,6 +968,161 @@ public class CSA1001CapturedVariableWrittenConcurrentlyTests
                 var sums = await Task.WhenAll(tasks);
                 int total = 0;
                 foreach (var s in sums) total += s;
+                return total;
+            }
+        }
+        """);
+
+    // ---- async lambdas projected by Select: lazy until enumerated ----
+
+    [Fact]
+    public Task Async_Select_kept_in_a_local_and_awaited_later_with_WhenAll() => Verify.VerifyAnalyzerAsync("""
+        using System.Linq;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M(int[] items)
+            {
+                int counter = 0;
+                var tasks = items.Select(async i =>
+                {
+                    await Task.Delay(i);
+                    {|#0:counter|}++;
+                });
+                System.Console.WriteLine(items.Length);
+                await Task.WhenAll(tasks);
+                return counter;
+            }
+        }
+        """,
+        Verify.Diagnostic("CSA1001").WithLocation(0).WithArguments("counter", "is written after an await, and the async lambda passed to 'Enumerable.Select' (line 8) runs as several instances at once"));
+
+    [Fact]
+    public Task Async_Select_materialized_later_by_ToList_or_ToArray() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M(int[] items)
+            {
+                int total = 0, seen = 0;
+                IEnumerable<Task> query = items.Select(async i => { await Task.Yield(); {|CSA1001:total|} += i; });
+                var list = query.ToList();
+                await Task.WhenAll(list);
+                var lazy = items.Select(async i => { await Task.Yield(); {|CSA1001:seen|}++; });
+                Task.WaitAll(lazy.ToArray());
+                return total + seen;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Async_Select_passed_inline_to_WhenAll() => Verify.VerifyAnalyzerAsync("""
+        using System.Linq;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M(int[] items)
+            {
+                int counter = 0;
+                await Task.WhenAll(items.Select(async i => { await Task.Delay(i); {|CSA1001:counter|}++; }));
+                return counter;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Lazy_async_Select_awaited_one_by_one_sync_Select_and_per_item_locals_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Linq;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M(int[] items)
+            {
+                int counter = 0, sum = 0, before = 0;
+
+                // Enumerated one element at a time: each task is awaited before the next is made.
+                var one = items.Select(async i => { await Task.Delay(i); counter++; });
+                foreach (var t in one)
+                {
+                    await t;
+                }
+
+                // A synchronous selector runs on the enumerating thread only.
+                var squares = items.Select(i => { sum += i; return i * i; }).ToList();
+
+                // Only locals of each call.
+                var mine = items.Select(async i => { var local = i; await Task.Delay(i); local++; return local; });
+                var results = await Task.WhenAll(mine);
+
+                // Before its first await each instance runs on the caller's thread, one after the
+                // other; nothing of the lambda runs after an await.
+                var starts = items.Select(async i => { before++; await Task.Delay(i); });
+                await Task.WhenAll(starts);
+                return counter + sum + squares.Count + results.Sum() + before;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Starter_code_before_a_lazy_Select_is_enumerated_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Linq;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M(int[] items)
+            {
+                int counter = 0;
+                var tasks = items.Select(async i => { await Task.Delay(i); counter++; }).Where(t => t != null);
+                counter = 10;
+                // The lambdas start when WhenAll enumerates the query, not where Select is called.
+                var all = items.Select(async i => { await Task.Delay(i); System.Console.WriteLine(counter); });
+                counter = 20;
+                await Task.WhenAll(all);
+                return counter;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Local_async_function_started_twice_before_one_join_writes_after_its_await() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M()
+            {
+                int done = 0, started = 0;
+                async Task StepAsync(int delay)
+                {
+                    started++;
+                    await Task.Delay(delay);
+                    {|#0:done|}++;
+                }
+
+                var a = StepAsync(1);
+                var b = StepAsync(2);
+                await Task.WhenAll(a, b);
+                await StepAsync(3);
+                await StepAsync(4);
+                return done + started;
+            }
+        }
+        """,
+        Verify.Diagnostic("CSA1001").WithLocation(0).WithArguments("done", "is written after an await, and 'StepAsync' started at line 14 and not awaited before it is started again runs as several instances at once"));
+
+    [Fact]
+    public Task LocalFinally_runs_on_several_workers_at_once() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            long M(int[] values)
+            {
+                long total = 0;
+                Parallel.For(0, values.Length,
+                    () => 0L,
+                    (i, state, local) => local + values[i],
+                    local => {|CSA1001:total|} += local);
                 return total;
             }
         }

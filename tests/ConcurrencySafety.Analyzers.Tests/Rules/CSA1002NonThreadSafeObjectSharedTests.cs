@@ -422,4 +422,205 @@ public class CSA1002NonThreadSafeObjectSharedTests
             public void Run(int[] values) => Parallel.ForEach(values, v => { lock (_gate) Record(v); });
         }
         """);
+
+    // ---- an instance reached through a method or property result ----
+
+    [Fact]
+    public Task Dictionary_field_returned_by_a_method_and_changed_by_a_Parallel_body() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class Cache
+        {
+            private readonly Dictionary<string, int> _cache = new();
+            private Dictionary<string, int> GetCache() => _cache;
+            public void Warm(string[] keys) => Parallel.ForEach(keys, k => {|CSA1002:GetCache()|}.Add(k, k.Length));
+        }
+        """);
+
+    [Fact]
+    public Task List_field_returned_by_a_getter_on_every_path_and_changed_by_PLINQ() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Threading.Tasks;
+        class Collector
+        {
+            private readonly List<string> _names = new();
+            private bool _trace;
+            private List<string> Names
+            {
+                get
+                {
+                    if (_trace)
+                    {
+                        return _names;
+                    }
+
+                    return this._names;
+                }
+            }
+
+            public void Run(string[] names) => names.AsParallel().ForAll(name => {|CSA1002:Names|}.Add(name));
+        }
+        """);
+
+    [Fact]
+    public Task Expression_bodied_property_and_static_method_results_reached_from_a_helper() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Text;
+        using System.Threading.Tasks;
+        class Recorder
+        {
+            private static readonly StringBuilder Log = new();
+            private readonly Queue<int> _pending = new();
+            private Queue<int> Pending => _pending;
+            private static StringBuilder TheLog() => Log;
+            private void Record(int v)
+            {
+                {|CSA1002:Pending|}.Enqueue(v);
+                {|CSA1002:TheLog()|}.Append(v);
+            }
+
+            public void Run(int[] values) => Parallel.ForEach(values, v => Record(v));
+        }
+        """);
+
+    [Fact]
+    public Task Method_that_returns_its_argument_names_the_callers_list() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class C
+        {
+            private static List<int> Same(List<int> list) => list;
+            private List<int> Chained(List<int> list) => Same(list);
+            public List<int> M(int[] values)
+            {
+                var all = new List<int>();
+                Parallel.ForEach(values, v => { {|CSA1002:Same(all)|}.Add(v); {|CSA1002:Chained(all)|}.Add(v); });
+                return all;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Results_that_are_fresh_safe_snapshots_or_not_one_path_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Concurrent;
+        using System.Collections.Generic;
+        using System.Collections.Immutable;
+        using System.Linq;
+        using System.Threading.Tasks;
+        class Cache
+        {
+            private readonly ConcurrentDictionary<string, int> _safe = new();
+            private readonly List<int> _a = new();
+            private readonly List<int> _b = new();
+            private ImmutableList<int> _snapshot = ImmutableList<int>.Empty;
+            private bool _flag;
+            private List<int> Fresh() => new List<int>();
+            private List<int> Local() { var list = new List<int>(); return list; }
+            private ConcurrentDictionary<string, int> Safe() => _safe;
+            private ImmutableList<int> Snapshot => _snapshot;
+            private List<int> Copy => new List<int>(_a);
+            private List<int> Either() => _flag ? _a : _b;
+            private List<int> OneOrOther()
+            {
+                if (_flag)
+                {
+                    return _a;
+                }
+
+                return _b;
+            }
+
+            public void Run(string[] keys) => Parallel.ForEach(keys, k =>
+            {
+                Fresh().Add(k.Length);
+                Local().Add(k.Length);
+                Safe().TryAdd(k, k.Length);
+                _ = Snapshot.Add(k.Length);
+                Copy.Add(k.Length);
+                Either().Add(k.Length);
+                OneOrOther().Add(k.Length);
+                keys.ToList().Add(k);
+            });
+        }
+        """);
+
+    [Fact]
+    public Task Result_changed_under_a_lock_on_a_private_readonly_object_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class Cache
+        {
+            private readonly object _gate = new();
+            private readonly Dictionary<string, int> _cache = new();
+            private Dictionary<string, int> GetCache() => _cache;
+            private Dictionary<string, int> Entries => _cache;
+            private void Store(string k)
+            {
+                lock (_gate)
+                {
+                    Entries[k] = k.Length;
+                }
+            }
+
+            public void Warm(string[] keys) => Parallel.ForEach(keys, k =>
+            {
+                lock (_gate)
+                {
+                    GetCache()[k] = k.Length;
+                }
+
+                Store(k);
+            });
+        }
+        """);
+
+    [Fact]
+    public Task Virtual_method_result_is_not_taken_as_the_field_it_returns_here() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class Cache
+        {
+            private readonly List<int> _items = new();
+            protected virtual List<int> Items() => _items;
+            public void Run(int[] values) => Parallel.ForEach(values, v => Items().Add(v));
+        }
+        """);
+
+    [Fact]
+    public Task Message_names_the_call_the_object_is_reached_through_and_the_helper_chain() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class Cache
+        {
+            private readonly Dictionary<string, int> _cache = new();
+            private Dictionary<string, int> GetCache() => _cache;
+            private void Store(string k) => {|#1:GetCache()|}[k] = 1;
+            public void Warm(string[] keys) => Parallel.ForEach(keys, k => {|#0:GetCache()|}.Remove(k));
+            public void Fill(string[] keys) => Parallel.ForEach(keys, k => Store(k));
+        }
+        """,
+        Verify.Diagnostic("CSA1002").WithLocation(0).WithArguments("_cache", "Dictionary<string, int>", "is changed through 'GetCache()' by the body passed to 'Parallel.ForEach', which may run as several instances at once", "ConcurrentDictionary<TKey, TValue>"),
+        Verify.Diagnostic("CSA1002").WithLocation(1).WithArguments("_cache", "Dictionary<string, int>", "is changed through 'GetCache()' by 'Store', which the body passed to 'Parallel.ForEach' (line 9) runs as several instances at once", "ConcurrentDictionary<TKey, TValue>"));
+
+    [Fact]
+    public Task List_reached_through_a_field_of_a_field_and_per_index_lists_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class State { public readonly List<int> Items = new(); }
+        class Worker
+        {
+            private readonly State _state = new();
+            public List<int>[] Run(int n)
+            {
+                Parallel.For(0, n, i => {|CSA1002:_state.Items|}.Add(i));
+
+                // One list per index: each body instance changes its own element.
+                var buckets = new List<int>[n];
+                for (var k = 0; k < n; k++) buckets[k] = new List<int>();
+                Parallel.For(0, n, i => buckets[i].Add(i));
+                return buckets;
+            }
+        }
+        """);
 }

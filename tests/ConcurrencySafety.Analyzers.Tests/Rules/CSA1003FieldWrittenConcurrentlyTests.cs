@@ -521,4 +521,87 @@ public class CSA1003FieldWrittenConcurrentlyTests
             }
         }
         """);
+
+    [Fact]
+    public Task Call_depth_set_in_editorconfig_stops_the_walk() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        static class Stats
+        {
+            private static long s_requests;
+            private static long s_direct;
+            public static void Count() => s_requests++;
+            public static void CountDirect() => {|CSA1003:s_direct|}++;
+        }
+        class Handler
+        {
+            private void Handle(int request) { Log(request); }
+            private void Log(int request) => Stats.Count();
+            public void Serve(int[] requests) => Parallel.ForEach(requests, r => { Handle(r); Stats.CountDirect(); });
+        }
+        """,
+        """
+        root = true
+        [*.cs]
+        concurrencysafety.max_call_depth = 1
+        """);
+
+    [Fact]
+    public Task Extension_method_helper_writes_a_field_of_its_receiver() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        class Tally { public int Hits; }
+        static class TallyExtensions
+        {
+            public static void Hit(this Tally tally) => {|CSA1003:tally.Hits|}++;
+            public static int Peek(this Tally tally) => tally.Hits;
+        }
+        class Counter
+        {
+            private readonly Tally _tally = new();
+            public void Run(int n) => Parallel.For(0, n, i => _tally.Hit());
+            public int Read(int n)
+            {
+                var sum = 0;
+                Parallel.For(0, n, i => System.Threading.Interlocked.Add(ref sum, _tally.Peek()));
+                return sum;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Method_group_and_static_state_with_Interlocked_or_a_shared_lock_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        static class Stats
+        {
+            private static readonly object s_gate = new();
+            private static long s_requests;
+            private static long s_bytes;
+            public static void Count() => Interlocked.Increment(ref s_requests);
+            public static void Add(long bytes) { lock (s_gate) { s_bytes += bytes; } }
+        }
+        class Counter
+        {
+            private int _completed;
+            private void CompleteOne(int i) { Interlocked.Increment(ref _completed); Stats.Count(); Stats.Add(i); }
+            public void Run(int n) => Parallel.For(0, n, CompleteOne);
+        }
+        """);
+
+    [Fact]
+    public Task Async_Select_query_materialized_later_writes_a_field_after_await() => Verify.VerifyAnalyzerAsync("""
+        using System.Linq;
+        using System.Threading.Tasks;
+        class Fetcher
+        {
+            private int _done;
+            private int _before;
+            public async Task FetchAllAsync(int[] ids)
+            {
+                var query = ids.Select(async id => { _before++; await Task.Delay(id); {|CSA1003:_done|}++; });
+                _before = 0;
+                var started = query.ToArray();
+                await Task.WhenAll(started);
+            }
+        }
+        """);
 }

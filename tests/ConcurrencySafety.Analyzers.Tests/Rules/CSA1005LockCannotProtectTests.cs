@@ -260,4 +260,21 @@ public class CSA1005LockCannotProtectTests
             }
         }
         """);
+
+    [Fact]
+    public Task Locks_on_a_parameter_or_a_method_result_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        class C
+        {
+            private readonly object _gate = new();
+            private int _count;
+            private object GetGate() => _gate;
+            public void Add(object gate)
+            {
+                lock (gate) { _count++; }
+                lock (GetGate()) { _count++; }
+                Parallel.For(0, 10, i => { lock (GetGate()) { _count++; } });
+            }
+        }
+        """);
 }
