@@ -64,6 +64,12 @@ public sealed class CSA2016WorkEscapesScopeAnalyzer : DiagnosticAnalyzer
     private static void Analyze(OperationAnalysisContext context, LifecycleTypes types)
     {
         var invocation = (IInvocationOperation)context.Operation;
+        if (invocation.TargetMethod is { Name: "Start", ContainingType: { Name: "Thread", ContainingNamespace.Name: "Threading" } })
+        {
+            AnalyzeThreadStart(context, invocation, types);
+            return;
+        }
+
         var isPool = invocation.TargetMethod is { Name: "QueueUserWorkItem" or "UnsafeQueueUserWorkItem", ContainingType: { Name: "ThreadPool", ContainingNamespace.Name: "Threading" } };
         if (!isPool && !(Spawns.IsSpawn(invocation, types) && !LifecycleTypes.Is(invocation.TargetMethod.ContainingType, types.TaskScope))
             || ScopeBody(invocation, types) is not { } body)
@@ -112,6 +118,35 @@ public sealed class CSA2016WorkEscapesScopeAnalyzer : DiagnosticAnalyzer
         var replaceable = HolderStatement(invocation) is IExpressionStatementOperation { Operation: IInvocationOperation { TargetMethod.Name: "Add" } }
             || HolderStatement(invocation) is IVariableDeclarationGroupOperation { Declarations: { Length: 1 } declarations } && declarations[0].Declarators.Length == 1;
         context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), replaceable ? fix : null, name, $"'{holder.Name}' is never awaited or joined inside the body", scopeName));
+    }
+
+    /// <summary>
+    /// <c>t.Start()</c> in a scope body, for a thread local of the code outside the scope that the
+    /// body does not join: the outside joins it, if at all, after the scope returned. A thread
+    /// local of the body that is never joined is CSA2001's finding.
+    /// </summary>
+    private static void AnalyzeThreadStart(OperationAnalysisContext context, IInvocationOperation start, LifecycleTypes types)
+    {
+        if (start.Instance is not { } instance
+            || ChannelLocals.Strip(instance) is not ILocalReferenceOperation thread
+            || ScopeBody(start, types) is not { } body
+            || IsDeclaredIn(thread.Local, body))
+        {
+            return;
+        }
+
+        foreach (var operation in body.Body.Descendants())
+        {
+            if (operation is IInvocationOperation { TargetMethod.Name: "Join", Instance: { } joined }
+                && ChannelLocals.Strip(joined) is ILocalReferenceOperation reference
+                && SymbolEqualityComparer.Default.Equals(reference.Local, thread.Local))
+            {
+                return; // joined inside the body
+            }
+        }
+
+        var scopeName = body.Symbol.Parameters.FirstOrDefault()?.Name ?? "scope";
+        context.ReportDiagnostic(Diagnostic.Create(Rule, start.Syntax.GetLocation(), "Thread.Start", $"keeps its thread in '{thread.Local.Name}', which belongs to the code outside the scope", scopeName));
     }
 
     /// <summary>The scope lambda whose own code (not a nested function) contains <paramref name="operation"/>.</summary>

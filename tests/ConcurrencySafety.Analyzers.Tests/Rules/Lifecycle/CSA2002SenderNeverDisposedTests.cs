@@ -850,4 +850,40 @@ public class CSA2002SenderNeverDisposedTests
             static void Hand(Receiver<int> rx) => rx.Dispose();
         }
         """);
+
+    // The select API borrows: a handle given to an arm is still the caller's to dispose.
+    [Fact]
+    public Task Handles_given_to_select_arms_are_still_owned() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using ConcurrencySafety;
+        class C
+        {
+            void Dynamic(Sender<int> shared, Receiver<int> input)
+            {
+                var {|CSA2002:mine|} = shared.Clone();
+                var set = new SelectSet();
+                set.AddSend(mine, 1);
+                set.AddReceive(input);
+                var op = set.Select();
+                if (op.Index == 1) op.Receive(input);
+            }
+
+            void Fixed(Sender<int> shared, Receiver<int> input)
+            {
+                using var mine = shared.Clone();
+                var set = new SelectSet();
+                set.AddSend(mine, 1);
+                set.AddReceive(input);
+                var op = set.Select();
+                if (op.Index == 0) op.Send(mine);
+                else op.Receive(input);
+            }
+
+            void ViaSelector(Sender<int> shared)
+            {
+                var {|CSA2002:mine|} = shared.Clone();
+                new Selector().Send(mine, 2).Select();
+            }
+        }
+        """);
 }

@@ -71,6 +71,62 @@ public class CSA2016WorkEscapesScopeTests
         }
         """);
 
+    // The issue's "new Thread" form: a thread kept in a variable of the code outside the scope,
+    // started in the body and joined, if at all, after the scope returned.
+    [Fact]
+    public Task Thread_kept_outside_the_scope() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            async Task M()
+            {
+                Thread? worker = null;
+                await TaskScope.RunAsync(async scope =>
+                {
+                    worker = new Thread(() => { });
+                    {|CSA2016:worker.Start()|};
+                    await Task.Yield();
+                });
+                worker!.Join();
+
+                var outer = new Thread(() => { });
+                Scope.Run(s => {|CSA2016:outer.Start()|});
+                outer.Join();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Threads_joined_in_the_body_or_local_to_it_are_not_this_rules() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            async Task M()
+            {
+                var outer = new Thread(() => { });
+                await TaskScope.RunAsync(async scope =>
+                {
+                    outer.Start();
+                    await Task.Yield();
+                    outer.Join();                       // joined inside the body
+                });
+                Scope.Run(s =>
+                {
+                    var mine = new Thread(() => { });   // local to the body: joined here
+                    mine.Start();
+                    mine.Join();
+                });
+                var started = new Thread(() => { });
+                started.Start();                        // outside any scope
+                started.Join();
+            }
+        }
+        """);
+
     // ---- code fix: scope.Spawn ----
 
     [Fact]
