@@ -233,9 +233,17 @@ public sealed class CSA2002SenderNeverDisposedAnalyzer : DiagnosticAnalyzer
         // Unlike a sender's, the path question is asked even when nothing releases the handle:
         // a ticker read by a loop that never ends (a service's heartbeat) leaks nothing, since
         // no path leaves the function.
+        // A foreach over a ticker never ends normally either (its channel never closes): a path
+        // that reaches one stops there, as at a release.
         var somePaths = owned.IsReleasedSomewhere;
+        var stops = ReleaseSpans(owned);
+        if (kind == TickerKind)
+        {
+            stops = stops.Union(owned.Uses.Where(u => !u.InNestedFunction && IsEndlessLoopOver(u.Reference)).Select(u => u.Reference.Syntax.Span));
+        }
+
         if (somePaths && owned.Uses.Any(u => u.InNestedFunction && u.Kind is UseKind.Release or UseKind.UsingResource or UseKind.Moved)
-            || !DisposalPaths.LeaksOnSomePath(graph(), local, ReleaseSpans(owned)))
+            || !DisposalPaths.LeaksOnSomePath(graph(), local, stops))
         {
             return;
         }
@@ -261,6 +269,32 @@ public sealed class CSA2002SenderNeverDisposedAnalyzer : DiagnosticAnalyzer
 
         var location = declarator.Syntax is VariableDeclaratorSyntax syntax ? syntax.Identifier.GetLocation() : declarator.Syntax.GetLocation();
         context.ReportDiagnostic(Diagnostic.Create(Rule, location, properties, kind, local.Name, how, what, advice));
+    }
+
+    /// <summary>
+    /// Whether <paramref name="reference"/> is the collection of a <c>foreach</c>/<c>await foreach</c>
+    /// (directly, or through <c>WithCancellation</c>, <c>ConfigureAwait</c>, <c>AsAsyncEnumerable</c>)
+    /// with no <c>break</c>, <c>return</c>, <c>throw</c>, <c>goto</c> or <c>yield</c> in its body:
+    /// over a ticker, such a loop ends only by an exception.
+    /// </summary>
+    private static bool IsEndlessLoopOver(ILocalReferenceOperation reference)
+    {
+        IOperation current = reference;
+        while (true)
+        {
+            while (current.Parent is IConversionOperation { IsImplicit: true })
+            {
+                current = current.Parent;
+            }
+
+            if (current.Parent is IInvocationOperation { TargetMethod.Name: "WithCancellation" or "ConfigureAwait" or "AsAsyncEnumerable" } view && view.Instance == current)
+            {
+                current = view;
+                continue;
+            }
+
+            return current.Parent is IForEachLoopOperation loop && loop.Collection == current && !Loops.CanExitEarly(loop.Syntax);
+        }
     }
 
     /// <summary>

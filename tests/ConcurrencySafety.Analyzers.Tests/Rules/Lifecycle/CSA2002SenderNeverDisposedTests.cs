@@ -603,7 +603,7 @@ public class CSA2002SenderNeverDisposedTests
         """);
 
     [Fact]
-    public Task Tickers_released_or_handed_on_are_not_reported() => Verify.VerifyAnalyzerAsync("""
+    public Task Tickers_released_handed_on_or_read_forever_are_not_reported_but_a_loop_with_a_break_is() => Verify.VerifyAnalyzerAsync("""
         using System;
         using System.Threading.Tasks;
         using ConcurrencySafety;
@@ -635,6 +635,24 @@ public class CSA2002SenderNeverDisposedTests
             {
                 var t = Chan.Tick(TimeSpan.FromSeconds(1));         // the loop never ends: nothing to dispose after it
                 while (true) t.Receive();
+            }
+
+            void ForeachForever(Action beat)
+            {
+                var t = Chan.Tick(TimeSpan.FromSeconds(1));         // a ticker never closes: the loop never ends normally
+                foreach (var _ in t) beat();
+            }
+
+            async Task AwaitForeachUntilCancelled(System.Threading.CancellationToken ct)
+            {
+                var t = Chan.Tick(TimeSpan.FromSeconds(1));         // ends only by OperationCanceledException
+                await foreach (var _ in t.WithCancellation(ct)) { }
+            }
+
+            void ForeachWithABreak(Action beat)
+            {
+                var {|CSA2002:t|} = Chan.Tick(TimeSpan.FromSeconds(1)); // the break leaves the loop: the timer keeps firing
+                foreach (var _ in t) { beat(); break; }
             }
 
             void OneShot()
