@@ -46,21 +46,44 @@ public sealed class CSA2019BlockingCollectionNeverCompletedAnalyzer : Diagnostic
                 return;
             }
 
-            // A block action, not a declarator action: the diagnostic sits on the consuming call,
-            // outside the declarator, and a diagnostic outside the analyzed operation is not
-            // "local" (code fixes and the IDE's per-span analysis skip those).
-            start.RegisterOperationBlockAction(c =>
+            // Declarators are collected per operation block and analysed at its end: a
+            // diagnostic sits on the consuming call, outside the declarator, and one reported by
+            // a declarator action would not be "local" (code fixes and the IDE's per-span
+            // analysis skip those). Roslyn hands the declarators over; no block is walked unless
+            // it creates a BlockingCollection.
+            start.RegisterOperationBlockStartAction(blockStart =>
             {
-                foreach (var block in c.OperationBlocks)
-                {
-                    foreach (var operation in block.DescendantsAndSelf())
+                // Guarded by its own lock: with concurrent execution the driver may run this
+                // block's operation actions on more than one thread.
+                var candidates = new List<IVariableDeclaratorOperation>();
+                blockStart.RegisterOperationAction(
+                    c =>
                     {
-                        if (operation is IVariableDeclaratorOperation declarator)
+                        var declarator = (IVariableDeclaratorOperation)c.Operation;
+                        if (declarator.Initializer?.Value is { } value
+                            && ChannelLocals.Strip(value) is IObjectCreationOperation { Type: { } created }
+                            && LifecycleTypes.Is(created, collection))
                         {
-                            Analyze(c.ReportDiagnostic, declarator, collection);
+                            lock (candidates)
+                            {
+                                candidates.Add(declarator);
+                            }
                         }
+                    },
+                    OperationKind.VariableDeclarator);
+                blockStart.RegisterOperationBlockEndAction(c =>
+                {
+                    IVariableDeclaratorOperation[] found;
+                    lock (candidates)
+                    {
+                        found = candidates.ToArray();
                     }
-                }
+
+                    foreach (var declarator in found)
+                    {
+                        Analyze(c.ReportDiagnostic, declarator, collection);
+                    }
+                });
             });
         });
     }
