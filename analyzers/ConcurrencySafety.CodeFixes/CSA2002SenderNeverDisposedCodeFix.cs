@@ -13,7 +13,9 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace ConcurrencySafety.CodeFixes;
 
 /// <summary>
-/// CSA2002: <c>var worker = tx.Clone();</c> becomes <c>using var worker = tx.Clone();</c>.
+/// CSA2002: <c>var worker = tx.Clone();</c> becomes <c>using var worker = tx.Clone();</c>, and
+/// <c>var ticker = Chan.Tick(...);</c> becomes <c>using var ticker = Chan.Tick(...);</c> (when no
+/// lambda reads the ticker: it would outlive the block).
 /// Offered only where the analyzer found it safe (a plain local declaration, and no loop of the
 /// same function drains the channel after it, which a using declaration would hang: CSA2003).
 /// Senders from deconstruction (<c>var (tx, rx) = ...</c>) get no fix: C# has no using
@@ -46,7 +48,9 @@ public sealed class CSA2002SenderNeverDisposedCodeFix : CodeFixProvider
 
             context.RegisterCodeFix(
                 CodeAction.Create(
-                    "Declare the sender with using",
+                    diagnostic.Properties.TryGetValue(CSA2002SenderNeverDisposedAnalyzer.KindKey, out var kind) && kind == CSA2002SenderNeverDisposedAnalyzer.TickerKind
+                        ? "Declare the ticker with using"
+                        : "Declare the sender with using",
                     ct => FixAsync(context.Document, declaration, ct),
                     equivalenceKey: FixKeys.Default(RuleIdentifiers.SenderNeverDisposed)),
                 diagnostic);

@@ -154,7 +154,7 @@ public sealed class ConsumerTests(PackedPackage package)
 
         var before = await Consumers.BuildAsync(project);
         Assert.Equal(
-            ["error CSA1001", "error CSA1003", "error CSA1004", "error CSA1005", "error CSA2001", "error CSA2003", "error CSA2004", "warning CSA2006", "warning CSA2007", "warning CSA2009"],
+            ["error CSA1001", "error CSA1003", "error CSA1004", "error CSA1005", "error CSA2001", "error CSA2003", "error CSA2004", "error CSA2014", "error CSA2016", "warning CSA2006", "warning CSA2007", "warning CSA2009", "warning CSA2019"],
             BuildDiagnostics.In(before, project).Where(d => d.Contains(" CSA", StringComparison.Ordinal)));
 
         var format = await DotNetCli.RunAsync(project, "format", "analyzers", Consumers.ProjectFile(project), "--severity", "warn", "--verbosity", "normal");
@@ -167,6 +167,9 @@ public sealed class ConsumerTests(PackedPackage package)
         Assert.Empty(BuildDiagnostics.In(after, project));
         Assert.Contains("Task.Run(() => Interlocked.Increment(ref counter))", fixedSource, StringComparison.Ordinal);
         Assert.Contains("        File.Delete(path); // CSA2001 (synchronous)", fixedSource, StringComparison.Ordinal);
+        Assert.Contains("var jobsRxClone = jobsRx.Clone();", fixedSource, StringComparison.Ordinal);
+        Assert.Contains("scope.Spawn(ct => Console.WriteLine(url));", fixedSource, StringComparison.Ordinal);
+        Assert.Contains("queue.CompleteAdding();", fixedSource, StringComparison.Ordinal);
         // Implicit usings already import System.Threading: no using is added for Interlocked.
         Assert.DoesNotContain("using System.Threading;", fixedSource, StringComparison.Ordinal);
     }

@@ -163,10 +163,22 @@ internal sealed class OwnedLocal
                 return UseKind.Borrow;
             case IArgumentOperation argument when LifecycleTypes.TakesOwnership(argument.Parameter):
                 return UseKind.Moved;
+            case IArgumentOperation argument when IsSelectArm(argument.Parameter):
+                // selector.Receive(ticker, ...), set.AddSend(tx, ...), op.Receive(rx): the
+                // library's select API uses the handle for one select and never disposes it.
+                return UseKind.Borrow;
             default:
                 return UseKind.Unknown;
         }
     }
+
+    /// <summary>
+    /// Whether <paramref name="parameter"/> belongs to a method of the library's select API
+    /// (<c>Selector</c>, <c>SelectSet</c>, <c>SelectedOperation</c>): those borrow the handle
+    /// they are given (an arm waits on it, an outcome is read from it) and never dispose it.
+    /// </summary>
+    private static bool IsSelectArm(IParameterSymbol? parameter) =>
+        parameter?.ContainingSymbol is IMethodSymbol { ContainingType: { Name: "Selector" or "SelectSet" or "SelectedOperation", ContainingNamespace: { Name: "ConcurrencySafety", ContainingNamespace.IsGlobalNamespace: true } } };
 
     /// <summary>The innermost lambda, local function or member body containing <paramref name="operation"/>.</summary>
     public static IOperation EnclosingFunction(IOperation operation)

@@ -38,6 +38,12 @@ public sealed class CSA2014HandleDisposedWhileInUseAnalyzer : DiagnosticAnalyzer
             + "Give each worker its own handle (Clone() for senders and receivers, disposed by that worker), or dispose the shared one after the join.",
         helpLinkUri: RuleIdentifiers.GetHelpUri(RuleIdentifiers.HandleDisposedWhileInUse));
 
+    /// <summary>
+    /// Property set when the code fix may give each instance its own clone: a channel handle
+    /// disposed inside a body that runs as several instances because it is started in a loop.
+    /// </summary>
+    internal const string ClonePerWorkerKey = "ClonePerWorker";
+
     private const string CloneAdvice = "give each worker its own Clone() and let it dispose that";
     private const string JoinAdvice = "dispose it after the join, or give that work its own Clone()";
 
@@ -160,14 +166,17 @@ public sealed class CSA2014HandleDisposedWhileInUseAnalyzer : DiagnosticAnalyzer
             {
                 if (Check(local, declaration, disposal, uses, work) is { } reason)
                 {
-                    context.ReportDiagnostic(Diagnostic.Create(Rule, disposal.Location, local.Name, reason.Who, reason.Advice));
+                    var properties = reason.PerInstance && (types.IsSender(local.Type) || types.IsReceiver(local.Type))
+                        ? ImmutableDictionary<string, string?>.Empty.Add(ClonePerWorkerKey, "true")
+                        : null;
+                    context.ReportDiagnostic(Diagnostic.Create(Rule, disposal.Location, properties, local.Name, reason.Who, reason.Advice));
                     break; // one report per local
                 }
             }
         }
     }
 
-    private static (string Who, string Advice)? Check(ILocalSymbol local, SyntaxNode? declaration, Disposal disposal, List<ILocalReferenceOperation> uses, ConcurrentWork work)
+    private static (string Who, string Advice, bool PerInstance)? Check(ILocalSymbol local, SyntaxNode? declaration, Disposal disposal, List<ILocalReferenceOperation> uses, ConcurrentWork work)
     {
         var disposer = work.InnermostBody(disposal.At);
         bool DeclaredInside(RunningBody body) => declaration is not null && body.Function.Syntax.SyntaxTree == declaration.SyntaxTree && body.Function.Syntax.Span.Contains(declaration.Span);
@@ -177,7 +186,7 @@ public sealed class CSA2014HandleDisposedWhileInUseAnalyzer : DiagnosticAnalyzer
             // Disposed by concurrent work that captured the local.
             if (disposer.SharesAcrossInstances(local))
             {
-                return ($"the other instances of the body started by '{disposer.StartedBy}' (they run at the same time and share it)", CloneAdvice);
+                return ($"the other instances of the body started by '{disposer.StartedBy}' (they run at the same time and share it)", CloneAdvice, true);
             }
 
             foreach (var use in uses)
@@ -185,7 +194,7 @@ public sealed class CSA2014HandleDisposedWhileInUseAnalyzer : DiagnosticAnalyzer
                 var user = work.InnermostBody(use);
                 if (user is not null && user != disposer && !user.Encloses(disposer) && !disposer.Encloses(user) && user.OverlapsWith(disposer))
                 {
-                    return ($"the body started by '{user.StartedBy}' on line {Line(user.StartingCall)}", CloneAdvice);
+                    return ($"the body started by '{user.StartedBy}' on line {Line(user.StartingCall)}", CloneAdvice, false);
                 }
             }
 
@@ -194,7 +203,7 @@ public sealed class CSA2014HandleDisposedWhileInUseAnalyzer : DiagnosticAnalyzer
             {
                 if (!disposer.Contains(use) && work.InnermostBody(use) == starter && disposer.MayStillRunAt(use) && !IsDispose(use))
                 {
-                    return ("the code that started this body, which uses it on line " + Line(use), CloneAdvice);
+                    return ("the code that started this body, which uses it on line " + Line(use), CloneAdvice, false);
                 }
             }
 
@@ -221,7 +230,7 @@ public sealed class CSA2014HandleDisposedWhileInUseAnalyzer : DiagnosticAnalyzer
             var stillRunning = disposal.ScopeEnd is { } scope ? user.MayStillRunAtEndOf(scope) : user.MayStillRunAt(disposal.At);
             if (stillRunning && work.InnermostBody(user.StartingCall) == disposer)
             {
-                return ($"the body started by '{user.StartedBy}' on line {Line(user.StartingCall)} (it is not joined yet)", JoinAdvice);
+                return ($"the body started by '{user.StartedBy}' on line {Line(user.StartingCall)} (it is not joined yet)", JoinAdvice, false);
             }
         }
 

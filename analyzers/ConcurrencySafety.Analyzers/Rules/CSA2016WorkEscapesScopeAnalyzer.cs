@@ -33,6 +33,16 @@ public sealed class CSA2016WorkEscapesScopeAnalyzer : DiagnosticAnalyzer
             + "if the body does not join it, it outlives the scope, its failure is lost, and it may touch state the scope's caller believes is no longer shared. Start it with scope.Spawn, or await it inside the body.",
         helpLinkUri: RuleIdentifiers.GetHelpUri(RuleIdentifiers.WorkEscapesScope));
 
+    /// <summary>
+    /// Property set when the code fix may replace the whole statement with <c>scope.Spawn(...)</c>:
+    /// the work is pool work queued as a statement, or a task whose holder is a local of the body
+    /// that nothing reads (so nothing depends on its type). Its value is the scope parameter's name.
+    /// </summary>
+    internal const string SpawnFixKey = "SpawnFix";
+
+    /// <summary>Property: "Task" for a <c>TaskScope</c> body, "Thread" for a <c>Scope</c> body.</summary>
+    internal const string ScopeKindKey = "ScopeKind";
+
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Rule);
 
     public override void Initialize(AnalysisContext context)
@@ -54,6 +64,12 @@ public sealed class CSA2016WorkEscapesScopeAnalyzer : DiagnosticAnalyzer
     private static void Analyze(OperationAnalysisContext context, LifecycleTypes types)
     {
         var invocation = (IInvocationOperation)context.Operation;
+        if (invocation.TargetMethod is { Name: "Start", ContainingType: { Name: "Thread", ContainingNamespace.Name: "Threading" } })
+        {
+            AnalyzeThreadStart(context, invocation, types);
+            return;
+        }
+
         var isPool = invocation.TargetMethod is { Name: "QueueUserWorkItem" or "UnsafeQueueUserWorkItem", ContainingType: { Name: "ThreadPool", ContainingNamespace.Name: "Threading" } };
         if (!isPool && !(Spawns.IsSpawn(invocation, types) && !LifecycleTypes.Is(invocation.TargetMethod.ContainingType, types.TaskScope))
             || ScopeBody(invocation, types) is not { } body)
@@ -63,9 +79,16 @@ public sealed class CSA2016WorkEscapesScopeAnalyzer : DiagnosticAnalyzer
 
         var scopeName = body.Symbol.Parameters.FirstOrDefault()?.Name ?? "scope";
         var name = Spawns.DisplayName(invocation);
+        var fix = ImmutableDictionary<string, string?>.Empty;
+        if (body.Symbol.Parameters.Length == 1 && !body.Symbol.Parameters[0].IsDiscard && scopeName != "_")
+        {
+            fix = fix.Add(SpawnFixKey, scopeName)
+                .Add(ScopeKindKey, LifecycleTypes.Is(body.Symbol.Parameters[0].Type, types.TaskScope) ? "Task" : "Thread");
+        }
+
         if (isPool)
         {
-            context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), name, "pool work cannot be joined at all", scopeName));
+            context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), invocation.Parent is IExpressionStatementOperation ? fix : null, name, "pool work cannot be joined at all", scopeName));
             return;
         }
 
@@ -90,7 +113,40 @@ public sealed class CSA2016WorkEscapesScopeAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), name, $"'{holder.Name}' is never awaited or joined inside the body", scopeName));
+        // Nothing reads the holder: the statement that fills it can become a spawn. Not for an
+        // assignment to a local declared elsewhere, whose declaration would be left unused.
+        var replaceable = HolderStatement(invocation) is IExpressionStatementOperation { Operation: IInvocationOperation { TargetMethod.Name: "Add" } }
+            || HolderStatement(invocation) is IVariableDeclarationGroupOperation { Declarations: { Length: 1 } declarations } && declarations[0].Declarators.Length == 1;
+        context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), replaceable ? fix : null, name, $"'{holder.Name}' is never awaited or joined inside the body", scopeName));
+    }
+
+    /// <summary>
+    /// <c>t.Start()</c> in a scope body, for a thread local of the code outside the scope that the
+    /// body does not join: the outside joins it, if at all, after the scope returned. A thread
+    /// local of the body that is never joined is CSA2001's finding.
+    /// </summary>
+    private static void AnalyzeThreadStart(OperationAnalysisContext context, IInvocationOperation start, LifecycleTypes types)
+    {
+        if (start.Instance is not { } instance
+            || ChannelLocals.Strip(instance) is not ILocalReferenceOperation thread
+            || ScopeBody(start, types) is not { } body
+            || IsDeclaredIn(thread.Local, body))
+        {
+            return;
+        }
+
+        foreach (var operation in body.Body.Descendants())
+        {
+            if (operation is IInvocationOperation { TargetMethod.Name: "Join", Instance: { } joined }
+                && ChannelLocals.Strip(joined) is ILocalReferenceOperation reference
+                && SymbolEqualityComparer.Default.Equals(reference.Local, thread.Local))
+            {
+                return; // joined inside the body
+            }
+        }
+
+        var scopeName = body.Symbol.Parameters.FirstOrDefault()?.Name ?? "scope";
+        context.ReportDiagnostic(Diagnostic.Create(Rule, start.Syntax.GetLocation(), "Thread.Start", $"keeps its thread in '{thread.Local.Name}', which belongs to the code outside the scope", scopeName));
     }
 
     /// <summary>The scope lambda whose own code (not a nested function) contains <paramref name="operation"/>.</summary>
@@ -130,6 +186,25 @@ public sealed class CSA2016WorkEscapesScopeAnalyzer : DiagnosticAnalyzer
             IArgumentOperation { Parent: IInvocationOperation { TargetMethod.Name: "Add", Instance: var instance } } when instance is not null && ChannelLocals.Strip(instance) is ILocalReferenceOperation list => list.Local,
             _ => null,
         };
+    }
+
+    // The statement holding the spawn: list.Add(Task.Run(...)); or var t = Task.Run(...);.
+    private static IOperation? HolderStatement(IInvocationOperation spawn)
+    {
+        for (var current = spawn.Parent; current is not null; current = current.Parent)
+        {
+            if (current is IExpressionStatementOperation or IVariableDeclarationGroupOperation)
+            {
+                return current;
+            }
+
+            if (current is not (IConversionOperation or IArgumentOperation or IInvocationOperation or IVariableInitializerOperation or IVariableDeclaratorOperation or IVariableDeclarationOperation))
+            {
+                return null;
+            }
+        }
+
+        return null;
     }
 
     private static bool IsDeclaredIn(ILocalSymbol local, IAnonymousFunctionOperation body)

@@ -46,13 +46,50 @@ public sealed class CSA2019BlockingCollectionNeverCompletedAnalyzer : Diagnostic
                 return;
             }
 
-            start.RegisterOperationAction(c => Analyze(c, collection), OperationKind.VariableDeclarator);
+            // Declarators are collected per operation block and analysed at its end: a
+            // diagnostic sits on the consuming call, outside the declarator, and one reported by
+            // a declarator action would not be "local" (code fixes and the IDE's per-span
+            // analysis skip those). Roslyn hands the declarators over; no block is walked unless
+            // it creates a BlockingCollection.
+            start.RegisterOperationBlockStartAction(blockStart =>
+            {
+                // Guarded by its own lock: with concurrent execution the driver may run this
+                // block's operation actions on more than one thread.
+                var candidates = new List<IVariableDeclaratorOperation>();
+                blockStart.RegisterOperationAction(
+                    c =>
+                    {
+                        var declarator = (IVariableDeclaratorOperation)c.Operation;
+                        if (declarator.Initializer?.Value is { } value
+                            && ChannelLocals.Strip(value) is IObjectCreationOperation { Type: { } created }
+                            && LifecycleTypes.Is(created, collection))
+                        {
+                            lock (candidates)
+                            {
+                                candidates.Add(declarator);
+                            }
+                        }
+                    },
+                    OperationKind.VariableDeclarator);
+                blockStart.RegisterOperationBlockEndAction(c =>
+                {
+                    IVariableDeclaratorOperation[] found;
+                    lock (candidates)
+                    {
+                        found = candidates.ToArray();
+                    }
+
+                    foreach (var declarator in found)
+                    {
+                        Analyze(c.ReportDiagnostic, declarator, collection);
+                    }
+                });
+            });
         });
     }
 
-    private static void Analyze(OperationAnalysisContext context, INamedTypeSymbol collection)
+    private static void Analyze(Action<Diagnostic> report, IVariableDeclaratorOperation declarator, INamedTypeSymbol collection)
     {
-        var declarator = (IVariableDeclaratorOperation)context.Operation;
         if (declarator.Initializer?.Value is not { } value
             || ChannelLocals.Strip(value) is not IObjectCreationOperation { Type: { } created }
             || !LifecycleTypes.Is(created, collection))
@@ -61,6 +98,7 @@ public sealed class CSA2019BlockingCollectionNeverCompletedAnalyzer : Diagnostic
         }
 
         var consuming = new List<IOperation>();
+        var adds = new List<IInvocationOperation>();
         foreach (var operation in OwnedLocal.Root(declarator).Descendants())
         {
             if (operation is not ILocalReferenceOperation { IsDeclaration: false } reference
@@ -80,6 +118,9 @@ public sealed class CSA2019BlockingCollectionNeverCompletedAnalyzer : Diagnostic
                     }
 
                     break;
+                case IInvocationOperation { TargetMethod.Name: "Add" or "TryAdd" } call when call.Instance == reference:
+                    adds.Add(call);
+                    break;
                 case IInvocationOperation call when call.Instance == reference:
                 case IPropertyReferenceOperation property when property.Instance == reference:
                 case IUsingOperation:
@@ -89,10 +130,61 @@ public sealed class CSA2019BlockingCollectionNeverCompletedAnalyzer : Diagnostic
             }
         }
 
+        var producer = consuming.Count == 0 ? null : SingleProducer(adds, consuming, declarator);
         foreach (var call in consuming)
         {
-            context.ReportDiagnostic(Diagnostic.Create(Rule, call.Syntax.GetLocation(), declarator.Symbol.Name));
+            report(producer is null
+                ? Diagnostic.Create(Rule, call.Syntax.GetLocation(), declarator.Symbol.Name)
+                : Diagnostic.Create(Rule, call.Syntax.GetLocation(), new[] { producer.Syntax.GetLocation() }, declarator.Symbol.Name));
         }
+    }
+
+    /// <summary>
+    /// The one producer the code fix may complete: a lambda that holds every <c>Add</c>/<c>TryAdd</c>
+    /// of the collection, started once (the argument of <c>Task.Run</c>, <c>StartNew</c> or
+    /// <c>new Thread</c>, directly in the declaring function and not inside a loop of it, so it
+    /// runs as one instance), and that does not itself consume. Its end is where adding is done.
+    /// Null when there is none, or more than one place adds (whose last one finishes is the
+    /// code's own knowledge).
+    /// </summary>
+    private static IAnonymousFunctionOperation? SingleProducer(List<IInvocationOperation> adds, List<IOperation> consuming, IVariableDeclaratorOperation declarator)
+    {
+        if (adds.Count == 0 || OwnedLocal.EnclosingFunction(adds[0]) is not IAnonymousFunctionOperation lambda
+            || adds.Any(a => OwnedLocal.EnclosingFunction(a) != lambda)
+            || consuming.Any(c => lambda.Syntax.Span.Contains(c.Syntax.Span)))
+        {
+            return null;
+        }
+
+        IOperation current = lambda;
+        while (current.Parent is IDelegateCreationOperation or IConversionOperation)
+        {
+            current = current.Parent;
+        }
+
+        var starts = current.Parent switch
+        {
+            IArgumentOperation { Parent: IInvocationOperation { TargetMethod: { } method } } =>
+                method.Name is "Run" or "StartNew" && method.ContainingType is { Name: "Task" or "TaskFactory", ContainingNamespace.Name: "Tasks" },
+            IArgumentOperation { Parent: IObjectCreationOperation { Type: { Name: "Thread", ContainingNamespace.Name: "Threading" } } } => true,
+            _ => false,
+        };
+        if (!starts)
+        {
+            return null;
+        }
+
+        // Started from the collection's own function, outside any loop of it: one instance.
+        var home = OwnedLocal.EnclosingFunction(declarator);
+        for (var op = current.Parent; op is not null && op != home; op = op.Parent)
+        {
+            if (op is ILoopOperation or IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return null;
+            }
+        }
+
+        return lambda;
     }
 
     // foreach (var x in bc.GetConsumingEnumerable(...)) with no way out of its own.

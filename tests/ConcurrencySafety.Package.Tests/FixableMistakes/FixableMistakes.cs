@@ -148,3 +148,57 @@ internal static class Lifecycle
         output.Send(1); // CSA2007
     }
 }
+
+internal static class Ownership
+{
+    /// <summary>Go's "N goroutines range over one channel" with a using per worker.</summary>
+    public static async Task SharedReceiverDisposedByEachWorker()
+    {
+        var (jobsTx, jobsRx) = Chan.Bounded<int>(16);
+        var workers = new Task[4];
+        for (int w = 0; w < workers.Length; w++)
+        {
+            workers[w] = Task.Run(() =>
+            {
+                using (jobsRx) // CSA2014
+                {
+                    foreach (var job in jobsRx) Console.WriteLine(job);
+                }
+            });
+        }
+
+        using (jobsTx)
+        {
+            for (int i = 0; i < 100; i++) await jobsTx.SendAsync(i);
+        }
+
+        await Task.WhenAll(workers);
+    }
+
+    /// <summary>Work started beside a scope instead of in it.</summary>
+    public static async Task WorkEscapesScope(string[] urls)
+    {
+        await TaskScope.RunAsync(async scope =>
+        {
+            var pending = new List<Task>();
+            foreach (var url in urls)
+            {
+                pending.Add(Task.Run(() => Console.WriteLine(url))); // CSA2016
+            }
+
+            await Task.Yield();
+        });
+    }
+
+    /// <summary>A BlockingCollection consumed to the end that nobody completes.</summary>
+    public static async Task BlockingCollectionNeverCompleted()
+    {
+        using var queue = new System.Collections.Concurrent.BlockingCollection<int>(16);
+        var producer = Task.Run(() =>
+        {
+            for (int i = 0; i < 10; i++) queue.Add(i);
+        });
+        foreach (var item in queue.GetConsumingEnumerable()) Console.WriteLine(item); // CSA2019
+        await producer;
+    }
+}

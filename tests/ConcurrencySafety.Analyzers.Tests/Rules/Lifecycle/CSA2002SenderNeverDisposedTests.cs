@@ -563,4 +563,345 @@ public class CSA2002SenderNeverDisposedTests
             }
         }
         """);
+
+    // ---- other handles that own a resource: tickers, writers from AsChannelWriter, receivers ----
+
+    [Fact]
+    public Task Ticker_never_disposed_or_dropped() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            async Task M(Receiver<int> jobs)
+            {
+                var {|CSA2002:ticker|} = Chan.Tick(TimeSpan.FromSeconds(1));
+                var selector = new Selector()
+                    .Receive(jobs, (int j) => Console.WriteLine(j), () => { })
+                    .Receive(ticker, _ => Console.WriteLine("tick"));
+                for (int i = 0; i < 10; i++) await selector.SelectAsync();
+                {|CSA2002:Chan.Tick(TimeSpan.FromSeconds(5))|};
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Ticker_disposed_on_one_path_only() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using ConcurrencySafety;
+        class C
+        {
+            int M(bool quick)
+            {
+                var {|CSA2002:ticker|} = Chan.Tick(TimeSpan.FromMilliseconds(10));
+                if (quick) return 0;
+                ticker.Receive();
+                ticker.Dispose();
+                return 1;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Tickers_released_handed_on_or_read_forever_are_not_reported_but_a_loop_with_a_break_is() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            Receiver<DateTimeOffset>? _heartbeat;
+
+            async Task M(Receiver<int> jobs)
+            {
+                using var ticker = Chan.Tick(TimeSpan.FromSeconds(1));
+                var selector = new Selector().Receive(jobs, (int j) => { }, () => { }).Receive(ticker, _ => { });
+                for (int i = 0; i < 10; i++) await selector.SelectAsync();
+
+                var second = Chan.Tick(TimeSpan.FromSeconds(1));
+                try { second.Receive(); } finally { second.Dispose(); }
+
+                var owned = Chan.Tick(TimeSpan.FromSeconds(1));
+                var reader = Task.Run(() => { using (owned) foreach (var t in owned) Console.WriteLine(t); });
+
+                _heartbeat = Chan.Tick(TimeSpan.FromSeconds(30));   // stored: the owner disposes it
+                var kept = Chan.Tick(TimeSpan.FromSeconds(30));
+                Keep(kept);                                        // passed on: the rule cannot follow
+                await reader;
+            }
+
+            Receiver<DateTimeOffset> Make() { var t = Chan.Tick(TimeSpan.FromSeconds(1)); return t; }
+
+            void Forever()
+            {
+                var t = Chan.Tick(TimeSpan.FromSeconds(1));         // the loop never ends: nothing to dispose after it
+                while (true) t.Receive();
+            }
+
+            void ForeachForever(Action beat)
+            {
+                var t = Chan.Tick(TimeSpan.FromSeconds(1));         // a ticker never closes: the loop never ends normally
+                foreach (var _ in t) beat();
+            }
+
+            async Task AwaitForeachUntilCancelled(System.Threading.CancellationToken ct)
+            {
+                var t = Chan.Tick(TimeSpan.FromSeconds(1));         // ends only by OperationCanceledException
+                await foreach (var _ in t.WithCancellation(ct)) { }
+            }
+
+            void ForeachWithABreak(Action beat)
+            {
+                var {|CSA2002:t|} = Chan.Tick(TimeSpan.FromSeconds(1)); // the break leaves the loop: the timer keeps firing
+                foreach (var _ in t) { beat(); break; }
+            }
+
+            void OneShot()
+            {
+                var timeout = Chan.After(TimeSpan.FromSeconds(1));  // a one-shot timer ends by itself
+                timeout.Receive();
+            }
+
+            static void Keep(Receiver<DateTimeOffset> r) => r.Dispose();
+        }
+        """);
+
+    [Fact]
+    public Task Fix_declares_the_ticker_with_using() => Fix.VerifyCodeFixAsync("""
+        using System;
+        using ConcurrencySafety;
+        class C
+        {
+            void M()
+            {
+                var {|CSA2002:ticker|} = Chan.Tick(TimeSpan.FromMilliseconds(10));
+                for (int i = 0; i < 3; i++) ticker.Receive();
+            }
+        }
+        """, """
+        using System;
+        using ConcurrencySafety;
+        class C
+        {
+            void M()
+            {
+                using var ticker = Chan.Tick(TimeSpan.FromMilliseconds(10));
+                for (int i = 0; i < 3; i++) ticker.Receive();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Fix_not_offered_for_a_ticker_a_lambda_reads() => Fix.VerifyCodeFixAsync("""
+        using System;
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            Task M()
+            {
+                var {|CSA2002:ticker|} = Chan.Tick(TimeSpan.FromMilliseconds(10));
+                return Task.Run(() => { for (int i = 0; i < 3; i++) ticker.Receive(); });
+            }
+        }
+        """, """
+        using System;
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            Task M()
+            {
+                var {|CSA2002:ticker|} = Chan.Tick(TimeSpan.FromMilliseconds(10));
+                return Task.Run(() => { for (int i = 0; i < 3; i++) ticker.Receive(); });
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Channel_writer_never_completed_or_completed_on_one_path() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            async Task M(Sender<int> tx, bool stop)
+            {
+                var {|CSA2002:writer|} = tx.AsChannelWriter();
+                await writer.WriteAsync(1);
+
+                var {|CSA2002:partly|} = tx.AsChannelWriter();
+                await partly.WriteAsync(2);
+                if (stop) return;
+                partly.Complete();
+
+                {|CSA2002:tx.AsChannelWriter()|};
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Channel_writers_completed_or_handed_on_are_not_reported() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Channels;
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            async Task M(Sender<int> tx)
+            {
+                var writer = tx.AsChannelWriter();
+                try { await writer.WriteAsync(1); }
+                finally { writer.Complete(); }
+
+                var second = tx.AsChannelWriter();
+                await second.WriteAsync(2);
+                second.TryComplete();
+
+                var given = tx.AsChannelWriter();
+                await ProduceAsync(given);                       // the callee completes it
+            }
+
+            ChannelWriter<int> Make(Sender<int> tx) => tx.AsChannelWriter();
+
+            static async Task ProduceAsync(ChannelWriter<int> w) { await w.WriteAsync(3); w.Complete(); }
+        }
+        """);
+
+    [Fact]
+    public Task Receiver_that_stops_early_while_a_producer_sends() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            async Task<int> FirstNegativeAsync(int[] values)
+            {
+                var (tx, {|CSA2002:rx|}) = Chan.Bounded<int>(4);
+                var producer = Task.Run(async () =>
+                {
+                    using (tx)
+                        foreach (var v in values) await tx.SendAsync(v);
+                });
+                await foreach (var x in rx)
+                {
+                    if (x < 0) return x;          // the producer blocks in SendAsync forever
+                }
+                await producer;
+                return 0;
+            }
+
+            void Clone(int[] values)
+            {
+                var (tx, rx) = Chan.Rendezvous<int>();
+                var {|CSA2002:mine|} = rx.Clone();
+                rx.Dispose();
+                var producer = Task.Run(() => { using (tx) for (int i = 0; i < values.Length; i++) tx.Send(values[i]); });
+                foreach (var x in mine)
+                {
+                    if (x == 0) break;
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Receivers_that_cannot_strand_a_producer_are_not_reported() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            // Read to the end: the channel is closed, nothing is left to release.
+            async Task Drained()
+            {
+                var (tx, rx) = Chan.Bounded<int>(4);
+                var producer = Task.Run(() => { using (tx) for (int i = 0; i < 10; i++) tx.Send(i); });
+                foreach (var x in rx) { }
+                await producer;
+            }
+
+            // Disposed when reading stops: the producer's next send fails.
+            async Task Disposed()
+            {
+                var (tx, rx) = Chan.Bounded<int>(4);
+                var producer = Task.Run(() => { using (tx) for (int i = 0; i < 10; i++) tx.TrySend(i, Timeout.InfiniteTimeSpan); });
+                using (rx)
+                    foreach (var x in rx) if (x == 3) break;
+                await producer;
+            }
+
+            // Unbounded: a send never waits, so the producer finishes anyway.
+            void Unbounded()
+            {
+                var (tx, rx) = Chan.Unbounded<int>();
+                Task.Run(() => { using (tx) for (int i = 0; i < 10; i++) tx.Send(i); }).Wait();
+                foreach (var x in rx) if (x == 3) break;
+            }
+
+            // The producer's sends take a token: cancelling it is the producer's way out.
+            void Cancellable(CancellationTokenSource cts)
+            {
+                var (tx, rx) = Chan.Bounded<int>(4);
+                var producer = Task.Run(async () => { using (tx) for (int i = 0; i < 10; i++) await tx.SendAsync(i, cts.Token); });
+                foreach (var x in rx) if (x == 3) { cts.Cancel(); break; }
+            }
+
+            // One send, no loop: it completed before the reader could stop.
+            void Single()
+            {
+                var (tx, rx) = Chan.Rendezvous<int>();
+                var producer = Task.Run(() => { using (tx) tx.Send(42); });
+                foreach (var x in rx) if (x == 42) break;
+            }
+
+            // The break leaves an inner loop only; the receiver escapes to a method.
+            void Inner(int[] values)
+            {
+                var (tx, rx) = Chan.Bounded<int>(4);
+                var producer = Task.Run(() => { using (tx) foreach (var v in values) tx.Send(v); });
+                foreach (var x in rx)
+                    for (int i = 0; i < x; i++) if (i == 2) break;
+
+                var (tx2, rx2) = Chan.Bounded<int>(4);
+                var producer2 = Task.Run(() => { using (tx2) foreach (var v in values) tx2.Send(v); });
+                foreach (var x in rx2) if (x == 2) break;
+                Hand(rx2);
+            }
+
+            static void Hand(Receiver<int> rx) => rx.Dispose();
+        }
+        """);
+
+    // The select API borrows: a handle given to an arm is still the caller's to dispose.
+    [Fact]
+    public Task Handles_given_to_select_arms_are_still_owned() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using ConcurrencySafety;
+        class C
+        {
+            void Dynamic(Sender<int> shared, Receiver<int> input)
+            {
+                var {|CSA2002:mine|} = shared.Clone();
+                var set = new SelectSet();
+                set.AddSend(mine, 1);
+                set.AddReceive(input);
+                var op = set.Select();
+                if (op.Index == 1) op.Receive(input);
+            }
+
+            void Fixed(Sender<int> shared, Receiver<int> input)
+            {
+                using var mine = shared.Clone();
+                var set = new SelectSet();
+                set.AddSend(mine, 1);
+                set.AddReceive(input);
+                var op = set.Select();
+                if (op.Index == 0) op.Send(mine);
+                else op.Receive(input);
+            }
+
+            void ViaSelector(Sender<int> shared)
+            {
+                var {|CSA2002:mine|} = shared.Clone();
+                new Selector().Send(mine, 2).Select();
+            }
+        }
+        """);
 }

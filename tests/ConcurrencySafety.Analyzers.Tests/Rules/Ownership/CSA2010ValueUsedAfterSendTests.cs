@@ -150,6 +150,31 @@ public class CSA2010ValueUsedAfterSendTests
         }
         """);
 
+    // The docs' exemption for types marked [ThreadSafe] (the library's attribute): a value
+    // meant to be shared is not moved by a send. Its unmarked twin is reported.
+    [Fact]
+    public Task ThreadSafe_types_are_silent_and_their_unmarked_twin_is_not() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using ConcurrencySafety;
+        [ThreadSafe]
+        class SharedStats
+        {
+            public int Hits { get; set; }
+        }
+        class Stats
+        {
+            public int Hits { get; set; }
+        }
+        class C
+        {
+            void M(Sender<SharedStats> shared, Sender<Stats> plain)
+            {
+                var s = new SharedStats(); shared.Send(s); s.Hits++;
+                var t = new Stats(); plain.Send(t); {|CSA2010:t|}.Hits++;
+            }
+        }
+        """);
+
     // A Try form whose result is tested moves nothing when it fails: the caller keeps the item.
     [Fact]
     public Task Tested_try_send_is_silent() => Verify.VerifyAnalyzerAsync("""

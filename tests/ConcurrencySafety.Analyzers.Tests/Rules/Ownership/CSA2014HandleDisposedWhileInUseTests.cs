@@ -1,4 +1,5 @@
 using Verify = ConcurrencySafety.Analyzers.Tests.Verifiers.CSharpAnalyzerVerifier<ConcurrencySafety.Analyzers.Rules.CSA2014HandleDisposedWhileInUseAnalyzer>;
+using Fix = ConcurrencySafety.Analyzers.Tests.Verifiers.CSharpCodeFixVerifier<ConcurrencySafety.Analyzers.Rules.CSA2014HandleDisposedWhileInUseAnalyzer, ConcurrencySafety.CodeFixes.CSA2014HandleDisposedWhileInUseCodeFix>;
 
 namespace ConcurrencySafety.Analyzers.Tests.Rules.Ownership;
 
@@ -124,6 +125,167 @@ public class CSA2014HandleDisposedWhileInUseTests
                 var producer = Task.Run(async () => { using (tx) await tx.SendAsync(1); });
                 await foreach (var x in rx) { }
                 await producer;
+                rx.Dispose();
+            }
+        }
+        """);
+
+    // ---- code fix: a clone per worker ----
+
+    [Fact]
+    public Task Fix_gives_each_worker_its_own_clone() => Fix.VerifyCodeFixAsync("""
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            async Task M()
+            {
+                var (jobsTx, jobsRx) = Chan.Bounded<int>(16);
+                var workers = new Task[4];
+                for (int w = 0; w < workers.Length; w++)
+                {
+                    workers[w] = Task.Run(() =>
+                    {
+                        using ({|CSA2014:jobsRx|})
+                        {
+                            foreach (var job in jobsRx) { }
+                        }
+                    });
+                }
+                using (jobsTx) for (int i = 0; i < 10; i++) await jobsTx.SendAsync(i);
+                await Task.WhenAll(workers);
+            }
+        }
+        """, """
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            async Task M()
+            {
+                var (jobsTx, jobsRx) = Chan.Bounded<int>(16);
+                var workers = new Task[4];
+                for (int w = 0; w < workers.Length; w++)
+                {
+                    var jobsRxClone = jobsRx.Clone();
+                    workers[w] = Task.Run(() =>
+                    {
+                        using (jobsRxClone)
+                        {
+                            foreach (var job in jobsRxClone) { }
+                        }
+                    });
+                }
+                jobsRx.Dispose();
+                using (jobsTx) for (int i = 0; i < 10; i++) await jobsTx.SendAsync(i);
+                await Task.WhenAll(workers);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Fix_clones_a_results_sender_for_workers_started_by_a_loop_statement() => Fix.VerifyCodeFixAsync("""
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            List<int> M(int[] inputs)
+            {
+                var (resultsTx, resultsRx) = Chan.Unbounded<int>();
+                var threads = new List<Thread>();
+                foreach (var input in inputs)
+                    threads.Add(new Thread(() => { resultsTx.Send(input * 2); {|CSA2014:resultsTx.Dispose()|}; }));
+                threads.ForEach(t => t.Start());
+                var results = new List<int>();
+                foreach (var r in resultsRx) results.Add(r);
+                threads.ForEach(t => t.Join());
+                return results;
+            }
+        }
+        """, """
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            List<int> M(int[] inputs)
+            {
+                var (resultsTx, resultsRx) = Chan.Unbounded<int>();
+                var threads = new List<Thread>();
+                foreach (var input in inputs)
+                {
+                    var resultsTxClone = resultsTx.Clone();
+                    threads.Add(new Thread(() => { resultsTxClone.Send(input * 2); resultsTxClone.Dispose(); }));
+                }
+                resultsTx.Dispose();
+                threads.ForEach(t => t.Start());
+                var results = new List<int>();
+                foreach (var r in resultsRx) results.Add(r);
+                threads.ForEach(t => t.Join());
+                return results;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Fix_not_offered_outside_the_loop_shape() => Fix.VerifyCodeFixAsync("""
+        using System.IO;
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            async Task M(Stream stream)
+            {
+                var (jobsTx, jobsRx) = Chan.Bounded<int>(16);
+                var workers = new Task[4];
+                for (int w = 0; w < workers.Length; w++)
+                    workers[w] = Task.Run(() => { using ({|CSA2014:jobsRx|}) foreach (var job in jobsRx) { } });
+                jobsTx.Dispose();
+                foreach (var left in jobsRx) { }          // still used after the loop
+                await Task.WhenAll(workers);
+
+                var local = stream;
+                var readers = new Task[2];
+                for (int w = 0; w < readers.Length; w++)
+                    readers[w] = Task.Run(() => { using ({|CSA2014:local|}) local.ReadByte(); }); // a stream has no Clone
+                await Task.WhenAll(readers);
+
+                var (tx, rx) = Chan.Unbounded<int>();
+                var a = Task.Run(() => { using ({|CSA2014:tx|}) tx.Send(1); });   // two different bodies
+                var b = Task.Run(() => tx.Send(2));
+                await Task.WhenAll(a, b);
+                rx.Dispose();
+            }
+        }
+        """, """
+        using System.IO;
+        using System.Threading.Tasks;
+        using ConcurrencySafety;
+        class C
+        {
+            async Task M(Stream stream)
+            {
+                var (jobsTx, jobsRx) = Chan.Bounded<int>(16);
+                var workers = new Task[4];
+                for (int w = 0; w < workers.Length; w++)
+                    workers[w] = Task.Run(() => { using ({|CSA2014:jobsRx|}) foreach (var job in jobsRx) { } });
+                jobsTx.Dispose();
+                foreach (var left in jobsRx) { }          // still used after the loop
+                await Task.WhenAll(workers);
+
+                var local = stream;
+                var readers = new Task[2];
+                for (int w = 0; w < readers.Length; w++)
+                    readers[w] = Task.Run(() => { using ({|CSA2014:local|}) local.ReadByte(); }); // a stream has no Clone
+                await Task.WhenAll(readers);
+
+                var (tx, rx) = Chan.Unbounded<int>();
+                var a = Task.Run(() => { using ({|CSA2014:tx|}) tx.Send(1); });   // two different bodies
+                var b = Task.Run(() => tx.Send(2));
+                await Task.WhenAll(a, b);
                 rx.Dispose();
             }
         }
