@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using ConcurrencySafety.Analyzers.Infrastructure;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -184,20 +185,6 @@ internal static class DisposalPaths
         }
     }
 
-    /// <summary>Where an operation sits in a graph: its block and its index there (the branch value's index is the block's operation count).</summary>
-    private readonly struct Position
-    {
-        public Position(int block, int index)
-        {
-            Block = block;
-            Index = index;
-        }
-
-        public int Block { get; }
-
-        public int Index { get; }
-    }
-
     /// <summary>
     /// One query: the release points of one local, as positions in the graph that declares it,
     /// plus the operations that never return (which end a path as a release does).
@@ -339,10 +326,10 @@ internal static class DisposalPaths
     /// <summary>The facts about one graph that the path search needs, gathered in one walk.</summary>
     private sealed class GraphIndex
     {
-        private readonly Dictionary<ILocalSymbol, Position> _declarations = new(SymbolEqualityComparer.Default);
+        private readonly Dictionary<ILocalSymbol, FlowPlace> _declarations = new(SymbolEqualityComparer.Default);
 
         /// <summary>Non-declaring references, by local, then by span (a span may be lowered into more than one operation).</summary>
-        private readonly Dictionary<ILocalSymbol, Dictionary<TextSpan, List<Position>>> _references = new(SymbolEqualityComparer.Default);
+        private readonly Dictionary<ILocalSymbol, Dictionary<TextSpan, List<FlowPlace>>> _references = new(SymbolEqualityComparer.Default);
 
         /// <summary>Per block, the sorted indices of operations holding a call that never returns; null when none.</summary>
         private readonly List<int>?[] _neverReturns;
@@ -394,24 +381,24 @@ internal static class DisposalPaths
                                 // The branch value declares nothing; the first declaring operation wins.
                                 if (i < operations.Length && !_declarations.ContainsKey(declaration.Local))
                                 {
-                                    _declarations.Add(declaration.Local, new Position(b, i));
+                                    _declarations.Add(declaration.Local, new FlowPlace(b, i));
                                 }
 
                                 break;
                             case ILocalReferenceOperation reference:
                                 if (!_references.TryGetValue(reference.Local, out var bySpan))
                                 {
-                                    bySpan = new Dictionary<TextSpan, List<Position>>();
+                                    bySpan = new Dictionary<TextSpan, List<FlowPlace>>();
                                     _references.Add(reference.Local, bySpan);
                                 }
 
                                 if (!bySpan.TryGetValue(reference.Syntax.Span, out var positions))
                                 {
-                                    positions = new List<Position>();
+                                    positions = new List<FlowPlace>();
                                     bySpan.Add(reference.Syntax.Span, positions);
                                 }
 
-                                positions.Add(new Position(b, i));
+                                positions.Add(new FlowPlace(b, i));
                                 break;
                             case IInvocationOperation { TargetMethod: { } method } when method.GetAttributes().Any(a => a.AttributeClass?.Name == "DoesNotReturnAttribute"):
                                 var list = _neverReturns[b] ??= new List<int>();
@@ -580,10 +567,10 @@ internal static class DisposalPaths
         /// <summary>The lambdas whose graphs hang off this one, in the order they appear.</summary>
         public IReadOnlyList<IFlowAnonymousFunctionOperation> Lambdas { get; }
 
-        public bool TryGetDeclaration(ILocalSymbol local, out Position position) => _declarations.TryGetValue(local, out position);
+        public bool TryGetDeclaration(ILocalSymbol local, out FlowPlace position) => _declarations.TryGetValue(local, out position);
 
         /// <summary>The positions of the references to <paramref name="local"/> whose span is one of <paramref name="spans"/>.</summary>
-        public IEnumerable<Position> ReferencesTo(ILocalSymbol local, IReadOnlyCollection<TextSpan> spans)
+        public IEnumerable<FlowPlace> ReferencesTo(ILocalSymbol local, IReadOnlyCollection<TextSpan> spans)
         {
             if (!_references.TryGetValue(local, out var bySpan))
             {
