@@ -9,6 +9,10 @@ namespace ConcurrencySafety.Bench;
 /// pairs, and prints the fastest batch's nanoseconds per pair (not seconds, unlike the other
 /// cases). The minimum over batches is what the code costs when the thread was not preempted,
 /// so old and new builds can be compared on a loaded machine, where whole-run times are noise.
+/// Diagnostic case `seq_ns`: the `seq` workload (one thread sends N, then receives N, with the
+/// blocking forms) on a new bounded(N) channel and a new unbounded one per batch, so the ring's
+/// growth and the list's block allocation are counted; prints the fastest of 10 batches in
+/// nanoseconds per item (one send and one receive).
 /// </summary>
 internal static class SingleOpWorkloads
 {
@@ -18,7 +22,27 @@ internal static class SingleOpWorkloads
     [
         new("try_pair_ns", (n, _, o) => Run(o, "bounded", n, Chan.Bounded<Msg>(1024)), OnlyWhenAsked: true),
         new("try_pair_ns", (n, _, o) => Run(o, "unbounded", n, Chan.Unbounded<Msg>()), OnlyWhenAsked: true),
+        new("seq_ns", (n, _, o) => RunSeq(o, "boundedN", n, () => Chan.Bounded<Msg>(n)), OnlyWhenAsked: true),
+        new("seq_ns", (n, _, o) => RunSeq(o, "unbounded", n, Chan.Unbounded<Msg>), OnlyWhenAsked: true),
     ];
+
+    private static Task RunSeq(TextWriter output, string flavor, int n, Func<(Sender<Msg> Tx, Receiver<Msg> Rx)> make)
+    {
+        double best = double.MaxValue;
+        for (int batch = 0; batch < 10; batch++)
+        {
+            var sw = Stopwatch.StartNew();
+            var (tx, rx) = make();
+            for (int i = 0; i < n; i++) tx.Send(new Msg(i));
+            for (int i = 0; i < n; i++) rx.Receive();
+            best = Math.Min(best, sw.Elapsed.TotalNanoseconds / n);
+            tx.Dispose();
+            rx.Dispose();
+        }
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cs-seq seq_ns {flavor} {best:F2}"));
+        return Task.CompletedTask;
+    }
 
     private static Task Run(TextWriter output, string flavor, int n, (Sender<Msg> Tx, Receiver<Msg> Rx) channel)
     {

@@ -17,8 +17,8 @@
 // path open while senders wait, as crossbeam does; it was not taken: the contract promises
 // FIFO for blocked senders, and docs/channels.md says so.)
 //
-// Memory: the ring starts at min(capacity, 64) slots and doubles under the lock, up to the
-// capacity, when a send finds it full below the capacity; so Chan.Bounded(int.MaxValue) costs
+// Memory: the ring starts at min(capacity, 64) slots and grows fourfold under the lock, up to
+// the capacity, when a send finds it full below the capacity; so Chan.Bounded(int.MaxValue) costs
 // nothing up front. A grown ring never shrinks. The replaced ring stays frozen forever, so a
 // fast operation still holding it fails its claim and retries through the lock.
 namespace ConcurrencySafety.Channels;
@@ -28,6 +28,9 @@ internal sealed class BoundedChannel<T> : ChannelCore<T>
 {
     /// <summary>The ring size a channel starts with (or its capacity, if smaller).</summary>
     private const int InitialRing = 64;
+
+    /// <summary>How many times bigger a grown ring is than the one it replaces (see <see cref="TryBuffer"/>).</summary>
+    private const long GrowthFactor = 4;
 
     /// <summary>The most items the channel may hold.</summary>
     private readonly int _capacity;
@@ -86,10 +89,14 @@ internal sealed class BoundedChannel<T> : ChannelCore<T>
             return false; // the channel is full
         }
 
-        // Grow: copy into a ring twice the size (at most the capacity). The new ring is frozen
-        // like the old one, since we are inside a locked region; the old one is never thawed.
-        var bigger = new SlotRing<T>((int)Math.Min(Math.Min(ring.Capacity * 2L, _capacity), Array.MaxLength), frozen: true);
-        ring.MoveAllTo(bigger);
+        // Grow: copy into a ring four times the size (at most the capacity). The new ring is
+        // frozen like the old one, since we are inside a locked region; the old one is never
+        // thawed. Why four: a channel filled from 64 slots to 10^6 copies each item about 1/3
+        // of a time on average (twice: about once) and allocates 1.33 times the final ring
+        // (twice: 2 times); `seq_ns` measured 10^6 sends and receives on a new bounded(10^6) at
+        // about 50 ns per item with doubling, 36-45 with quadrupling, 35-40 with the whole ring
+        // allocated up front (crossbeam-channel, which allocates up front: 35.5), in one run.
+        var bigger = new SlotRing<T>(ring, (int)Math.Min(Math.Min(ring.Capacity * GrowthFactor, _capacity), Array.MaxLength));
         Volatile.Write(ref _ring, bigger);
         bool stored = bigger.LockedPush(item);
         Debug.Assert(stored, "a grown ring has room");
