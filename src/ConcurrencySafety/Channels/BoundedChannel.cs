@@ -35,6 +35,13 @@ internal sealed class BoundedChannel<T> : ChannelCore<T>
     /// <summary>The most items the channel may hold.</summary>
     private readonly int _capacity;
 
+    /// <summary>
+    /// The largest ring this channel may grow to: its capacity, or the longest array the
+    /// runtime allows (a little under 2^31), whichever is smaller. A channel whose capacity is
+    /// above that limit is full at the limit: one ring cannot hold more.
+    /// </summary>
+    private readonly int _largestRing;
+
     /// <summary>The current ring. Replaced (by a bigger one) only under the channel lock, with the old one frozen.</summary>
     private SlotRing<T> _ring;
 
@@ -44,6 +51,7 @@ internal sealed class BoundedChannel<T> : ChannelCore<T>
     {
         Debug.Assert(capacity >= 1);
         _capacity = capacity;
+        _largestRing = Math.Min(capacity, Array.MaxLength);
         _ring = new SlotRing<T>(Math.Min(capacity, InitialRing), frozen: false);
     }
 
@@ -57,7 +65,7 @@ internal sealed class BoundedChannel<T> : ChannelCore<T>
         var result = ring.TryPush(item);
 
         // A full ring below the capacity is not a full channel: the locked path grows it.
-        return result == FastPath.WouldBlock && ring.Capacity < _capacity ? FastPath.Slow : result;
+        return result == FastPath.WouldBlock && ring.Capacity < _largestRing ? FastPath.Slow : result;
     }
 
     /// <inheritdoc/>
@@ -84,7 +92,7 @@ internal sealed class BoundedChannel<T> : ChannelCore<T>
             return true;
         }
 
-        if (ring.Capacity == _capacity)
+        if (ring.Capacity == _largestRing)
         {
             return false; // the channel is full
         }
@@ -96,7 +104,7 @@ internal sealed class BoundedChannel<T> : ChannelCore<T>
         // (twice: 2 times); `seq_ns` measured 10^6 sends and receives on a new bounded(10^6) at
         // about 50 ns per item with doubling, 36-45 with quadrupling, 35-40 with the whole ring
         // allocated up front (crossbeam-channel, which allocates up front: 35.5), in one run.
-        var bigger = new SlotRing<T>(ring, (int)Math.Min(Math.Min(ring.Capacity * GrowthFactor, _capacity), Array.MaxLength));
+        var bigger = new SlotRing<T>(ring, (int)Math.Min(ring.Capacity * GrowthFactor, _largestRing));
         Volatile.Write(ref _ring, bigger);
         bool stored = bigger.LockedPush(item);
         Debug.Assert(stored, "a grown ring has room");
@@ -115,11 +123,11 @@ internal sealed class BoundedChannel<T> : ChannelCore<T>
     }
 
     /// <inheritdoc/>
-    private protected override bool HasRoom() => _ring.Count < _capacity;
+    private protected override bool HasRoom() => _ring.Count < _largestRing;
 
     /// <inheritdoc/>
     private protected override bool MayHaveItems => Volatile.Read(ref _ring).Count > 0;
 
     /// <inheritdoc/>
-    private protected override bool MayHaveRoom => Volatile.Read(ref _ring).Count < _capacity;
+    private protected override bool MayHaveRoom => Volatile.Read(ref _ring).Count < _largestRing;
 }

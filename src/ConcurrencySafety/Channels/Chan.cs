@@ -19,14 +19,14 @@ public static class Chan
 {
     /// <summary>Creates a channel that buffers up to <paramref name="capacity"/> items; 0 makes a rendezvous channel.</summary>
     /// <typeparam name="T">The element type.</typeparam>
-    /// <param name="capacity">The buffer size, 0 or more. With 0, a send completes only when a receiver takes the item.</param>
+    /// <param name="capacity">The buffer size, 0 or more. With 0, a send completes only when a receiver takes the item. The buffer grows on demand, so a large capacity costs nothing up front; it holds at most <see cref="Array.MaxLength"/> items, whatever the capacity.</param>
     /// <returns>The sender and the receiver.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is negative.</exception>
     public static (Sender<T> Sender, Receiver<T> Receiver) Bounded<T>(int capacity) => Bounded<T>(capacity, ChanOptions.Default);
 
     /// <summary>Creates a channel that buffers up to <paramref name="capacity"/> items, with <paramref name="options"/>; 0 makes a rendezvous channel.</summary>
     /// <typeparam name="T">The element type.</typeparam>
-    /// <param name="capacity">The buffer size, 0 or more. With 0, a send completes only when a receiver takes the item.</param>
+    /// <param name="capacity">The buffer size, 0 or more. With 0, a send completes only when a receiver takes the item. The buffer grows on demand, so a large capacity costs nothing up front; it holds at most <see cref="Array.MaxLength"/> items, whatever the capacity.</param>
     /// <param name="options">How the channel wakes waiting parties and which clock its timeouts use; see <see cref="ChanOptions"/>.</param>
     /// <returns>The sender and the receiver.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is negative.</exception>
