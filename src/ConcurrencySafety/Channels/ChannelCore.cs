@@ -634,7 +634,10 @@ internal abstract class ChannelCore<T>
     public SendStatus Send(T item, long millisecondsTimeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        if (TrySendUnlocked(item) || (millisecondsTimeout != 0 && SpinToSend(item)))
+        // Spin only where the fast path said "full, nobody registered": a rendezvous channel,
+        // a frozen ring or a disconnected channel answers Slow, and only the lock can help.
+        var fast = TrySendFast(item);
+        if (fast == FastPath.Done || (fast == FastPath.WouldBlock && millisecondsTimeout != 0 && SpinToSend(item)))
         {
             return SendStatus.Sent;
         }
@@ -688,7 +691,19 @@ internal abstract class ChannelCore<T>
     public ReceiveStatus Receive(out T item, long millisecondsTimeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        if (TryReceiveUnlocked(out item) || (millisecondsTimeout != 0 && SpinToReceive(out item)))
+        var fast = TryReceiveFast(out item);
+        if (fast == FastPath.Done)
+        {
+            if (Volatile.Read(ref _senderCount) == 0 && Volatile.Read(ref _drained) is not null)
+            {
+                SignalDrainedIfDrained(); // see TryReceiveUnlocked
+            }
+
+            return ReceiveStatus.Received;
+        }
+
+        // As for Send: spin only on "empty, nobody registered" with senders alive.
+        if (fast == FastPath.WouldBlock && millisecondsTimeout != 0 && Volatile.Read(ref _senderCount) != 0 && SpinToReceive(out item))
         {
             return ReceiveStatus.Received;
         }
