@@ -20,9 +20,39 @@
 // (and a woken thread that has slept gets the core soon), a yielded one only when the kernel
 // gets back to it. So the one yield after the spin is skipped for a while once one was slow.
 // On a single core spinning can never help (the partner cannot run meanwhile): only the yield.
+//
+// A second use of the same budget, before a wait registers (SpinUntil): a blocking send that
+// finds a buffered channel full, or a receive that finds it empty, first re-tries the
+// flavour's lock-free fast path for up to the budget, as crossbeam-channel's operations back
+// off before they register and park. Registering freezes the fast paths of every other party
+// (ChannelCore.cs), so a consumer that catches up with its producer and registers at once turns
+// each following item into a locked hand-over with a wake; re-trying first keeps both sides on
+// the fast path while the partner is running. The probe gives up at once when the fast path
+// answers "use the lock" (somebody is registered, or the channel is disconnected), so spinning
+// never overtakes a registered waiter, and FIFO among registered waiters is unchanged.
 using System.Runtime.CompilerServices;
 
 namespace ConcurrencySafety.Channels;
+
+/// <summary>What one probe of <see cref="Backoff.SpinUntil{TProbe}"/> found.</summary>
+internal enum SpinOutcome : byte
+{
+    /// <summary>Not yet: spin and probe again, while the budget lasts.</summary>
+    Again,
+
+    /// <summary>Done: the operation completed (the spin paid off).</summary>
+    Done,
+
+    /// <summary>Spinning cannot help (the lock is needed): stop, leaving the budget as it is.</summary>
+    GiveUp,
+}
+
+/// <summary>One attempt of an operation that <see cref="Backoff.SpinUntil{TProbe}"/> re-tries (a struct, so the loop is specialised and allocates nothing).</summary>
+internal interface ISpinProbe
+{
+    /// <summary>Tries the operation once.</summary>
+    SpinOutcome Probe();
+}
 
 /// <summary>The adaptive spin-then-yield phase of a blocking wait (see the file header).</summary>
 internal static class Backoff
@@ -59,6 +89,61 @@ internal static class Backoff
     /// <summary>Gets this thread's current spin budget in nanoseconds (for tests).</summary>
     internal static long CurrentBudgetNanoseconds => (t_budget == 0 ? ToTicks(InitialSpinNanoseconds) : t_budget) * 1000 / s_ticksPerMicrosecond;
 
+    /// <summary>This thread's budget in ticks (the initial one for a thread that never spun).</summary>
+    private static long Budget()
+    {
+        long budget = t_budget;
+        return budget == 0 ? ToTicks(InitialSpinNanoseconds) : budget;
+    }
+
+    /// <summary>A spin that began at <paramref name="start"/> with <paramref name="budget"/> succeeded: keep a budget of at least twice what it needed.</summary>
+    private static void PaidOff(long start, long budget)
+    {
+        long needed = 2 * (Stopwatch.GetTimestamp() - start) + ToTicks(MinSpinNanoseconds);
+        t_budget = Math.Min(ToTicks(MaxSpinNanoseconds), Math.Max(budget, needed));
+    }
+
+    /// <summary>A spin with <paramref name="budget"/> ran out: halve the budget.</summary>
+    private static void RanOut(long budget) => t_budget = Math.Max(ToTicks(MinSpinNanoseconds), budget / 2);
+
+    /// <summary>
+    /// Re-tries <paramref name="probe"/> until it completes, gives up, or this thread's budget
+    /// runs out (no yield: the caller's wait, if it comes to one, has its own). Returns true when
+    /// the operation completed. On a single core it probes nothing: the partner cannot run
+    /// while we spin.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // off the fast path that precedes it
+    internal static bool SpinUntil<TProbe>(ref TProbe probe)
+        where TProbe : struct, ISpinProbe
+    {
+        if (!s_multiCore)
+        {
+            return false;
+        }
+
+        long budget = Budget();
+        long start = Stopwatch.GetTimestamp();
+        long deadline = start + budget;
+        while (true)
+        {
+            Thread.SpinWait(4);
+            switch (probe.Probe())
+            {
+                case SpinOutcome.Done:
+                    PaidOff(start, budget);
+                    return true;
+                case SpinOutcome.GiveUp:
+                    return false;
+            }
+
+            if (Stopwatch.GetTimestamp() >= deadline)
+            {
+                RanOut(budget);
+                return false;
+            }
+        }
+    }
+
     /// <summary>
     /// Spins (then yields once) until <paramref name="flag"/> is non-zero or this thread's budget
     /// runs out, and adapts the budget to the outcome. Returns true when the flag was set: the
@@ -73,21 +158,14 @@ internal static class Backoff
             return Volatile.Read(ref flag) != 0;
         }
 
-        long budget = t_budget;
-        if (budget == 0)
-        {
-            budget = ToTicks(InitialSpinNanoseconds);
-        }
-
+        long budget = Budget();
         long start = Stopwatch.GetTimestamp();
         long deadline = start + budget;
         while (true)
         {
             if (Volatile.Read(ref flag) != 0)
             {
-                // Paid off: keep a budget of at least twice what this wait needed.
-                long needed = 2 * (Stopwatch.GetTimestamp() - start) + ToTicks(MinSpinNanoseconds);
-                t_budget = Math.Min(ToTicks(MaxSpinNanoseconds), Math.Max(budget, needed));
+                PaidOff(start, budget);
                 return true;
             }
 
@@ -98,7 +176,7 @@ internal static class Backoff
             }
         }
 
-        t_budget = Math.Max(ToTicks(MinSpinNanoseconds), budget / 2);
+        RanOut(budget);
 
         // One yield: a partner that is runnable but waiting for this very core gets to run now,
         // and on a quiet machine the yield returns at once. But a yield that gives the core to

@@ -217,15 +217,77 @@ internal abstract class ChannelCore<T>
 
     /// <summary>Sends on the fast path (see <see cref="TrySendFast"/>).</summary>
     /// <remarks>
-    /// No retry when the ring is full: spinning before registering (as crossbeam-channel backs
-    /// off before it parks) was measured and dropped. On a loaded 2-core machine it cost
-    /// bounded(1) far more than it saved bounded(10^6): spsc bounded(1) blocking took 15 s with
-    /// it and 6 s without, async 5.0 s and 0.6 s, and with synchronous continuations spsc
-    /// bounded(10^6) took 6.3 s against 0.47 s (the partner runs inline on this very stack and
-    /// cannot move until we return). How a wait spins before it parks is Waiter.WaitSignal's.
+    /// No retry here when the ring is full. A fixed spin before registering (as crossbeam-channel
+    /// backs off before it parks) was measured and dropped for every form: on a loaded 2-core
+    /// machine it cost bounded(1) far more than it saved bounded(10^6): spsc bounded(1) blocking
+    /// took 15 s with it and 6 s without, async 5.0 s and 0.6 s, and with synchronous
+    /// continuations spsc bounded(10^6) took 6.3 s against 0.47 s (the partner runs inline on
+    /// this very stack and cannot move until we return). The blocking forms now re-try within
+    /// the thread's adaptive spin budget instead (<see cref="SpinToSend"/>), which shrinks to
+    /// half a microsecond where spins keep failing; the asynchronous forms never spin. How a
+    /// wait spins once registered is Waiter.WaitSignal's.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TrySendUnlocked(T item) => TrySendFast(item) == FastPath.Done;
+
+    /// <summary>
+    /// Before a blocking send registers: re-tries the fast path while the buffer stays full with
+    /// nobody registered, for up to this thread's spin budget (Backoff.SpinUntil, which says why).
+    /// </summary>
+    private bool SpinToSend(T item)
+    {
+        var probe = new SendProbe(this, item);
+        return Backoff.SpinUntil(ref probe);
+    }
+
+    /// <summary>Before a blocking receive registers: re-tries the fast path while the buffer stays empty with nobody registered (see <see cref="SpinToSend"/>).</summary>
+    private bool SpinToReceive(out T item)
+    {
+        var probe = new ReceiveProbe(this);
+        if (!Backoff.SpinUntil(ref probe))
+        {
+            item = default!;
+            return false;
+        }
+
+        item = probe.Item;
+        if (Volatile.Read(ref _senderCount) == 0 && Volatile.Read(ref _drained) is not null)
+        {
+            SignalDrainedIfDrained(); // see TryReceiveUnlocked
+        }
+
+        return true;
+    }
+
+    /// <summary>One fast-path send attempt for <see cref="SpinToSend"/>.</summary>
+    private struct SendProbe(ChannelCore<T> channel, T item) : ISpinProbe
+    {
+        /// <inheritdoc/>
+        public readonly SpinOutcome Probe() => channel.TrySendFast(item) switch
+        {
+            FastPath.Done => SpinOutcome.Done,
+            FastPath.WouldBlock => SpinOutcome.Again, // full, nobody registered, receivers alive
+            _ => SpinOutcome.GiveUp, // frozen: a waiter exists, or the ring must grow, or no receiver is left
+        };
+    }
+
+    /// <summary>One fast-path receive attempt for <see cref="SpinToReceive"/>.</summary>
+    private struct ReceiveProbe(ChannelCore<T> channel) : ISpinProbe
+    {
+        /// <summary>The item, once <see cref="Probe"/> answered Done.</summary>
+        public T Item = default!;
+
+        /// <inheritdoc/>
+        public SpinOutcome Probe() => channel.TryReceiveFast(out Item) switch
+        {
+            FastPath.Done => SpinOutcome.Done,
+
+            // Empty with nobody registered; once every sender is gone nothing more can come (the
+            // locked path answers Disconnected and completes Drained).
+            FastPath.WouldBlock => Volatile.Read(ref channel._senderCount) == 0 ? SpinOutcome.GiveUp : SpinOutcome.Again,
+            _ => SpinOutcome.GiveUp,
+        };
+    }
 
     private void SignalDrainedIfDrained()
     {
@@ -572,7 +634,10 @@ internal abstract class ChannelCore<T>
     public SendStatus Send(T item, long millisecondsTimeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        if (TrySendUnlocked(item))
+        // Spin only where the fast path said "full, nobody registered": a rendezvous channel,
+        // a frozen ring or a disconnected channel answers Slow, and only the lock can help.
+        var fast = TrySendFast(item);
+        if (fast == FastPath.Done || (fast == FastPath.WouldBlock && millisecondsTimeout != 0 && SpinToSend(item)))
         {
             return SendStatus.Sent;
         }
@@ -626,7 +691,19 @@ internal abstract class ChannelCore<T>
     public ReceiveStatus Receive(out T item, long millisecondsTimeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        if (TryReceiveUnlocked(out item))
+        var fast = TryReceiveFast(out item);
+        if (fast == FastPath.Done)
+        {
+            if (Volatile.Read(ref _senderCount) == 0 && Volatile.Read(ref _drained) is not null)
+            {
+                SignalDrainedIfDrained(); // see TryReceiveUnlocked
+            }
+
+            return ReceiveStatus.Received;
+        }
+
+        // As for Send: spin only on "empty, nobody registered" with senders alive.
+        if (fast == FastPath.WouldBlock && millisecondsTimeout != 0 && Volatile.Read(ref _senderCount) != 0 && SpinToReceive(out item))
         {
             return ReceiveStatus.Received;
         }

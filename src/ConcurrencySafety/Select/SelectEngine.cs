@@ -91,12 +91,28 @@ internal sealed class SelectEngine
         Enter(cancellationToken);
         try
         {
+            bool spun = false;
             while (true)
             {
                 int chosen = TryPhase();
                 if (chosen != NoneReady)
                 {
                     return chosen;
+                }
+
+                // Once per select, before the first registration: re-try within the thread's
+                // spin budget, as a blocking send or receive does (Backoff.cs says why).
+                // Registering a node on every arm freezes each buffered arm's fast path for
+                // every other party, so a select that registers whenever its channels are
+                // momentarily empty turns its producers' sends into locked hand-overs.
+                if (!spun)
+                {
+                    spun = true;
+                    var probe = new TryPhaseProbe(this, cancellationToken);
+                    if (Backoff.SpinUntil(ref probe))
+                    {
+                        return probe.Chosen;
+                    }
                 }
 
                 int attempted;
@@ -281,6 +297,25 @@ internal sealed class SelectEngine
     }
 
     private void Exit() => Volatile.Write(ref _busy, 0);
+
+    /// <summary>One try phase for the spin of <see cref="Run"/> (a select with no default: its try phase never takes the default).</summary>
+    private struct TryPhaseProbe(SelectEngine engine, CancellationToken cancellationToken) : ISpinProbe
+    {
+        /// <summary>The completed arm or the timeout code, once <see cref="Probe"/> answered Done.</summary>
+        public int Chosen = NoneReady;
+
+        /// <inheritdoc/>
+        public SpinOutcome Probe()
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return SpinOutcome.GiveUp; // the registration path reports the cancellation
+            }
+
+            Chosen = engine.TryPhase();
+            return Chosen == NoneReady ? SpinOutcome.Again : SpinOutcome.Done;
+        }
+    }
 
     /// <summary>Step 1. Returns the completed arm, the default/timeout code, or <see cref="NoneReady"/>.</summary>
     private int TryPhase()

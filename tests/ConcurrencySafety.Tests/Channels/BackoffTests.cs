@@ -68,6 +68,77 @@ public class BackoffTests
         Assert.Equal((long)Items * (Items - 1) / 2, sum);
     }
 
+    // The probe's answer is checked before the deadline, so a first answer is deterministic
+    // (the budget of a few microseconds may pass during the first probe's JIT compilation).
+    [Fact]
+    public void A_probe_that_gives_up_stops_the_spin_at_once_and_leaves_the_budget_alone()
+    {
+        var (result, probes, before, after) = OnOwnThread(() =>
+        {
+            var probe = new CountingProbe(giveUpAt: 1, doneAt: int.MaxValue);
+            long b = Backoff.CurrentBudgetNanoseconds;
+            bool r = Backoff.SpinUntil(ref probe);
+            return (r, probe.Calls, b, Backoff.CurrentBudgetNanoseconds);
+        });
+
+        Assert.False(result);
+        Assert.Equal(before, after);
+        Assert.Equal(Environment.ProcessorCount == 1 ? 0 : 1, probes);
+    }
+
+    [Fact]
+    public void A_probe_that_completes_ends_the_spin_with_true_and_never_lowers_the_budget()
+    {
+        var (result, probes, before, after) = OnOwnThread(() =>
+        {
+            var probe = new CountingProbe(giveUpAt: int.MaxValue, doneAt: 1);
+            long b = Backoff.CurrentBudgetNanoseconds;
+            bool r = Backoff.SpinUntil(ref probe);
+            return (r, probe.Calls, b, Backoff.CurrentBudgetNanoseconds);
+        });
+
+        if (Environment.ProcessorCount == 1)
+        {
+            Assert.False(result); // a single core never spins
+            return;
+        }
+
+        Assert.True(result);
+        Assert.Equal(1, probes);
+        Assert.True(after >= before);
+    }
+
+    [Fact]
+    public void Probes_that_never_complete_run_out_the_budget_and_halve_it()
+    {
+        var (result, probes, before, after) = OnOwnThread(() =>
+        {
+            var probe = new CountingProbe(giveUpAt: int.MaxValue, doneAt: int.MaxValue);
+            long b = Backoff.CurrentBudgetNanoseconds;
+            bool r = Backoff.SpinUntil(ref probe);
+            return (r, probe.Calls, b, Backoff.CurrentBudgetNanoseconds);
+        });
+
+        Assert.False(result);
+        if (Environment.ProcessorCount > 1)
+        {
+            Assert.True(probes >= 1);
+            Assert.True(after < before, $"the budget went from {before} ns to {after} ns");
+        }
+    }
+
+    /// <summary>Answers Again until its <c>doneAt</c>-th or <c>giveUpAt</c>-th call.</summary>
+    private struct CountingProbe(int giveUpAt, int doneAt) : ISpinProbe
+    {
+        public int Calls;
+
+        public SpinOutcome Probe()
+        {
+            Calls++;
+            return Calls == doneAt ? SpinOutcome.Done : Calls == giveUpAt ? SpinOutcome.GiveUp : SpinOutcome.Again;
+        }
+    }
+
     private static T OnOwnThread<T>(Func<T> body)
     {
         T result = default!;
