@@ -357,14 +357,17 @@ internal class Waiter : IValueTaskSource, IThreadPoolWorkItem
     private void Dispatch()
     {
         Debug.Assert(_continuation is not null);
-        switch (_schedulingContext)
+        if (_schedulingContext is not null) // tested first: the type tests below cost a cast helper call each
         {
-            case SynchronizationContext sc:
-                sc.Post(static s => ((Waiter)s!).RunContinuation(), this);
-                return;
-            case TaskScheduler ts:
-                Task.Factory.StartNew(static s => ((Waiter)s!).RunContinuation(), this, CancellationToken.None, TaskCreationOptions.DenyChildAttach, ts);
-                return;
+            switch (_schedulingContext)
+            {
+                case SynchronizationContext sc:
+                    sc.Post(static s => ((Waiter)s!).RunContinuation(), this);
+                    return;
+                case TaskScheduler ts:
+                    Task.Factory.StartNew(static s => ((Waiter)s!).RunContinuation(), this, CancellationToken.None, TaskCreationOptions.DenyChildAttach, ts);
+                    return;
+            }
         }
 
         if (_inlineAllowed && t_inlineDepth < MaxInlineDepth && RuntimeHelpers.TryEnsureSufficientExecutionStack())
