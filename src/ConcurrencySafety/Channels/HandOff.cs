@@ -277,7 +277,8 @@ internal sealed class HandOff
             t_active = null;
 
             // Out of budget (or a continuation threw, which the pool reports as unhandled): the
-            // parked waiters are not lost, they go to the pool like any other wake, oldest first.
+            // parked waiters are not lost, they go to the pool like any other wake (queued in
+            // wake order; the pool's local queue then runs them in its own order).
             while (runner.TakeNext() is { } parked)
             {
                 ThreadPool.UnsafeQueueUserWorkItem(parked, preferLocal: true);
