@@ -57,10 +57,19 @@ internal static class ChannelWorkloads
     private static void Report(TextWriter output, string impl, string test, string flavor, Action run)
     {
         if (OnlyImpls is not null && !OnlyImpls.Contains(impl)) return;
+        var before = Counters ? ProcessCounters.Take() : default;
         var sw = Stopwatch.StartNew();
         run();
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{impl} {test} {flavor} {sw.Elapsed.TotalSeconds:F3}"));
+        double seconds = sw.Elapsed.TotalSeconds;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{impl} {test} {flavor} {seconds:F3}"));
+        if (Counters && output != TextWriter.Null)
+        {
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# {impl} {test} {flavor}: {ProcessCounters.Take().Since(before, seconds)}"));
+        }
     }
+
+    /// <summary>CHANNELBENCH_COUNTERS=1: after each timed case, print the process's CPU time, pool work items, lock contentions and context switches to stderr.</summary>
+    private static readonly bool Counters = Environment.GetEnvironmentVariable("CHANNELBENCH_COUNTERS") == "1";
 
     private static void RunSync(string test, int n, int t, int? capacity)
     {

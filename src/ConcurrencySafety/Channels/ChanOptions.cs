@@ -35,7 +35,7 @@ public sealed class ChanOptions
     /// (a millisecond each on Linux; longer on Windows' default timer, or while the thread pool
     /// is starved), so it is delayed, never stuck: even a completer that blocks until the party it woke has run
     /// does not deadlock. In every other case (a completion from a dedicated thread, a timer or
-    /// a cancellation, a second wake while the first is still waiting to run, an
+    /// a cancellation, a wake while eight woken parties are already waiting to run there, an
     /// <c>OnCompleted</c> that flows an <see cref="ExecutionContext"/>) the woken code is
     /// queued to the thread pool. A continuation that captured a synchronization context or a
     /// task scheduler is always posted to it.

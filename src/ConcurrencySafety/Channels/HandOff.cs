@@ -1,5 +1,5 @@
 // The default hand-over of a woken asynchronous party: "run next on this thread", as Go's
-// scheduler puts a readied goroutine in its processor's runnext slot.
+// scheduler puts a readied goroutine on its processor's own run queue.
 //
 // Why: on a rendezvous or one-slot channel every message wakes the partner. Queueing the
 // woken continuation to the thread pool costs a pool enqueue and, most of the time, a worker
@@ -11,41 +11,54 @@
 //
 // What this does instead: when the completing code is itself a continuation that one of our
 // own work items is running (a Waiter executed as an IThreadPoolWorkItem, the "runner"), the
-// woken waiter is parked in the runner's one-item slot and runs on this thread right AFTER the
-// completer's code has returned to the runner, that is once the completer has reached an await
-// that did not complete (or has finished). Nothing of the woken party ever runs inside the
-// completer's code, so a woken continuation that blocks cannot block the completer; the
-// completer and the woken party simply take turns on one thread, which is what a ping-pong on
-// a rendezvous channel needs.
+// woken waiter is parked in the runner's small FIFO queue (QueueCapacity waiters) and runs on
+// this thread right AFTER the completer's code has returned to the runner, that is once the
+// completer has reached an await that did not complete (or has finished); the runner then runs
+// the parked waiters oldest first. Nothing of a woken party ever runs inside the completer's
+// code, so a woken continuation that blocks cannot block the completer; the completer and the
+// woken parties simply take turns on one thread, which is what a ping-pong on a rendezvous
+// channel needs, and what four producers and one consumer on a one-slot channel need: the
+// consumer wakes several producers before it awaits, and with a one-waiter slot (the design
+// until session 4) every wake but the first went to the pool, woke an idle worker, and ran on
+// the other core against the same channel lock (bench/README.md, "Session 4").
 //
 // Who can be delayed, and by how much: a parked waiter waits for the completer's code to
-// return. If that code blocks in one of this library's own waits, the wait first gives the
-// parked waiter to the pool (FlushParked), since the party it waits for may be the very one
-// parked here. If it blocks anywhere else or keeps computing, the watchdog (a timer that ticks
-// every millisecond while anything is parked) sees that the runner made no progress for a
-// whole tick and moves the parked waiter to the thread pool. The delay is then one to two
-// timer periods where the system timer has millisecond resolution (Linux; about 15.6 ms
-// periods on Windows' default timer), and longer if the thread pool itself is starved, since
-// the watchdog's callback runs on the pool: when every pool thread is blocked, it runs only
-// once the pool has injected a thread. Delayed, then, never stuck: no deadlock even when the
-// completer waits for the party it woke, but code that blocks after each wake outside this
-// library pays a watchdog period per hand-over.
+// return, and for the parked waiters ahead of it. If that code blocks in one of this library's
+// own waits, the wait first gives every parked waiter to the pool (FlushParked), since the
+// party it waits for may be one parked here. If it blocks anywhere else or keeps computing,
+// the watchdog (a timer that ticks every millisecond while anything is parked) moves all of
+// this runner's parked waiters to the thread pool when the runner made no progress for a whole
+// tick, or when a waiter that was parked at the previous tick is still parked (the
+// continuations ahead of it keep the runner busy). The delay is then one to two timer periods
+// where the system timer has millisecond resolution (Linux; about 15.6 ms periods on Windows'
+// default timer), and longer if the thread pool itself is starved, since the watchdog's
+// callback runs on the pool: when every pool thread is blocked, it runs only once the pool has
+// injected a thread. Delayed, then, never stuck: no deadlock even when the completer waits for
+// a party it woke, or a woken party for one parked behind it, but code that blocks after each
+// wake outside this library pays a watchdog period per hand-over, and parties woken together
+// that each compute for long start on other cores only after that period (with the one-waiter
+// slot, the second and later went to the pool at once).
 //
 // Everything else goes to the pool as before: a completion from a thread that is not a runner
-// (a dedicated thread, a timer, a cancellation), a second wake while the slot is taken, a
+// (a dedicated thread, a timer, a cancellation), a wake while the queue is full, a
 // continuation that captured a synchronization context or task scheduler (posted there, as
 // always), and one that flows an ExecutionContext.
 //
-// Fairness: a runner runs at most RunBudget continuations, then gives its parked waiter back
-// to the pool and returns, so that a pair of parties handing over forever cannot keep a pool
-// thread from the rest of the pool's work.
+// Fairness: a runner runs at most RunBudget continuations, then gives its parked waiters back
+// to the pool and returns, so that parties handing over forever cannot keep a pool thread from
+// the rest of the pool's work.
 namespace ConcurrencySafety.Channels;
 
-/// <summary>Per-thread "run next" slot for woken asynchronous waiters, and the loop that runs them.</summary>
+/// <summary>Per-thread "run next" queue for woken asynchronous waiters, and the loop that runs them.</summary>
 internal sealed class HandOff
 {
     /// <summary>How many continuations one runner loop runs before it returns to the pool.</summary>
     internal const int RunBudget = 256;
+
+    /// <summary>How many woken waiters one runner holds at most (a power of two); a wake beyond it goes to the pool.</summary>
+    internal const int QueueCapacity = 8;
+
+    private const int QueueMask = QueueCapacity - 1;
 
     /// <summary>The watchdog's period in milliseconds.</summary>
     private const int WatchdogPeriod = 1;
@@ -58,14 +71,27 @@ internal sealed class HandOff
     [ThreadStatic]
     private static HandOff? t_mine;
 
-    /// <summary>The parked waiter: set by this thread only (from null), taken by this thread or stolen by the watchdog.</summary>
-    private Waiter? _next;
+    /// <summary>
+    /// The parked waiters, oldest at <see cref="_head"/>. A slot is set (from null) by this
+    /// thread only, and emptied by this thread (running it) or by the watchdog (moving it to the
+    /// pool), each with an exchange, so that exactly one of them gets each waiter.
+    /// </summary>
+    private readonly Waiter?[] _queue = new Waiter?[QueueCapacity];
+
+    /// <summary>Count of slots this thread has taken (run or found stolen). Written by this thread only.</summary>
+    private int _head;
+
+    /// <summary>Count of waiters this thread has parked. Written by this thread only; <c>_tail - _head</c> never exceeds the capacity.</summary>
+    private int _tail;
 
     /// <summary>Bumped by the runner each time it finishes a continuation; the watchdog compares it between ticks.</summary>
     private int _progress;
 
     /// <summary>The watchdog's copy of <see cref="_progress"/> from its previous tick.</summary>
     private int _progressSeen;
+
+    /// <summary>The watchdog's copy of <see cref="_tail"/> from its previous tick: a head still below it means a waiter has been parked for a whole tick.</summary>
+    private int _tailSeen;
 
     // ------------------------------------------------------------------ the watchdog
 
@@ -96,18 +122,20 @@ internal sealed class HandOff
     }
 
     /// <summary>
-    /// Gives this thread's parked waiter, if any, to the pool. Called by a blocking wait of the
-    /// library before it blocks: the party it waits for may be the one parked on this thread,
-    /// which would otherwise run only when the watchdog moves it.
+    /// Gives this thread's parked waiters, if any, to the pool, oldest first. Called by a
+    /// blocking wait of the library before it blocks: the party it waits for may be one parked
+    /// on this thread, which would otherwise run only when the watchdog moves it.
     /// </summary>
     internal static void FlushParked()
     {
         var runner = t_active;
-        if (runner is not null && Volatile.Read(ref runner._next) is not null
-            && Interlocked.Exchange(ref runner._next, null) is { } parked)
+        if (runner is not null && runner._head != runner._tail)
         {
-            runner._flushed++;
-            ThreadPool.UnsafeQueueUserWorkItem(parked, preferLocal: false); // this thread is about to block
+            while (runner.TakeNext() is { } parked)
+            {
+                runner._flushed++;
+                ThreadPool.UnsafeQueueUserWorkItem(parked, preferLocal: false); // this thread is about to block
+            }
         }
     }
 
@@ -118,28 +146,52 @@ internal sealed class HandOff
     internal static int FlushedOnThisThread => t_active?._flushed ?? -1;
 
     /// <summary>For tests: whether this thread's active runner has a parked waiter.</summary>
-    internal static bool HasParkedOnThisThread => t_active is { } runner && Volatile.Read(ref runner._next) is not null;
+    internal static bool HasParkedOnThisThread => t_active is { } runner && runner.AnyParked();
+
+    /// <summary>For tests: how many waiters this thread's active runner holds (parked, not yet run or stolen), or -1 outside one.</summary>
+    internal static int ParkedOnThisThread
+    {
+        get
+        {
+            if (t_active is not { } runner)
+            {
+                return -1;
+            }
+
+            int n = 0;
+            for (int i = 0; i < QueueCapacity; i++)
+            {
+                if (Volatile.Read(ref runner._queue[i]) is not null)
+                {
+                    n++;
+                }
+            }
+
+            return n;
+        }
+    }
 
     /// <summary>
-    /// Parks <paramref name="waiter"/> in the runner slot of this thread, if this thread is running
-    /// a runner loop and its slot is free. The caller holds no promise about when the runner
-    /// gets to it beyond the watchdog's bound (see the file header).
+    /// Parks <paramref name="waiter"/> at the end of the runner queue of this thread, if this
+    /// thread is running a runner loop and its queue has room. The caller holds no promise
+    /// about when the runner gets to it beyond the watchdog's bound (see the file header).
     /// </summary>
     internal static bool TryPark(Waiter waiter)
     {
         var runner = t_active;
-        if (runner is null || runner._next is not null)
+        if (runner is null || runner._tail - runner._head == QueueCapacity)
         {
             return false;
         }
 
-        // The watchdog may only take the slot from non-null to null, so a CAS from null settles
-        // who owns it; a plain write could overwrite nothing, but the CAS also publishes the
-        // waiter's continuation fields to a watchdog that steals it.
-        if (Interlocked.CompareExchange(ref runner._next, waiter, null) is not null)
-        {
-            return false;
-        }
+        // The slot at the tail was emptied when the head passed it (by this thread or by the
+        // watchdog), so nobody else writes it now. The exchange is a full fence: it publishes
+        // the waiter's continuation fields to a watchdog that steals it, and orders this store
+        // before the load of s_armed below (the watchdog's disarm does the mirror image).
+        int tail = runner._tail;
+        var previous = Interlocked.Exchange(ref runner._queue[tail & QueueMask], waiter);
+        Debug.Assert(previous is null, "a runner slot is reused only after it was emptied");
+        Volatile.Write(ref runner._tail, tail + 1);
 
         if (Volatile.Read(ref s_armed) == 0)
         {
@@ -149,9 +201,41 @@ internal sealed class HandOff
         return true;
     }
 
+    /// <summary>Takes the oldest parked waiter that the watchdog has not moved, or null. This thread only.</summary>
+    private Waiter? TakeNext()
+    {
+        int head = _head;
+        while (head != _tail)
+        {
+            var waiter = Interlocked.Exchange(ref _queue[head & QueueMask], null);
+            head++;
+            Volatile.Write(ref _head, head);
+            if (waiter is not null)
+            {
+                return waiter;
+            }
+        }
+
+        return null;
+    }
+
+    private bool AnyParked()
+    {
+        for (int i = 0; i < QueueCapacity; i++)
+        {
+            if (Volatile.Read(ref _queue[i]) is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>
     /// The runner loop: runs <paramref name="first"/>'s continuation, then whatever that code
-    /// parked here, and so on, up to <see cref="RunBudget"/> continuations. Called by the pool.
+    /// parked here, oldest first, and so on, up to <see cref="RunBudget"/> continuations.
+    /// Called by the pool.
     /// </summary>
     internal static void Run(Waiter first)
     {
@@ -184,7 +268,7 @@ internal sealed class HandOff
                     break;
                 }
 
-                current = Interlocked.Exchange(ref runner._next, null);
+                current = runner.TakeNext();
             }
             while (current is not null);
         }
@@ -193,8 +277,9 @@ internal sealed class HandOff
             t_active = null;
 
             // Out of budget (or a continuation threw, which the pool reports as unhandled): the
-            // parked waiter is not lost, it goes to the pool like any other wake.
-            if (Interlocked.Exchange(ref runner._next, null) is { } parked)
+            // parked waiters are not lost, they go to the pool like any other wake (queued in
+            // wake order; the pool's local queue then runs them in its own order).
+            while (runner.TakeNext() is { } parked)
             {
                 ThreadPool.UnsafeQueueUserWorkItem(parked, preferLocal: true);
             }
@@ -249,9 +334,11 @@ internal sealed class HandOff
     }
 
     /// <summary>
-    /// One watchdog tick: a runner whose slot is taken and that finished no continuation since
-    /// the previous tick is blocked or busy in its current one; its parked waiter moves to the
-    /// pool. Re-arms while anything is parked.
+    /// One watchdog tick. A runner's parked waiters move to the pool when the runner finished no
+    /// continuation since the previous tick (it is blocked or busy in its current one), or when
+    /// a waiter that was already parked at the previous tick is still there (the continuations
+    /// ahead of it keep the runner busy). Either way no waiter stays parked longer than about
+    /// two periods. Re-arms while anything is parked.
     /// </summary>
     private static void Watch()
     {
@@ -268,14 +355,26 @@ internal sealed class HandOff
                 int progress = Volatile.Read(ref runner._progress);
                 bool stuck = progress == runner._progressSeen;
                 runner._progressSeen = progress;
-                if (Volatile.Read(ref runner._next) is null)
+                int head = Volatile.Read(ref runner._head);
+                int tail = Volatile.Read(ref runner._tail);
+                bool aged = head - runner._tailSeen < 0;
+                runner._tailSeen = tail;
+                if (head == tail)
                 {
                     continue;
                 }
 
-                if (stuck && Interlocked.Exchange(ref runner._next, null) is { } parked)
+                if (stuck || aged)
                 {
-                    ThreadPool.UnsafeQueueUserWorkItem(parked, preferLocal: false);
+                    // Oldest first, as the runner would have run them. The runner may take some
+                    // of them meanwhile; the exchange gives each waiter to exactly one of us.
+                    for (int i = 0; i < QueueCapacity; i++)
+                    {
+                        if (Interlocked.Exchange(ref runner._queue[(head + i) & QueueMask], null) is { } parked)
+                        {
+                            ThreadPool.UnsafeQueueUserWorkItem(parked, preferLocal: false);
+                        }
+                    }
                 }
                 else
                 {
@@ -300,7 +399,7 @@ internal sealed class HandOff
         {
             foreach (var weak in s_all)
             {
-                if (weak.TryGetTarget(out var runner) && Volatile.Read(ref runner._next) is not null)
+                if (weak.TryGetTarget(out var runner) && runner.AnyParked())
                 {
                     ArmWatchdog();
                     return;

@@ -350,21 +350,24 @@ internal class Waiter : IValueTaskSource, IThreadPoolWorkItem
     /// The policy, strongest rule first:
     /// 1. a captured synchronization context or task scheduler gets the continuation posted;
     /// 2. with the channel's opt-in, it runs here, now (nesting-limited);
-    /// 3. without an execution context to restore, it is parked to run next on this thread
-    ///    once the completer's code has returned to the runner loop (HandOff.TryPark);
+    /// 3. without an execution context to restore, it is parked in this thread's runner queue,
+    ///    to run once the completer's code has returned to the runner loop (HandOff.TryPark);
     /// 4. else it goes to the thread pool, as this waiter itself (an IThreadPoolWorkItem: no allocation).
     /// </summary>
     private void Dispatch()
     {
         Debug.Assert(_continuation is not null);
-        switch (_schedulingContext)
+        if (_schedulingContext is not null) // tested first: the type tests below cost a cast helper call each
         {
-            case SynchronizationContext sc:
-                sc.Post(static s => ((Waiter)s!).RunContinuation(), this);
-                return;
-            case TaskScheduler ts:
-                Task.Factory.StartNew(static s => ((Waiter)s!).RunContinuation(), this, CancellationToken.None, TaskCreationOptions.DenyChildAttach, ts);
-                return;
+            switch (_schedulingContext)
+            {
+                case SynchronizationContext sc:
+                    sc.Post(static s => ((Waiter)s!).RunContinuation(), this);
+                    return;
+                case TaskScheduler ts:
+                    Task.Factory.StartNew(static s => ((Waiter)s!).RunContinuation(), this, CancellationToken.None, TaskCreationOptions.DenyChildAttach, ts);
+                    return;
+            }
         }
 
         if (_inlineAllowed && t_inlineDepth < MaxInlineDepth && RuntimeHelpers.TryEnsureSufficientExecutionStack())

@@ -163,9 +163,9 @@ public class HandOffTests
     [Fact]
     public async Task Two_woken_receivers_that_block_do_not_block_the_sender_that_woke_them()
     {
-        // Both woken parties block until the sender has gone on past both sends: one is parked
-        // on the sender's thread, the other (the second wake finds the slot taken) goes to the
-        // pool; run inside a send, either would wait forever (here: fail after 30 s).
+        // Both woken parties block until the sender has gone on past both sends: both are parked
+        // on the sender's runner; run inside a send, either would wait forever (here: fail
+        // after 30 s).
         var (tx1, rx1) = Chan.Rendezvous<int>();
         var (tx2, rx2) = Chan.Rendezvous<int>();
         using var senderWentOn = new ManualResetEventSlim();
@@ -188,6 +188,86 @@ public class HandOffTests
         {
             await rx.ReceiveAsync().ConfigureAwait(false);
             return senderWentOn.Wait(Long);
+        }
+    }
+
+    [Fact]
+    public async Task Several_parties_woken_by_one_continuation_are_all_parked_on_its_runner()
+    {
+        // Three receivers woken by one continuation all wait on the waker's runner (its queue
+        // holds up to HandOff.QueueCapacity), instead of the second and third going to the pool.
+        // The watchdog may legitimately move them (if this thread loses the core for a whole
+        // tick between the sends and the count), so the test asks for all three parked in some
+        // of 20 rounds; with a one-party slot it never happens. Every item arrives either way.
+        const int Rounds = 20;
+        const int Parties = 3;
+        int roundsAllParked = 0;
+        for (int round = 0; round < Rounds; round++)
+        {
+            var channels = Enumerable.Range(0, Parties).Select(_ => Chan.Rendezvous<int>()).ToArray();
+            var receiving = channels.Select(c => Receive(c.Item2)).ToArray();
+            WaitUntil(() => channels.All(c => c.Item2.Core.WaitingCounts.Receivers == 1), "the receivers wait");
+
+            int parked = await InRunner(async () =>
+            {
+                for (int i = 0; i < Parties; i++)
+                {
+                    await channels[i].Item1.SendAsync(i).ConfigureAwait(false); // completes at once: the receiver waits
+                }
+
+                return HandOff.ParkedOnThisThread;
+            });
+
+            Assert.InRange(parked, 0, Parties);
+            if (parked == Parties)
+            {
+                roundsAllParked++;
+            }
+
+            for (int i = 0; i < Parties; i++)
+            {
+                Assert.Equal(i, await receiving[i].WaitAsync(Long));
+            }
+        }
+
+        Assert.True(roundsAllParked > 0, "three woken parties were never all parked on the runner in " + Rounds + " rounds");
+
+        static async Task<int> Receive(Receiver<int> rx) => await rx.ReceiveAsync().ConfigureAwait(false);
+    }
+
+    [Fact]
+    public async Task A_woken_party_that_blocks_until_one_parked_behind_it_has_run_does_not_deadlock()
+    {
+        // Both receivers are parked on the sender's runner, the first ahead of the second. The
+        // first blocks (outside this library) until the second has run: the runner cannot get
+        // to the second, so the watchdog must move it to another thread (here: fail after 30 s).
+        var (tx1, rx1) = Chan.Rendezvous<int>();
+        var (tx2, rx2) = Chan.Rendezvous<int>();
+        using var secondRan = new ManualResetEventSlim();
+        var first = First();
+        var second = Second();
+        WaitUntil(() => rx1.Core.WaitingCounts.Receivers == 1 && rx2.Core.WaitingCounts.Receivers == 1, "both receivers wait");
+
+        await InRunner(async () =>
+        {
+            await tx1.SendAsync(1).ConfigureAwait(false);
+            await tx2.SendAsync(2).ConfigureAwait(false);
+            return 0;
+        });
+
+        Assert.True(await first.WaitAsync(Long));
+        await second.WaitAsync(Long);
+
+        async Task<bool> First()
+        {
+            await rx1.ReceiveAsync().ConfigureAwait(false);
+            return secondRan.Wait(Long); // blocks the runner's thread
+        }
+
+        async Task Second()
+        {
+            await rx2.ReceiveAsync().ConfigureAwait(false);
+            secondRan.Set();
         }
     }
 
