@@ -61,8 +61,10 @@ internal sealed class ChildRunQueue : IThreadPoolWorkItem
         {
             if (!_ready.TryDequeue(out IThreadPoolWorkItem? child)) return;
             // Siblings still waiting must not depend on this child finishing: make sure a
-            // runner is on its way for them before running user code that may block.
-            if (!_ready.IsEmpty) EnsureRunner();
+            // runner is on its way for them before running user code that may block. (The
+            // flag is read first: while a runner is pending, which is the usual case in a
+            // burst, the emptiness test, a read of the queue's shared head, is not needed.)
+            if (Volatile.Read(ref _runnerPending) == 0 && !_ready.IsEmpty) EnsureRunner();
             child.Execute();
         }
         // Quantum used: if children remain, the check above already left a pending runner.

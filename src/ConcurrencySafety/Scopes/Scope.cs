@@ -39,11 +39,9 @@ namespace ConcurrencySafety;
 /// </remarks>
 public sealed class Scope
 {
-    /// <summary>Body (1 until it returns) + unfinished children; 0 = ended.</summary>
-    private int _live = 1;
-
-    /// <summary>Set (with a full fence) by the body's thread before it blocks at the end.</summary>
-    private int _ownerWaiting;
+    /// <summary>The body and the unfinished children; ended is final (see LiveCount.cs).
+    /// Padded: spawners and finishing children write different cache lines.</summary>
+    private LiveCount _live;
 
     /// <summary>Children pushed by Spawn, linked through their Next field (taken by Finish).</summary>
     private IThreadChild? _spawned;
@@ -143,7 +141,7 @@ public sealed class Scope
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Enter()
     {
-        if (!LiveCount.TryJoin(ref _live))
+        if (!_live.TryJoin())
             throw new InvalidOperationException(
                 "This Scope has ended: Scope.Run has returned, so nothing can be spawned into it any more. " +
                 "Spawn inside the body passed to Scope.Run (or from one of its children).");
@@ -213,7 +211,10 @@ public sealed class Scope
     internal void ChildFinished(object child, bool failed)
     {
         if (failed) AddFailure(child);
-        if (Interlocked.Decrement(ref _live) == 0 && Volatile.Read(ref _ownerWaiting) != 0)
+        // Only a child that finishes after the body can end the scope, so the body's thread is
+        // in Finish: it waits (or is about to) on the gate for the end, re-checked under the
+        // lock, so this pulse under the same lock cannot be lost.
+        if (_live.ChildLeft())
         {
             lock (_gate) Monitor.PulseAll(_gate);
         }
@@ -223,12 +224,9 @@ public sealed class Scope
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Finish()
     {
-        // Dekker-style handshake with ChildFinished: we announce that we wait (full fence),
-        // then test the count; the last child decrements (full fence), then tests the flag.
-        // At least one of the two sees the other's write, so the wake-up is not lost.
         // Run every child nobody has started yet, here (newest first); children spawned
         // meanwhile by running children are picked up by the next round.
-        while (Volatile.Read(ref _live) > 1 && Interlocked.Exchange(ref _spawned, null) is { } chain)
+        while (_live.HasLiveChildren && Interlocked.Exchange(ref _spawned, null) is { } chain)
         {
             for (IThreadChild? c = chain; c is not null;)
             {
@@ -240,14 +238,15 @@ public sealed class Scope
         }
         Volatile.Write(ref _spawned, null);
 
-        Interlocked.Exchange(ref _ownerWaiting, 1);
-        if (Interlocked.Decrement(ref _live) != 0)
+        // The body's participation ends. If children are still running, the last of them ends
+        // the scope (LiveCount's Dekker handshake makes sure one of us does) and pulses the gate.
+        if (!_live.BodyFinished())
         {
             var spinner = new SpinWait();
-            while (Volatile.Read(ref _live) != 0 && !spinner.NextSpinWillYield) spinner.SpinOnce();
+            while (!_live.HasEnded && !spinner.NextSpinWillYield) spinner.SpinOnce();
             lock (_gate)
             {
-                while (Volatile.Read(ref _live) != 0) Monitor.Wait(_gate);
+                while (!_live.HasEnded) Monitor.Wait(_gate);
             }
         }
 
