@@ -1,4 +1,4 @@
-// ChildRunQueue: how a TaskScope hands its children to the thread pool.
+// ChildRunQueue: how both scopes hand their children to the thread pool.
 //
 // Queuing one pool work item per child costs, per spawn, a push on the pool's global queue and
 // a thread request, and per child a pass through the pool's dispatch loop. Children of one
@@ -41,6 +41,19 @@ internal sealed class ChildRunQueue : IThreadPoolWorkItem
         // flag is seen clear here and a new runner is queued: the child is never stranded.
         _ready.Enqueue(child);
         EnsureRunner();
+    }
+
+    /// <summary>
+    /// Runs one ready child on the calling thread, if there is one (the thread scope's owner
+    /// helps this way when its body has returned). Taking a child leaves the invariant intact:
+    /// whatever is still queued already has its runner on the way.
+    /// </summary>
+    /// <returns>false if the queue was empty.</returns>
+    internal bool TryRunOne()
+    {
+        if (!_ready.TryDequeue(out IThreadPoolWorkItem? child)) return false;
+        child.Execute();
+        return true;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

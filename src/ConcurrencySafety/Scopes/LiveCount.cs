@@ -59,9 +59,6 @@ internal struct LiveCount
     /// <summary>Gets a value indicating whether the scope has ended (final).</summary>
     internal bool HasEnded => (Volatile.Read(ref _entered) & Ended) != 0;
 
-    /// <summary>Gets a value indicating whether some joined child has not finished (a snapshot, for the owner's helping loop).</summary>
-    internal bool HasLiveChildren => (Volatile.Read(ref _entered) & ~Ended) != Volatile.Read(ref _left);
-
     /// <summary>Adds one live child unless the scope has ended.</summary>
     /// <returns>false if the scope has ended; nothing was changed then.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

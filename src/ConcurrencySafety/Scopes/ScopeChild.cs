@@ -94,18 +94,11 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
         if (context is null || ReferenceEquals(context, previous))
         {
             // Flow was suppressed, or the thread already runs in the spawner's context (the
-            // default one, with no AsyncLocal values, on both sides in the common case).
-            // Nothing to switch to; but the child may set AsyncLocal values, and the runner
-            // goes on to run its siblings on this thread, so the context is put back if the
-            // child changed it.
-            try
-            {
-                Run();
-            }
-            finally
-            {
-                if (previous is not null && !ReferenceEquals(ExecutionContext.Capture(), previous)) ExecutionContext.Restore(previous);
-            }
+            // default one, with no AsyncLocal values, on both sides in the common case):
+            // nothing to switch. A value the child sets stays on this thread, but no sibling
+            // sees it: the runner's next child finds the changed context and switches to its
+            // own, and the pool resets the thread's context after the runner's work item.
+            Run();
             return;
         }
         // Run in the spawner's context (AsyncLocal values) and put the thread's own context

@@ -169,6 +169,41 @@ public sealed class ScopeCountingTests
         }
     }
 
+    private static readonly AsyncLocal<int> s_childMark = new();
+
+    /// <summary>
+    /// A runner runs many children on one pool thread, and a child that runs in the context it
+    /// found skips the context switch: a value one child sets must still not leak into the next.
+    /// </summary>
+    [Fact]
+    public void An_AsyncLocal_value_a_child_sets_is_not_seen_by_its_siblings()
+    {
+        int leaked = 0;
+        void RunScope() => TaskScope.RunAsync(scope =>
+        {
+            for (int i = 1; i <= 20_000; i++)
+            {
+                int id = i;
+                scope.Spawn(_ =>
+                {
+                    if (s_childMark.Value != 0) Interlocked.Increment(ref leaked);
+                    s_childMark.Value = id;
+                });
+            }
+            return Task.CompletedTask;
+        }).GetAwaiter().GetResult();
+
+        // From the test's own context (the test framework's AsyncLocal values: the children
+        // switch to it), and from a thread in the default context, like a pool thread's (the
+        // children skip the switch).
+        RunScope();
+        Thread spawner;
+        using (ExecutionContext.SuppressFlow()) spawner = new Thread(RunScope);
+        spawner.Start();
+        spawner.Join();
+        Assert.Equal(0, leaked);
+    }
+
     /// <summary>
     /// What one child costs the spawning thread: the child object (72 bytes for a child without
     /// a result) plus its share of the scope's run queue. Before session 4 it was about 190
