@@ -6,7 +6,7 @@
 // once per child each, and on a burst of tiny children (the `spawn` benchmark) that line moves
 // between cores on every spawn. So the count is split:
 //
-//   _entered  children that joined (written by spawners only; its top bit is the "ended" mark)
+//   _entered  children that joined (written by spawners only; bit 62 is the "ended" mark)
 //   _left     children that finished (written by finishing children only)
 //   _bodyDone set once, when the body has finished
 //
@@ -41,7 +41,7 @@ internal struct LiveCount
     /// <summary>The cache-line size of current x64 parts (and of most arm64 ones).</summary>
     private const int CacheLine = 64;
 
-    /// <summary>Top bit of <see cref="_entered"/>: the scope has ended.</summary>
+    /// <summary>Bit 62 of <see cref="_entered"/> (far above any real count): the scope has ended.</summary>
     private const long Ended = 1L << 62;
 
     /// <summary>Children that joined, plus <see cref="Ended"/> once the scope has ended. Spawners' line.</summary>
