@@ -1,4 +1,4 @@
-// ChildRunQueue: how a TaskScope hands its children to the thread pool.
+// ChildRunQueue: how both scopes hand their children to the thread pool.
 //
 // Queuing one pool work item per child costs, per spawn, a push on the pool's global queue and
 // a thread request, and per child a pass through the pool's dispatch loop. Children of one
@@ -43,6 +43,19 @@ internal sealed class ChildRunQueue : IThreadPoolWorkItem
         EnsureRunner();
     }
 
+    /// <summary>
+    /// Runs one ready child on the calling thread, if there is one (the thread scope's owner
+    /// helps this way when its body has returned). Taking a child leaves the invariant intact:
+    /// whatever is still queued already has its runner on the way.
+    /// </summary>
+    /// <returns>false if the queue was empty.</returns>
+    internal bool TryRunOne()
+    {
+        if (!_ready.TryDequeue(out IThreadPoolWorkItem? child)) return false;
+        child.Execute();
+        return true;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void EnsureRunner()
     {
@@ -61,8 +74,10 @@ internal sealed class ChildRunQueue : IThreadPoolWorkItem
         {
             if (!_ready.TryDequeue(out IThreadPoolWorkItem? child)) return;
             // Siblings still waiting must not depend on this child finishing: make sure a
-            // runner is on its way for them before running user code that may block.
-            if (!_ready.IsEmpty) EnsureRunner();
+            // runner is on its way for them before running user code that may block. (The
+            // flag is read first: while a runner is pending, which is the usual case in a
+            // burst, the emptiness test, a read of the queue's shared head, is not needed.)
+            if (Volatile.Read(ref _runnerPending) == 0 && !_ready.IsEmpty) EnsureRunner();
             child.Execute();
         }
         // Quantum used: if children remain, the check above already left a pending runner.

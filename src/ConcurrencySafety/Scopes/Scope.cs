@@ -3,15 +3,20 @@
 // children, see docs/scopes.md and bench/README.md). Run blocks until the body and every
 // child finished, so children may use the caller's locals: they cannot outlive the call.
 //
+// Children reach the pool through the scope's own run queue (ChildRunQueue, as for the task
+// scope): a FIFO of ready children drained by a few pool work items, with a runner always on
+// its way while children wait, so a blocked child never strands its siblings.
+//
 // Join and the final wait never simply block while a child is still queued: a child is
-// claimed with a compare-exchange by whoever runs it first (a pool thread, a joiner, or the
-// body's thread). Every spawned child is also pushed on the scope's intrusive stack of
-// children; when the body returns, its thread takes the whole stack (one exchange) and runs
-// every child nobody has claimed yet, before it blocks for the running ones. So a scope
-// nested inside a pool thread never waits for its own children to reach the front of the
-// pool's queue (which could take the pool's slow thread injection, or forever). To keep
-// finished children collectable, a spawner occasionally prunes the stack down to the children
-// nobody has started (amortized: only when it doubled since the last pruning).
+// claimed with a compare-exchange by whoever runs it first (a runner, a joiner, or the body's
+// thread). When the body returns, its thread drains the run queue itself, running every child
+// nobody has started yet, before it blocks for the running ones. So a scope nested inside a
+// pool thread never waits for its own children to reach the front of the pool's queue (which
+// could take the pool's slow thread injection, or forever). A dequeued child is no longer
+// referenced by the queue, so finished children are collectable during a long body.
+// (Until session 4 each child was its own pool work item and was also pushed on an intrusive
+// stack that the body's thread took at the end; the stack needed pruning, and the pushes a
+// compare-exchange of an object reference per spawn. bench/README.md, "Session 4: spawn".)
 using System.Runtime.ExceptionServices;
 
 using System.Runtime.CompilerServices;
@@ -39,23 +44,12 @@ namespace ConcurrencySafety;
 /// </remarks>
 public sealed class Scope
 {
-    /// <summary>Body (1 until it returns) + unfinished children; 0 = ended.</summary>
-    private int _live = 1;
+    /// <summary>The body and the unfinished children; ended is final (see LiveCount.cs).
+    /// Padded: spawners and finishing children write different cache lines.</summary>
+    private LiveCount _live;
 
-    /// <summary>Set (with a full fence) by the body's thread before it blocks at the end.</summary>
-    private int _ownerWaiting;
-
-    /// <summary>Children pushed by Spawn, linked through their Next field (taken by Finish).</summary>
-    private IThreadChild? _spawned;
-
-    /// <summary>Pushes since the last pruning (a heuristic: racy increments are harmless).</summary>
-    private int _pushesSincePrune;
-
-    /// <summary>Prune when <see cref="_pushesSincePrune"/> exceeds this (doubles with the kept size).</summary>
-    private int _pruneThreshold = 1024;
-
-    /// <summary>1 while one thread prunes the stack.</summary>
-    private int _pruning;
+    /// <summary>Ready children, drained by pool runners, and by the body's thread once the body has returned.</summary>
+    private readonly ChildRunQueue _runQueue = new();
 
     /// <summary>Guards <see cref="_failures"/>; also the monitor the body's thread waits on.</summary>
     private readonly object _gate = new();
@@ -118,8 +112,7 @@ public sealed class Scope
         ArgumentNullException.ThrowIfNull(work);
         Enter();
         var child = new ThreadChild<VoidResult>(this, work);
-        Push(child);
-        ThreadPool.UnsafeQueueUserWorkItem(child, preferLocal: true);
+        _runQueue.Enqueue(child);
         return new JoinHandle(child);
     }
 
@@ -135,72 +128,17 @@ public sealed class Scope
         ArgumentNullException.ThrowIfNull(work);
         Enter();
         var child = new ThreadChild<T>(this, work);
-        Push(child);
-        ThreadPool.UnsafeQueueUserWorkItem(child, preferLocal: true);
+        _runQueue.Enqueue(child);
         return new JoinHandle<T>(child);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Enter()
     {
-        if (!LiveCount.TryJoin(ref _live))
+        if (!_live.TryJoin())
             throw new InvalidOperationException(
                 "This Scope has ended: Scope.Run has returned, so nothing can be spawned into it any more. " +
                 "Spawn inside the body passed to Scope.Run (or from one of its children).");
-    }
-
-    /// <summary>Pushes a child on the intrusive stack (lock-free; Finish takes all at once, so no ABA).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Push(IThreadChild child)
-    {
-        IThreadChild? head = Volatile.Read(ref _spawned);
-        while (true)
-        {
-            child.Next = head;
-            IThreadChild? seen = Interlocked.CompareExchange(ref _spawned, child, head);
-            if (ReferenceEquals(seen, head)) break;
-            head = seen;
-        }
-        if (++_pushesSincePrune > _pruneThreshold) Prune();
-    }
-
-    /// <summary>
-    /// Drops started children from the stack (their threads finish them; only unstarted ones
-    /// need the owner's help), so finished children can be collected during a long body.
-    /// </summary>
-    private void Prune()
-    {
-        if (Interlocked.Exchange(ref _pruning, 1) != 0) return;
-        IThreadChild? chain = Interlocked.Exchange(ref _spawned, null);
-        IThreadChild? keptHead = null, keptTail = null;
-        int kept = 0;
-        for (IThreadChild? c = chain; c is not null;)
-        {
-            IThreadChild? next = c.Next;
-            c.Next = null;
-            if (!c.IsStarted)
-            {
-                if (keptTail is null) keptHead = c; else keptTail.Next = c;
-                keptTail = c;
-                kept++;
-            }
-            c = next;
-        }
-        if (keptHead is not null)
-        {
-            // Splice the kept children back under whatever was pushed meanwhile.
-            IThreadChild? head = Volatile.Read(ref _spawned);
-            while (true)
-            {
-                keptTail!.Next = head;
-                IThreadChild? seen = Interlocked.CompareExchange(ref _spawned, keptHead, head);
-                if (ReferenceEquals(seen, head)) break;
-                head = seen;
-            }
-        }
-        _pushesSincePrune = 0;
-        _pruneThreshold = Math.Max(1024, 2 * kept);
-        Volatile.Write(ref _pruning, 0);
     }
 
     private void AddFailure(object failure)
@@ -213,7 +151,10 @@ public sealed class Scope
     internal void ChildFinished(object child, bool failed)
     {
         if (failed) AddFailure(child);
-        if (Interlocked.Decrement(ref _live) == 0 && Volatile.Read(ref _ownerWaiting) != 0)
+        // Only a child that finishes after the body can end the scope, so the body's thread is
+        // in Finish: it waits (or is about to) on the gate for the end, re-checked under the
+        // lock, so this pulse under the same lock cannot be lost.
+        if (_live.ChildLeft())
         {
             lock (_gate) Monitor.PulseAll(_gate);
         }
@@ -223,31 +164,25 @@ public sealed class Scope
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Finish()
     {
-        // Dekker-style handshake with ChildFinished: we announce that we wait (full fence),
-        // then test the count; the last child decrements (full fence), then tests the flag.
-        // At least one of the two sees the other's write, so the wake-up is not lost.
-        // Run every child nobody has started yet, here (newest first); children spawned
-        // meanwhile by running children are picked up by the next round.
-        while (Volatile.Read(ref _live) > 1 && Interlocked.Exchange(ref _spawned, null) is { } chain)
+        // Run every child nobody has started yet, here, in spawn order (a child a runner or a
+        // joiner claimed first is skipped by its claim).
+        while (_runQueue.TryRunOne())
         {
-            for (IThreadChild? c = chain; c is not null;)
-            {
-                IThreadChild? next = c.Next;
-                c.Next = null;
-                c.TryRunInline();
-                c = next;
-            }
         }
-        Volatile.Write(ref _spawned, null);
 
-        Interlocked.Exchange(ref _ownerWaiting, 1);
-        if (Interlocked.Decrement(ref _live) != 0)
+        // The body's participation ends. If children are still running, the last of them ends
+        // the scope (LiveCount's Dekker handshake makes sure one of us does) and pulses the gate.
+        if (!_live.BodyFinished())
         {
+            // Running children may still spawn siblings: help with those while spinning.
             var spinner = new SpinWait();
-            while (Volatile.Read(ref _live) != 0 && !spinner.NextSpinWillYield) spinner.SpinOnce();
+            while (!_live.HasEnded && !spinner.NextSpinWillYield)
+            {
+                if (!_runQueue.TryRunOne()) spinner.SpinOnce();
+            }
             lock (_gate)
             {
-                while (Volatile.Read(ref _live) != 0) Monitor.Wait(_gate);
+                while (!_live.HasEnded) Monitor.Wait(_gate);
             }
         }
 
@@ -274,15 +209,6 @@ public sealed class Scope
 
 internal interface IThreadChild
 {
-    /// <summary>Link of the scope's stack of spawned children.</summary>
-    IThreadChild? Next { get; set; }
-
-    /// <summary>Runs the child on this thread if nobody has claimed it yet.</summary>
-    void TryRunInline();
-
-    /// <summary>Whether a thread has claimed the child (it is running or finished).</summary>
-    bool IsStarted { get; }
-
     /// <summary>The child's exception if nobody observed it through Join (then it is marked observed).</summary>
     Exception? TakeUnobservedFailure();
 }
@@ -312,14 +238,27 @@ internal sealed class ThreadChild<T> : IThreadPoolWorkItem, IThreadChild
 
     internal bool IsFinished => Volatile.Read(ref _state) == Done;
 
-    public IThreadChild? Next { get; set; }
-
-    public bool IsStarted => Volatile.Read(ref _state) != Queued;
-
-    void IThreadPoolWorkItem.Execute() => TryRunInline();
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void IThreadPoolWorkItem.Execute()
+    {
+        // A runner runs many children on one pool thread, and children of a thread scope get
+        // the pool thread's context, not the spawner's (as with UnsafeQueueUserWorkItem): put
+        // the context back if the child changed it (set an AsyncLocal), so that its siblings
+        // do not see the change. (A joiner or the body's thread running the child inline keeps
+        // what it changes, as with any method call.)
+        ExecutionContext? before = ExecutionContext.Capture();
+        try
+        {
+            TryRunInline();
+        }
+        finally
+        {
+            if (before is not null && !ReferenceEquals(ExecutionContext.Capture(), before)) ExecutionContext.Restore(before);
+        }
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void TryRunInline()
+    private void TryRunInline()
     {
         // Whoever claims the child first runs it: a pool thread, a joiner or the scope owner.
         if (Volatile.Read(ref _state) == Queued && Interlocked.CompareExchange(ref _state, Running, Queued) == Queued) RunClaimed();

@@ -1,6 +1,11 @@
 // ScopeChild<T>: one child of a TaskScope. It is its own thread-pool work item (one
 // allocation per spawn besides the user's delegate), and it only creates a Task for its
 // handle when somebody asks for one (JoinAsync), so fire-and-forget children cost no Task.
+// It is kept small (72 bytes for a child without a result, against 120 before session 4):
+// the concurrency-limit slots live in a side object made only for limited children, the
+// pending task shares the delegate's field, and the handle's publication is an int state
+// (an int exchange is an inline instruction; an exchange of an object reference is a call
+// into the runtime).
 //
 // Life cycle: Spawn -> (optionally waits for a concurrency slot) -> queued on the pool ->
 // Execute runs the delegate -> Complete publishes the outcome to the handle, reports a
@@ -14,16 +19,19 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
 {
     private const byte KindAction = 0, KindTask = 1, KindTaskOfT = 2;
 
-    /// <summary>Marks <see cref="_waiter"/> once the outcome is published and no TCS existed.</summary>
-    private static readonly object s_completed = new();
+    /// <summary><see cref="_state"/>: running (or not started), and nobody asked for a task.</summary>
+    private const int StateRunning = 0;
+
+    /// <summary><see cref="_state"/>: somebody asked for a task (<see cref="_tcs"/> is set) before the outcome was published.</summary>
+    private const int StateTaskRequested = 1;
+
+    /// <summary><see cref="_state"/>: the outcome is published (final).</summary>
+    private const int StateCompleted = 2;
 
     private readonly TaskScope _scope;
 
-    /// <summary>The scope's token, copied so that running children do not read the scope object
-    /// (whose live count is written by every spawn and every completion).</summary>
-    private readonly CancellationToken _token;
-
-    /// <summary>The user's delegate; cleared when it has run so that captures can be collected.</summary>
+    /// <summary>The user's delegate until it runs; then, while it is pending, the task it
+    /// returned; then null (so that captures can be collected).</summary>
     private object? _work;
 
     private readonly byte _kind;
@@ -31,34 +39,43 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
     /// <summary>Execution context of the spawner (AsyncLocal values flow into children, as with Task.Run).</summary>
     private readonly ExecutionContext? _context;
 
+    /// <summary>The handle's task source, made only when somebody calls JoinAsync.</summary>
+    private TaskCompletionSource<T>? _tcs;
+
     /// <summary>
-    /// null while running and nobody asked for a task; a TaskCompletionSource once somebody
-    /// did; <see cref="s_completed"/> once the outcome is published first. Exchanged atomically
-    /// so that the outcome is delivered to a TCS exactly once.
+    /// <see cref="StateRunning"/>, <see cref="StateTaskRequested"/> or <see cref="StateCompleted"/>.
+    /// The completing thread exchanges it to completed; <see cref="GetTask"/> moves it from
+    /// running to requested after publishing <see cref="_tcs"/>. Whichever of the two comes
+    /// second completes the task source, so it is completed exactly once.
     /// </summary>
-    private object? _waiter;
+    private int _state;
 
-    /// <summary>The async task returned by the delegate, while it is pending.</summary>
-    private Task? _pending;
-
+    private bool _canceled;
     private T? _result;
     private Exception? _exception;
-    private bool _canceled;
 
-    /// <summary>The concurrency-limit slot held while running (default when unlimited).</summary>
-    internal Permit Slot;
-
-    /// <summary>The slot of a <see cref="LimitedSpawner"/>'s own limit, held while running (default when spawned on the scope itself).</summary>
-    internal Permit GroupSlot;
+    /// <summary>The slots a limited child holds while it runs; null for a child with no limit (most).</summary>
+    private ChildSlots? _slots;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal ScopeChild(TaskScope scope, object work, byte kind)
     {
         _scope = scope;
-        _token = scope.Token;
         _work = work;
         _kind = kind;
         _context = ExecutionContext.Capture(); // null only when the spawner suppressed flow
+    }
+
+    /// <summary>The concurrency-limit slot held while running (set before the child is queued, by the one thread that launches it).</summary>
+    internal Permit Slot
+    {
+        set => (_slots ??= new ChildSlots()).Scope = value;
+    }
+
+    /// <summary>The slot of a <see cref="LimitedSpawner"/>'s own limit, held while running (set before the child is launched).</summary>
+    internal Permit GroupSlot
+    {
+        set => (_slots ??= new ChildSlots()).Group = value;
     }
 
     internal static ScopeChild<T> ForAction(TaskScope scope, Action<CancellationToken> work) => new(scope, work, KindAction);
@@ -67,22 +84,27 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
 
     internal static ScopeChild<T> ForTaskOfT(TaskScope scope, Func<CancellationToken, Task<T>> work) => new(scope, work, KindTaskOfT);
 
-    internal bool IsCompleted => ReferenceEquals(Volatile.Read(ref _waiter), s_completed) ||
-                                 Volatile.Read(ref _waiter) is TaskCompletionSource<T> tcs && tcs.Task.IsCompleted;
+    internal bool IsCompleted => Volatile.Read(ref _state) == StateCompleted;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void IThreadPoolWorkItem.Execute()
     {
-        if (_context is null)
+        ExecutionContext? context = _context;
+        ExecutionContext? previous = ExecutionContext.Capture();
+        if (context is null || ReferenceEquals(context, previous))
         {
+            // Flow was suppressed, or the thread already runs in the spawner's context (the
+            // default one, with no AsyncLocal values, on both sides in the common case):
+            // nothing to switch. A value the child sets stays on this thread, but no sibling
+            // sees it: the runner's next child finds the changed context and switches to its
+            // own, and the pool resets the thread's context after the runner's work item.
             Run();
             return;
         }
         // Run in the spawner's context (AsyncLocal values) and put the thread's own context
         // back afterwards. Restore is cheaper than ExecutionContext.Run, which also saves and
         // restores the SynchronizationContext (pool threads have none).
-        ExecutionContext? previous = ExecutionContext.Capture();
-        ExecutionContext.Restore(_context);
+        ExecutionContext.Restore(context);
         try
         {
             Run();
@@ -97,7 +119,7 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Run()
     {
-        CancellationToken token = _token;
+        CancellationToken token = _scope.Token;
         if (token.IsCancellationRequested)
         {
             // Started after the scope was canceled: the delegate does not run (as a coroutine
@@ -139,14 +161,14 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
             OnTaskCompleted(task);
             return;
         }
-        _pending = task;
+        _work = task;
         task.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(OnPendingCompleted);
     }
 
     private void OnPendingCompleted()
     {
-        Task task = _pending!;
-        _pending = null;
+        var task = (Task)_work!;
+        _work = null;
         OnTaskCompleted(task);
     }
 
@@ -181,7 +203,7 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Complete(Exception? exception, bool canceled)
     {
-        if (exception is OperationCanceledException && _token.IsCancellationRequested)
+        if (exception is OperationCanceledException && _scope.Token.IsCancellationRequested)
         {
             _canceled = true;
             _exception = exception;
@@ -193,13 +215,17 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
             _exception = exception;
         }
 
-        // Publish to the handle first: when the scope ends, every handle is complete.
-        object? waiter = Interlocked.Exchange(ref _waiter, s_completed);
-        if (waiter is TaskCompletionSource<T> tcs) SetOutcome(tcs);
+        // Publish to the handle first: when the scope ends, every handle is complete. The
+        // exchange is a full fence, so the outcome fields above are visible to whoever sees
+        // the completed state.
+        if (Interlocked.Exchange(ref _state, StateCompleted) == StateTaskRequested) SetOutcome(_tcs!);
 
         if (exception is not null) _scope.ReportFailure(exception);
-        Slot.Dispose(); // frees a concurrency slot (no-op when unlimited)
-        GroupSlot.Dispose(); // and the group's slot (no-op outside a limited group)
+        if (_slots is { } slots)
+        {
+            slots.Scope.Dispose(); // frees a concurrency slot
+            slots.Group.Dispose(); // and the group's slot (no-op outside a limited group)
+        }
         _scope.Leave();
     }
 
@@ -207,7 +233,7 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
     {
         if (_canceled)
         {
-            tcs.TrySetCanceled(_token);
+            tcs.TrySetCanceled(_scope.Token);
         }
         else if (_exception is not null)
         {
@@ -224,18 +250,25 @@ internal sealed class ScopeChild<T> : IThreadPoolWorkItem
 
     internal Task<T> GetTask()
     {
-        object? waiter = Volatile.Read(ref _waiter);
-        if (waiter is TaskCompletionSource<T> existing) return existing.Task;
+        if (Volatile.Read(ref _tcs) is { } existing) return existing.Task;
         var created = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (waiter is null)
-        {
-            object? prev = Interlocked.CompareExchange(ref _waiter, created, null);
-            if (prev is null) return created.Task; // Complete will set it
-            if (prev is TaskCompletionSource<T> other) return other.Task;
-        }
-        // Already completed: build the task from the stored outcome and cache it.
-        SetOutcome(created);
-        object? raced = Interlocked.CompareExchange(ref _waiter, created, s_completed);
-        return raced is TaskCompletionSource<T> cached && !ReferenceEquals(raced, s_completed) ? cached.Task : created.Task;
+        // One task source per child, whoever calls first: racing callers all return the winner's.
+        if (Interlocked.CompareExchange(ref _tcs, created, null) is { } other) return other.Task;
+        // Only the winner gets here, once. If the child is still running, announce the task
+        // source (the completing thread's exchange then sees it and completes it); if the
+        // outcome was published first, the completing thread did not see it, so complete it
+        // here from the stored outcome (the exchange that published it was a full fence).
+        if (Interlocked.CompareExchange(ref _state, StateTaskRequested, StateRunning) == StateCompleted) SetOutcome(created);
+        return created.Task;
     }
+}
+
+/// <summary>The concurrency-limit slots of one limited child (see <see cref="ScopeChild{T}"/>).</summary>
+internal sealed class ChildSlots
+{
+    /// <summary>The scope's concurrency-limit slot (default when the scope has no limit).</summary>
+    internal Permit Scope;
+
+    /// <summary>The slot of a <see cref="LimitedSpawner"/>'s own limit (default outside a limited group).</summary>
+    internal Permit Group;
 }

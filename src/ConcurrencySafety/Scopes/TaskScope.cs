@@ -1,8 +1,8 @@
 // TaskScope: structured concurrency for async code (Kotlin's coroutineScope, Trio's nursery,
-// Go's errgroup). A scope counts its live participants: the body (1) plus every child that
-// was spawned and has not finished. The scope ends when the count drops to zero; from then
-// on nothing can join it (Enter refuses a count of zero), so "no child outlives the scope"
-// holds by construction.
+// Go's errgroup). A scope counts its live participants: the body plus every child that was
+// spawned and has not finished (LiveCount.cs). The scope ends once the body and every child
+// have finished; from then on nothing can join it (Enter refuses an ended count), so "no
+// child outlives the scope" holds by construction.
 using System.Runtime.CompilerServices;
 
 namespace ConcurrencySafety;
@@ -65,8 +65,9 @@ public sealed class TaskScope
     /// <summary>Called once, when the live count reaches zero.</summary>
     private readonly IScopeCompletion _completion;
 
-    /// <summary>Body (1 until it finishes) + children not yet finished. 0 = ended, forever.</summary>
-    private int _live = 1;
+    /// <summary>The body and the children not yet finished; ended is final (see LiveCount.cs).
+    /// Padded: spawners and finishing children write different cache lines.</summary>
+    private LiveCount _live;
 
     /// <summary>Guards <see cref="_failures"/>.</summary>
     private readonly object _failureGate = new();
@@ -93,7 +94,7 @@ public sealed class TaskScope
     public CancellationToken Token => _token;
 
     /// <summary>Gets a value indicating whether the scope has ended (no spawn is possible any more).</summary>
-    public bool HasEnded => Volatile.Read(ref _live) == 0;
+    public bool HasEnded => _live.HasEnded;
 
     /// <summary>Cancels <see cref="Token"/>: asks the body and every child to stop (not a failure).</summary>
     public void Cancel()
@@ -305,6 +306,16 @@ public sealed class TaskScope
             _runQueue.Enqueue(child);
             return;
         }
+        LaunchWhenSlotFree(child, pending);
+    }
+
+    /// <summary>
+    /// Queues the child once its pending scope slot arrives. A method of its own because its
+    /// callback captures <paramref name="child"/>: in <see cref="Launch{T}"/> the compiler would
+    /// allocate that closure on entry, that is on every spawn, limited or not.
+    /// </summary>
+    private void LaunchWhenSlotFree<T>(ScopeChild<T> child, ValueTask<Permit> pending)
+    {
         // Queued for a slot (FIFO). The child stays live meanwhile; if the scope is canceled
         // first, it completes as canceled without running.
         var awaiter = pending.ConfigureAwait(false).GetAwaiter();
@@ -376,6 +387,12 @@ public sealed class TaskScope
             return;
         }
 
+        LaunchWhenGroupSlotFree(child, pending);
+    }
+
+    /// <summary>Launches the child once its pending group slot arrives (its own method for the reason given at <see cref="LaunchWhenSlotFree{T}"/>).</summary>
+    private void LaunchWhenGroupSlotFree<T>(ScopeChild<T> child, ValueTask<Permit> pending)
+    {
         var awaiter = pending.ConfigureAwait(false).GetAwaiter();
         awaiter.UnsafeOnCompleted(() =>
         {
@@ -420,19 +437,17 @@ public sealed class TaskScope
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Enter()
     {
-        if (!LiveCount.TryJoin(ref _live))
+        if (!_live.TryJoin())
             throw new InvalidOperationException(
                 "This TaskScope has ended: its body and all its children have finished, so nothing can be spawned into it any more. " +
                 "Spawn from inside the scope's body (or from one of its children), or open a new scope with TaskScope.RunAsync.");
     }
 
-    /// <summary>A participant finished. The last one ends the scope.</summary>
+    /// <summary>A child finished. If it was the last participant, the scope ends here.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void Leave()
     {
-        int live = Interlocked.Decrement(ref _live);
-        Debug.Assert(live >= 0, "live count below zero");
-        if (live == 0) End();
+        if (_live.ChildLeft()) End();
     }
 
     /// <summary>Records a failure; in a normal scope, the first one cancels the siblings.</summary>
@@ -484,7 +499,7 @@ public sealed class TaskScope
             ReportFailure(GetCancellationException(body));
             if (_supervised) CancelToken();
         }
-        Leave();
+        if (_live.BodyFinished()) End();
     }
 
     private void End()

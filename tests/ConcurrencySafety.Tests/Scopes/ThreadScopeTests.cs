@@ -71,6 +71,30 @@ public sealed class ThreadScopeTests
         Assert.Equal(100_000, counter);
     }
 
+    private static readonly AsyncLocal<int> s_childMark = new();
+
+    [Fact]
+    public void An_AsyncLocal_value_a_child_sets_is_not_seen_by_its_siblings()
+    {
+        // Pool runners and the body's thread each run many children one after another on one
+        // thread; a value one child sets must not leak into the next (as with one pool work
+        // item per child, which the pool resets between items).
+        int leaked = 0;
+        Scope.Run(s =>
+        {
+            for (int i = 1; i <= 20_000; i++)
+            {
+                int id = i;
+                s.Spawn(() =>
+                {
+                    if (s_childMark.Value != 0) Interlocked.Increment(ref leaked);
+                    s_childMark.Value = id;
+                });
+            }
+        });
+        Assert.Equal(0, leaked);
+    }
+
     [Fact]
     public void A_child_exception_is_rethrown_after_all_children_joined()
     {
