@@ -17,7 +17,7 @@ IEnumerable<Workload>[] registered =
     SingleOpWorkloads.All,
 ];
 
-// Warm-up: each workload first runs twice at N/10 with its output discarded, each run followed
+// Warm-up: each workload first runs four times at N/10 with its output discarded, each run followed
 // by a pause, so that the timed run measures the channels and scopes in steady state (tier-1
 // code) rather than the JIT's tiering, which a single cold run of about a second is dominated
 // by. Go and Rust run ahead-of-time compiled code, so this is the like-for-like comparison with
@@ -29,10 +29,15 @@ IEnumerable<Workload>[] registered =
 // (DOTNET_TC_CallCountingDelayMs=0) the async bounded0/bounded1 cases of spsc, mpsc and
 // select_rx took 0.33 to 0.85 of their default time in one run (bench/README.md, session 3).
 // The first pause lets the delay expire, the second run makes the counted calls, the second
-// pause lets the background compilation finish. Set CHANNELBENCH_COLD=1 for cold figures (one
-// run per case, as the BCL anchor measures itself).
+// pause lets the background compilation finish. That is one promotion; with tiered PGO (on by
+// default since .NET 8) a hot method is promoted twice, tier 0 -> instrumented tier -> tier 1,
+// so four runs: with two, the short cases' timed runs still ran in instrumented code about half
+// of the time (perf showed TrySendFast/TryReceiveFast [InstrumentedTier] on top), which made
+// them bimodal: cs-sync spsc unbounded took 0.14-0.18 s with two warm-up runs and 0.035-0.051 s
+// with four, alternated in one quiet run (session 4). CHANNELBENCH_WARMUPS=K sets the number.
+// Set CHANNELBENCH_COLD=1 for cold figures (one run per case, as the BCL anchor measures itself).
 bool warmUp = Environment.GetEnvironmentVariable("CHANNELBENCH_COLD") != "1";
-const int WarmUpRuns = 2;
+int WarmUpRuns = int.TryParse(Environment.GetEnvironmentVariable("CHANNELBENCH_WARMUPS"), out int warmUps) ? warmUps : 4;
 const int WarmUpPauseMilliseconds = 250;
 
 // The workloads are driven from the main thread, which blocks while each one runs. Awaiting

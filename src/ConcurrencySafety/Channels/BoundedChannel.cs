@@ -59,6 +59,9 @@ internal sealed class BoundedChannel<T> : ChannelCore<T>
     public override int? Capacity => _capacity;
 
     /// <inheritdoc/>
+    internal override bool SpinsBeforeRegistering => true;
+
+    /// <inheritdoc/>
     private protected override FastPath TrySendFast(T item)
     {
         var ring = Volatile.Read(ref _ring);

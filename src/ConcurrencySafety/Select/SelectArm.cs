@@ -23,6 +23,9 @@ internal abstract class SelectArm
     /// <summary>Gets a value indicating whether this is a send arm.</summary>
     internal abstract bool IsSend { get; }
 
+    /// <summary>Gets a value indicating whether this arm's channel re-tries before a blocking wait registers (ChannelCore.SpinsBeforeRegistering).</summary>
+    internal virtual bool SpinsBeforeRegistering => false;
+
     /// <summary>Throws <see cref="ObjectDisposedException"/> if the arm's handle was disposed.</summary>
     internal abstract void ThrowIfDisposed();
 
@@ -71,6 +74,9 @@ internal sealed class ReceiveArm<T> : SelectArm
     internal override object Handle => _receiver;
 
     internal override bool IsSend => false;
+
+    /// <inheritdoc/>
+    internal override bool SpinsBeforeRegistering => _receiver.Core.SpinsBeforeRegistering;
 
     internal override void ThrowIfDisposed() => _receiver.ThrowIfDisposed();
 
@@ -157,6 +163,9 @@ internal sealed class SendArm<T> : SelectArm
     internal override object Handle => _sender;
 
     internal override bool IsSend => true;
+
+    /// <inheritdoc/>
+    internal override bool SpinsBeforeRegistering => _sender.Core.SpinsBeforeRegistering;
 
     internal override void ThrowIfDisposed() => _sender.ThrowIfDisposed();
 

@@ -70,7 +70,11 @@ internal sealed class SelectEngine
     {
         _arms.Add(arm);
         _hasSendArms |= arm.IsSend;
+        _spinsBeforeRegistering |= arm.SpinsBeforeRegistering;
     }
+
+    /// <summary>True once an arm on a channel whose blocking operations spin before they register was added (see <see cref="Run"/>).</summary>
+    private bool _spinsBeforeRegistering;
 
     /// <summary>True once a send arm was added (only send arms evaluate their value per select).</summary>
     private bool _hasSendArms;
@@ -100,12 +104,13 @@ internal sealed class SelectEngine
                     return chosen;
                 }
 
-                // Once per select, before the first registration: re-try within the thread's
-                // spin budget, as a blocking send or receive does (Backoff.cs says why).
+                // Once per select, before the first registration, when an arm is on an array
+                // (bounded) channel: re-try within the thread's spin budget, as a blocking send or
+                // receive on such a channel does (ChannelCore.SpinsBeforeRegistering says why).
                 // Registering a node on every arm freezes each buffered arm's fast path for
                 // every other party, so a select that registers whenever its channels are
                 // momentarily empty turns its producers' sends into locked hand-overs.
-                if (!spun)
+                if (!spun && _spinsBeforeRegistering)
                 {
                     spun = true;
                     var probe = new TryPhaseProbe(this, cancellationToken);
