@@ -142,11 +142,12 @@ internal abstract class ChannelCore<T>
     /// receive that finds it empty, re-tries the fast path within the thread's spin budget
     /// before it registers (<see cref="SpinToSend"/>). True for the array flavour only. There,
     /// both sides can wait (bounded(1) most of all), and a party that registers at once freezes
-    /// the ring for its partner, so each item becomes two locked hand-overs; measured quiet,
-    /// the re-try took cs-sync spsc bounded(1) from 1.52 s to 0.66 s and select_rx bounded(1)
-    /// from 1.57 s to 0.96 s. In the list flavour only receivers ever wait, and polling the
-    /// producer's tail and slot lines slowed the producer: spsc unbounded went from 0.043 s to
-    /// 0.197 s and mpsc unbounded from 0.071 s to 0.190 s in the same run, so it registers at once.
+    /// the ring for its partner, so each item becomes two locked hand-overs. Measured quiet
+    /// against registering at once (3 alternated rounds, session 4), cs-sync: spsc bounded(1)
+    /// 0.51 of the time, select_rx bounded(1) 0.59, select_both bounded(1) 0.81, spsc
+    /// bounded(10^6) 0.39, but mpmc bounded(1) 1.18 and mpmc bounded(10^6) 1.21 (eight threads
+    /// spinning on two cores). In the list flavour only receivers ever wait; re-trying there was
+    /// neutral (0.85-1.14 in the same kind of run), so it registers at once, as before.
     /// </summary>
     internal virtual bool SpinsBeforeRegistering => false;
 
