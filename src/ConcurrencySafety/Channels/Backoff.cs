@@ -21,6 +21,15 @@
 // gets back to it. So the one yield after the spin is skipped for a while once one was slow.
 // On a single core spinning can never help (the partner cannot run meanwhile): only the yield.
 //
+// The trap this leaves, and the way out: once one side of a hand-over parks, its partner's next
+// wait lasts at least the parked side's wake-up (tens of microseconds here), longer than any
+// budget, so that spin fails, the budget halves, the partner parks too, and from then on every
+// item costs a kernel wake-up on each side, even on a quiet machine. So a thread that has just
+// woken a parked owner (Waiter.Signal had to pulse it) spins through the next wait for up to
+// WakeLatencyNanoseconds, without halving its budget if that runs out: the reply it waits for
+// comes from the thread it woke, after its wake-up. Not after a slow yield (the skip counter
+// below), which says the machine is oversubscribed.
+//
 // A second use of the same budget, before a wait registers (SpinUntil): a blocking send that
 // finds a buffered channel full, or a receive that finds it empty, first re-tries the
 // flavour's lock-free fast path for up to the budget, as crossbeam-channel's operations back
@@ -66,6 +75,9 @@ internal static class Backoff
     /// <summary>The longest pause between two probes of <see cref="SpinUntil{TProbe}"/>, in <see cref="Thread.SpinWait(int)"/> iterations.</summary>
     private const int MaxPauseBetweenProbes = 256;
 
+    /// <summary>How long a wait right after waking a parked partner may spin, in nanoseconds: a partner's wake-up and its reply (see the file header).</summary>
+    internal const long WakeLatencyNanoseconds = 50_000;
+
     /// <summary>A new thread's budget, in nanoseconds.</summary>
     private const long InitialSpinNanoseconds = 5_000;
 
@@ -91,6 +103,13 @@ internal static class Backoff
 
     /// <summary>Gets this thread's current spin budget in nanoseconds (for tests).</summary>
     internal static long CurrentBudgetNanoseconds => (t_budget == 0 ? ToTicks(InitialSpinNanoseconds) : t_budget) * 1000 / s_ticksPerMicrosecond;
+
+    /// <summary>Set when this thread last woke a parked owner, until its next wait spins.</summary>
+    [ThreadStatic]
+    private static bool t_wokeParked;
+
+    /// <summary>Notes that this thread just woke a parked owner: its next wait covers that owner's wake-up (see the file header).</summary>
+    internal static void NoteWokeParked() => t_wokeParked = true;
 
     /// <summary>This thread's budget in ticks (the initial one for a thread that never spun).</summary>
     private static long Budget()
@@ -169,8 +188,13 @@ internal static class Backoff
         }
 
         long budget = Budget();
+
+        // Right after waking a parked owner (and not on an oversubscribed machine): spin through
+        // its wake-up, and do not count a spin that still ran out against the budget.
+        bool throughWakeUp = t_wokeParked && t_skipYields == 0;
+        t_wokeParked = false;
         long start = Stopwatch.GetTimestamp();
-        long deadline = start + budget;
+        long deadline = start + (throughWakeUp ? Math.Max(budget, ToTicks(WakeLatencyNanoseconds)) : budget);
         while (true)
         {
             if (Volatile.Read(ref flag) != 0)
@@ -186,7 +210,10 @@ internal static class Backoff
             }
         }
 
-        RanOut(budget);
+        if (!throughWakeUp)
+        {
+            RanOut(budget);
+        }
 
         // One yield: a partner that is runnable but waiting for this very core gets to run now,
         // and on a quiet machine the yield returns at once. But a yield that gives the core to

@@ -213,6 +213,7 @@ internal class Waiter : IValueTaskSource, IThreadPoolWorkItem
         Interlocked.Exchange(ref _signaled, 1);
         if (Volatile.Read(ref _blocked) != 0)
         {
+            Backoff.NoteWokeParked(); // our own next wait will see its reply only after it wakes up
             lock (this)
             {
                 Monitor.PulseAll(this);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ConcurrencySafety.Channels;
 
 namespace ConcurrencySafety.Tests.Channels;
@@ -125,6 +126,35 @@ public class BackoffTests
             Assert.True(probes >= 1);
             Assert.True(after < before, $"the budget went from {before} ns to {after} ns");
         }
+    }
+
+    [Fact]
+    public void A_wait_right_after_waking_a_parked_owner_spins_longer_and_does_not_lower_the_budget_when_that_runs_out()
+    {
+        var (result, before, after, elapsedNs, next) = OnOwnThread(() =>
+        {
+            int never = 0;
+            long b = Backoff.CurrentBudgetNanoseconds;
+            Backoff.NoteWokeParked();
+            long start = Stopwatch.GetTimestamp();
+            bool r = Backoff.SpinUntilSet(ref never);
+            long elapsed = (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds;
+            long a = Backoff.CurrentBudgetNanoseconds;
+
+            // The note is used up: the next failing wait halves the budget again.
+            Backoff.SpinUntilSet(ref never);
+            return (r, b, a, elapsed, Backoff.CurrentBudgetNanoseconds);
+        });
+
+        Assert.False(result);
+        if (Environment.ProcessorCount == 1)
+        {
+            return; // a single core never spins
+        }
+
+        Assert.Equal(before, after);
+        Assert.True(elapsedNs >= Backoff.WakeLatencyNanoseconds, $"the wait spun {elapsedNs} ns");
+        Assert.True(next < after, $"the budget went from {after} ns to {next} ns");
     }
 
     /// <summary>Answers Again until its <c>doneAt</c>-th or <c>giveUpAt</c>-th call.</summary>
