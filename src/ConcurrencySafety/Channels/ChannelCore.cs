@@ -210,23 +210,24 @@ internal abstract class ChannelCore<T>
     /// closed channel completes <see cref="Drained"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TryReceiveUnlocked(out T item)
+    private bool TryReceiveUnlocked(out T item) => ReceiveUnlocked(out item) == FastPath.Done; // no retry: see TrySendUnlocked
+
+    /// <summary>One fast-path receive (<see cref="TryReceiveFast"/>) that completes <see cref="Drained"/> after the last item of a closed channel; returns what the fast path found.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private FastPath ReceiveUnlocked(out T item)
     {
-        if (TryReceiveFast(out item) != FastPath.Done)
-        {
-            return false; // no retry: see TrySendUnlocked
-        }
+        var fast = TryReceiveFast(out item);
 
         // The claim was a full fence before these reads of the sender count and _drained;
         // ReleaseSender fences between its write of the count and its emptiness check, and the
         // Drained getter between publishing _drained and its check. So at least one of the two
         // sides sees the channel drained (both may: completing is idempotent).
-        if (Volatile.Read(ref _senderCount) == 0 && Volatile.Read(ref _drained) is not null)
+        if (fast == FastPath.Done && Volatile.Read(ref _senderCount) == 0 && Volatile.Read(ref _drained) is not null)
         {
             SignalDrainedIfDrained();
         }
 
-        return true;
+        return fast;
     }
 
     /// <summary>Sends on the fast path (see <see cref="TrySendFast"/>).</summary>
@@ -265,11 +266,6 @@ internal abstract class ChannelCore<T>
         }
 
         item = probe.Item;
-        if (Volatile.Read(ref _senderCount) == 0 && Volatile.Read(ref _drained) is not null)
-        {
-            SignalDrainedIfDrained(); // see TryReceiveUnlocked
-        }
-
         return true;
     }
 
@@ -292,7 +288,7 @@ internal abstract class ChannelCore<T>
         public T Item = default!;
 
         /// <inheritdoc/>
-        public SpinOutcome Probe() => channel.TryReceiveFast(out Item) switch
+        public SpinOutcome Probe() => channel.ReceiveUnlocked(out Item) switch
         {
             FastPath.Done => SpinOutcome.Done,
 
@@ -514,14 +510,9 @@ internal abstract class ChannelCore<T>
     /// <summary>Receives without waiting.</summary>
     public ReceiveStatus TryReceive(out T item)
     {
-        var fast = TryReceiveFast(out item);
+        var fast = ReceiveUnlocked(out item);
         if (fast == FastPath.Done)
         {
-            if (Volatile.Read(ref _senderCount) == 0 && Volatile.Read(ref _drained) is not null)
-            {
-                SignalDrainedIfDrained(); // see TryReceiveUnlocked
-            }
-
             return ReceiveStatus.Received;
         }
 
@@ -705,14 +696,9 @@ internal abstract class ChannelCore<T>
     public ReceiveStatus Receive(out T item, long millisecondsTimeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var fast = TryReceiveFast(out item);
+        var fast = ReceiveUnlocked(out item);
         if (fast == FastPath.Done)
         {
-            if (Volatile.Read(ref _senderCount) == 0 && Volatile.Read(ref _drained) is not null)
-            {
-                SignalDrainedIfDrained(); // see TryReceiveUnlocked
-            }
-
             return ReceiveStatus.Received;
         }
 
