@@ -141,6 +141,7 @@ internal sealed class SlotRing<T>
         var slots = _slots;
         long tail = Volatile.Read(ref _positions.Tail);
         var spinner = default(SpinWait);
+        int lost = 0; // back-off step after lost claims (Snooze.AfterLostClaim)
         while ((tail & _mark) == 0)
         {
             ref Slot slot = ref slots[(int)(tail & (_mark - 1))];
@@ -158,6 +159,7 @@ internal sealed class SlotRing<T>
                 }
 
                 tail = seen;
+                Snooze.AfterLostClaim(ref lost);
                 continue;
             }
 
@@ -193,6 +195,7 @@ internal sealed class SlotRing<T>
         var slots = _slots;
         long head = Volatile.Read(ref _positions.Head);
         var spinner = default(SpinWait);
+        int lost = 0; // back-off step after lost claims (Snooze.AfterLostClaim)
         while ((head & _mark) == 0)
         {
             ref Slot slot = ref slots[(int)(head & (_mark - 1))];
@@ -209,6 +212,7 @@ internal sealed class SlotRing<T>
                 }
 
                 head = seen;
+                Snooze.AfterLostClaim(ref lost);
                 continue;
             }
 

@@ -35,4 +35,25 @@ internal static class Snooze
             spinner.SpinOnce();
         }
     }
+
+    /// <summary>The most pause units one back-off step after a lost claim waits: 2^6 (about 3 µs here).</summary>
+    private const int MaxContendedStep = 6;
+
+    /// <summary>
+    /// Backs off after a lost compare-and-swap on a head or tail: waits 2^<paramref name="step"/>
+    /// pause units and raises the step (up to 2^6), as crossbeam's Backoff::spin does after a
+    /// failed claim. Why: every retry reads the contended line again, and while several
+    /// claimants retry at once the line ping-pongs between cores without anyone getting further;
+    /// a loser that steps back lets the winner's line settle and lets the next winner claim on
+    /// its first try. Never yields: the winner is running (it just won), so this wait is short.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // contended path only: keeps the fast paths small
+    internal static void AfterLostClaim(ref int step)
+    {
+        Thread.SpinWait(1 << step);
+        if (step < MaxContendedStep)
+        {
+            step++;
+        }
+    }
 }

@@ -180,6 +180,7 @@ internal sealed class UnboundedChannel<T> : ChannelCore<T>
     {
         Block? next = null;
         var spinner = default(SpinWait);
+        int lost = 0; // back-off step after lost claims (Snooze.AfterLostClaim)
         long tail = Volatile.Read(ref _positions.Tail);
         while ((tail & Frozen) == 0)
         {
@@ -225,6 +226,7 @@ internal sealed class UnboundedChannel<T> : ChannelCore<T>
             }
 
             tail = seen;
+            Snooze.AfterLostClaim(ref lost);
         }
 
         if (next is not null)
@@ -239,6 +241,7 @@ internal sealed class UnboundedChannel<T> : ChannelCore<T>
     private protected override FastPath TryReceiveFast(out T item)
     {
         var spinner = default(SpinWait);
+        int lost = 0; // back-off step after lost claims (Snooze.AfterLostClaim)
         long head = Volatile.Read(ref _positions.Head);
         while ((head & Frozen) == 0)
         {
@@ -265,6 +268,7 @@ internal sealed class UnboundedChannel<T> : ChannelCore<T>
                 }
 
                 head = seen;
+                Snooze.AfterLostClaim(ref lost);
                 continue;
             }
 
