@@ -13,6 +13,11 @@ namespace ConcurrencySafety.Bench;
 /// blocking forms) on a new bounded(N) channel and a new unbounded one per batch, so the ring's
 /// growth and the list's block allocation are counted; prints the fastest of 10 batches in
 /// nanoseconds per item (one send and one receive).
+/// Diagnostic case `select_pair_ns`: one thread runs a blocking select over four send arms, then
+/// a blocking select over the four receive arms of the same channels (bounded(1024) and
+/// unbounded), as each `select_both` producer and consumer does per item, with nothing to wait
+/// for; prints the fastest of 30 batches of N/10 pairs in nanoseconds per pair. Its crossbeam
+/// twin is in bench/CrossbeamSingleOp.
 /// </summary>
 internal static class SingleOpWorkloads
 {
@@ -24,7 +29,42 @@ internal static class SingleOpWorkloads
         new("try_pair_ns", (n, _, o) => Run(o, "unbounded", n, Chan.Unbounded<Msg>()), OnlyWhenAsked: true),
         new("seq_ns", (n, _, o) => RunSeq(o, "boundedN", n, () => Chan.Bounded<Msg>(n)), OnlyWhenAsked: true),
         new("seq_ns", (n, _, o) => RunSeq(o, "unbounded", n, Chan.Unbounded<Msg>), OnlyWhenAsked: true),
+        new("select_pair_ns", (n, _, o) => RunSelectPair(o, "bounded", n, () => Chan.Bounded<Msg>(1024)), OnlyWhenAsked: true),
+        new("select_pair_ns", (n, _, o) => RunSelectPair(o, "unbounded", n, Chan.Unbounded<Msg>), OnlyWhenAsked: true),
     ];
+
+    private static Task RunSelectPair(TextWriter output, string flavor, int n, Func<(Sender<Msg> Tx, Receiver<Msg> Rx)> make)
+    {
+        var chans = Enumerable.Range(0, 4).Select(_ => make()).ToArray();
+        var sends = new Selector();
+        foreach (var (tx, _) in chans) sends.Send(tx, new Msg(1));
+        var receives = new Selector();
+        long received = 0;
+        foreach (var (_, rx) in chans) receives.Receive(rx, m => received += m.Value);
+        int pairs = Math.Max(n / 10, 1000);
+        double best = double.MaxValue;
+        for (int batch = 0; batch < Batches; batch++)
+        {
+            var sw = Stopwatch.StartNew();
+            for (int i = 0; i < pairs; i++)
+            {
+                sends.Select();
+                receives.Select();
+            }
+
+            best = Math.Min(best, sw.Elapsed.TotalNanoseconds / pairs);
+        }
+
+        if (received != (long)Batches * pairs) throw new InvalidOperationException("every item sent is received once");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cs-select select_pair_ns {flavor} {best:F2}"));
+        foreach (var (tx, rx) in chans)
+        {
+            tx.Dispose();
+            rx.Dispose();
+        }
+
+        return Task.CompletedTask;
+    }
 
     private static Task RunSeq(TextWriter output, string flavor, int n, Func<(Sender<Msg> Tx, Receiver<Msg> Rx)> make)
     {

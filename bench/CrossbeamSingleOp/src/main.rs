@@ -2,8 +2,11 @@
 //! the single-operation figures can be compared with crossbeam on the same machine in one run.
 //! Prints `crossbeam try_pair_ns FLAVOR NS` (one thread: try_send then try_recv, fastest of 30
 //! batches of N/10 pairs) and `crossbeam seq_ns FLAVOR NS` (one thread sends N into a new
-//! channel, then receives N; fastest of 10 batches; nanoseconds per item).
-use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
+//! channel, then receives N; fastest of 10 batches; nanoseconds per item), and
+//! `crossbeam select_pair_ns FLAVOR NS` (one thread: a select over four send operations, then a
+//! select over the four receive operations of the same channels, as one `select_both` producer
+//! and one consumer each do per item; fastest of 30 batches of N/10 pairs).
+use crossbeam_channel::{bounded, unbounded, Receiver, Select, Sender};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -36,6 +39,31 @@ fn seq(name: &str, make: &dyn Fn() -> (Sender<u64>, Receiver<u64>), n: u64) {
     println!("crossbeam seq_ns {} {:.2}", name, best);
 }
 
+fn select_pair(name: &str, chans: Vec<(Sender<u64>, Receiver<u64>)>, pairs: u64) {
+    let mut best = f64::MAX;
+    for _ in 0..30 {
+        let start = Instant::now();
+        for i in 0..pairs {
+            let mut sel = Select::new();
+            for (tx, _) in &chans {
+                sel.send(tx);
+            }
+            let op = sel.select();
+            let k = op.index();
+            op.send(&chans[k].0, i).expect("a receiver is alive");
+            let mut sel = Select::new();
+            for (_, rx) in &chans {
+                sel.recv(rx);
+            }
+            let op = sel.select();
+            let k = op.index();
+            black_box(op.recv(&chans[k].1).expect("the item just sent"));
+        }
+        best = best.min(start.elapsed().as_nanos() as f64 / pairs as f64);
+    }
+    println!("crossbeam select_pair_ns {} {:.2}", name, best);
+}
+
 fn main() {
     let n: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
     let pairs = (n / 10).max(1000);
@@ -45,4 +73,6 @@ fn main() {
     try_pair("unbounded", tx, rx, pairs);
     seq("boundedN", &|| bounded(n as usize), n);
     seq("unbounded", &|| unbounded(), n);
+    select_pair("bounded", (0..4).map(|_| bounded(1024)).collect(), pairs);
+    select_pair("unbounded", (0..4).map(|_| unbounded()).collect(), pairs);
 }
