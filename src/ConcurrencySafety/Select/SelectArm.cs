@@ -82,13 +82,9 @@ internal sealed class ReceiveArm<T> : SelectArm
 
     internal override bool TryComplete()
     {
-        var core = _receiver.Core;
-        if (!core.MayReceiveNow)
-        {
-            return false; // looked empty: skip the lock (registration re-checks under it)
-        }
-
-        var status = core.TryReceive(out T item);
+        // Empty also when the channel looked empty while frozen: the lock is skipped then, and
+        // the registration that follows re-checks under it.
+        var status = _receiver.Core.TryReceiveIfReady(out T item);
         if (status == ReceiveStatus.Empty)
         {
             return false;
@@ -173,13 +169,8 @@ internal sealed class SendArm<T> : SelectArm
 
     internal override bool TryComplete()
     {
-        var core = _sender.Core;
-        if (!core.MaySendNow)
-        {
-            return false; // looked full: skip the lock (registration re-checks under it)
-        }
-
-        var status = core.TrySend(_value);
+        // Full also when the channel looked full while frozen (see ReceiveArm.TryComplete).
+        var status = _sender.Core.TrySendIfReady(_value);
         if (status == SendStatus.Full)
         {
             return false;
