@@ -131,8 +131,25 @@ internal sealed class SlotRing<T>
 
     /// <summary>The position after <paramref name="position"/> (which carries no frozen bit).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private long Next(long position) =>
-        (position & (_mark - 1)) + 1 < _slots.Length ? position + 1 : (position & ~(_oneLap - 1)) + _oneLap;
+    private long Next(long position) => After(position, (int)(position & (_mark - 1)), _slots.Length);
+
+    /// <summary>The position after <paramref name="position"/>, whose slot index the caller has already computed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private long After(long position, int index, int length) =>
+        index + 1 < length ? position + 1 : (position & ~(_oneLap - 1)) + _oneLap;
+
+    /// <summary>
+    /// The slot at <paramref name="index"/>, without the array bounds check: every index comes
+    /// from a position, whose index bits are below the ring's length by construction (a position
+    /// moves past the last index to the next lap's index 0, see <see cref="After"/>). The fast
+    /// paths are a few dozen instructions, and the check was one compare and branch in each.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref Slot SlotAt(Slot[] slots, int index)
+    {
+        Debug.Assert((uint)index < (uint)slots.Length, "a position's index is below the ring's length");
+        return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(slots), index);
+    }
 
     /// <summary>Claims the tail and stores <paramref name="item"/>, unless the ring is full or frozen.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -142,15 +159,17 @@ internal sealed class SlotRing<T>
         long tail = Volatile.Read(ref _positions.Tail);
         var spinner = default(SpinWait);
         int lost = 0; // back-off step after lost claims (Snooze.AfterLostClaim)
-        while ((tail & _mark) == 0)
+        long mark = _mark;
+        while ((tail & mark) == 0)
         {
-            ref Slot slot = ref slots[(int)(tail & (_mark - 1))];
+            int index = (int)(tail & (mark - 1));
+            ref Slot slot = ref SlotAt(slots, index);
             long stamp = Volatile.Read(ref slot.Stamp);
             if (stamp == tail)
             {
                 // The slot is free for this position: claim it. The CAS fails if another sender
                 // took the position or the tail was frozen since we read it.
-                long seen = Interlocked.CompareExchange(ref _positions.Tail, Next(tail), tail);
+                long seen = Interlocked.CompareExchange(ref _positions.Tail, After(tail, index, slots.Length), tail);
                 if (seen == tail)
                 {
                     slot.Value = item;
@@ -196,13 +215,15 @@ internal sealed class SlotRing<T>
         long head = Volatile.Read(ref _positions.Head);
         var spinner = default(SpinWait);
         int lost = 0; // back-off step after lost claims (Snooze.AfterLostClaim)
-        while ((head & _mark) == 0)
+        long mark = _mark;
+        while ((head & mark) == 0)
         {
-            ref Slot slot = ref slots[(int)(head & (_mark - 1))];
+            int index = (int)(head & (mark - 1));
+            ref Slot slot = ref SlotAt(slots, index);
             long stamp = Volatile.Read(ref slot.Stamp);
             if (stamp == head + 1)
             {
-                long seen = Interlocked.CompareExchange(ref _positions.Head, Next(head), head);
+                long seen = Interlocked.CompareExchange(ref _positions.Head, After(head, index, slots.Length), head);
                 if (seen == head)
                 {
                     item = slot.Value;
