@@ -87,6 +87,27 @@ internal sealed class BoundedChannel<T> : ChannelCore<T>
     private protected override int BufferCount => _ring.Count;
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// One ring, read once, unfrozen before and after its snapshot (SlotRing.Count: both ends
+    /// at the instant of the head read). A ring that was replaced meanwhile stays frozen for
+    /// good, so the second check sends the caller to the lock rather than answer from a ring
+    /// whose items moved to its successor; a freeze and thaw in between (a locked operation
+    /// that was not a growth) leaves the snapshot a true one of the current buffer.
+    /// </remarks>
+    private protected override bool TryCountUnlocked(out int count)
+    {
+        var ring = Volatile.Read(ref _ring);
+        if (ring.IsFrozen)
+        {
+            count = 0;
+            return false;
+        }
+
+        count = ring.Count;
+        return !ring.IsFrozen;
+    }
+
+    /// <inheritdoc/>
     private protected override bool TryBuffer(T item)
     {
         var ring = _ring;

@@ -314,18 +314,39 @@ internal abstract class ChannelCore<T>
     }
 
     /// <summary>Gets the number of buffered items.</summary>
+    /// <remarks>
+    /// Without the lock while the fast paths are open (<see cref="TryCountUnlocked"/>), so that a
+    /// caller polling <c>Count</c>, <c>IsEmpty</c> or <c>IsFull</c> beside busy senders and
+    /// receivers does not freeze their fast paths on every call: the locked count freezes both
+    /// ends, and every fast operation that meets the freeze retries through the lock.
+    /// </remarks>
     public int Count
     {
         get
         {
+            if (TryCountUnlocked(out int count))
+            {
+                return count;
+            }
+
             lock (_sync)
             {
                 Freeze();
-                int count = BufferCount;
+                count = BufferCount;
                 ThawIfIdle();
                 return count;
             }
         }
+    }
+
+    /// <summary>
+    /// Counts the buffered items without the lock, when the flavour can answer exactly: at an
+    /// instant during the call, as the locked count would. False: take the lock.
+    /// </summary>
+    private protected virtual bool TryCountUnlocked(out int count)
+    {
+        count = 0;
+        return false;
     }
 
     /// <summary>Gets a value indicating whether every sender is gone.</summary>

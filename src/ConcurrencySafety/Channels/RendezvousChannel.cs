@@ -49,6 +49,14 @@ internal sealed class RendezvousChannel<T> : ChannelCore<T>
     private protected override int BufferCount => 0;
 
     /// <inheritdoc/>
+    /// <remarks>Nothing is ever buffered: an item is handed over or stays with its sender.</remarks>
+    private protected override bool TryCountUnlocked(out int count)
+    {
+        count = 0;
+        return true;
+    }
+
+    /// <inheritdoc/>
     private protected override bool TryBuffer(T item) => false;
 
     /// <inheritdoc/>

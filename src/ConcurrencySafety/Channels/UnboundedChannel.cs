@@ -455,6 +455,20 @@ internal sealed class UnboundedChannel<T> : ChannelCore<T>
         }
     }
 
+    /// <inheritdoc/>
+    /// <remarks>The snapshot of <see cref="BufferCount"/> taken while the ends are unfrozen (checked before and after, as the array flavour does); frozen, the lock decides.</remarks>
+    private protected override bool TryCountUnlocked(out int count)
+    {
+        if (IsFrozen)
+        {
+            count = 0;
+            return false;
+        }
+
+        count = BufferCount;
+        return !IsFrozen;
+    }
+
     /// <summary>Waits until no installer is between its claim of a last slot and its add, and returns the position. Under the channel lock, frozen.</summary>
     private static long WaitInstalled(ref long position)
     {

@@ -188,4 +188,98 @@ public class RingFlavourTests
         await completion.WaitAsync(Long);
         Assert.Equal(ReceiveStatus.Disconnected, rx.TryReceive().Status);
     }
+    /// <summary>
+    /// Count answers from the positions while nobody waits, and under the lock while somebody
+    /// does: either way it is the number of buffered items, never a waiting sender's item, and
+    /// it leaves the fast paths as it found them (open when nobody waits).
+    /// </summary>
+    [Theory]
+    [InlineData(3)]
+    [InlineData(null)]
+    public async Task Count_is_the_buffered_items_with_and_without_waiters(int? capacity)
+    {
+        var (tx, rx) = capacity is int c ? Chan.Bounded<int>(c) : Chan.Unbounded<int>();
+        Assert.Equal(0, rx.Count);
+        Assert.True(tx.TrySend(1).IsSent);
+        Assert.True(tx.TrySend(2).IsSent);
+        Assert.Equal(2, tx.Count);
+        Assert.True(rx.TryReceive(out int first));
+        Assert.Equal(1, first);
+        Assert.Equal(1, rx.Count);
+        Assert.True(rx.TryReceive(out _));
+        Assert.Equal(0, rx.Count);
+
+        // A waiting receiver (frozen fast paths): nothing is buffered, and a send goes to it.
+        var waiting = rx.ReceiveAsync();
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(0, rx.Count);
+        Assert.True(tx.TrySend(3).IsSent);
+        Assert.Equal(3, await waiting.AsTask().WaitAsync(Long));
+        Assert.Equal(0, rx.Count);
+
+        if (capacity is int full)
+        {
+            // A waiting sender: the buffer is full, its item is not counted until it moves in.
+            for (int i = 0; i < full; i++)
+            {
+                Assert.True(tx.TrySend(10 + i).IsSent);
+            }
+
+            var blocked = tx.SendAsync(99);
+            Assert.False(blocked.IsCompleted);
+            Assert.Equal(full, tx.Count);
+            Assert.True(rx.TryReceive(out int oldest));
+            Assert.Equal(10, oldest);
+            await blocked.AsTask().WaitAsync(Long);
+            Assert.Equal(full, rx.Count); // the waiting sender's item took the freed slot
+        }
+
+        // Nobody waits any more: the unlocked count still agrees with what is there.
+        int drained = 0;
+        while (rx.TryReceive(out _))
+        {
+            drained++;
+        }
+
+        Assert.Equal(capacity ?? 0, drained);
+        Assert.Equal(0, rx.Count);
+    }
+
+    /// <summary>
+    /// While the ring grows under a producer, Count never answers from the ring being replaced:
+    /// with no receiver taking anything, every item whose send returned before Count was called
+    /// must be counted. (A count read from the replaced ring, which keeps its positions frozen
+    /// at the copy, would be smaller.)
+    /// </summary>
+    [Fact]
+    public async Task Count_during_growth_counts_every_item_sent_before_it()
+    {
+        const int Items = 200_000;
+        var (tx, rx) = Chan.Bounded<int>(Items);
+        int sent = 0;
+        var producer = Task.Factory.StartNew(
+            () =>
+            {
+                for (int i = 0; i < Items; i++)
+                {
+                    tx.Send(i);
+                    Volatile.Write(ref sent, i + 1);
+                }
+            },
+            TaskCreationOptions.LongRunning);
+
+        int polls = 0;
+        while (!producer.IsCompleted || polls == 0)
+        {
+            int before = Volatile.Read(ref sent);
+            int count = rx.Count;
+            int after = Volatile.Read(ref sent);
+            Assert.InRange(count, before, Math.Min(after + 1, Items)); // at most one send is in flight past `after`
+            polls++;
+        }
+
+        await producer.WaitAsync(Long);
+        Assert.Equal(Items, rx.Count);
+        GC.KeepAlive(tx);
+    }
 }
