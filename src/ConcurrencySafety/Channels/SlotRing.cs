@@ -304,30 +304,48 @@ internal sealed class SlotRing<T>
     {
         get
         {
-            while (true)
+            int count;
+            while (!TrySnapshotCount(out count))
             {
-                long tail = Volatile.Read(ref _positions.Tail);
-                long head = Volatile.Read(ref _positions.Head);
-
-                // The tail did not move while we read the head: the pair is a snapshot.
-                if (Volatile.Read(ref _positions.Tail) == tail)
-                {
-                    long headIndex = head & (_mark - 1);
-                    long tailIndex = tail & (_mark - 1);
-                    if (headIndex < tailIndex)
-                    {
-                        return (int)(tailIndex - headIndex);
-                    }
-
-                    if (headIndex > tailIndex)
-                    {
-                        return (int)(_slots.Length - headIndex + tailIndex);
-                    }
-
-                    return (tail & ~_mark) == (head & ~_mark) ? 0 : _slots.Length;
-                }
             }
+
+            return count;
         }
+    }
+
+    /// <summary>
+    /// One attempt at a consistent reading of both ends: the number of items at the instant of
+    /// the head read. False when the tail moved while the head was read (then try again, or
+    /// take the lock, where a frozen ring holds still).
+    /// </summary>
+    internal bool TrySnapshotCount(out int count)
+    {
+        long tail = Volatile.Read(ref _positions.Tail);
+        long head = Volatile.Read(ref _positions.Head);
+
+        // The tail did not move while we read the head: the pair is a snapshot.
+        if (Volatile.Read(ref _positions.Tail) != tail)
+        {
+            count = 0;
+            return false;
+        }
+
+        long headIndex = head & (_mark - 1);
+        long tailIndex = tail & (_mark - 1);
+        if (headIndex < tailIndex)
+        {
+            count = (int)(tailIndex - headIndex);
+        }
+        else if (headIndex > tailIndex)
+        {
+            count = (int)(_slots.Length - headIndex + tailIndex);
+        }
+        else
+        {
+            count = (tail & ~_mark) == (head & ~_mark) ? 0 : _slots.Length;
+        }
+
+        return true;
     }
 
     /// <summary>Appends an item if there is room. Under the channel lock, frozen.</summary>

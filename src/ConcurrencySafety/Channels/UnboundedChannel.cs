@@ -439,35 +439,55 @@ internal sealed class UnboundedChannel<T> : ChannelCore<T>
     {
         get
         {
-            while (true)
+            int count;
+            while (!TrySnapshotCount(out count))
             {
-                long tail = Volatile.Read(ref _positions.Tail);
-                long head = Volatile.Read(ref _positions.Head);
-
-                // The tail did not move while we read the head: the pair is a snapshot.
-                if (Volatile.Read(ref _positions.Tail) == tail)
-                {
-                    long count = MessageIndex(tail) - MessageIndex(head);
-                    Debug.Assert(count >= 0, "the head never passes the tail");
-                    return (int)Math.Min(count, int.MaxValue);
-                }
             }
+
+            return count;
         }
+    }
+
+    /// <summary>One attempt at a consistent reading of both ends (see SlotRing.TrySnapshotCount); false when the tail moved meanwhile.</summary>
+    private bool TrySnapshotCount(out int count)
+    {
+        long tail = Volatile.Read(ref _positions.Tail);
+        long head = Volatile.Read(ref _positions.Head);
+
+        // The tail did not move while we read the head: the pair is a snapshot.
+        if (Volatile.Read(ref _positions.Tail) != tail)
+        {
+            count = 0;
+            return false;
+        }
+
+        long items = MessageIndex(tail) - MessageIndex(head);
+        Debug.Assert(items >= 0, "the head never passes the tail");
+        count = (int)Math.Min(items, int.MaxValue);
+        return true;
     }
 
     /// <inheritdoc/>
     /// <remarks>The snapshot of <see cref="BufferCount"/> taken while the ends are unfrozen (checked before and after, as the array flavour does); frozen, the lock decides.</remarks>
     private protected override bool TryCountUnlocked(out int count)
     {
-        if (IsFrozen)
+        if (!IsFrozen)
         {
-            count = 0;
-            return false;
+            for (int attempt = 0; attempt < SnapshotAttempts; attempt++) // a few: see the array flavour's
+            {
+                if (TrySnapshotCount(out count))
+                {
+                    return !IsFrozen;
+                }
+            }
         }
 
-        count = BufferCount;
-        return !IsFrozen;
+        count = 0;
+        return false;
     }
+
+    /// <summary>How many unlocked snapshots <see cref="TryCountUnlocked"/> tries before it takes the lock.</summary>
+    private const int SnapshotAttempts = 4;
 
     /// <summary>Waits until no installer is between its claim of a last slot and its add, and returns the position. Under the channel lock, frozen.</summary>
     private static long WaitInstalled(ref long position)
