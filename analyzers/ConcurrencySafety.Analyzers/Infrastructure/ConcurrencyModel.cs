@@ -693,7 +693,7 @@ internal sealed class ConcurrencyModel
     private bool EnumeratedAtOnce(IOperation sequence, int depth)
     {
         var comparer = SymbolEqualityComparer.Default;
-        if (sequence is IInvocationOperation { TargetMethod: { } own } && comparer.Equals(own.ContainingType, _types.EnumerableType) && IsMaterializer(own.Name))
+        if (sequence is IInvocationOperation { TargetMethod: { } own } && comparer.Equals(own.ContainingType, _types.EnumerableType) && ConcurrentCallFinder.EnumeratesAtOnce(own))
         {
             return true; // items.ToDictionary(i => i, i => Task.Run(...)): the operator itself enumerates.
         }
@@ -709,25 +709,16 @@ internal sealed class ConcurrencyModel
                 case IArgumentOperation { Parent: IInvocationOperation target } argument:
                     var method = target.TargetMethod;
                     var type = method.ContainingType?.OriginalDefinition;
-                    if (comparer.Equals(type, _types.TaskType))
+                    if ((comparer.Equals(type, _types.TaskType) || comparer.Equals(type, _types.EnumerableType)) && ConcurrentCallFinder.EnumeratesAtOnce(method))
                     {
-                        return method.Name is "WhenAll" or "WaitAll" or "WhenAny" or "WaitAny";
+                        return true;
                     }
 
-                    if (comparer.Equals(type, _types.EnumerableType) && target.Arguments.Length > 0 && target.Arguments[0] == argument)
+                    if (comparer.Equals(type, _types.EnumerableType) && target.Arguments.Length > 0 && target.Arguments[0] == argument
+                        && method.ReturnType.OriginalDefinition.SpecialType == SpecialType.System_Collections_Generic_IEnumerable_T)
                     {
-                        if (IsMaterializer(method.Name))
-                        {
-                            return true;
-                        }
-
-                        if (method.ReturnType.OriginalDefinition.SpecialType == SpecialType.System_Collections_Generic_IEnumerable_T)
-                        {
-                            current = target; // a deferred operator: the query goes on
-                            continue;
-                        }
-
-                        return false;
+                        current = target; // a deferred operator (Where, Concat, ...): the query goes on
+                        continue;
                     }
 
                     return method.Name == "AddRange" && type?.MetadataName == "List`1";
@@ -747,8 +738,6 @@ internal sealed class ConcurrencyModel
 
         return false;
     }
-
-    private static bool IsMaterializer(string name) => name is "ToList" or "ToArray" or "ToHashSet" or "ToDictionary" or "ToLookup";
 
     // A query kept in a local (`var tasks = items.Select(i => Task.Run(...));`): enumerated all
     // at once if some use of the local is (each enumeration runs the lambdas again). A local

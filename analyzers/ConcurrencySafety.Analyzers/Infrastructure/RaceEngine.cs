@@ -14,6 +14,11 @@
 //   engine.Reach(method, receiver, arguments, ...) the same for a method started as a body
 //                                                (a method group given to Task.Run, an async
 //                                                method invoked without awaiting it)
+//   engine.CallsOf(operation)                    the source methods an operation calls, with the
+//                                                paths of their receiver and arguments (an
+//                                                argument that is a call stands for its
+//                                                ResultPath: Record(GetCache()) is
+//                                                Record(this._cache))
 //   engine.ResultPath(call)                      the path a call's result stands for, when the
 //                                                source method or getter returns one field,
 //                                                static or parameter path on every return path

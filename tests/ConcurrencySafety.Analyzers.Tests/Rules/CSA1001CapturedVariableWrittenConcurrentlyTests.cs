@@ -1197,4 +1197,42 @@ public class CSA1001CapturedVariableWrittenConcurrentlyTests
             }
         }
         """);
+
+    [Fact]
+    public Task Queries_of_tasks_enumerated_at_once_by_any_consumer_are_flagged_and_single_element_ones_are_not() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M(int[] xs)
+            {
+                int a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, first = 0, handed = 0;
+                await Task.WhenAll(xs.Select(x => Task.Run(() => {|CSA1001:a|}++)).Where(t => t != null));
+                var list = new List<Task>(xs.Select(x => Task.Run(() => {|CSA1001:b|}++)));
+                var more = new List<Task>();
+                more.AddRange(xs.Select(x => Task.Run(() => {|CSA1001:c|}++)));
+                var byKey = xs.ToLookup(x => x % 2, x => Task.Run(() => {|CSA1001:d|}++));
+                Task.WaitAll(xs.Select(x => Task.Run(() => {|CSA1001:e|}++)).ToArray());
+                await Task.WhenAll(list);
+                await Task.WhenAll(more);
+                await Task.WhenAll(byKey.SelectMany(g => g));
+                var asyncByKey = xs.Select(async x => { await Task.Yield(); {|CSA1001:f|}++; }).ToLookup(t => t.Id % 2);
+                await Task.WhenAll(asyncByKey.SelectMany(g => g));
+
+                // One element's task only, and a query handed to a method that may await each.
+                await xs.Select(x => Task.Run(() => first++)).First();
+                await Drain(xs.Select(x => Task.Run(() => handed++)));
+                return a + b + c + d + e + f + first + handed;
+            }
+
+            static async Task Drain(IEnumerable<Task> tasks)
+            {
+                foreach (var t in tasks)
+                {
+                    await t;
+                }
+            }
+        }
+        """);
 }

@@ -740,6 +740,9 @@ public class CSA1003FieldWrittenConcurrentlyTests
             public void Run(int n) => Parallel.For(0, n, i => Bump(GetTally()));
             public void RunSafely(int n) => Parallel.For(0, n, i => BumpSafely(GetSafe()));
             public void RunFresh(int n) => Parallel.For(0, n, i => Bump(new Tally()));
+
+            // A field of a call result written in place is not named (a limit).
+            public void RunInPlace(int n) => Parallel.For(0, n, i => GetTally().N++);
         }
         """);
 }
