@@ -440,7 +440,7 @@ internal sealed class ConcurrencyModel
 
     private SummaryCall? FirstCall(IInvocationOperation invocation)
     {
-        foreach (var site in RaceEngine.CallsOf(invocation, _engine.AutoProperties))
+        foreach (var site in _engine.CallsOf(invocation, CancellationToken.None))
         {
             return site;
         }
@@ -545,7 +545,11 @@ internal sealed class ConcurrencyModel
                 // Never joined: open to the end of the function that starts it.
                 break;
             case OutcomeKind.Returned:
-                // The caller gets the task: nothing here runs beside the body, and it is not restarted.
+                // The caller gets the task: nothing here runs beside the body, and it is not
+                // restarted. A lambda around the start that runs once per element still starts
+                // several instances before the caller sees any of them:
+                // `Task RunAll() => Task.WhenAll(items.Select(i => Task.Run(...)));`.
+                AddRepetitions(body, joins);
                 return;
             default:
                 // Stored somewhere the model does not follow, or passed to a method it does not
@@ -571,7 +575,11 @@ internal sealed class ConcurrencyModel
         if (join is IForEachLoopOperation loop)
         {
             // foreach (var t in tasks) await t;: the loop is the join, from the collection on.
-            return (loop.Collection.Syntax, loop.Collection.Syntax.SpanStart);
+            // When the tasks are created in the collection itself (`foreach (var t in
+            // items.Select(i => Task.Run(...)))`), from the end of the collection: the start
+            // comes before the join, as for a list of tasks built first.
+            var collection = loop.Collection.Syntax;
+            return (collection, collection.Span.Contains(spawnSpan) ? collection.Span.End : collection.SpanStart);
         }
 
         return (join.Syntax, join.Syntax.Span.Contains(spawnSpan) ? join.Syntax.Span.End : join.Syntax.SpanStart);
@@ -604,7 +612,12 @@ internal sealed class ConcurrencyModel
                     // A lambda passed to a method that calls it once per element (LINQ, ForEach) is
                     // a loop in disguise; a lambda passed to any other method (Scope.Run,
                     // TaskScope.RunAsync, a user's helper) is not assumed to run more than once.
-                    if (!joinInside && node.Parent is ArgumentSyntax && IsInvokedPerElement(node, body.Call.Call))
+                    // When the lambda hands the task out as its result (`items.Select(i =>
+                    // Task.Run(...))`), the instances overlap only if the query is enumerated all
+                    // at once; enumerated one element at a time, each task may be joined before
+                    // the next one starts (`foreach (var t in query) await t;`).
+                    if (!joinInside && node.Parent is ArgumentSyntax && PerElementOwner(node, body.Call.Call, out var carried) is { } perElement
+                        && (!carried || EnumeratedAtOnce(perElement, depth: 0)))
                     {
                         body.Repetitions.Add(node);
                     }
@@ -618,10 +631,18 @@ internal sealed class ConcurrencyModel
 
     // Finds the operation of the lambda (an ancestor of the call) and asks which method it is
     // passed to: System.Linq operators, List<T>.ForEach and Array.ForEach invoke it per element.
-    private bool IsInvokedPerElement(SyntaxNode lambda, IOperation from)
+    // Returns that invocation, or null. `carried`: the call is part of what the lambda returns
+    // (its task may leave the lambda as an element of the query's result).
+    private IInvocationOperation? PerElementOwner(SyntaxNode lambda, IOperation from, out bool carried)
     {
+        carried = false;
         for (var current = from.Parent; current is not null; current = current.Parent)
         {
+            if (current is IReturnOperation { Kind: OperationKind.Return })
+            {
+                carried = true;
+            }
+
             if (current is IAnonymousFunctionOperation function && function.Syntax == lambda)
             {
                 var argument = function.Parent is IDelegateCreationOperation creation ? creation.Parent : function.Parent;
@@ -631,23 +652,139 @@ internal sealed class ConcurrencyModel
                     var type = method.ContainingType?.OriginalDefinition;
                     if (type is null)
                     {
-                        return false;
+                        return null;
                     }
 
                     if (type.ContainingNamespace?.ToDisplayString() == "System.Linq")
                     {
-                        return true;
+                        return invocation;
                     }
 
                     return method.Name == "ForEach"
-                        && (SymbolEqualityComparer.Default.Equals(type, _types.ArrayType) || type.MetadataName == "List`1");
+                        && (SymbolEqualityComparer.Default.Equals(type, _types.ArrayType) || type.MetadataName == "List`1")
+                        ? invocation
+                        : null;
                 }
 
-                return false;
+                return null;
+            }
+
+            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                // The call's value is returned by a nested function, not by this lambda.
+                carried = false;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Whether the sequence <paramref name="sequence"/> (a query whose lambda creates a task per
+    /// element) is enumerated all at once, so that every element's task exists before any is
+    /// joined: passed to <c>WhenAll</c>/<c>WaitAll</c>/<c>WhenAny</c>/<c>WaitAny</c>, materialized
+    /// by <c>ToList</c>/<c>ToArray</c>/<c>ToHashSet</c>/<c>ToDictionary</c>/<c>ToLookup</c>, a
+    /// collection constructor or <c>AddRange</c>, or walked by a <c>foreach</c> that does not
+    /// join the element (it only collects it). Through deferred operators (<c>Where</c>, ...) and a
+    /// local that is not reassigned. False for anything else, which the model cannot follow: a
+    /// <c>foreach</c> that joins each element before asking for the next, a query returned or
+    /// passed to another method, an operator that takes one element (<c>First</c>).
+    /// </summary>
+    private bool EnumeratedAtOnce(IOperation sequence, int depth)
+    {
+        var comparer = SymbolEqualityComparer.Default;
+        if (sequence is IInvocationOperation { TargetMethod: { } own } && comparer.Equals(own.ContainingType, _types.EnumerableType) && ConcurrentCallFinder.EnumeratesAtOnce(own))
+        {
+            return true; // items.ToDictionary(i => i, i => Task.Run(...)): the operator itself enumerates.
+        }
+
+        var current = sequence;
+        for (var guard = 0; guard < 16; guard++)
+        {
+            switch (current.Parent)
+            {
+                case IConversionOperation or IParenthesizedOperation:
+                    current = current.Parent;
+                    continue;
+                case IArgumentOperation { Parent: IInvocationOperation target } argument:
+                    var method = target.TargetMethod;
+                    var type = method.ContainingType?.OriginalDefinition;
+                    if ((comparer.Equals(type, _types.TaskType) || comparer.Equals(type, _types.EnumerableType)) && ConcurrentCallFinder.EnumeratesAtOnce(method))
+                    {
+                        return true;
+                    }
+
+                    if (comparer.Equals(type, _types.EnumerableType) && target.Arguments.Length > 0 && target.Arguments[0] == argument
+                        && method.ReturnType.OriginalDefinition.SpecialType == SpecialType.System_Collections_Generic_IEnumerable_T)
+                    {
+                        current = target; // a deferred operator (Where, Concat, ...): the query goes on
+                        continue;
+                    }
+
+                    return method.Name == "AddRange" && type?.MetadataName == "List`1";
+                case IArgumentOperation { Parent: IObjectCreationOperation creation }:
+                    return creation.Type?.OriginalDefinition is { MetadataName: "List`1" or "HashSet`1" or "Queue`1" or "Stack`1" } collection
+                        && collection.ContainingNamespace?.ToDisplayString() == "System.Collections.Generic";
+                case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
+                    return depth < 2 && LocalEnumeratedAtOnce(declarator.Symbol, depth);
+                case ISimpleAssignmentOperation { Target: ILocalReferenceOperation assigned } assignment when assignment.Value == current:
+                    return depth < 2 && LocalEnumeratedAtOnce(assigned.Local, depth);
+                case IForEachLoopOperation loop when loop.Collection == current:
+                    return CollectsEachElement(loop);
+                default:
+                    return false;
             }
         }
 
         return false;
+    }
+
+    // A query kept in a local (`var tasks = items.Select(i => Task.Run(...));`): enumerated all
+    // at once if some use of the local is (each enumeration runs the lambdas again). A local
+    // assigned anything else may hold another sequence at that use: not followed.
+    private bool LocalEnumeratedAtOnce(ILocalSymbol local, int depth)
+    {
+        if (IsReassigned(local) || !_localReferences.TryGetValue(local, out var references))
+        {
+            return false;
+        }
+
+        foreach (var reference in references)
+        {
+            if (EnumeratedAtOnce(reference, depth + 1))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // `foreach (var t in query) started.Add(t);` creates every task before any is joined; a loop
+    // that awaits, waits for, copies or hands on its element (`foreach (var t in query) await t;`)
+    // may join each one before the next is created, and the model does not decide which.
+    private bool CollectsEachElement(IForEachLoopOperation loop)
+    {
+        if (loop.LoopControlVariable is not IVariableDeclaratorOperation { Symbol: { } element })
+        {
+            return false;
+        }
+
+        foreach (var operation in loop.Body.DescendantsAndSelf())
+        {
+            if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, element))
+            {
+                var outcome = WalkUp(reference);
+                var collected = outcome.Kind is OutcomeKind.Ignore or OutcomeKind.FireAndForget
+                    || (outcome.Kind == OutcomeKind.Local && outcome.Node is IInvocationOperation);
+                if (!collected)
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
     }
 
     private ConcurrentBody? FindBody(SyntaxNode syntax) => _bodyBySyntax.TryGetValue(syntax, out var body) ? body : null;

@@ -183,7 +183,21 @@ internal static class ConcurrentCallFinder
         }
     }
 
-    /// <summary>The call that enumerates <paramref name="sequence"/> all at once: WhenAll/WaitAll/WhenAny/WaitAny, or ToList/ToArray/ToHashSet/ToDictionary; null for anything else (a foreach, another operator).</summary>
+    /// <summary>
+    /// Whether <paramref name="method"/> enumerates the sequence it is given all at once, so that
+    /// every task a query creates per element exists before any of them is joined:
+    /// <c>Task.WhenAll</c>/<c>WaitAll</c>/<c>WhenAny</c>/<c>WaitAny</c>, or the materializing
+    /// operators <c>ToList</c>/<c>ToArray</c>/<c>ToHashSet</c>/<c>ToDictionary</c>/<c>ToLookup</c>.
+    /// (Names only: this runs on every Select of a compilation.)
+    /// </summary>
+    internal static bool EnumeratesAtOnce(IMethodSymbol method) => method.ContainingType?.Name switch
+    {
+        "Task" => method.Name is "WhenAll" or "WaitAll" or "WhenAny" or "WaitAny",
+        "Enumerable" => method.Name is "ToList" or "ToArray" or "ToHashSet" or "ToDictionary" or "ToLookup",
+        _ => false,
+    };
+
+    /// <summary>The call that enumerates <paramref name="sequence"/> all at once (<see cref="EnumeratesAtOnce"/>); null for anything else (a foreach, another operator).</summary>
     private static IInvocationOperation? EnumeratorOf(IOperation sequence)
     {
         var current = sequence;
@@ -194,12 +208,7 @@ internal static class ConcurrentCallFinder
                 case IConversionOperation:
                     continue;
                 case IArgumentOperation { Parent: IInvocationOperation target }:
-                    var name = target.TargetMethod.Name;
-                    var type = target.TargetMethod.ContainingType?.Name;
-                    return (type == "Task" && name is "WhenAll" or "WaitAll" or "WhenAny" or "WaitAny")
-                        || (type == "Enumerable" && name is "ToList" or "ToArray" or "ToHashSet" or "ToDictionary")
-                        ? target
-                        : null;
+                    return EnumeratesAtOnce(target.TargetMethod) ? target : null;
                 default:
                     return null;
             }

@@ -14,6 +14,11 @@
 //   engine.Reach(method, receiver, arguments, ...) the same for a method started as a body
 //                                                (a method group given to Task.Run, an async
 //                                                method invoked without awaiting it)
+//   engine.CallsOf(operation)                    the source methods an operation calls, with the
+//                                                paths of their receiver and arguments (an
+//                                                argument that is a call stands for its
+//                                                ResultPath: Record(GetCache()) is
+//                                                Record(this._cache))
 //   engine.ResultPath(call)                      the path a call's result stands for, when the
 //                                                source method or getter returns one field,
 //                                                static or parameter path on every return path
@@ -292,7 +297,7 @@ internal sealed class RaceEngine
     /// </summary>
     public void ReachCall(IOperation call, List<LockKey>? locks, bool afterAwait, List<ReachedAccess> output, CancellationToken cancellationToken)
     {
-        foreach (var site in CallsOf(call, AutoProperties))
+        foreach (var site in CallsOf(call, cancellationToken))
         {
             Reach(site.Callee, site.Receiver, site.Arguments, call, locks, afterAwait, output, cancellationToken);
         }
@@ -396,8 +401,21 @@ internal sealed class RaceEngine
         return merged;
     }
 
-    /// <summary>The source methods <paramref name="operation"/> calls directly: an invocation, or a non-auto property's accessors.</summary>
-    public static IEnumerable<SummaryCall> CallsOf(IOperation operation, AutoProperties autoProperties, List<LockKey>? locks = null, bool afterAwait = false)
+    /// <summary>
+    /// The source methods <paramref name="operation"/> calls directly (see the static overload),
+    /// with an argument that is itself a call standing for the path its result is
+    /// (<see cref="ResultPath"/>): in <c>Record(GetCache())</c>, where <c>GetCache</c> returns
+    /// <c>_cache</c>, <c>Record</c>'s parameter is <c>this._cache</c>, as in <c>Record(_cache)</c>.
+    /// </summary>
+    public IEnumerable<SummaryCall> CallsOf(IOperation operation, CancellationToken cancellationToken) =>
+        CallsOf(operation, AutoProperties, results: this, cancellationToken: cancellationToken);
+
+    /// <summary>
+    /// The source methods <paramref name="operation"/> calls directly: an invocation, or a non-auto
+    /// property's accessors. An argument has a path when it names a location; with
+    /// <paramref name="results"/>, also when it is a call whose result stands for one.
+    /// </summary>
+    public static IEnumerable<SummaryCall> CallsOf(IOperation operation, AutoProperties autoProperties, List<LockKey>? locks = null, bool afterAwait = false, RaceEngine? results = null, CancellationToken cancellationToken = default)
     {
         switch (operation)
         {
@@ -415,7 +433,9 @@ internal sealed class RaceEngine
                 {
                     if (argument.Parameter is { } parameter && parameter.Ordinal < arguments.Length && parameter.RefKind == RefKind.None)
                     {
-                        arguments[parameter.Ordinal] = AccessPath.Of(Unwrap(argument.Value), autoProperties);
+                        var value = Unwrap(argument.Value);
+                        arguments[parameter.Ordinal] = AccessPath.Of(value, autoProperties)
+                            ?? (results is not null && value is IInvocationOperation or IPropertyReferenceOperation ? results.ResultPath(value, cancellationToken) : null);
                     }
                 }
 
@@ -542,7 +562,7 @@ internal sealed class RaceEngine
             {
                 List<LockKey>? locks = null;
                 var lockedDone = false;
-                foreach (var call in CallsOf(operation, AutoProperties))
+                foreach (var call in CallsOf(operation, cancellationToken))
                 {
                     if (!lockedDone)
                     {
@@ -600,7 +620,9 @@ internal sealed class RaceEngine
     /// </summary>
     public AccessPath? ResultPath(IOperation call, CancellationToken cancellationToken)
     {
-        var site = GetterOrMethodCall(call);
+        // The call's own arguments may be call results too (Same(GetCache())): they are
+        // sub-expressions of this call, so that recursion ends with the syntax.
+        var site = GetterOrMethodCall(call, this, cancellationToken);
         for (var depth = 0; site is not null && depth < MaxCallDepth; depth++)
         {
             var method = site.Callee.OriginalDefinition;
@@ -641,14 +663,18 @@ internal sealed class RaceEngine
     /// </summary>
     private readonly ConcurrentDictionary<IMethodSymbol, (IMethodSymbol Method, SyntaxNode Declaration, AccessPath? Path, SummaryCall? Call)?> _returns = new(SymbolEqualityComparer.Default);
 
-    private SummaryCall? GetterOrMethodCall(IOperation call)
+    // With `results`, an argument that is a call stands for its result's path. ComputeReturn
+    // passes none: a method's return is worked out from its own body only, so working out one
+    // return never needs another one that may be in progress (`A() => B(A())`), and what is
+    // cached does not depend on which caller asked first.
+    private SummaryCall? GetterOrMethodCall(IOperation call, RaceEngine? results = null, CancellationToken cancellationToken = default)
     {
         if (call is IPropertyReferenceOperation && AccessClassifier.IsAssignmentTarget(call))
         {
             return null;
         }
 
-        foreach (var site in CallsOf(call, AutoProperties))
+        foreach (var site in CallsOf(call, AutoProperties, results: results, cancellationToken: cancellationToken))
         {
             if (site.Callee.MethodKind != MethodKind.PropertySet)
             {

@@ -1127,4 +1127,112 @@ public class CSA1001CapturedVariableWrittenConcurrentlyTests
             }
         }
         """);
+
+    // ---- tasks created per element and returned to the caller ----
+
+    [Fact]
+    public Task Tasks_of_a_Select_returned_through_WhenAll_write_a_captured_local() => Verify.VerifyAnalyzerAsync("""
+        using System;
+        using System.Linq;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M(int[] xs)
+            {
+                int counter = 0, total = 0, seen = 0;
+                Task RunAll() => Task.WhenAll(xs.Select(x => Task.Run(() => {|#0:counter|}++)));
+                Func<Task> sumAll = () => Task.WhenAll(xs.Select(x => Task.Run(() => {|CSA1001:total|} += x)));
+                Task SeeAll()
+                {
+                    return Task.WhenAll(xs.Select(x => Task.Run(() => {|CSA1001:seen|}++)));
+                }
+
+                await RunAll();
+                await sumAll();
+                await SeeAll();
+                return counter + total + seen;
+            }
+
+            Task Block(int[] xs)
+            {
+                int hits = 0;
+                return Task.WhenAll(xs.Select(x => Task.Run(() => {|CSA1001:hits|}++)));
+            }
+        }
+        """,
+        Verify.Diagnostic("CSA1001").WithLocation(0).WithArguments("counter", "is written by the body passed to 'Task.Run', which may run as several instances at once"));
+
+    [Fact]
+    public Task Returned_tasks_with_Interlocked_per_task_locals_a_single_task_or_sequential_awaits_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Threading;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M(int[] xs)
+            {
+                int counter = 0, once = 0, lazy = 0, oneByOne = 0;
+                Task RunAll() => Task.WhenAll(xs.Select(x => Task.Run(() => Interlocked.Increment(ref counter))));
+
+                // Each task has its own local; the results are combined after the join.
+                Task<int[]> Squares() => Task.WhenAll(xs.Select(x => Task.Run(() => { var mine = x; mine *= mine; return mine; })));
+                Task Once() => Task.Run(() => once++);
+                IEnumerable<Task> Lazy() => xs.Select(x => Task.Run(() => lazy++));
+
+                await RunAll();
+                var squares = await Squares();
+                await Once();
+                foreach (var t in Lazy())
+                {
+                    await t;
+                }
+
+                foreach (var t in xs.Select(x => Task.Run(() => oneByOne++)))
+                {
+                    await t;
+                }
+
+                return counter + squares.Sum() + once + lazy + oneByOne;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Queries_of_tasks_enumerated_at_once_by_any_consumer_are_flagged_and_single_element_ones_are_not() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Threading.Tasks;
+        class C
+        {
+            async Task<int> M(int[] xs)
+            {
+                int a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, first = 0, handed = 0;
+                await Task.WhenAll(xs.Select(x => Task.Run(() => {|CSA1001:a|}++)).Where(t => t != null));
+                var list = new List<Task>(xs.Select(x => Task.Run(() => {|CSA1001:b|}++)));
+                var more = new List<Task>();
+                more.AddRange(xs.Select(x => Task.Run(() => {|CSA1001:c|}++)));
+                var byKey = xs.ToLookup(x => x % 2, x => Task.Run(() => {|CSA1001:d|}++));
+                Task.WaitAll(xs.Select(x => Task.Run(() => {|CSA1001:e|}++)).ToArray());
+                await Task.WhenAll(list);
+                await Task.WhenAll(more);
+                await Task.WhenAll(byKey.SelectMany(g => g));
+                var asyncByKey = xs.Select(async x => { await Task.Yield(); {|CSA1001:f|}++; }).ToLookup(t => t.Id % 2);
+                await Task.WhenAll(asyncByKey.SelectMany(g => g));
+
+                // One element's task only, and a query handed to a method that may await each.
+                await xs.Select(x => Task.Run(() => first++)).First();
+                await Drain(xs.Select(x => Task.Run(() => handed++)));
+                return a + b + c + d + e + f + first + handed;
+            }
+
+            static async Task Drain(IEnumerable<Task> tasks)
+            {
+                foreach (var t in tasks)
+                {
+                    await t;
+                }
+            }
+        }
+        """);
 }

@@ -623,4 +623,147 @@ public class CSA1002NonThreadSafeObjectSharedTests
             }
         }
         """);
+
+    // ---- a method or property result passed to a helper ----
+
+    [Fact]
+    public Task List_field_passed_to_a_helper_by_a_Parallel_body_is_followed() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class Collector
+        {
+            private readonly List<int> _cache = new();
+            private static void Record(List<int> c) { {|CSA1002:c|}.Add(1); }
+            public void Run(int[] xs) => Parallel.ForEach(xs, x => Record(_cache));
+        }
+        """);
+
+    [Fact]
+    public Task List_field_returned_by_a_method_and_passed_to_a_helper_is_followed() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class Collector
+        {
+            private readonly List<int> _cache = new();
+            private List<int> GetCache() => _cache;
+            private static void Record(List<int> c) { {|#0:c|}.Add(1); }
+            public void Run(int[] xs) => Parallel.ForEach(xs, x => Record(GetCache()));
+        }
+        """,
+        Verify.Diagnostic("CSA1002").WithLocation(0).WithArguments("_cache", "List<int>", "is changed by 'Record', which the body passed to 'Parallel.ForEach' (line 8) runs as several instances at once", "ConcurrentBag<T> or ConcurrentQueue<T>"));
+
+    [Fact]
+    public Task Getter_and_method_results_passed_on_by_helpers_and_async_starts_are_followed() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Text;
+        using System.Threading.Tasks;
+        class Recorder
+        {
+            private readonly Dictionary<string, int> _counts = new();
+            private static readonly StringBuilder s_log = new();
+            private readonly List<int> _pending = new();
+            private Dictionary<string, int> Counts => _counts;
+            private static StringBuilder Log() => s_log;
+            private List<int> Pending() => _pending;
+            private static List<int> Same(List<int> list) => list;
+            private static void Count(Dictionary<string, int> d, string k) => {|CSA1002:d|}[k] = k.Length;
+            private static void Write(StringBuilder b, string k) => {|CSA1002:b|}.Append(k);
+            private static async Task FillAsync(List<int> target, int v)
+            {
+                await Task.Yield();
+                {|CSA1002:target|}.Add(v);
+            }
+
+            // Two calls deep: the helper passes the result on.
+            private void Store(string k)
+            {
+                Count(Counts, k);
+                Write(Log(), k);
+            }
+
+            public void Run(string[] keys) => Parallel.ForEach(keys, k => Store(k));
+
+            public async Task FillBothAsync()
+            {
+                var a = FillAsync(Same(Pending()), 1);
+                var b = FillAsync(Pending(), 2);
+                await Task.WhenAll(a, b);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Results_passed_to_helpers_under_a_lock_fresh_or_thread_safe_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Concurrent;
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        class Collector
+        {
+            private readonly object _gate = new();
+            private readonly List<int> _cache = new();
+            private readonly List<int> _guarded = new();
+            private readonly List<int> _a = new();
+            private readonly List<int> _b = new();
+            private readonly ConcurrentBag<int> _bag = new();
+            private bool _flag;
+            private List<int> GetCache() => _cache;
+            private List<int> Guarded() => _guarded;
+            private List<int> Fresh() => new List<int>();
+            private List<int> Either() => _flag ? _a : _b;
+            private ConcurrentBag<int> Bag() => _bag;
+            protected virtual List<int> Overridable() => _a;
+            private static void Record(List<int> c) => c.Add(1);
+            private static List<int> Same(List<int> list) => list;
+            private List<int> Chained() => Same(GetCache());
+            private void RecordLocked(List<int> c)
+            {
+                lock (_gate)
+                {
+                    c.Add(1);
+                }
+            }
+
+            private static void Drop(ConcurrentBag<int> bag) => bag.Add(1);
+
+            public void Run(int[] xs) => Parallel.ForEach(xs, x =>
+            {
+                lock (_gate)
+                {
+                    Record(GetCache());
+                }
+
+                RecordLocked(Guarded());
+                Record(Fresh());
+                Record(Either());
+                Record(Overridable());
+                Drop(Bag());
+                var mine = new List<int>();
+                Record(mine);
+
+                // A limit: a method's result is worked out from its own body, so a method that
+                // returns another call with a call result as its argument is not followed.
+                Record(Chained());
+            });
+        }
+        """);
+
+    // ---- tasks created per element and returned to the caller ----
+
+    [Fact]
+    public Task List_changed_by_tasks_of_a_Select_returned_through_WhenAll() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Concurrent;
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Threading.Tasks;
+        class Collector
+        {
+            private readonly List<int> _seen = new();
+            private readonly ConcurrentQueue<int> _queue = new();
+            private readonly object _gate = new();
+            private readonly List<int> _guarded = new();
+            public Task RunAll(int[] xs) => Task.WhenAll(xs.Select(x => Task.Run(() => {|CSA1002:_seen|}.Add(x))));
+            public Task QueueAll(int[] xs) => Task.WhenAll(xs.Select(x => Task.Run(() => _queue.Enqueue(x))));
+            public Task GuardAll(int[] xs) => Task.WhenAll(xs.Select(x => Task.Run(() => { lock (_gate) { _guarded.Add(x); } })));
+        }
+        """);
 }

@@ -604,4 +604,145 @@ public class CSA1003FieldWrittenConcurrentlyTests
             }
         }
         """);
+
+    // ---- tasks created per element and returned to the caller ----
+
+    [Fact]
+    public Task Tasks_of_a_Select_returned_through_WhenAll_write_a_field() => Verify.VerifyAnalyzerAsync("""
+        using System.Linq;
+        using System.Threading.Tasks;
+        class Counter
+        {
+            private int _counter;
+            private int _total;
+            private int _started;
+            private void Add(int x) => {|CSA1003:_total|} += x;
+            public Task RunAll(int[] xs) => Task.WhenAll(xs.Select(x => Task.Run(() => {|CSA1003:_counter|}++)));
+            public Task SumAll(int[] xs)
+            {
+                return Task.WhenAll(xs.Select(x => Task.Run(() => Add(x))));
+            }
+
+            public Task[] StartAll(int[] xs) => xs.Select(x => Task.Run(() => {|CSA1003:_started|} = x)).ToArray();
+        }
+        """);
+
+    [Fact]
+    public Task Returned_tasks_with_Interlocked_a_lock_a_single_task_or_a_lazy_query_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Threading;
+        using System.Threading.Tasks;
+        class Counter
+        {
+            private readonly object _gate = new();
+            private int _counter;
+            private int _total;
+            private int _once;
+            private int _lazy;
+            public Task RunAll(int[] xs) => Task.WhenAll(xs.Select(x => Task.Run(() => Interlocked.Increment(ref _counter))));
+            public Task SumAll(int[] xs) => Task.WhenAll(xs.Select(x => Task.Run(() => { lock (_gate) { _total += x; } })));
+
+            // One task, returned: the caller decides when it runs beside anything.
+            public Task Once() => Task.Run(() => _once++);
+
+            // Not started yet: the caller may await each task before it asks for the next.
+            public IEnumerable<Task> Lazy(int[] xs) => xs.Select(x => Task.Run(() => _lazy++));
+        }
+        """);
+
+    [Fact]
+    public Task Tasks_of_a_lazy_Select_awaited_one_at_a_time_in_a_foreach_are_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Linq;
+        using System.Threading.Tasks;
+        class Counter
+        {
+            private int _counter;
+            public async Task<int> RunAll(int[] xs)
+            {
+                // Each MoveNext starts one task, and the loop awaits it before the next MoveNext.
+                foreach (var t in xs.Select(x => Task.Run(() => _counter++)))
+                {
+                    await t;
+                    _counter *= 2;
+                }
+
+                var query = xs.Select(x => Task.Run(() => _counter--));
+                foreach (var t in query)
+                {
+                    t.Wait();
+                }
+
+                return _counter;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Tasks_of_a_Select_collected_by_a_foreach_or_materialized_write_a_field_and_code_after_the_loop_is_silent() => Verify.VerifyAnalyzerAsync("""
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Threading.Tasks;
+        class Counter
+        {
+            private int _a;
+            private int _b;
+            private int _c;
+            public async Task<int> RunAll(int[] xs)
+            {
+                // Every task is created before any is awaited.
+                var started = new List<Task>();
+                foreach (var t in xs.Select(x => Task.Run(() => {|CSA1003:_a|}++)))
+                {
+                    started.Add(t);
+                }
+
+                await Task.WhenAll(started);
+                foreach (var t in xs.Select(x => Task.Run(() => {|CSA1003:_b|}++)).ToList())
+                {
+                    await t;
+                }
+
+                var query = xs.Select(x => Task.Run(() => {|CSA1003:_c|}++));
+                await Task.WhenAll(query);
+                return _a + _b + _c;
+            }
+
+            public async Task<int> ResetAfterAll(int[] xs)
+            {
+                foreach (var t in xs.Select(x => Task.Run(() => {|CSA1003:_b|}++)).ToList())
+                {
+                    await t;
+                }
+
+                // After the loop over the materialized list every task has been awaited.
+                _b = 0;
+                return _b;
+            }
+        }
+        """);
+
+    // ---- an object reached through a call's result, passed to a helper ----
+
+    [Fact]
+    public Task Field_of_a_method_result_passed_to_a_helper_is_followed() => Verify.VerifyAnalyzerAsync("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        class Tally { public int N; }
+        class Counter
+        {
+            private readonly Tally _tally = new();
+            private readonly Tally _safe = new();
+            private Tally GetTally() => _tally;
+            private Tally GetSafe() => _safe;
+            private static void Bump(Tally t) => {|CSA1003:t.N|}++;
+            private static void BumpSafely(Tally t) => Interlocked.Increment(ref t.N);
+            public void Run(int n) => Parallel.For(0, n, i => Bump(GetTally()));
+            public void RunSafely(int n) => Parallel.For(0, n, i => BumpSafely(GetSafe()));
+            public void RunFresh(int n) => Parallel.For(0, n, i => Bump(new Tally()));
+
+            // A field of a call result written in place is not named (a limit).
+            public void RunInPlace(int n) => Parallel.For(0, n, i => GetTally().N++);
+        }
+        """);
 }
