@@ -65,4 +65,49 @@ public class SnoozeTests
         var (thrown, _) = SpinWithPendingInterrupt(useSnooze: false);
         Assert.IsType<ThreadInterruptedException>(thrown);
     }
+    /// <summary>
+    /// The back-off after a lost claim grows by one step per loss and stops at 2^6 pause units,
+    /// so a claimant that keeps losing never waits more than a few microseconds between tries;
+    /// and, like <see cref="Snooze.Once"/>, it never turns a pending interrupt into an exception
+    /// (it runs inside TrySend and TryReceive).
+    /// </summary>
+    [Fact]
+    public void The_back_off_after_a_lost_claim_grows_to_its_cap_and_never_throws()
+    {
+        Exception? thrown = null;
+        var steps = new List<int>();
+        bool stillPending = false;
+        var thread = new Thread(() =>
+        {
+            Thread.CurrentThread.Interrupt();
+            int step = 0;
+            try
+            {
+                for (int i = 0; i < 10; i++)
+                {
+                    Snooze.AfterLostClaim(ref step);
+                    steps.Add(step);
+                }
+            }
+            catch (Exception e)
+            {
+                thrown = e;
+            }
+
+            try
+            {
+                Thread.Sleep(0);
+            }
+            catch (ThreadInterruptedException)
+            {
+                stillPending = true;
+            }
+        });
+        thread.Start();
+        thread.Join();
+
+        Assert.Null(thrown);
+        Assert.True(stillPending, "the interrupt is left pending for the caller's next blocking call");
+        Assert.Equal([1, 2, 3, 4, 5, 6, 6, 6, 6, 6], steps);
+    }
 }
