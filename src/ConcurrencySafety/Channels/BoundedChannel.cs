@@ -88,11 +88,12 @@ internal sealed class BoundedChannel<T> : ChannelCore<T>
 
     /// <inheritdoc/>
     /// <remarks>
-    /// One ring, read once, unfrozen before and after its snapshot (SlotRing.Count: both ends
-    /// at the instant of the head read). A ring that was replaced meanwhile stays frozen for
-    /// good, so the second check sends the caller to the lock rather than answer from a ring
-    /// whose items moved to its successor; a freeze and thaw in between (a locked operation
-    /// that was not a growth) leaves the snapshot a true one of the current buffer.
+    /// One ring, read once, unfrozen before and after its snapshot (SlotRing.TrySnapshotCount:
+    /// both ends at the instant of the head read). A ring that was replaced meanwhile stays
+    /// frozen for good, so the second check sends the caller to the lock rather than answer from
+    /// a ring whose items moved to its successor; a freeze and thaw in between (a locked
+    /// operation that was not a growth) leaves the snapshot the true count at the instant of its
+    /// head read, which is during the call.
     /// </remarks>
     private protected override bool TryCountUnlocked(out int count)
     {

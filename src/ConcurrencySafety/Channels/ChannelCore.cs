@@ -536,7 +536,8 @@ internal abstract class ChannelCore<T>
 
     /// <summary>
     /// Select's try phase for a send arm: <see cref="TrySend"/>, except that when the fast path
-    /// is frozen the lock is taken only if <see cref="MaySendNow"/> says the send may complete.
+    /// says "use the lock" (the channel is frozen, or the array flavour's ring must grow) the lock
+    /// is taken only if <see cref="MaySendNow"/> says the send may complete.
     /// </summary>
     /// <remarks>
     /// The fast path comes first, the hint second: the hint reads both ends of the buffer (the

@@ -299,7 +299,7 @@ internal sealed class SlotRing<T>
         Volatile.Write(ref _positions.Tail, Volatile.Read(ref _positions.Tail) & ~_mark);
     }
 
-    /// <summary>Gets the number of items, from one consistent reading of both ends (exact when frozen, a hint otherwise).</summary>
+    /// <summary>Gets the number of items, from one consistent reading of both ends: the count at the instant of the head read (see <see cref="TrySnapshotCount"/>).</summary>
     internal int Count
     {
         get

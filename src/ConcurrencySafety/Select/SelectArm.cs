@@ -82,8 +82,8 @@ internal sealed class ReceiveArm<T> : SelectArm
 
     internal override bool TryComplete()
     {
-        // Empty also when the channel looked empty while frozen: the lock is skipped then, and
-        // the registration that follows re-checks under it.
+        // Empty also when the fast path said "use the lock" and the channel looked empty: the
+        // lock is skipped then, and the registration that follows re-checks under it.
         var status = _receiver.Core.TryReceiveIfReady(out T item);
         if (status == ReceiveStatus.Empty)
         {
@@ -169,7 +169,8 @@ internal sealed class SendArm<T> : SelectArm
 
     internal override bool TryComplete()
     {
-        // Full also when the channel looked full while frozen (see ReceiveArm.TryComplete).
+        // Full also when the fast path said "use the lock" and the channel looked full (see
+        // ReceiveArm.TryComplete).
         var status = _sender.Core.TrySendIfReady(_value);
         if (status == SendStatus.Full)
         {
