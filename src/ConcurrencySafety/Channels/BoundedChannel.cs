@@ -98,25 +98,14 @@ internal sealed class BoundedChannel<T> : ChannelCore<T>
     private protected override bool TryCountUnlocked(out int count)
     {
         var ring = Volatile.Read(ref _ring);
-        if (!ring.IsFrozen)
+        if (ring.IsFrozen)
         {
-            // A few attempts only: beside a sender that moves the tail every few nanoseconds the
-            // snapshot may keep failing, and the lock's frozen ring holds still.
-            for (int attempt = 0; attempt < SnapshotAttempts; attempt++)
-            {
-                if (ring.TrySnapshotCount(out count))
-                {
-                    return !ring.IsFrozen;
-                }
-            }
+            count = 0;
+            return false;
         }
 
-        count = 0;
-        return false;
+        return ring.TrySnapshotCount(out count) && !ring.IsFrozen;
     }
-
-    /// <summary>How many unlocked snapshots <see cref="TryCountUnlocked"/> tries before it takes the lock.</summary>
-    private const int SnapshotAttempts = 4;
 
     /// <inheritdoc/>
     private protected override bool TryBuffer(T item)

@@ -324,9 +324,15 @@ internal abstract class ChannelCore<T>
     {
         get
         {
-            if (TryCountUnlocked(out int count))
+            // A few attempts only: beside a sender that moves the tail every few nanoseconds the
+            // snapshot may keep failing, and under the lock the frozen buffer holds still.
+            int count;
+            for (int attempt = 0; attempt < UnlockedCountAttempts; attempt++)
             {
-                return count;
+                if (TryCountUnlocked(out count))
+                {
+                    return count;
+                }
             }
 
             lock (_sync)
@@ -339,9 +345,14 @@ internal abstract class ChannelCore<T>
         }
     }
 
+    /// <summary>How many times <see cref="Count"/> tries <see cref="TryCountUnlocked"/> before it takes the lock.</summary>
+    private const int UnlockedCountAttempts = 4;
+
     /// <summary>
-    /// Counts the buffered items without the lock, when the flavour can answer exactly: at an
-    /// instant during the call, as the locked count would. False: take the lock.
+    /// One attempt at counting the buffered items without the lock, when the flavour can answer
+    /// exactly: at an instant during the call, as the locked count would. False when the fast
+    /// paths are frozen or the ends moved during the reading (<see cref="Count"/> tries again a
+    /// few times, then takes the lock).
     /// </summary>
     private protected virtual bool TryCountUnlocked(out int count)
     {

@@ -468,26 +468,17 @@ internal sealed class UnboundedChannel<T> : ChannelCore<T>
     }
 
     /// <inheritdoc/>
-    /// <remarks>The snapshot of <see cref="BufferCount"/> taken while the ends are unfrozen (checked before and after, as the array flavour does); frozen, the lock decides.</remarks>
+    /// <remarks>One <see cref="TrySnapshotCount"/> taken while the ends are unfrozen (checked before and after, as the array flavour does); frozen, the lock decides.</remarks>
     private protected override bool TryCountUnlocked(out int count)
     {
-        if (!IsFrozen)
+        if (IsFrozen)
         {
-            for (int attempt = 0; attempt < SnapshotAttempts; attempt++) // a few: see the array flavour's
-            {
-                if (TrySnapshotCount(out count))
-                {
-                    return !IsFrozen;
-                }
-            }
+            count = 0;
+            return false;
         }
 
-        count = 0;
-        return false;
+        return TrySnapshotCount(out count) && !IsFrozen;
     }
-
-    /// <summary>How many unlocked snapshots <see cref="TryCountUnlocked"/> tries before it takes the lock.</summary>
-    private const int SnapshotAttempts = 4;
 
     /// <summary>Waits until no installer is between its claim of a last slot and its add, and returns the position. Under the channel lock, frozen.</summary>
     private static long WaitInstalled(ref long position)

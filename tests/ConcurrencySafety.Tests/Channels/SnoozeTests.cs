@@ -10,27 +10,34 @@ namespace ConcurrencySafety.Tests.Channels;
 /// </summary>
 public class SnoozeTests
 {
-    private static (Exception? Thrown, bool StillPending) SpinWithPendingInterrupt(bool useSnooze)
+    private static (Exception? Thrown, bool StillPending) SpinWithPendingInterrupt(bool useSnooze) =>
+        RunWithPendingInterrupt(() =>
+        {
+            var spinner = default(SpinWait);
+            for (int i = 0; i < 200; i++)
+            {
+                if (useSnooze)
+                {
+                    Snooze.Once(ref spinner);
+                }
+                else
+                {
+                    spinner.SpinOnce(sleep1Threshold: -1);
+                }
+            }
+        });
+
+    /// <summary>Runs <paramref name="spin"/> on a new thread with an interrupt pending: what it threw, and whether the interrupt was still pending after it.</summary>
+    private static (Exception? Thrown, bool StillPending) RunWithPendingInterrupt(Action spin)
     {
         Exception? thrown = null;
         bool stillPending = false;
         var thread = new Thread(() =>
         {
             Thread.CurrentThread.Interrupt();
-            var spinner = default(SpinWait);
             try
             {
-                for (int i = 0; i < 200; i++)
-                {
-                    if (useSnooze)
-                    {
-                        Snooze.Once(ref spinner);
-                    }
-                    else
-                    {
-                        spinner.SpinOnce(sleep1Threshold: -1);
-                    }
-                }
+                spin();
             }
             catch (Exception e)
             {
@@ -65,6 +72,7 @@ public class SnoozeTests
         var (thrown, _) = SpinWithPendingInterrupt(useSnooze: false);
         Assert.IsType<ThreadInterruptedException>(thrown);
     }
+
     /// <summary>
     /// The back-off after a lost claim grows by one step per loss and stops at 2^6 pause units,
     /// so a claimant that keeps losing never waits more than a few microseconds between tries;
@@ -74,37 +82,16 @@ public class SnoozeTests
     [Fact]
     public void The_back_off_after_a_lost_claim_grows_to_its_cap_and_never_throws()
     {
-        Exception? thrown = null;
         var steps = new List<int>();
-        bool stillPending = false;
-        var thread = new Thread(() =>
+        var (thrown, stillPending) = RunWithPendingInterrupt(() =>
         {
-            Thread.CurrentThread.Interrupt();
             int step = 0;
-            try
+            for (int i = 0; i < 10; i++)
             {
-                for (int i = 0; i < 10; i++)
-                {
-                    Snooze.AfterLostClaim(ref step);
-                    steps.Add(step);
-                }
-            }
-            catch (Exception e)
-            {
-                thrown = e;
-            }
-
-            try
-            {
-                Thread.Sleep(0);
-            }
-            catch (ThreadInterruptedException)
-            {
-                stillPending = true;
+                Snooze.AfterLostClaim(ref step);
+                steps.Add(step);
             }
         });
-        thread.Start();
-        thread.Join();
 
         Assert.Null(thrown);
         Assert.True(stillPending, "the interrupt is left pending for the caller's next blocking call");
