@@ -21,6 +21,8 @@
 // the capacity, when a send finds it full below the capacity; so Chan.Bounded(int.MaxValue) costs
 // nothing up front. A grown ring never shrinks. The replaced ring stays frozen forever, so a
 // fast operation still holding it fails its claim and retries through the lock.
+using System.Runtime.CompilerServices;
+
 namespace ConcurrencySafety.Channels;
 
 /// <summary>A channel that buffers up to a fixed number of items: the array flavour.</summary>
@@ -62,17 +64,27 @@ internal sealed class BoundedChannel<T> : ChannelCore<T>
     internal override bool SpinsBeforeRegistering => true;
 
     /// <inheritdoc/>
-    private protected override FastPath TrySendFast(T item)
+    private protected override FastPath TrySendFast(T item) => Push(item, exact: true);
+
+    /// <inheritdoc/>
+    private protected override FastPath TrySendFastLoose(T item) => Push(item, exact: false);
+
+    /// <inheritdoc/>
+    private protected override FastPath TryReceiveFast(out T item) => Volatile.Read(ref _ring).TryPop(out item, exact: true);
+
+    /// <inheritdoc/>
+    private protected override FastPath TryReceiveFastLoose(out T item) => Volatile.Read(ref _ring).TryPop(out item, exact: false);
+
+    /// <summary>One fast send on the current ring (see <see cref="SlotRing{T}.TryPush"/> for <paramref name="exact"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private FastPath Push(T item, bool exact)
     {
         var ring = Volatile.Read(ref _ring);
-        var result = ring.TryPush(item);
+        var result = ring.TryPush(item, exact);
 
         // A full ring below the capacity is not a full channel: the locked path grows it.
         return result == FastPath.WouldBlock && ring.Capacity < _largestRing ? FastPath.Slow : result;
     }
-
-    /// <inheritdoc/>
-    private protected override FastPath TryReceiveFast(out T item) => Volatile.Read(ref _ring).TryPop(out item);
 
     /// <inheritdoc/>
     private protected override void Freeze() => _ring.Freeze();

@@ -152,8 +152,18 @@ internal sealed class SlotRing<T>
     }
 
     /// <summary>Claims the tail and stores <paramref name="item"/>, unless the ring is full or frozen.</summary>
+    /// <param name="item">The item to store.</param>
+    /// <param name="exact">
+    /// True: answer WouldBlock only when the ring is full at one instant, which takes a read of
+    /// the head (the receivers' line). False: answer WouldBlock as soon as the slot still holds
+    /// the previous lap's item, without reading the head, so a receiver that has claimed that
+    /// item and not yet released the slot also counts as "full". Only for callers that treat
+    /// WouldBlock as "try again later" or "take the lock" (ChannelCore.TrySendFastLoose, which
+    /// has the figures): in a ping-pong over bounded(1), each of the sender's spinning probes
+    /// read the head, pulling the receivers' line away from them before their next claim.
+    /// </param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal FastPath TryPush(T item)
+    internal FastPath TryPush(T item, bool exact)
     {
         var slots = _slots;
         long tail = Volatile.Read(ref _positions.Tail);
@@ -186,6 +196,12 @@ internal sealed class SlotRing<T>
             {
                 // The slot still holds the item of the previous lap. Full, if the head is a whole
                 // lap behind; the head read must also show no freeze, or a waiter may exist.
+                // (Loosely: full. The tail was unfrozen when read, so no waiter existed then.)
+                if (!exact)
+                {
+                    return FastPath.WouldBlock;
+                }
+
                 long head = Volatile.Read(ref _positions.Head);
                 if (head + _oneLap == tail)
                 {
@@ -208,8 +224,15 @@ internal sealed class SlotRing<T>
     }
 
     /// <summary>Claims the head and takes its item, unless the ring is empty or frozen.</summary>
+    /// <param name="item">The item taken, when the answer is Done.</param>
+    /// <param name="exact">
+    /// True: answer WouldBlock only when the ring is empty at one instant (a read of the tail,
+    /// the senders' line). False: as soon as nothing was written to the head's slot in this lap,
+    /// so a sender that has claimed the position and not yet published its item also counts as
+    /// "empty" (see <see cref="TryPush"/>).
+    /// </param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal FastPath TryPop(out T item)
+    internal FastPath TryPop(out T item, bool exact)
     {
         var slots = _slots;
         long head = Volatile.Read(ref _positions.Head);
@@ -240,7 +263,15 @@ internal sealed class SlotRing<T>
             if (stamp == head)
             {
                 // Nothing was written here in this lap. Empty, if the tail is here too (and not
-                // frozen); otherwise a sender claimed the position and is writing it.
+                // frozen); otherwise a sender claimed the position and is writing it. (Loosely:
+                // empty. The head was unfrozen when read, and a frozen head means a frozen tail:
+                // Freeze sets the tail first and Thaw clears it last.)
+                if (!exact)
+                {
+                    item = default!;
+                    return FastPath.WouldBlock;
+                }
+
                 long tail = Volatile.Read(ref _positions.Tail);
                 if (tail == head)
                 {

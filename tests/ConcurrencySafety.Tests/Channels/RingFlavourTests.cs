@@ -1,3 +1,5 @@
+using ConcurrencySafety.Channels;
+
 namespace ConcurrencySafety.Tests.Channels;
 
 /// <summary>
@@ -18,6 +20,62 @@ public class RingFlavourTests
             Assert.True(DateTime.UtcNow < deadline, "timed out waiting until " + what);
             Thread.Sleep(1);
         }
+    }
+
+    /// <summary>
+    /// The loose answers of the ring (used by the blocking forms, which spin or take the lock on
+    /// WouldBlock) skip the read of the other end; with no operation in flight they must still
+    /// say exactly what the exact ones say: Done below the brim and above empty, WouldBlock at
+    /// the full and empty boundaries in every lap and at every wrap offset, Slow while frozen.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(5)]
+    [InlineData(64)]
+    [InlineData(65)]
+    public void Loose_ring_answers_match_the_exact_ones_at_every_boundary(int capacity)
+    {
+        var ring = new SlotRing<int>(capacity, frozen: false);
+        int next = 0, expected = 0;
+        for (int lap = 0; lap < 3 * capacity + 5; lap++)
+        {
+            bool exact = lap % 2 == 0;
+            while (ring.Count < capacity)
+            {
+                Assert.Equal(FastPath.Done, ring.TryPush(next++, exact));
+            }
+
+            Assert.Equal(FastPath.WouldBlock, ring.TryPush(-1, exact: true));
+            Assert.Equal(FastPath.WouldBlock, ring.TryPush(-1, exact: false));
+
+            ring.Freeze();
+            Assert.Equal(FastPath.Slow, ring.TryPush(-1, exact: false));
+            Assert.Equal(FastPath.Slow, ring.TryPop(out _, exact: false));
+            ring.Thaw();
+
+            int take = 1 + (lap % capacity);
+            for (int i = 0; i < take; i++)
+            {
+                Assert.Equal(FastPath.Done, ring.TryPop(out int item, exact: !exact));
+                Assert.Equal(expected++, item);
+            }
+
+            if (take == capacity)
+            {
+                Assert.Equal(FastPath.WouldBlock, ring.TryPop(out _, exact: true));
+                Assert.Equal(FastPath.WouldBlock, ring.TryPop(out _, exact: false));
+            }
+        }
+
+        while (ring.TryPop(out int rest, exact: false) == FastPath.Done)
+        {
+            Assert.Equal(expected++, rest);
+        }
+
+        Assert.Equal(next, expected);
+        Assert.Equal(FastPath.WouldBlock, ring.TryPop(out _, exact: true));
     }
 
     [Theory]
