@@ -15,6 +15,7 @@ IEnumerable<Workload>[] registered =
     LockWorkloads.All,
     ChannelWorkloads.All,
     SingleOpWorkloads.All,
+    HandOverFloor.All,
 ];
 
 // Warm-up: each workload first runs four times at N/10 with its output discarded, each run followed

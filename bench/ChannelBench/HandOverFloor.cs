@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace ConcurrencySafety.Bench;
+
+/// <summary>
+/// Diagnostic case `floor` (not part of WORKLOADS.md; run it by name): the least a blocking
+/// hand-over between two OS threads costs on this machine, with no channel at all. One producer
+/// thread hands N items to one consumer thread through a single int slot: the producer waits
+/// until the slot is empty and fills it, the consumer waits until it is full and empties it
+/// (what spsc bounded(1) does, and within one write of what a rendezvous does). Each side polls
+/// the slot with a one-unit pause for up to <see cref="SpinPolls"/> polls (about 50 µs here),
+/// then parks on a monitor, and the other side pulses it only if it flagged that it sleeps.
+/// Prints `floor spsc bounded1 SECONDS`: the figure our blocking forms are compared with in
+/// bench/README.md (session 6), quiet and with `--load 2`'s busy processes beside it.
+/// </summary>
+internal static class HandOverFloor
+{
+    /// <summary>How many polls a side makes before it parks.</summary>
+    private const int SpinPolls = 1000;
+
+    public static IEnumerable<Workload> All { get; } =
+    [
+        new("floor", (n, _, o) => Run(o, n), OnlyWhenAsked: true),
+    ];
+
+    private static Task Run(TextWriter output, int n)
+    {
+        var slot = new Slot();
+        var watch = Stopwatch.StartNew();
+        var consumer = new Thread(() =>
+        {
+            for (int i = 0; i < n; i++)
+            {
+                slot.WaitFor(1);
+                slot.Set(0);
+            }
+        });
+        consumer.Start();
+        for (int i = 0; i < n; i++)
+        {
+            slot.WaitFor(0);
+            slot.Set(1);
+        }
+
+        consumer.Join();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"floor spsc bounded1 {watch.Elapsed.TotalSeconds:F3}"));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The slot (0 empty, 1 full) and the sleepers' flag, on one object.</summary>
+    private sealed class Slot
+    {
+        private int _value;
+        private int _sleepers;
+
+        /// <summary>Spins, then parks, until the slot holds <paramref name="wanted"/>.</summary>
+        public void WaitFor(int wanted)
+        {
+            for (int poll = 0; poll < SpinPolls; poll++)
+            {
+                if (Volatile.Read(ref _value) == wanted)
+                {
+                    return;
+                }
+
+                Thread.SpinWait(1);
+            }
+
+            // Dekker handshake with Set: the sleeper count is raised with a full fence before
+            // the last check, and Set writes the value with a full fence before it reads the
+            // count, so either we see the value or Set sees us and pulses under the monitor.
+            Interlocked.Increment(ref _sleepers);
+            lock (this)
+            {
+                while (Volatile.Read(ref _value) != wanted)
+                {
+                    Monitor.Wait(this);
+                }
+            }
+
+            Interlocked.Decrement(ref _sleepers);
+        }
+
+        /// <summary>Writes the slot and wakes a parked partner, if there is one.</summary>
+        public void Set(int value)
+        {
+            Interlocked.Exchange(ref _value, value);
+            if (Volatile.Read(ref _sleepers) != 0)
+            {
+                lock (this)
+                {
+                    Monitor.PulseAll(this);
+                }
+            }
+        }
+    }
+}
