@@ -126,8 +126,11 @@ internal abstract class ChannelCore<T>
     /// asynchronous forms keep the exact answer: they take the lock on anything but Done, so a
     /// loose "full" sent them to the lock (freezing the ring for everybody) whenever a partner
     /// was between its claim and its release, where the exact path waits those few
-    /// instructions; that cost cs-async bounded(1) spsc 1.18, mpsc 1.09 and mpmc 1.16.
-    /// TrySend, select's try phase and Count answer the caller, and stay exact too.
+    /// instructions; that cost cs-async bounded(1) spsc 1.18, mpsc 1.09 and mpmc 1.16. A
+    /// blocking form that does not spin (a zero timeout, one core, or the spin gated off after a
+    /// slow yield, Backoff.cs) pays the same trip to the lock in that window; the measured runs
+    /// do not isolate that case. TrySend, select's try phase and Count answer the caller, and
+    /// stay exact too.
     /// </remarks>
     private protected virtual FastPath TrySendFastLoose(T item) => TrySendFast(item);
 
@@ -298,7 +301,7 @@ internal abstract class ChannelCore<T>
         {
             FastPath.Done => SpinOutcome.Done,
             FastPath.WouldBlock => SpinOutcome.Again, // full, nobody registered, receivers alive
-            _ => SpinOutcome.GiveUp, // frozen: a waiter exists, or the ring must grow, or no receiver is left
+            _ => SpinOutcome.GiveUp, // frozen: a waiter exists, or the ring must grow (or, loosely, a receiver is releasing a slot of a ring below its capacity), or no receiver is left
         };
     }
 

@@ -43,7 +43,11 @@ internal enum FastPath : byte
     /// <summary>The operation completed.</summary>
     Done,
 
-    /// <summary>The ring was full (for a send) or empty (for a receive) at one instant while no waiter was registered.</summary>
+    /// <summary>
+    /// The ring was full (for a send) or empty (for a receive) at one instant while no waiter was
+    /// registered. From the loose answers (TryPush/TryPop with exact: false): full or empty, or
+    /// about to stop being so (a partner is between its claim and its release).
+    /// </summary>
     WouldBlock,
 
     /// <summary>The ring is frozen (a waiter may exist, the channel is disconnected, or the ring was replaced): use the locked path.</summary>
@@ -264,8 +268,8 @@ internal sealed class SlotRing<T>
             {
                 // Nothing was written here in this lap. Empty, if the tail is here too (and not
                 // frozen); otherwise a sender claimed the position and is writing it. (Loosely:
-                // empty. The head was unfrozen when read, and a frozen head means a frozen tail:
-                // Freeze sets the tail first and Thaw clears it last.)
+                // empty. The head was unfrozen when read, so no waiter was registered then:
+                // registering freezes both ends first. A wrong "empty" costs only another probe.)
                 if (!exact)
                 {
                     item = default!;
