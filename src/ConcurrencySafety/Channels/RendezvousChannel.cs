@@ -33,6 +33,18 @@ internal sealed class RendezvousChannel<T> : ChannelCore<T>
     }
 
     /// <inheritdoc/>
+    /// <remarks>The same answer as <see cref="TrySendFast"/>, without ChannelCore's forwarding call.</remarks>
+    private protected override FastPath TrySendFastLoose(T item) => FastPath.Slow;
+
+    /// <inheritdoc/>
+    /// <remarks>The same answer as <see cref="TryReceiveFast"/>, without ChannelCore's forwarding call.</remarks>
+    private protected override FastPath TryReceiveFastLoose(out T item)
+    {
+        item = default!;
+        return FastPath.Slow;
+    }
+
+    /// <inheritdoc/>
     private protected override void Freeze()
     {
     }
