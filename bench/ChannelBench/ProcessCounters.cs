@@ -1,8 +1,9 @@
 // A snapshot of what a timed case cost the process beyond its wall time (CHANNELBENCH_COUNTERS=1,
 // see ChannelWorkloads.Report): CPU time, thread-pool work items, lock contentions, and the
-// context switches of all its threads (Linux /proc only; -1 elsewhere). Diagnostic: these
+// context switches of all its threads, finished ones included (Linux getrusage only; -1 elsewhere). Diagnostic: these
 // explain a wall-time difference between two builds, they do not replace it.
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace ConcurrencySafety.Bench;
 
@@ -23,35 +24,27 @@ internal readonly record struct ProcessCounters(TimeSpan Cpu, long WorkItems, lo
         CultureInfo.InvariantCulture,
         $"cpu {(Cpu - before.Cpu).TotalSeconds:F3} s ({(Cpu - before.Cpu).TotalSeconds / wallSeconds:F2} cores), pool items {WorkItems - before.WorkItems}, lock contentions {Contentions - before.Contentions}, context switches {Voluntary - before.Voluntary} voluntary / {Involuntary - before.Involuntary} involuntary, pool threads {ThreadPool.ThreadCount}");
 
+    /// <summary>
+    /// The context switches of every thread the process has had, finished ones included:
+    /// getrusage(RUSAGE_SELF), which adds an exiting thread's counts to the process's. (Until
+    /// session 7 this summed /proc/self/task/*/status, the threads alive at the read: the
+    /// dedicated threads of a cs-sync case had exited by then, so their switches were missing.)
+    /// </summary>
     private static (long Voluntary, long Involuntary) ContextSwitches()
     {
-        long voluntary = 0, involuntary = 0;
-        try
-        {
-            foreach (var dir in Directory.EnumerateDirectories("/proc/self/task"))
-            {
-                foreach (var line in File.ReadLines(Path.Combine(dir, "status")))
-                {
-                    if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal))
-                    {
-                        voluntary += long.Parse(line.AsSpan(24).Trim(), CultureInfo.InvariantCulture);
-                    }
-                    else if (line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
-                    {
-                        involuntary += long.Parse(line.AsSpan(27).Trim(), CultureInfo.InvariantCulture);
-                    }
-                }
-            }
-        }
-        catch (IOException)
-        {
-            return (-1, -1);
-        }
-        catch (UnauthorizedAccessException)
+        if (!OperatingSystem.IsLinux())
         {
             return (-1, -1);
         }
 
-        return (voluntary, involuntary);
+        // struct rusage on 64-bit Linux: two struct timevals (2 longs each), then 14 longs, of
+        // which ru_nvcsw and ru_nivcsw are the last two.
+        var usage = new long[18];
+        return GetRUsage(RUsageSelf, usage) == 0 ? (usage[16], usage[17]) : (-1, -1);
     }
+
+    private const int RUsageSelf = 0;
+
+    [DllImport("libc", EntryPoint = "getrusage")]
+    private static extern int GetRUsage(int who, [Out] long[] usage);
 }
