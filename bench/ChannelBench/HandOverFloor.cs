@@ -9,7 +9,7 @@ namespace ConcurrencySafety.Bench;
 /// thread hands N items to one consumer thread through a single int slot: the producer waits
 /// until the slot is empty and fills it, the consumer waits until it is full and empties it
 /// (what spsc bounded(1) does, and within one write of what a rendezvous does). Each side polls
-/// the slot with a one-unit pause for up to <see cref="SpinPolls"/> polls (about 50 µs here),
+/// the slot with a one-unit pause for up to <see cref="SpinPolls"/> polls (about 50 µs on session 6's machine),
 /// then parks on a monitor, and the other side pulses it only if it flagged that it sleeps.
 /// Prints `floor spsc bounded1 SECONDS`: the figure our blocking forms are compared with in
 /// bench/README.md (session 6), quiet and with `--load 2`'s busy processes beside it.
@@ -21,7 +21,7 @@ namespace ConcurrencySafety.Bench;
 internal static class HandOverFloor
 {
     /// <summary>How many polls a side makes before it parks.</summary>
-    private static readonly int SpinPolls = int.TryParse(Environment.GetEnvironmentVariable("FLOOR_POLLS"), out int polls) ? polls : 1000;
+    private static readonly int SpinPolls = int.TryParse(Environment.GetEnvironmentVariable("FLOOR_POLLS"), out int polls) ? Math.Max(1, polls) : 1000; // at least one: a racing party claims only while polling
 
     public static IEnumerable<Workload> All { get; } =
     [
@@ -121,9 +121,16 @@ internal static class HandOverFloor
                 Thread.SpinWait(1);
             }
 
-            // Dekker handshake with Set: the sleeper count is raised with a full fence before
-            // the last check, and Set writes the value with a full fence before it reads the
-            // count, so either we see the value or Set sees us and pulses under the monitor.
+            Park(wanted);
+        }
+
+        /// <summary>Parks on the monitor until the slot holds <paramref name="wanted"/>.</summary>
+        private void Park(int wanted)
+        {
+            // Dekker handshake with Set and Claim: the sleeper count is raised with a full fence
+            // before the last check, and they write the value with a full fence before they read
+            // the count, so either we see the value or the writer sees us and pulses under the
+            // monitor.
             Interlocked.Increment(ref _sleepers);
             lock (this)
             {
@@ -138,8 +145,9 @@ internal static class HandOverFloor
 
         /// <summary>
         /// Spins, then parks, until it changes the slot from <paramref name="from"/> to
-        /// <paramref name="to"/> with one compare-and-swap (several producers race for it), and
-        /// wakes a parked partner, if there is one.
+        /// <paramref name="to"/> with one compare-and-swap (several parties race for it: the
+        /// producers, and in mpmc the consumers too), and then wakes every parked party
+        /// (PulseAll), if any is parked: a herd that shapes the multi-party figures.
         /// </summary>
         public void Claim(int from, int to)
         {
@@ -156,16 +164,7 @@ internal static class HandOverFloor
                     Thread.SpinWait(1);
                 }
 
-                Interlocked.Increment(ref _sleepers);
-                lock (this)
-                {
-                    while (Volatile.Read(ref _value) != from)
-                    {
-                        Monitor.Wait(this);
-                    }
-                }
-
-                Interlocked.Decrement(ref _sleepers);
+                Park(from);
             }
         }
 
@@ -184,13 +183,7 @@ internal static class HandOverFloor
         public void Set(int value)
         {
             Interlocked.Exchange(ref _value, value);
-            if (Volatile.Read(ref _sleepers) != 0)
-            {
-                lock (this)
-                {
-                    Monitor.PulseAll(this);
-                }
-            }
+            WakeSleepers();
         }
     }
 }

@@ -1,6 +1,6 @@
 // A snapshot of what a timed case cost the process beyond its wall time (CHANNELBENCH_COUNTERS=1,
 // see ChannelWorkloads.Report): CPU time, thread-pool work items, lock contentions, and the
-// context switches of all its threads, finished ones included (Linux getrusage only; -1 elsewhere). Diagnostic: these
+// context switches of all its threads, finished ones included (64-bit Linux getrusage only; -1 elsewhere). Diagnostic: these
 // explain a wall-time difference between two builds, they do not replace it.
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -32,7 +32,7 @@ internal readonly record struct ProcessCounters(TimeSpan Cpu, long WorkItems, lo
     /// </summary>
     private static (long Voluntary, long Involuntary) ContextSwitches()
     {
-        if (!OperatingSystem.IsLinux())
+        if (!OperatingSystem.IsLinux() || !Environment.Is64BitProcess)
         {
             return (-1, -1);
         }
