@@ -130,12 +130,14 @@ internal abstract class ChannelCore<T>
     /// blocking form that does not spin (a zero timeout, one core, or the spin gated off after a
     /// slow yield, Backoff.cs) pays the same trip to the lock in that window; the measured runs
     /// do not isolate that case. TrySend, select's try phase and Count answer the caller, and
-    /// stay exact too.
+    /// stay exact too. A flavour without a loose answer returns what <see cref="TrySendFast"/>
+    /// returns (abstract rather than a forwarding default, so that its call is direct in the
+    /// sealed flavour instead of a second virtual call).
     /// </remarks>
-    private protected virtual FastPath TrySendFastLoose(T item) => TrySendFast(item);
+    private protected abstract FastPath TrySendFastLoose(T item);
 
     /// <summary><see cref="TryReceiveFast"/> for the blocking receive (see <see cref="TrySendFastLoose"/>): WouldBlock means "empty, or a sender is writing the next item".</summary>
-    private protected virtual FastPath TryReceiveFastLoose(out T item) => TryReceiveFast(out item);
+    private protected abstract FastPath TryReceiveFastLoose(out T item);
 
     /// <summary>Stops the fast paths from completing anything, so that the buffer changes only under the lock. Call under <see cref="_sync"/>; idempotent.</summary>
     private protected abstract void Freeze();

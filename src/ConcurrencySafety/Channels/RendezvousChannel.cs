@@ -33,11 +33,11 @@ internal sealed class RendezvousChannel<T> : ChannelCore<T>
     }
 
     /// <inheritdoc/>
-    /// <remarks>The same answer as <see cref="TrySendFast"/>, without ChannelCore's forwarding call.</remarks>
+    /// <remarks>The same answer as <see cref="TrySendFast"/>: there is no buffer to probe.</remarks>
     private protected override FastPath TrySendFastLoose(T item) => FastPath.Slow;
 
     /// <inheritdoc/>
-    /// <remarks>The same answer as <see cref="TryReceiveFast"/>, without ChannelCore's forwarding call.</remarks>
+    /// <remarks>The same answer as <see cref="TryReceiveFast"/>: there is no buffer to probe.</remarks>
     private protected override FastPath TryReceiveFastLoose(out T item)
     {
         item = default!;

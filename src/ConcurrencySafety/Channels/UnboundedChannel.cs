@@ -177,8 +177,7 @@ internal sealed class UnboundedChannel<T> : ChannelCore<T>
 
     // The list's blocking forms use the exact answers (the list flavour has no loose variant: a
     // send never finds it full, and the only spin before registering is the array flavour's).
-    // These overrides only save the second virtual call of ChannelCore's defaults, which forward
-    // to TrySendFast/TryReceiveFast: in this sealed class the calls below are direct.
+    // In this sealed class the calls below are direct.
 
     /// <inheritdoc/>
     private protected override FastPath TrySendFastLoose(T item) => TrySendFast(item);
