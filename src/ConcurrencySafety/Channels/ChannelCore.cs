@@ -979,7 +979,7 @@ internal abstract class ChannelCore<T>
 
         if (node is not null)
         {
-            return WaitFailedDirect(node, sender: true) is { } failure ? ValueTask.FromException(failure) : new ValueTask(node, version);
+            return WaitFaults.AnyInstalled && WaitFailedDirect(node, sender: true) is { } failure ? ValueTask.FromException(failure) : new ValueTask(node, version);
         }
 
         Wake(partner);
@@ -1023,7 +1023,7 @@ internal abstract class ChannelCore<T>
 
         if (node is not null)
         {
-            return WaitFailedDirect(node, sender: false) is { } failure ? ValueTask.FromException<T>(failure) : new ValueTask<T>(node, version);
+            return WaitFaults.AnyInstalled && WaitFailedDirect(node, sender: false) is { } failure ? ValueTask.FromException<T>(failure) : new ValueTask<T>(node, version);
         }
 
         Wake(partner);
@@ -1032,7 +1032,8 @@ internal abstract class ChannelCore<T>
 
     /// <summary>
     /// The fault-injection point of the directly awaited forms, whose node is queued and armed
-    /// by now. Returns the failure once the wait is undone, or null when the operation goes on
+    /// by now. Called only while a test has a hook installed (<see cref="WaitFaults.AnyInstalled"/>):
+    /// its try/catch frame keeps it out of line, and without a hook nothing here can throw. Returns the failure once the wait is undone, or null when the operation goes on
     /// (no failure, or a partner completed it first: awaiting the node then reports that).
     /// </summary>
     private Exception? WaitFailedDirect(WaitNode<T> node, bool sender)

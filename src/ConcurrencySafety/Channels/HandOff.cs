@@ -76,7 +76,7 @@ internal sealed class HandOff
     /// thread only, and emptied by this thread (running it) or by the watchdog (moving it to the
     /// pool), each with an exchange, so that exactly one of them gets each waiter.
     /// </summary>
-    private readonly Waiter?[] _queue = new Waiter?[QueueCapacity];
+    private readonly Slot[] _queue = new Slot[QueueCapacity];
 
     /// <summary>Count of slots this thread has taken (run or found stolen). Written by this thread only.</summary>
     private int _head;
@@ -92,6 +92,20 @@ internal sealed class HandOff
 
     /// <summary>The watchdog's copy of <see cref="_tail"/> from its previous tick: a head still below it means a waiter has been parked for a whole tick.</summary>
     private int _tailSeen;
+
+    /// <summary>
+    /// One slot of <see cref="_queue"/>. A struct around the reference, not a bare
+    /// <c>Waiter?[]</c>: <see cref="Waiter"/> has a subclass, so every reference taken into an
+    /// array of it (the <c>ref</c> that each exchange and volatile read needs) pays the runtime's
+    /// array-covariance type check, which showed up as <c>CastHelpers.LdelemaRef</c> at about 1 %
+    /// of the samples of a quiet async hand-over (bench/README.md, session 8). An array of
+    /// structs has no covariance, so the reference into it is a plain address.
+    /// </summary>
+    private struct Slot
+    {
+        /// <summary>The parked waiter, or null when the slot is empty.</summary>
+        public Waiter? Waiter;
+    }
 
     // ------------------------------------------------------------------ the watchdog
 
@@ -161,7 +175,7 @@ internal sealed class HandOff
             int n = 0;
             for (int i = 0; i < QueueCapacity; i++)
             {
-                if (Volatile.Read(ref runner._queue[i]) is not null)
+                if (Volatile.Read(ref runner._queue[i].Waiter) is not null)
                 {
                     n++;
                 }
@@ -189,7 +203,7 @@ internal sealed class HandOff
         // the waiter's continuation fields to a watchdog that steals it, and orders this store
         // before the load of s_armed below (the watchdog's disarm does the mirror image).
         int tail = runner._tail;
-        var previous = Interlocked.Exchange(ref runner._queue[tail & QueueMask], waiter);
+        var previous = Interlocked.Exchange(ref runner._queue[tail & QueueMask].Waiter, waiter);
         Debug.Assert(previous is null, "a runner slot is reused only after it was emptied");
         Volatile.Write(ref runner._tail, tail + 1);
 
@@ -207,7 +221,7 @@ internal sealed class HandOff
         int head = _head;
         while (head != _tail)
         {
-            var waiter = Interlocked.Exchange(ref _queue[head & QueueMask], null);
+            var waiter = Interlocked.Exchange(ref _queue[head & QueueMask].Waiter, null);
             head++;
             Volatile.Write(ref _head, head);
             if (waiter is not null)
@@ -223,7 +237,7 @@ internal sealed class HandOff
     {
         for (int i = 0; i < QueueCapacity; i++)
         {
-            if (Volatile.Read(ref _queue[i]) is not null)
+            if (Volatile.Read(ref _queue[i].Waiter) is not null)
             {
                 return true;
             }
@@ -370,7 +384,7 @@ internal sealed class HandOff
                     // of them meanwhile; the exchange gives each waiter to exactly one of us.
                     for (int i = 0; i < QueueCapacity; i++)
                     {
-                        if (Interlocked.Exchange(ref runner._queue[(head + i) & QueueMask], null) is { } parked)
+                        if (Interlocked.Exchange(ref runner._queue[(head + i) & QueueMask].Waiter, null) is { } parked)
                         {
                             ThreadPool.UnsafeQueueUserWorkItem(parked, preferLocal: false);
                         }
