@@ -21,7 +21,7 @@
 //
 // Two kinds of completion still leave the scheduler's thread by design (a wake by
 // disconnection and a select's resumption are dispatched to the thread pool); a thread polling
-// such an operation yields the processor until it completes, so those steps are not replayed
+// such an operation yields the processor now and then (see Poll) until it completes, so those steps are not replayed
 // exactly, while every ordering the scheduler chooses is.
 //
 // Strategies: uniform random choice of the next runnable thread, and PCT (probabilistic
