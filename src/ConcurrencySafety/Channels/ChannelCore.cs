@@ -1032,9 +1032,12 @@ internal abstract class ChannelCore<T>
 
     /// <summary>
     /// The fault-injection point of the directly awaited forms, whose node is queued and armed
-    /// by now. Called only while a test has a hook installed (<see cref="WaitFaults.AnyInstalled"/>):
-    /// its try/catch frame keeps it out of line, and without a hook nothing here can throw. Returns the failure once the wait is undone, or null when the operation goes on
-    /// (no failure, or a partner completed it first: awaiting the node then reports that).
+    /// by now. Called only while a hook is installed in some async context
+    /// (<see cref="WaitFaults.AnyInstalled"/>; it may be another test's, and Hit then finds
+    /// none here): with no hook anywhere nothing here can throw, and the try/catch frame kept
+    /// this method out of line in the measured runtime. Returns the failure once the wait is
+    /// undone, or null when the operation goes on (no failure, or a partner completed it first:
+    /// awaiting the node then reports that).
     /// </summary>
     private Exception? WaitFailedDirect(WaitNode<T> node, bool sender)
     {

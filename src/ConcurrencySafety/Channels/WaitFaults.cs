@@ -61,14 +61,14 @@ internal static class WaitFaults
     /// <summary>The hook of the current async context.</summary>
     private static readonly AsyncLocal<Action<WaitPath, WaitStage>?> s_hook = new();
 
-    /// <summary>Calls the installed hook of this async context, which may throw to simulate a failure at this point.</summary>
-    /// <summary>Gets a value indicating whether any hook is installed (a hot path may skip its fault-handling frame when none is).</summary>
+    /// <summary>Gets a value indicating whether a hook is installed in any async context (a hot path may skip its fault-handling frame when none is).</summary>
     internal static bool AnyInstalled
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get => Volatile.Read(ref s_installed) != 0;
     }
 
+    /// <summary>Calls the installed hook of this async context, which may throw to simulate a failure at this point.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Hit(WaitPath path, WaitStage stage)
     {

@@ -21,8 +21,8 @@
 //
 // Two kinds of completion still leave the scheduler's thread by design (a wake by
 // disconnection and a select's resumption are dispatched to the thread pool); a thread polling
-// such an operation yields the processor now and then (see Poll) until it completes, so those steps are not replayed
-// exactly, while every ordering the scheduler chooses is.
+// such an operation yields the processor now and then (see Poll) until it completes, so those
+// steps are not replayed exactly, while every ordering the scheduler chooses is.
 //
 // Strategies: uniform random choice of the next runnable thread, and PCT (probabilistic
 // concurrency testing: random thread priorities, the running thread demoted at a few random
@@ -42,8 +42,15 @@ internal sealed class ControlledScheduler
     /// <summary>A schedule still running after this long is a hang (a real one takes milliseconds).</summary>
     private static readonly TimeSpan HangLimit = TimeSpan.FromSeconds(20);
 
-    /// <summary>How long a schedule past its step limit may still run before it fails (see <see cref="Run"/>).</summary>
-    private static readonly TimeSpan StepGrace = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How long a schedule past its step limit may still run before it fails (see <see cref="Run"/>).
+    /// 15 s, not 5: since a poll stops yielding on every step (<see cref="Poll"/>), the step
+    /// limit goes by within a second while a poll waits for the thread pool, so this bound alone
+    /// decides. With 5 s, the first schedule of a rendezvous timeout test once failed in a full
+    /// exploration run on a quiet machine: 36.9 million steps in 5 s, waiting for a pool thread
+    /// while the other tests ran in parallel. A real hang still fails at <see cref="HangLimit"/>.
+    /// </summary>
+    private static readonly TimeSpan StepGrace = TimeSpan.FromSeconds(15);
 
     private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
 
@@ -61,8 +68,20 @@ internal sealed class ControlledScheduler
         }
     }
 
-    /// <summary>The order in which threads ran, one name per step: the schedule, for a failure's message.</summary>
+    /// <summary>
+    /// The order in which threads ran, one name per step: the schedule, for a failure's message.
+    /// Only the first <see cref="TraceLimit"/> steps are kept (<see cref="StepsRun"/> counts them
+    /// all): a schedule that spins past its step limit while it waits for the thread pool can run
+    /// tens of millions of steps within <see cref="StepGrace"/>, and recording each would take
+    /// gigabytes and make the failure message itself fail.
+    /// </summary>
     public List<string> Trace { get; } = new();
+
+    /// <summary>How many steps <see cref="Trace"/> keeps at most.</summary>
+    public const int TraceLimit = 100_000;
+
+    /// <summary>Gets the number of steps run so far, recorded in <see cref="Trace"/> or not.</summary>
+    public int StepsRun => _step;
 
     /// <summary>Adds a logical thread. Each <c>yield return</c> of <paramref name="body"/> is a scheduling point.</summary>
     public void Spawn(string name, IEnumerable<bool> body) => _threads.Add((name, body.GetEnumerator(), _random.Next(1_000)));
@@ -86,7 +105,11 @@ internal sealed class ControlledScheduler
 
             var index = Choose();
             var (name, steps, priority) = _threads[index];
-            Trace.Add(name);
+            if (Trace.Count < TraceLimit)
+            {
+                Trace.Add(name);
+            }
+
             if (!steps.MoveNext())
             {
                 _threads.RemoveAt(index);
@@ -139,7 +162,8 @@ internal sealed class ControlledScheduler
     /// the scheduler's thread (synchronous continuations), but some are dispatched to the thread
     /// pool by design (a wake by disconnection, a select's resumption): yielding the processor
     /// now and then lets those finish, so a poll loop does not burn the step budget before they
-    /// can. Only one poll in <see cref="PollsPerYield"/> yields: most polls wait for another
+    /// can (past the step limit, <see cref="StepGrace"/> is what keeps a slow pool from failing
+    /// the schedule). Only one poll in <see cref="PollsPerYield"/> yields: most polls wait for another
     /// logical thread of this same OS thread, which a yield cannot help, and on a loaded machine
     /// every yield that finds another runnable thread gives the core away for a time slice.
     /// Yielding on every poll made the exploration tests about 3 times slower beside two busy
@@ -193,7 +217,7 @@ internal static class Exploration
             catch (Exception e)
             {
                 throw new InvalidOperationException(
-                    $"exploration failed at seed {seed} ({(seed % 2 == 1 ? "PCT" : "random")}); replay with CSA_EXPLORE_SEED={seed} CSA_EXPLORE_ITERATIONS=1. Schedule: {string.Join(" ", scheduler.Trace)}",
+                    $"exploration failed at seed {seed} ({(seed % 2 == 1 ? "PCT" : "random")}); replay with CSA_EXPLORE_SEED={seed} CSA_EXPLORE_ITERATIONS=1. Schedule ({scheduler.StepsRun} steps, the first {scheduler.Trace.Count} shown): {string.Join(" ", scheduler.Trace)}",
                     e);
             }
         }

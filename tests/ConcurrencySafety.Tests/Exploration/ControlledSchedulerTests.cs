@@ -22,6 +22,27 @@ public class ControlledSchedulerTests
             return () => Assert.Equal(2, counter);
         }));
         Assert.Contains("exploration failed at seed", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("steps, the first", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_long_schedule_keeps_only_its_first_steps_in_the_trace_but_counts_them_all()
+    {
+        var scheduler = new ControlledScheduler(seed: 7, pct: false);
+        const int Yields = ControlledScheduler.TraceLimit + 500;
+        static IEnumerable<bool> Steps(int n)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                yield return true;
+            }
+        }
+
+        scheduler.Spawn("A", Steps(Yields));
+        Assert.True(scheduler.Run());
+        Assert.Equal(ControlledScheduler.TraceLimit, scheduler.Trace.Count);
+        Assert.Equal(Yields + 1, scheduler.StepsRun); // the last step finds the iterator done
+        Assert.All(scheduler.Trace, name => Assert.Equal("A", name));
     }
 
     [Fact]
