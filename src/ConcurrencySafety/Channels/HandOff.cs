@@ -97,9 +97,10 @@ internal sealed class HandOff
     /// One slot of <see cref="_queue"/>. A struct around the reference, not a bare
     /// <c>Waiter?[]</c>: <see cref="Waiter"/> is not sealed (WaitNode derives from it), so
     /// every reference taken into an array of it (the <c>ref</c> that each exchange and
-    /// volatile read needs) pays the runtime's array-covariance type check, which showed up as <c>CastHelpers.LdelemaRef</c> at about 1 %
-    /// of the samples of a quiet async hand-over (bench/README.md, session 8). An array of
-    /// structs has no covariance, so the reference into it is a plain address.
+    /// volatile read needs) pays the runtime's array-covariance type check, which showed up as
+    /// <c>CastHelpers.LdelemaRef</c> at about 1 % of the samples of a quiet async hand-over
+    /// (bench/README.md, session 8). An array of structs has no covariance, so the reference
+    /// into it is a plain address.
     /// </summary>
     private struct Slot
     {

@@ -161,9 +161,9 @@ internal sealed class ControlledScheduler
     /// The scheduling point of a thread polling a pending operation. Most completions run on
     /// the scheduler's thread (synchronous continuations), but some are dispatched to the thread
     /// pool by design (a wake by disconnection, a select's resumption): yielding the processor
-    /// now and then lets those finish, so a poll loop does not burn the step budget before they
-    /// can (past the step limit, <see cref="StepGrace"/> is what keeps a slow pool from failing
-    /// the schedule). Only one poll in <see cref="PollsPerYield"/> yields: most polls wait for another
+    /// now and then lets those finish. Such a loop can still run past the step limit while the
+    /// pool is slow; <see cref="StepGrace"/> is the bound that keeps that from failing the
+    /// schedule. Only one poll in <see cref="PollsPerYield"/> yields: most polls wait for another
     /// logical thread of this same OS thread, which a yield cannot help, and on a loaded machine
     /// every yield that finds another runnable thread gives the core away for a time slice.
     /// Yielding on every poll made the exploration tests about 3 times slower beside two busy
