@@ -44,9 +44,17 @@
 // continuation that captured a synchronization context or task scheduler (posted there, as
 // always), and one that flows an ExecutionContext.
 //
-// Fairness: a runner runs at most RunBudget continuations, then gives its parked waiters back
-// to the pool and returns, so that parties handing over forever cannot keep a pool thread from
-// the rest of the pool's work.
+// Fairness: every RunBudget continuations the runner asks the pool whether any other work is
+// waiting (ThreadPool.PendingWorkItemCount: the global queue and every worker's local queue).
+// If some is, it gives its parked waiters back to the pool and returns, so that parties handing
+// over forever cannot keep a pool thread from the rest of the pool's work. If none is, there is
+// nobody to be fair to, and it goes on for another budget: returning would only queue the
+// parked waiters, which asks the pool for a thread and wakes an idle worker to look for work
+// (until session 10 it always returned; quiet, 3 alternated rounds, cs-async bounded(0)/(1):
+// 0.65-0.95 of the time, and 1.0 instead of about 1.5 cores of CPU; bench/README.md,
+// "Session 10"). The question costs one pass over the pool's queues per budget, and a timer
+// callback (the watchdog's too) is pool work like any other, so a runner still yields within a
+// budget of the moment one is queued.
 namespace ConcurrencySafety.Channels;
 
 /// <summary>Per-thread "run next" queue for woken asynchronous waiters, and the loop that runs them.</summary>
@@ -156,6 +164,29 @@ internal sealed class HandOff
 
     /// <summary>How many parked waiters <see cref="FlushParked"/> gave away on this thread's runner (written by this thread only).</summary>
     private int _flushed;
+
+    /// <summary>How many times this runner found no other pool work at the end of a budget and went on (written by this thread only).</summary>
+    private int _renewals;
+
+    /// <summary>For tests: replaces the pool's answer to "is other work waiting" for the rest of this runner's current loop (this thread only).</summary>
+    private Func<bool>? _pendingWorkProbe;
+
+    /// <summary>Gets a value indicating whether the pool holds work that this runner's thread should make room for.</summary>
+    private bool OtherWorkPending() => _pendingWorkProbe?.Invoke() ?? ThreadPool.PendingWorkItemCount != 0;
+
+    /// <summary>For tests: how many budgets this thread's runner has renewed since it was made, or -1 outside a runner loop.</summary>
+    internal static int RenewalsOnThisThread => t_active?._renewals ?? -1;
+
+    /// <summary>
+    /// For tests: makes this thread's runner answer "is other pool work waiting" with
+    /// <paramref name="probe"/> instead of asking the pool, until its current loop returns to
+    /// the pool (null restores the pool's answer). Call inside a runner loop.
+    /// </summary>
+    internal static void SetPendingWorkProbeOnThisThread(Func<bool>? probe)
+    {
+        var runner = t_active ?? throw new InvalidOperationException("Not inside a runner loop: call this from a continuation a runner runs.");
+        runner._pendingWorkProbe = probe;
+    }
 
     /// <summary>For tests: <see cref="FlushParked"/>'s count on this thread's active runner, or -1 outside one.</summary>
     internal static int FlushedOnThisThread => t_active?._flushed ?? -1;
@@ -280,7 +311,14 @@ internal sealed class HandOff
                 ResetThreadContexts(clean);
                 if (--budget == 0)
                 {
-                    break;
+                    if (runner.OtherWorkPending())
+                    {
+                        break;
+                    }
+
+                    // Nobody else wants this thread: keep it (see "Fairness" in the file header).
+                    runner._renewals++;
+                    budget = RunBudget;
                 }
 
                 current = runner.TakeNext();
@@ -290,6 +328,7 @@ internal sealed class HandOff
         finally
         {
             t_active = null;
+            runner._pendingWorkProbe = null;
 
             // Out of budget (or a continuation threw, which the pool reports as unhandled): the
             // parked waiters are not lost, they go to the pool like any other wake (queued in

@@ -313,6 +313,108 @@ public class HandOffTests
         }
     }
 
+    [Fact]
+    public async Task A_runner_that_finds_no_other_pool_work_at_the_end_of_a_budget_goes_on()
+    {
+        // The probe stands in for the pool's queues, so that other tests' work cannot change
+        // the answer. It is asked on the runner's thread at the end of each budget; a runner
+        // that goes on has renewed its budget once more by the next time it asks.
+        const int Items = 20_000;
+        var seen = new List<int>();
+        var (tx, rx) = Chan.Rendezvous<int>();
+        var (backTx, backRx) = Chan.Rendezvous<int>();
+        var echo = Echo(rx, backTx);
+        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1, "the echo waits");
+
+        int sum = await InRunner(async () =>
+        {
+            HandOff.SetPendingWorkProbeOnThisThread(() =>
+            {
+                seen.Add(HandOff.RenewalsOnThisThread);
+                return false;
+            });
+            return await PingPong(tx, backRx, Items).ConfigureAwait(false);
+        });
+
+        Assert.Equal(Items * (Items - 1) / 2, sum);
+        Assert.Equal(Items, await echo.WaitAsync(Long));
+        int[] asked = [.. seen];
+        Assert.True(asked.Length >= 2, $"the runner asked {asked.Length} time(s) in {2 * Items} continuations");
+        for (int i = 1; i < asked.Length; i++)
+        {
+            Assert.Equal(asked[i - 1] + 1, asked[i]);
+        }
+    }
+
+    [Fact]
+    public async Task A_runner_that_finds_other_pool_work_waiting_gives_its_parties_to_the_pool()
+    {
+        // The answer "work is waiting" ends the loop (the probe goes with it), so it is asked
+        // once, with no renewal before it; the ping-pong goes on from the pool, every item
+        // once and in order. (Not asked at all only if the watchdog moved the parties before
+        // the first budget ended, when this thread was preempted for a whole tick.)
+        const int Items = 2_000;
+        var seen = new List<int>();
+        var (tx, rx) = Chan.Rendezvous<int>();
+        var (backTx, backRx) = Chan.Rendezvous<int>();
+        var echo = Echo(rx, backTx);
+        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1, "the echo waits");
+
+        int renewalsBefore = -1;
+        int sum = await InRunner(async () =>
+        {
+            renewalsBefore = HandOff.RenewalsOnThisThread;
+            HandOff.SetPendingWorkProbeOnThisThread(() =>
+            {
+                seen.Add(HandOff.RenewalsOnThisThread);
+                return true;
+            });
+            return await PingPong(tx, backRx, Items).ConfigureAwait(false);
+        });
+
+        Assert.Equal(Items * (Items - 1) / 2, sum);
+        Assert.Equal(Items, await echo.WaitAsync(Long));
+        Assert.True(seen.Count <= 1, $"asked {seen.Count} times: the runner went on after the answer 'work is waiting'");
+        Assert.All(seen, renewals => Assert.Equal(renewalsBefore, renewals));
+    }
+
+    [Fact]
+    public void Setting_a_pending_work_probe_outside_a_runner_loop_is_rejected()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => HandOff.SetPendingWorkProbeOnThisThread(() => true));
+        Assert.Contains("runner loop", error.Message, StringComparison.Ordinal);
+        Assert.Equal(-1, HandOff.RenewalsOnThisThread);
+    }
+
+    /// <summary>Sends 0 .. items-1 and awaits each echo; returns the sum of the echoes and closes the channel.</summary>
+    private static async Task<int> PingPong(Sender<int> tx, Receiver<int> backRx, int items)
+    {
+        int total = 0;
+        for (int i = 0; i < items; i++)
+        {
+            await tx.SendAsync(i).ConfigureAwait(false);
+            int back = await backRx.ReceiveAsync().ConfigureAwait(false);
+            Assert.Equal(i, back);
+            total += back;
+        }
+
+        tx.Dispose();
+        return total;
+    }
+
+    /// <summary>Echoes every item back until the channel closes; returns how many it echoed.</summary>
+    private static async Task<int> Echo(Receiver<int> rx, Sender<int> backTx)
+    {
+        int n = 0;
+        while (await rx.TryReceiveAsync(Timeout.InfiniteTimeSpan).ConfigureAwait(false) is { IsReceived: true } got)
+        {
+            await backTx.SendAsync(got.Value).ConfigureAwait(false);
+            n++;
+        }
+
+        return n;
+    }
+
     /// <summary>A context that queues what is posted to it and runs it only when asked.</summary>
     private sealed class QueueingContext : SynchronizationContext
     {
