@@ -47,12 +47,17 @@
 // Fairness: every RunBudget continuations the runner asks the pool whether any other work is
 // waiting (ThreadPool.PendingWorkItemCount: the global queue and every worker's local queue).
 // If some is, it gives its parked waiters back to the pool and returns, so that parties handing
-// over forever cannot keep a pool thread from the rest of the pool's work. If none is, there is
-// nobody to be fair to, and it goes on for another budget: returning would only queue the
-// parked waiters, which asks the pool for a thread and wakes an idle worker to look for work
-// (until session 10 it always returned; quiet, 3 alternated rounds, cs-async bounded(0)/(1):
-// 0.65-0.95 of the time, and 1.0 instead of about 1.5 cores of CPU; bench/README.md,
-// "Session 10"). The question costs one pass over the pool's queues per budget, and a timer
+// over forever cannot keep a pool thread from the rest of the pool's work. If none is, it goes
+// on for another budget, up to MaxRenewals times, and then returns anyway. Returning queues the
+// parked waiters, which asks the pool for a thread: an idle worker wakes and steals some of
+// them, so the parties end up spread over two runners. On a quiet machine that costs a
+// wake-up and cross-core traffic for nothing; on an oversubscribed one it is what keeps the
+// parties moving while one runner's thread is preempted (the watchdog reacts only after a whole
+// tick). Measured in session 10 (6 alternated rounds, cs-async bounded(0)/(1), spsc, mpsc and
+// mpmc; bench/README.md, "Session 10"), against returning after every budget (the design
+// until then): never returning while nothing waits took quiet 0.84-1.05 of the time but loaded
+// (--load 2) 0.78-1.33, mpmc 1.27 and 1.33; at most three renewals took quiet 0.91-1.08 and
+// loaded 0.79-1.09. The question costs one pass over the pool's queues per budget. A timer
 // callback (the watchdog's too) is pool work like any other, so a runner still yields within a
 // budget of the moment one is queued.
 namespace ConcurrencySafety.Channels;
@@ -62,6 +67,9 @@ internal sealed class HandOff
 {
     /// <summary>How many continuations one runner loop runs before it returns to the pool.</summary>
     internal const int RunBudget = 256;
+
+    /// <summary>How many more budgets one runner loop takes at most, each only while the pool has no other work waiting (see "Fairness" in the file header).</summary>
+    internal const int MaxRenewals = 3;
 
     /// <summary>How many woken waiters one runner holds at most (a power of two); a wake beyond it goes to the pool.</summary>
     internal const int QueueCapacity = 8;
@@ -280,7 +288,8 @@ internal sealed class HandOff
 
     /// <summary>
     /// The runner loop: runs <paramref name="first"/>'s continuation, then whatever that code
-    /// parked here, oldest first, and so on, up to <see cref="RunBudget"/> continuations.
+    /// parked here, oldest first, and so on, up to <see cref="RunBudget"/> continuations, or
+    /// <see cref="MaxRenewals"/> more budgets of them while the pool has no other work waiting.
     /// Called by the pool.
     /// </summary>
     internal static void Run(Waiter first)
@@ -303,6 +312,7 @@ internal sealed class HandOff
         try
         {
             int budget = RunBudget;
+            int renewalsLeft = MaxRenewals;
             do
             {
                 current.RunContinuation();
@@ -311,12 +321,14 @@ internal sealed class HandOff
                 ResetThreadContexts(clean);
                 if (--budget == 0)
                 {
-                    if (runner.OtherWorkPending())
+                    // Nobody else wants this thread: keep it, a few budgets at most (see
+                    // "Fairness" in the file header). The pool is asked only when a renewal is left.
+                    if (renewalsLeft == 0 || runner.OtherWorkPending())
                     {
                         break;
                     }
 
-                    // Nobody else wants this thread: keep it (see "Fairness" in the file header).
+                    renewalsLeft--;
                     runner._renewals++;
                     budget = RunBudget;
                 }

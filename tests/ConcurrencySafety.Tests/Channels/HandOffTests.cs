@@ -317,8 +317,9 @@ public class HandOffTests
     public async Task A_runner_that_finds_no_other_pool_work_at_the_end_of_a_budget_goes_on()
     {
         // The probe stands in for the pool's queues, so that other tests' work cannot change
-        // the answer. It is asked on the runner's thread at the end of each budget; a runner
-        // that goes on has renewed its budget once more by the next time it asks.
+        // the answer. It is asked on the runner's thread at the end of each budget that can be
+        // renewed; a runner that goes on has renewed once more by the next time it asks, and
+        // one loop renews at most MaxRenewals times (the probe goes when the loop ends).
         const int Items = 20_000;
         var seen = new List<int>();
         var (tx, rx) = Chan.Rendezvous<int>();
@@ -340,6 +341,7 @@ public class HandOffTests
         Assert.Equal(Items, await echo.WaitAsync(Long));
         int[] asked = [.. seen];
         Assert.True(asked.Length >= 2, $"the runner asked {asked.Length} time(s) in {2 * Items} continuations");
+        Assert.True(asked.Length <= HandOff.MaxRenewals, $"the runner asked {asked.Length} times in one loop");
         for (int i = 1; i < asked.Length; i++)
         {
             Assert.Equal(asked[i - 1] + 1, asked[i]);
