@@ -279,67 +279,24 @@ public class HandOffTests
         const int Items = 10_000;
         var (tx, rx) = Chan.Rendezvous<int>();
         var (backTx, backRx) = Chan.Rendezvous<int>();
-        var echo = Echo();
+        var echo = Echo(rx, backTx);
         WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1, "the echo waits");
 
-        int sum = await InRunner(async () =>
-        {
-            int total = 0;
-            for (int i = 0; i < Items; i++)
-            {
-                await tx.SendAsync(i).ConfigureAwait(false);
-                int back = await backRx.ReceiveAsync().ConfigureAwait(false);
-                Assert.Equal(i, back);
-                total += back;
-            }
-
-            tx.Dispose();
-            return total;
-        });
+        int sum = await InRunner(() => PingPong(tx, backRx, Items));
 
         Assert.Equal(Items * (Items - 1) / 2, sum);
         Assert.Equal(Items, await echo.WaitAsync(Long));
-
-        async Task<int> Echo()
-        {
-            int n = 0;
-            while (await rx.TryReceiveAsync(Timeout.InfiniteTimeSpan).ConfigureAwait(false) is { IsReceived: true } got)
-            {
-                await backTx.SendAsync(got.Value).ConfigureAwait(false);
-                n++;
-            }
-
-            return n;
-        }
     }
 
     [Fact]
     public async Task A_runner_that_finds_no_other_pool_work_at_the_end_of_a_budget_goes_on()
     {
-        // The probe stands in for the pool's queues, so that other tests' work cannot change
-        // the answer. It is asked on the runner's thread at the end of each budget that can be
-        // renewed; a runner that goes on has renewed once more by the next time it asks, and
-        // one loop renews at most MaxRenewals times (the probe goes when the loop ends).
+        // It is asked at the end of each budget that can be renewed; a runner that goes on has
+        // renewed once more by the next time it asks, and one loop renews at most MaxRenewals
+        // times (the probe goes when the loop ends).
         const int Items = 20_000;
-        var seen = new List<int>();
-        var (tx, rx) = Chan.Rendezvous<int>();
-        var (backTx, backRx) = Chan.Rendezvous<int>();
-        var echo = Echo(rx, backTx);
-        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1, "the echo waits");
+        var (_, asked) = await PingPongWithProbe(Items, workWaiting: false);
 
-        int sum = await InRunner(async () =>
-        {
-            HandOff.SetPendingWorkProbeOnThisThread(() =>
-            {
-                seen.Add(HandOff.RenewalsOnThisThread);
-                return false;
-            });
-            return await PingPong(tx, backRx, Items).ConfigureAwait(false);
-        });
-
-        Assert.Equal(Items * (Items - 1) / 2, sum);
-        Assert.Equal(Items, await echo.WaitAsync(Long));
-        int[] asked = [.. seen];
         Assert.True(asked.Length >= 2, $"the runner asked {asked.Length} time(s) in {2 * Items} continuations");
         Assert.True(asked.Length <= HandOff.MaxRenewals, $"the runner asked {asked.Length} times in one loop");
         for (int i = 1; i < asked.Length; i++)
@@ -352,10 +309,24 @@ public class HandOffTests
     public async Task A_runner_that_finds_other_pool_work_waiting_gives_its_parties_to_the_pool()
     {
         // The answer "work is waiting" ends the loop (the probe goes with it), so it is asked
-        // once, with no renewal before it; the ping-pong goes on from the pool, every item
-        // once and in order. (Not asked at all only if the watchdog moved the parties before
-        // the first budget ended, when this thread was preempted for a whole tick.)
-        const int Items = 2_000;
+        // once, with no renewal before it; the ping-pong goes on from the pool. (Not asked at
+        // all only if the watchdog moved the parties before the first budget ended, when this
+        // thread was preempted for a whole tick.)
+        var (renewalsBefore, asked) = await PingPongWithProbe(2_000, workWaiting: true);
+
+        Assert.True(asked.Length <= 1, $"asked {asked.Length} times: the runner went on after the answer 'work is waiting'");
+        Assert.All(asked, renewals => Assert.Equal(renewalsBefore, renewals));
+    }
+
+    /// <summary>
+    /// Runs a ping-pong of <paramref name="items"/> round trips in a runner whose "is other pool
+    /// work waiting" is answered by a probe that always says <paramref name="workWaiting"/>
+    /// (standing in for the pool's queues, so that other tests' work cannot change the answer).
+    /// Checks that every item moved once and in order; returns the runner's renewal count when
+    /// the probe was set and the count it had at each ask.
+    /// </summary>
+    private static async Task<(int RenewalsBefore, int[] Asked)> PingPongWithProbe(int items, bool workWaiting)
+    {
         var seen = new List<int>();
         var (tx, rx) = Chan.Rendezvous<int>();
         var (backTx, backRx) = Chan.Rendezvous<int>();
@@ -368,16 +339,15 @@ public class HandOffTests
             renewalsBefore = HandOff.RenewalsOnThisThread;
             HandOff.SetPendingWorkProbeOnThisThread(() =>
             {
-                seen.Add(HandOff.RenewalsOnThisThread);
-                return true;
+                seen.Add(HandOff.RenewalsOnThisThread); // on the runner's thread, inside its loop
+                return workWaiting;
             });
-            return await PingPong(tx, backRx, Items).ConfigureAwait(false);
+            return await PingPong(tx, backRx, items).ConfigureAwait(false);
         });
 
-        Assert.Equal(Items * (Items - 1) / 2, sum);
-        Assert.Equal(Items, await echo.WaitAsync(Long));
-        Assert.True(seen.Count <= 1, $"asked {seen.Count} times: the runner went on after the answer 'work is waiting'");
-        Assert.All(seen, renewals => Assert.Equal(renewalsBefore, renewals));
+        Assert.Equal(items * (items - 1) / 2, sum);
+        Assert.Equal(items, await echo.WaitAsync(Long));
+        return (renewalsBefore, [.. seen]);
     }
 
     [Fact]
