@@ -57,7 +57,8 @@
 // mpmc; bench/README.md, "Session 10"), against returning after every budget (the design
 // until then): never returning while nothing waits took quiet 0.84-1.05 of the time but loaded
 // (--load 2) 0.78-1.33, mpmc 1.27 and 1.33; at most three renewals took quiet 0.91-1.08 and
-// loaded 0.79-1.09 (a second such run: 0.83-0.99 and 0.80-1.07). Gating the renewals on the
+// loaded 0.79-1.09 (a second such run: 0.83-0.99 and 0.80-1.07; a sweep of the cap from 1 to
+// 15 in a third moved the geometric means little, quiet 0.86-0.98 and loaded 1.04-1.11). Gating the renewals on the
 // watchdog instead (none while it recently moved parties off this runner) was faster quiet
 // and slower loaded than the cap (not kept). The question costs one pass over the pool's
 // queues per budget. A timer callback (the watchdog's too) is pool work like any other, so a
