@@ -50,19 +50,20 @@
 // over forever cannot keep a pool thread from the rest of the pool's work. If none is, it goes
 // on for another budget, up to MaxRenewals times, and then returns anyway. Returning queues the
 // parked waiters, which asks the pool for a thread: an idle worker wakes and steals some of
-// them, so the parties end up spread over two runners. On a quiet machine that costs a
-// wake-up and cross-core traffic for nothing; on an oversubscribed one the figures below say it
-// pays, most likely because the parties keep moving on one runner while the other one's thread
-// is preempted (the watchdog reacts only after a whole tick; not proven by a profile). Measured in session 10 (6 alternated rounds, cs-async bounded(0)/(1), spsc, mpsc and
-// mpmc; bench/README.md, "Session 10"), against returning after every budget (the design
-// until then): never returning while nothing waits took quiet 0.84-1.05 of the time but loaded
+// them, so the parties end up spread over two runners. On a quiet machine that costs a wake-up
+// and cross-core traffic for nothing; on an oversubscribed one the figures below say it pays,
+// most likely because the parties keep moving on one runner while the other one's thread is
+// preempted (the watchdog reacts only after a whole tick; not proven by a profile).
+// Measured in session 10 (6 alternated rounds, cs-async bounded(0)/(1), spsc, mpsc and mpmc;
+// bench/README.md, "Session 10"), against returning after every budget (the design until
+// then): never returning while nothing waits took quiet 0.84-1.05 of the time but loaded
 // (--load 2) 0.78-1.33, mpmc 1.27 and 1.33; at most three renewals took quiet 0.91-1.08 and
-// loaded 0.79-1.09 (a second such run: 0.83-0.99 and 0.80-1.07; a sweep of the cap from 1 to
-// 15 in a third moved the geometric means little, quiet 0.86-0.98 and loaded 1.04-1.11). Gating the renewals on the
-// watchdog instead (none while it recently moved parties off this runner) was faster quiet
-// and slower loaded than the cap (not kept). The question costs one pass over the pool's
-// queues per budget. A timer callback (the watchdog's too) is pool work like any other, so a
-// runner still yields within a budget of the moment one is queued.
+// loaded 0.79-1.09 (a second run: 0.83-0.99 and 0.80-1.07; a sweep of the cap from 1 to 15 in a
+// third moved the geometric means little, quiet 0.86-0.98 and loaded 1.04-1.11). Gating the
+// renewals on the watchdog instead (none while it recently moved parties off this runner) was
+// faster quiet and slower loaded than the cap (not kept). The question costs one pass over the
+// pool's queues per budget. A timer callback (the watchdog's too) is pool work like any other,
+// so a runner still yields within a budget of the moment one is queued.
 namespace ConcurrencySafety.Channels;
 
 /// <summary>Per-thread "run next" queue for woken asynchronous waiters, and the loop that runs them.</summary>
