@@ -275,6 +275,9 @@ public sealed class Receiver<T> : IEnumerable<T>, IDisposable
     public override string ToString() =>
         $"Receiver<{typeof(T).Name}> (capacity {Core.Capacity?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unbounded"}{(Volatile.Read(ref _disposed) != 0 ? ", disposed" : string.Empty)})";
 
+    /// <summary>Gets a value indicating whether this receiver was disposed (select checks it on every select without throwing first).</summary>
+    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
     internal void ThrowIfDisposed()
     {
         if (Volatile.Read(ref _disposed) != 0)

@@ -29,7 +29,13 @@ internal abstract class SelectArm
     /// <summary>Throws <see cref="ObjectDisposedException"/> if the arm's handle was disposed.</summary>
     internal abstract void ThrowIfDisposed();
 
-    /// <summary>Called once at the start of every select: evaluates a send arm's value.</summary>
+    /// <summary>Gets a value indicating whether the arm's handle was disposed (<see cref="ThrowIfDisposed"/> reports it).</summary>
+    internal abstract bool HandleDisposed { get; }
+
+    /// <summary>Gets a value indicating whether <see cref="Begin"/> must run at the start of every select (a send arm whose value comes from a factory).</summary>
+    internal virtual bool NeedsBegin => false;
+
+    /// <summary>Called once at the start of every select when <see cref="NeedsBegin"/> is true: evaluates a send arm's value.</summary>
     internal virtual void Begin()
     {
     }
@@ -79,6 +85,8 @@ internal sealed class ReceiveArm<T> : SelectArm
     internal override bool SpinsBeforeRegistering => _receiver.Core.SpinsBeforeRegistering;
 
     internal override void ThrowIfDisposed() => _receiver.ThrowIfDisposed();
+
+    internal override bool HandleDisposed => _receiver.IsDisposed;
 
     internal override bool TryComplete()
     {
@@ -142,6 +150,7 @@ internal sealed class SendArm<T> : SelectArm
     private readonly Action? _onSent;
     private readonly Action<T>? _onDisconnected;
     private readonly WaitNode<T> _node = new();
+    /// <summary>The value of the current select when it comes from <see cref="_valueFactory"/>; unused (default) with a fixed value.</summary>
     private T _value = default!;
 
     public SendArm(Sender<T> sender, T fixedValue, Func<T>? valueFactory, Action? onSent, Action<T>? onDisconnected)
@@ -165,26 +174,36 @@ internal sealed class SendArm<T> : SelectArm
 
     internal override void ThrowIfDisposed() => _sender.ThrowIfDisposed();
 
-    internal override void Begin() => _value = _valueFactory is null ? _fixedValue : _valueFactory();
+    internal override bool HandleDisposed => _sender.IsDisposed;
+
+    /// <inheritdoc/>
+    internal override bool NeedsBegin => _valueFactory is not null;
+
+    // A fixed value needs no per-select step: Value reads it directly, so a select over fixed
+    // send arms makes no call per arm before its try phase.
+    internal override void Begin() => _value = _valueFactory!();
+
+    /// <summary>Gets the value this select sends: the fixed one, or the factory's from <see cref="Begin"/>.</summary>
+    private T Value => _valueFactory is null ? _fixedValue : _value;
 
     internal override bool TryComplete()
     {
         // Full also when the fast path said "use the lock" and the channel looked full (see
         // ReceiveArm.TryComplete).
-        var status = _sender.Core.TrySendIfReady(_value);
+        var status = _sender.Core.TrySendIfReady(Value);
         if (status == SendStatus.Full)
         {
             return false;
         }
 
-        Result = new SendResult<T>(status, _value);
+        Result = new SendResult<T>(status, Value);
         return true;
     }
 
     internal override bool Register(Waiter owner, int index)
     {
         _node.PrepareArm(owner, index);
-        _node.Item = _value;
+        _node.Item = Value;
         return _sender.Core.RegisterSender(_node);
     }
 
@@ -198,7 +217,7 @@ internal sealed class SendArm<T> : SelectArm
 
     internal override void TakeResult()
     {
-        Result = new SendResult<T>(_node.Status == NodeStatus.Done ? SendStatus.Sent : SendStatus.Disconnected, _value);
+        Result = new SendResult<T>(_node.Status == NodeStatus.Done ? SendStatus.Sent : SendStatus.Disconnected, Value);
         _node.Item = default!;
     }
 
@@ -260,6 +279,8 @@ internal sealed class CancelArm : SelectArm
     internal override void ThrowIfDisposed()
     {
     }
+
+    internal override bool HandleDisposed => false;
 
     internal override bool TryComplete() => Token.IsCancellationRequested;
 

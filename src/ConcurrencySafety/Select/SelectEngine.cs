@@ -17,6 +17,7 @@
 // A waiter is reused across rounds; its generation changes on every reset, so a stale node
 // left in some queue can never be claimed for a later round.
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using ConcurrencySafety.Channels;
 
 namespace ConcurrencySafety.Selection;
@@ -69,15 +70,15 @@ internal sealed class SelectEngine
     internal void Add(SelectArm arm)
     {
         _arms.Add(arm);
-        _hasSendArms |= arm.IsSend;
+        _hasValueFactories |= arm.NeedsBegin;
         _spinsBeforeRegistering |= arm.SpinsBeforeRegistering;
     }
 
     /// <summary>True once an arm on a channel whose blocking operations spin before they register was added (see <see cref="Run"/>).</summary>
     private bool _spinsBeforeRegistering;
 
-    /// <summary>True once a send arm was added (only send arms evaluate their value per select).</summary>
-    private bool _hasSendArms;
+    /// <summary>True once a send arm with a value factory was added (only those evaluate their value per select).</summary>
+    private bool _hasValueFactories;
 
     internal bool HasDefault { get; set; }
 
@@ -255,29 +256,36 @@ internal sealed class SelectEngine
 
     private void Enter(CancellationToken cancellationToken)
     {
-        if (_arms.Count == 0 && !HasDefault && _timeout == System.Threading.Timeout.InfiniteTimeSpan)
+        // Claimed first, so that the checks below run on an engine no other select can touch
+        // (Add is not synchronized with a select either; adding during one is a caller bug).
+        // Every exit below releases it again.
+        if (Interlocked.Exchange(ref _busy, 1) != 0)
         {
-            throw new ArgumentException("A select with no operations, no default and no timeout would wait forever. Add at least one receive or send arm, a Default or a Timeout.");
+            throw new InvalidOperationException("This selector is already running a select on another thread or task. A selector runs one select at a time: create one selector per thread or task.");
         }
 
+        // One pass over the arms per select (this and the try phase are the whole cost of a
+        // select that finds an arm ready): each live arm's handle is checked for disposal, so
+        // a disposed handle is reported on every select, even when another arm is ready.
         int active = 0;
-        foreach (var arm in _arms)
+        foreach (var arm in CollectionsMarshal.AsSpan(_arms))
         {
             if (!arm.Retired)
             {
-                arm.ThrowIfDisposed();
+                if (arm.HandleDisposed)
+                {
+                    Volatile.Write(ref _busy, 0);
+                    arm.ThrowIfDisposed();
+                }
+
                 active++;
             }
         }
 
-        if (active == 0 && _arms.Count > 0 && !HasDefault && _timeout == System.Threading.Timeout.InfiniteTimeSpan)
+        if (active == 0 && !HasDefault && _timeout == System.Threading.Timeout.InfiniteTimeSpan)
         {
-            throw new InvalidOperationException("Every arm of this select has been retired (its channel reported disconnected, or it was disabled), so it would wait forever. Stop selecting once every channel is closed, or add a Default or a Timeout.");
-        }
-
-        if (Interlocked.Exchange(ref _busy, 1) != 0)
-        {
-            throw new InvalidOperationException("This selector is already running a select on another thread or task. A selector runs one select at a time: create one selector per thread or task.");
+            Volatile.Write(ref _busy, 0);
+            ThrowWouldWaitForever();
         }
 
         if (cancellationToken.IsCancellationRequested)
@@ -292,13 +300,37 @@ internal sealed class SelectEngine
             Volatile.Write(ref _startTimestamp, _time.GetTimestamp());
         }
 
-        if (_hasSendArms)
+        if (_hasValueFactories)
         {
-            foreach (var arm in _arms)
+            // Last: a factory is user code, run only for a select that goes ahead. If it
+            // throws, the select does not start and the engine is free again.
+            try
             {
-                arm.Begin();
+                foreach (var arm in CollectionsMarshal.AsSpan(_arms))
+                {
+                    if (arm.NeedsBegin)
+                    {
+                        arm.Begin();
+                    }
+                }
+            }
+            catch
+            {
+                Volatile.Write(ref _busy, 0);
+                throw;
             }
         }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowWouldWaitForever()
+    {
+        if (_arms.Count == 0)
+        {
+            throw new ArgumentException("A select with no operations, no default and no timeout would wait forever. Add at least one receive or send arm, a Default or a Timeout.");
+        }
+
+        throw new InvalidOperationException("Every arm of this select has been retired (its channel reported disconnected, or it was disabled), so it would wait forever. Stop selecting once every channel is closed, or add a Default or a Timeout.");
     }
 
     private void Exit() => Volatile.Write(ref _busy, 0);
@@ -417,12 +449,12 @@ internal sealed class SelectEngine
     /// <summary>One pass of the try phase, in a fresh order; the completed arm, or <see cref="NoneReady"/>.</summary>
     private int TryEveryArm()
     {
-        int n = _arms.Count;
-        var order = NextOrder(n);
-        for (int k = 0; k < n; k++)
+        var arms = CollectionsMarshal.AsSpan(_arms);
+        var order = NextOrder(arms.Length);
+        for (int k = 0; k < order.Length; k++)
         {
             int i = order[k];
-            var arm = _arms[i];
+            var arm = arms[i];
             if (!arm.Retired && arm.TryComplete())
             {
                 return i;

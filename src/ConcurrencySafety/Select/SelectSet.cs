@@ -68,7 +68,7 @@ public sealed class SelectSet
     /// <summary>Adds a send operation whose item is produced once at the start of each select.</summary>
     /// <typeparam name="T">The element type.</typeparam>
     /// <param name="sender">The channel to send into.</param>
-    /// <param name="value">Produces the item offered in each select.</param>
+    /// <param name="value">Produces the item offered in each select. If it throws, the exception propagates from the select, nothing is sent and the set can select again.</param>
     /// <returns>The operation's index.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ObjectDisposedException"><paramref name="sender"/> was disposed.</exception>

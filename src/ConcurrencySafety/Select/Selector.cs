@@ -120,7 +120,7 @@ public sealed class Selector
     /// <summary>Adds a send arm whose item is produced by <paramref name="value"/> once at the start of each select (Go evaluates <c>ch &lt;- v</c> the same way).</summary>
     /// <typeparam name="T">The element type.</typeparam>
     /// <param name="sender">The channel to send into.</param>
-    /// <param name="value">Produces the item to offer in this select.</param>
+    /// <param name="value">Produces the item to offer in this select. It runs only for a select that goes ahead; if it throws, the exception propagates from the select, nothing is sent and the selector can run again.</param>
     /// <param name="onSent">Runs after the item was sent, when this arm is chosen.</param>
     /// <param name="onDisconnected">Runs with the unsent item when every receiver is gone; without it the select throws <see cref="ChannelDisconnectedException"/>.</param>
     /// <returns>This selector.</returns>

@@ -372,6 +372,72 @@ public class SelectorTests
     }
 
     [Fact]
+    public async Task A_disposed_handle_is_reported_even_when_another_arm_is_ready_and_the_selector_stays_free()
+    {
+        var (readyTx, ready) = Chan.Bounded<int>(4);
+        var (_, idle) = Chan.Bounded<int>(4);
+        readyTx.Send(1);
+        readyTx.Send(2);
+        int got = 0;
+        var selector = new Selector().Receive(ready, x => got = x).Receive(idle, _ => { });
+        idle.Dispose();
+        for (int round = 0; round < 3; round++)
+        {
+            // Every select reports the disposed arm (not "already running": the failed select
+            // released the selector), whichever arm the random order would try first.
+            Assert.Throws<ObjectDisposedException>(() => selector.Select());
+            await Assert.ThrowsAsync<ObjectDisposedException>(async () => await selector.SelectAsync());
+        }
+
+        Assert.Equal(0, got);
+        Assert.Equal(2, ready.Count); // nothing was received by the failed selects
+    }
+
+    [Fact]
+    public void A_value_factory_runs_once_per_select_and_a_throwing_one_sends_nothing()
+    {
+        var (aTx, a) = Chan.Bounded<int>(8);
+        var (bTx, b) = Chan.Bounded<int>(8);
+        int calls = 0;
+        bool fail = false;
+        var selector = new Selector()
+            .Send(aTx, 7)
+            .Send(bTx, () => fail ? throw new FormatException("the factory failed") : ++calls * 10);
+        for (int i = 0; i < 4; i++)
+        {
+            selector.Select();
+        }
+
+        // The factory ran on every select, whichever arm won; the fixed arm always sends its value.
+        Assert.Equal(4, calls);
+        var fromA = Drain(a);
+        var fromB = Drain(b);
+        Assert.Equal(4, fromA.Count + fromB.Count);
+        Assert.All(fromA, x => Assert.Equal(7, x));
+        Assert.All(fromB, x => Assert.True(x % 10 == 0 && x >= 10 && x <= 40, $"a factory value, got {x}"));
+
+        fail = true;
+        Assert.Throws<FormatException>(() => selector.Select());
+        Assert.Equal(0, a.Count + b.Count); // the select did not start: nothing was sent
+
+        fail = false;
+        selector.Select(); // the selector is free again
+        Assert.Equal(5, calls);
+        Assert.Equal(1, a.Count + b.Count);
+
+        static List<int> Drain(Receiver<int> rx)
+        {
+            var items = new List<int>();
+            while (rx.TryReceive(out int x))
+            {
+                items.Add(x);
+            }
+
+            return items;
+        }
+    }
+
+    [Fact]
     public async Task Worker_shutdown_pattern_every_worker_exits_when_the_shutdown_sender_is_disposed()
     {
         var (shutdownTx, shutdown) = Chan.Rendezvous<int>();
