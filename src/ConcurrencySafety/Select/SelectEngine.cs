@@ -91,9 +91,11 @@ internal sealed class SelectEngine
     }
 
     /// <summary>Runs one blocking select. Returns the winning arm's index, <see cref="DefaultChosen"/> or <see cref="TimeoutChosen"/>.</summary>
-    internal int Run(CancellationToken cancellationToken)
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <param name="claimed">True when <see cref="ClaimForCall"/> has claimed the engine for this select.</param>
+    internal int Run(CancellationToken cancellationToken, bool claimed = false)
     {
-        Enter(cancellationToken);
+        Enter(cancellationToken, claimed);
         try
         {
             bool spun = false;
@@ -158,9 +160,11 @@ internal sealed class SelectEngine
     /// Runs one asynchronous select; completes synchronously (without allocating) when an arm
     /// is ready at once. Runs <see cref="_onChosen"/> (if given) once the engine is free again.
     /// </summary>
-    internal ValueTask<int> RunAsync(CancellationToken cancellationToken)
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <param name="claimed">As for <see cref="Run"/>.</param>
+    internal ValueTask<int> RunAsync(CancellationToken cancellationToken, bool claimed = false)
     {
-        Enter(cancellationToken);
+        Enter(cancellationToken, claimed);
         int chosen;
         try
         {
@@ -254,14 +258,14 @@ internal sealed class SelectEngine
 
     private const int NoneReady = int.MinValue;
 
-    private void Enter(CancellationToken cancellationToken)
+    private void Enter(CancellationToken cancellationToken, bool claimed)
     {
         // Claimed first, so that the checks below run on an engine no other select can touch
         // (Add is not synchronized with a select either; adding during one is a caller bug).
-        // Every exit below releases it again.
-        if (Interlocked.Exchange(ref _busy, 1) != 0)
+        // Every exit below releases it again. A SelectSet call has claimed it already (Claim).
+        if (!claimed)
         {
-            throw new InvalidOperationException("This selector is already running a select on another thread or task. A selector runs one select at a time: create one selector per thread or task.");
+            Claim();
         }
 
         // One pass over the arms per select (this and the try phase are the whole cost of a
@@ -294,23 +298,27 @@ internal sealed class SelectEngine
             cancellationToken.ThrowIfCancellationRequested();
         }
 
-        // The clock is read only when a timeout needs it (it costs as much as a ready select).
-        if (_timeout != System.Threading.Timeout.InfiniteTimeSpan)
+        if (_timeout != System.Threading.Timeout.InfiniteTimeSpan || _hasValueFactories)
         {
-            Volatile.Write(ref _startTimestamp, _time.GetTimestamp());
-        }
-
-        if (_hasValueFactories)
-        {
-            // Last: a factory is user code, run only for a select that goes ahead. If it
-            // throws, the select does not start and the engine is free again.
+            // User code last (a TimeProvider's clock, send arms' value factories), run only for
+            // a select that goes ahead. If any of it throws, the select does not start and the
+            // engine is free again.
             try
             {
-                foreach (var arm in CollectionsMarshal.AsSpan(_arms))
+                // The clock is read only when a timeout needs it (it costs as much as a ready select).
+                if (_timeout != System.Threading.Timeout.InfiniteTimeSpan)
                 {
-                    if (arm.NeedsBegin)
+                    Volatile.Write(ref _startTimestamp, _time.GetTimestamp());
+                }
+
+                if (_hasValueFactories)
+                {
+                    foreach (var arm in CollectionsMarshal.AsSpan(_arms))
                     {
-                        arm.Begin();
+                        if (arm.NeedsBegin)
+                        {
+                            arm.Begin();
+                        }
                     }
                 }
             }
@@ -320,6 +328,29 @@ internal sealed class SelectEngine
                 throw;
             }
         }
+    }
+
+    /// <summary>Claims the engine for one select, or throws if a select is running on it.</summary>
+    private void Claim()
+    {
+        if (Interlocked.Exchange(ref _busy, 1) != 0)
+        {
+            throw new InvalidOperationException("This selector is already running a select on another thread or task. A selector runs one select at a time: create one selector per thread or task.");
+        }
+    }
+
+    /// <summary>
+    /// Claims the engine for one <see cref="SelectSet"/> call and only then writes that call's
+    /// settings: written before the claim, a call that is then rejected as concurrent would
+    /// already have changed the default or the timeout of the select that is running (its
+    /// timer re-reads the timeout). The caller passes <c>claimed: true</c> to Run or RunAsync
+    /// next, with nothing that can throw in between.
+    /// </summary>
+    internal void ClaimForCall(bool hasDefault, TimeSpan timeout)
+    {
+        Claim();
+        HasDefault = hasDefault;
+        _timeout = timeout;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -124,9 +124,8 @@ public sealed class SelectSet
     /// <exception cref="OperationCanceledException">Cancelled before any operation completed, or the token was already cancelled when the call started (then no operation completes, even a ready one).</exception>
     public SelectedOperation Select(CancellationToken cancellationToken = default)
     {
-        _engine.HasDefault = false;
-        _engine.Timeout = System.Threading.Timeout.InfiniteTimeSpan;
-        return Selected(_engine.Run(cancellationToken));
+        _engine.ClaimForCall(hasDefault: false, System.Threading.Timeout.InfiniteTimeSpan);
+        return Selected(_engine.Run(cancellationToken, claimed: true));
     }
 
     /// <summary>Blocks for at most <paramref name="timeout"/> until one operation completes.</summary>
@@ -138,9 +137,9 @@ public sealed class SelectSet
     /// <exception cref="OperationCanceledException">Cancelled before any operation completed, or the token was already cancelled when the call started (then no operation completes, even a ready one).</exception>
     public SelectedOperation? Select(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        _engine.Timeout = Timeouts.Validate(timeout, nameof(timeout));
-        _engine.HasDefault = false;
-        int chosen = _engine.Run(cancellationToken);
+        var checkedTimeout = Timeouts.Validate(timeout, nameof(timeout));
+        _engine.ClaimForCall(hasDefault: false, checkedTimeout);
+        int chosen = _engine.Run(cancellationToken, claimed: true);
         return chosen == SelectEngine.TimeoutChosen ? null : Selected(chosen);
     }
 
@@ -149,9 +148,8 @@ public sealed class SelectSet
     /// <exception cref="ObjectDisposedException">An operation's handle was disposed.</exception>
     public SelectedOperation? TrySelect()
     {
-        _engine.HasDefault = true;
-        _engine.Timeout = System.Threading.Timeout.InfiniteTimeSpan;
-        int chosen = _engine.Run(default);
+        _engine.ClaimForCall(hasDefault: true, System.Threading.Timeout.InfiniteTimeSpan);
+        int chosen = _engine.Run(default, claimed: true);
         return chosen == SelectEngine.DefaultChosen ? null : Selected(chosen);
     }
 
@@ -163,9 +161,8 @@ public sealed class SelectSet
     /// <exception cref="OperationCanceledException">Cancelled before any operation completed, or the token was already cancelled when the call started (then no operation completes, even a ready one).</exception>
     public async ValueTask<SelectedOperation> SelectAsync(CancellationToken cancellationToken = default)
     {
-        _engine.HasDefault = false;
-        _engine.Timeout = System.Threading.Timeout.InfiniteTimeSpan;
-        return Selected(await _engine.RunAsync(cancellationToken).ConfigureAwait(false));
+        _engine.ClaimForCall(hasDefault: false, System.Threading.Timeout.InfiniteTimeSpan);
+        return Selected(await _engine.RunAsync(cancellationToken, claimed: true).ConfigureAwait(false));
     }
 
     private SelectedOperation Selected(int index) => new(this, index, ++_round);

@@ -438,6 +438,53 @@ public class SelectorTests
     }
 
     [Fact]
+    public async Task A_clock_that_throws_when_a_timed_select_starts_leaves_the_selector_free()
+    {
+        var clock = new FailingClock { Fail = true };
+        var (tx, rx) = Chan.Bounded<int>(1);
+        int got = 0;
+        var selector = new Selector(clock).Receive(rx, x => got = x).Timeout(TimeSpan.FromSeconds(30), () => { });
+        Assert.Throws<TimeZoneNotFoundException>(() => selector.Select());
+        await Assert.ThrowsAsync<TimeZoneNotFoundException>(async () => await selector.SelectAsync());
+
+        clock.Fail = false;
+        tx.Send(7);
+        Assert.Equal(0, selector.Select()); // not "already running": the failed selects released it
+        Assert.Equal(7, got);
+    }
+
+    [Fact]
+    public void A_select_set_call_rejected_as_concurrent_does_not_change_the_running_select()
+    {
+        var time = new TestClocks.CountingFakeTime();
+        var (_, rx) = Chan.Rendezvous<int>();
+        var set = new SelectSet(time);
+        set.AddReceive(rx);
+        var first = Task.Run(() => set.Select(TimeSpan.FromSeconds(1)));
+        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1 && time.LiveTimers == 1, "the first select waits with its timer armed");
+
+        // Each rejected call would otherwise have rewritten the running select's settings (no
+        // timeout, a one-hour one, a default), and its timer would then have found no timeout due.
+        Assert.Throws<InvalidOperationException>(() => set.Select());
+        Assert.Throws<InvalidOperationException>(() => set.Select(TimeSpan.FromHours(1)));
+        Assert.Throws<InvalidOperationException>(() => set.TrySelect());
+        Assert.Throws<InvalidOperationException>(() => set.Select());
+
+        time.Fake.Advance(TimeSpan.FromSeconds(2));
+        Assert.True(first.Wait(TimeSpan.FromSeconds(10)), "the running select kept its 1 s timeout");
+        Assert.Null(first.Result);
+        Assert.Equal((0, 0), rx.Core.WaitingCounts);
+    }
+
+    /// <summary>A system clock whose timestamp read throws while <see cref="Fail"/> is set.</summary>
+    private sealed class FailingClock : TimeProvider
+    {
+        public volatile bool Fail;
+
+        public override long GetTimestamp() => Fail ? throw new TimeZoneNotFoundException("test clock failure") : System.GetTimestamp();
+    }
+
+    [Fact]
     public async Task Worker_shutdown_pattern_every_worker_exits_when_the_shutdown_sender_is_disposed()
     {
         var (shutdownTx, shutdown) = Chan.Rendezvous<int>();
