@@ -135,8 +135,19 @@ internal struct WaitArming
             }
 
             // Outside the lock: Cancel runs the wait's timeout callback. The source is disposed
-            // only after this object (Disarm), and a Dispose that raced us set _stopped first.
-            _source.Cancel();
+            // only after this object (Disarm), but a whole Disarm can still run between the
+            // lock's release above and this call: the wait completed some other way, disposed
+            // this object (finding _stopped already set) and then the source. The timeout is
+            // moot then, and the exception must not escape on the timer's thread (on the
+            // system clock that ends the process).
+            try
+            {
+                _source.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The wait is over: see above.
+            }
         }
 
         private void Arm(TimeSpan elapsed)

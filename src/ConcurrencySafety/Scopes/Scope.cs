@@ -172,6 +172,7 @@ public sealed class Scope
 
         // The body's participation ends. If children are still running, the last of them ends
         // the scope (LiveCount's Dekker handshake makes sure one of us does) and pulses the gate.
+        bool interrupted = false;
         if (!_live.BodyFinished())
         {
             // Running children may still spawn siblings: help with those while spinning.
@@ -180,12 +181,53 @@ public sealed class Scope
             {
                 if (!_runQueue.TryRunOne()) spinner.SpinOnce();
             }
-            lock (_gate)
-            {
-                while (!_live.HasEnded) Monitor.Wait(_gate);
-            }
+            interrupted = WaitForEnd();
         }
 
+        try
+        {
+            ThrowUnobservedFailures();
+        }
+        finally
+        {
+            // Re-raised only now, once every child has ended and the failures are collected:
+            // the thread's next blocking call throws it, as it would have thrown here.
+            if (interrupted) Thread.CurrentThread.Interrupt();
+        }
+    }
+
+    /// <summary>
+    /// Blocks until the last child ends the scope. An interrupt of the body's thread
+    /// (<see cref="Thread.Interrupt"/>) does not end the wait: a scope never returns while a
+    /// child runs. Returns true if one arrived, for the caller to re-raise.
+    /// </summary>
+    private bool WaitForEnd()
+    {
+        bool interrupted = false;
+        while (true)
+        {
+            try
+            {
+                lock (_gate)
+                {
+                    while (!_live.HasEnded) Monitor.Wait(_gate);
+                }
+
+                return interrupted;
+            }
+            catch (ThreadInterruptedException)
+            {
+                // From Monitor.Enter or Monitor.Wait: either way the lock is not held here
+                // (a Wait that throws re-acquires it first and the lock statement releases it),
+                // and the end is re-checked under the lock, so no pulse is lost.
+                interrupted = true;
+            }
+        }
+    }
+
+    /// <summary>Throws the failures nobody observed (the body's, and thread children's not seen through Join).</summary>
+    private void ThrowUnobservedFailures()
+    {
         List<Exception>? unobserved = null;
         lock (_gate)
         {

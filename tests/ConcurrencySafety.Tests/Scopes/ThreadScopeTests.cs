@@ -8,6 +8,62 @@ namespace ConcurrencySafety.Tests.Scopes;
 public sealed class ThreadScopeTests
 {
     [Fact]
+    public void An_interrupt_of_the_body_thread_waiting_for_children_does_not_end_the_scope_early()
+    {
+        using var started = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        int childDone = 0;
+        int childDoneAtReturn = -1;
+        Exception? escaped = null;
+        Exception? pendingAfter = null;
+        var runner = new Thread(() =>
+        {
+            try
+            {
+                Scope.Run(s =>
+                {
+                    s.Spawn(() =>
+                    {
+                        started.Set();
+                        release.Wait();
+                        Volatile.Write(ref childDone, 1);
+                    });
+                    started.Wait();
+                });
+            }
+            catch (Exception e)
+            {
+                escaped = e;
+            }
+
+            childDoneAtReturn = Volatile.Read(ref childDone);
+            try
+            {
+                Thread.Sleep(1); // throws if the interrupt was re-raised
+            }
+            catch (ThreadInterruptedException e)
+            {
+                pendingAfter = e;
+            }
+        });
+        runner.Start();
+        Assert.True(started.Wait(TimeSpan.FromSeconds(10)), "the child started");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while ((runner.ThreadState & ThreadState.WaitSleepJoin) == 0 && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(1);
+        }
+
+        runner.Interrupt();
+        Assert.False(runner.Join(TimeSpan.FromMilliseconds(200)), "Scope.Run returned while its child still ran");
+        release.Set();
+        Assert.True(runner.Join(TimeSpan.FromSeconds(10)));
+        Assert.Null(escaped);
+        Assert.Equal(1, childDoneAtReturn);
+        Assert.NotNull(pendingAfter); // the interrupt is not swallowed: the next blocking call gets it
+    }
+
+    [Fact]
     public void Children_may_borrow_the_callers_stack_data()
     {
         int[] squares = new int[64];
