@@ -358,16 +358,11 @@ internal class Waiter : IValueTaskSource, IThreadPoolWorkItem
     private void Dispatch()
     {
         Debug.Assert(_continuation is not null);
-        if (_schedulingContext is not null) // tested first: the type tests below cost a cast helper call each
+        if (_schedulingContext is not null) // tested first: the type tests in PostToSchedulingContext cost a cast helper call each
         {
-            switch (_schedulingContext)
+            if (PostToSchedulingContext())
             {
-                case SynchronizationContext sc:
-                    sc.Post(static s => ((Waiter)s!).RunContinuation(), this);
-                    return;
-                case TaskScheduler ts:
-                    Task.Factory.StartNew(static s => ((Waiter)s!).RunContinuation(), this, CancellationToken.None, TaskCreationOptions.DenyChildAttach, ts);
-                    return;
+                return;
             }
         }
 
@@ -393,6 +388,49 @@ internal class Waiter : IValueTaskSource, IThreadPoolWorkItem
 
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
     }
+
+    /// <summary>Rule 1 of <see cref="Dispatch"/>, kept out of it (its exception handling would weigh on the common path): false if the captured object is neither a context nor a scheduler.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool PostToSchedulingContext()
+    {
+        switch (_schedulingContext)
+        {
+            case SynchronizationContext sc:
+                try
+                {
+                    sc.Post(static s => ((Waiter)s!).RunContinuation(), this);
+                }
+                catch
+                {
+                    RefusedBySchedulingContext();
+                }
+
+                return true;
+            case TaskScheduler ts:
+                try
+                {
+                    Task.Factory.StartNew(static s => ((Waiter)s!).RunContinuation(), this, CancellationToken.None, TaskCreationOptions.DenyChildAttach, ts);
+                }
+                catch
+                {
+                    RefusedBySchedulingContext();
+                }
+
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// The owner's context refused its continuation (its Post or its scheduler's QueueTask
+    /// threw: typically a UI context that has shut down). The continuation then runs on the
+    /// thread pool. The alternatives are worse: dropping it leaves the owner waiting for an
+    /// operation that has completed (a received item would be lost with it), and letting the
+    /// exception out fails the completer, which may be a sender whose item has already moved,
+    /// or a close that is waking every other waiter under the channel's lock.
+    /// </summary>
+    private void RefusedBySchedulingContext() => ThreadPool.UnsafeQueueUserWorkItem(static w => w.RunContinuation(), this, preferLocal: false);
 
     /// <summary>Runs the stored continuation (in its execution context, if it captured one), once.</summary>
     internal void RunContinuation()

@@ -1,0 +1,95 @@
+using ConcurrencySafety.Channels;
+
+namespace ConcurrencySafety.Tests.Reliability;
+
+/// <summary>
+/// A waiter whose captured synchronization context refuses its continuation (Post throws, as a
+/// UI context does once it has shut down) must not break the waking call or the other waiters.
+/// </summary>
+public sealed class RefusingContextTests
+{
+    [Fact]
+    public async Task Closing_a_channel_wakes_every_receiver_even_when_one_context_refuses_its_continuation()
+    {
+        var (tx, rx) = Chan.Bounded<int>(1);
+        var refused = StartUnder(new RefusingContext(), () => ReceiveOnce(rx));
+        var plain = rx.ReceiveAsync().AsTask();
+        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 2, "both receivers wait");
+
+        tx.Dispose(); // wakes both: must neither throw nor stop at the refusing one
+
+        await Assert.ThrowsAsync<ChannelDisconnectedException>(() => plain.WaitAsync(TimeSpan.FromSeconds(10)));
+        await Assert.ThrowsAsync<ChannelDisconnectedException>(() => refused.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal((0, 0), rx.Core.WaitingCounts);
+    }
+
+    [Fact]
+    public async Task A_hand_over_to_a_receiver_whose_context_refuses_neither_fails_the_sender_nor_loses_the_item()
+    {
+        var (tx, rx) = Chan.Rendezvous<int>();
+        var refused = StartUnder(new RefusingContext(), () => ReceiveOnce(rx));
+        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1, "the receiver waits");
+
+        tx.Send(42); // the item moves to the receiver's node; the wake must not throw here
+
+        Assert.Equal(42, await refused.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task A_working_context_still_gets_the_continuation()
+    {
+        var context = new CountingContext();
+        var (tx, rx) = Chan.Rendezvous<int>();
+        var received = StartUnder(context, () => ReceiveOnce(rx));
+        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1, "the receiver waits");
+        tx.Send(5);
+        Assert.Equal(5, await received.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(1, context.Posts);
+    }
+
+    private static async Task<int> ReceiveOnce(Receiver<int> rx) => await rx.ReceiveAsync();
+
+    /// <summary>Starts <paramref name="start"/> on this thread with <paramref name="context"/> current, so that its first await captures it.</summary>
+    private static Task<int> StartUnder(SynchronizationContext context, Func<Task<int>> start)
+    {
+        var previous = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(context);
+        try
+        {
+            return start();
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(previous);
+        }
+    }
+
+    private static void WaitUntil(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting until " + what);
+            Thread.Sleep(1);
+        }
+    }
+
+    private sealed class RefusingContext : SynchronizationContext
+    {
+        public override void Post(SendOrPostCallback d, object? state) =>
+            throw new InvalidOperationException("this context has shut down");
+    }
+
+    private sealed class CountingContext : SynchronizationContext
+    {
+        private int _posts;
+
+        public int Posts => Volatile.Read(ref _posts);
+
+        public override void Post(SendOrPostCallback d, object? state)
+        {
+            Interlocked.Increment(ref _posts);
+            ThreadPool.QueueUserWorkItem(_ => d(state));
+        }
+    }
+}
