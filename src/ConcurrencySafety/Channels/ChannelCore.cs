@@ -912,8 +912,7 @@ internal abstract class ChannelCore<T>
             }
         }
 
-        // Disposing waits for a callback that is running, so nothing touches the node after this.
-        arming.Disarm();
+        DisarmAfterWait(node, sender, ref arming);
         int outcome = node.Outcome;
         if (outcome < Waiter.SelectedBase)
         {
@@ -921,6 +920,30 @@ internal abstract class ChannelCore<T>
         }
 
         return outcome;
+    }
+
+    /// <summary>
+    /// Disarms a wait whose outcome is decided. Disposing waits for a callback that is running,
+    /// so nothing touches the node after this. If disarming throws (a TimeProvider's timer
+    /// that fails to stop), the rule of <see cref="UndoFailedWait"/> holds: a completion stands
+    /// and the failure is dropped (the item has moved), otherwise the node is unregistered
+    /// before the failure leaves.
+    /// </summary>
+    private void DisarmAfterWait(WaitNode<T> node, bool sender, ref WaitArming arming)
+    {
+        try
+        {
+            arming.Disarm();
+        }
+        catch (Exception) when (node.Outcome >= Waiter.SelectedBase)
+        {
+            // Completed: see above.
+        }
+        catch
+        {
+            Unregister(node, sender);
+            throw;
+        }
     }
 
     /// <summary>
@@ -1243,11 +1266,13 @@ internal abstract class ChannelCore<T>
         {
             await node.AsValueTask().ConfigureAwait(false);
         }
-        finally
+        catch
         {
-            // Disposing waits for a callback that is running, so nothing touches the node after this.
-            arming.Disarm();
+            arming.Disarm(); // the await itself failed: that failure is the one reported
+            throw;
         }
+
+        DisarmAfterWait(node, sender, ref arming);
 
         int outcome = node.Outcome;
         if (outcome < Waiter.SelectedBase)

@@ -79,10 +79,22 @@ internal struct WaitArming
         _cancellation = default;
         _timeout.Dispose();
         _timeout = default;
-        _longDelay?.Dispose();
+
+        // Each field is cleared before its object is disposed, and the timer's source is
+        // disposed even if the long delay's timer threw (a TimeProvider's timer may): a failed
+        // Disarm can be repeated by the failure exit without disposing anything twice.
+        var longDelay = _longDelay;
         _longDelay = null;
-        _timer?.Dispose();
+        var timer = _timer;
         _timer = null;
+        try
+        {
+            longDelay?.Dispose();
+        }
+        finally
+        {
+            timer?.Dispose();
+        }
     }
 
     /// <summary>

@@ -227,10 +227,18 @@ internal sealed class SelectEngine
                     try
                     {
                         await _waiter.AsValueTask().ConfigureAwait(false);
-                    }
-                    finally
-                    {
                         Disarm();
+                    }
+                    catch (Exception failure)
+                    {
+                        // A disarm that throws (a TimeProvider's timer that fails to stop) takes
+                        // the failure exit, as the blocking path's does: a completion stands.
+                        if (!CompletedDespiteFailure(failure, out chosen))
+                        {
+                            throw;
+                        }
+
+                        break;
                     }
                 }
 
