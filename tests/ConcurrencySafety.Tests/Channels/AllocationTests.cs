@@ -78,6 +78,11 @@ public class AllocationTests
         // per-thread node is reused, so the consumer thread allocates nothing.
         // A timed receive before the producer starts makes sure warm-up includes a wait (if the
         // producer always arrived first, the consumer would never wait before measuring).
+        // The fewest bytes of three windows is asserted: the runtime's Lock allocates its wait
+        // event (a few hundred bytes) the first time a thread blocks on a contended lock, which
+        // a loaded machine can make happen inside one window; a node that is not reused would
+        // allocate in every window (seen once in a full CI run: 312 B in the single window then).
+        const int windows = 3, perWindow = 200;
         var (tx, rx) = Chan.Rendezvous<long>();
         long consumerBytes = -1;
         using var warmedUp = new ManualResetEventSlim();
@@ -86,13 +91,19 @@ public class AllocationTests
             Assert.False(rx.TryReceive(TimeSpan.FromMilliseconds(20)).IsReceived); // long enough to get past the spin and park
             warmedUp.Set();
             for (int i = 0; i < 50; i++) rx.Receive();
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 200; i++) rx.Receive();
-            consumerBytes = GC.GetAllocatedBytesForCurrentThread() - before;
+            long fewest = long.MaxValue;
+            for (int w = 0; w < windows; w++)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 0; i < perWindow; i++) rx.Receive();
+                fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+            }
+
+            consumerBytes = fewest;
         });
         consumer.Start();
         warmedUp.Wait();
-        for (int i = 0; i < 250; i++) tx.Send(i);
+        for (int i = 0; i < 50 + (windows * perWindow); i++) tx.Send(i);
         consumer.Join();
         Assert.Equal(0, consumerBytes);
     }
