@@ -294,15 +294,29 @@ public class HandOffTests
         // It is asked at the end of each budget that can be renewed; a runner that goes on has
         // renewed once more by the next time it asks, and one loop renews at most MaxRenewals
         // times (the probe goes when the loop ends).
-        const int Items = 20_000;
-        var (_, asked) = await PingPongWithProbe(Items, workWaiting: false);
-
-        Assert.True(asked.Length >= 2, $"the runner asked {asked.Length} time(s) in {2 * Items} continuations");
-        Assert.True(asked.Length <= HandOff.MaxRenewals, $"the runner asked {asked.Length} times in one loop");
-        for (int i = 1; i < asked.Length; i++)
+        // The probe belongs to the loop it was set in: if this thread is preempted for a whole
+        // watchdog tick (a loaded CI machine), the watchdog moves the parties to the pool, the
+        // ping-pong goes on in another loop and this one stops asking. So up to three runs; a
+        // runner that never goes on asks at most once in every one of them.
+        const int Items = 20_000, Attempts = 3;
+        var counts = new List<int>();
+        for (int attempt = 0; attempt < Attempts; attempt++)
         {
-            Assert.Equal(asked[i - 1] + 1, asked[i]);
+            var (_, asked) = await PingPongWithProbe(Items, workWaiting: false);
+            Assert.True(asked.Length <= HandOff.MaxRenewals, $"the runner asked {asked.Length} times in one loop");
+            for (int i = 1; i < asked.Length; i++)
+            {
+                Assert.Equal(asked[i - 1] + 1, asked[i]);
+            }
+
+            counts.Add(asked.Length);
+            if (asked.Length >= 2)
+            {
+                return;
+            }
         }
+
+        Assert.Fail($"the runner asked {string.Join(", ", counts)} time(s) in {Attempts} runs of {2 * Items} continuations: it never went on");
     }
 
     [Fact]
