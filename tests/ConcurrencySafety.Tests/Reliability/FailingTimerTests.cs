@@ -19,7 +19,7 @@ public sealed class FailingTimerTests
         var time = new StopFailingTime();
         var (tx, rx) = Chan.Rendezvous<int>(new ChanOptions { TimeProvider = time });
         var receive = rx.TryReceiveAsync(TimeSpan.FromHours(1)).AsTask();
-        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1, "the receiver waits");
+        TestWaits.Until(() => rx.Core.WaitingCounts.Receivers == 1, "the receiver waits");
 
         tx.Send(5);
 
@@ -38,7 +38,7 @@ public sealed class FailingTimerTests
         bool timedOut = false;
         var selector = new Selector(time).Receive(a, _ => { }).Receive(b, _ => { }).Timeout(TimeSpan.FromSeconds(1), () => timedOut = true);
         var select = selector.SelectAsync().AsTask();
-        WaitUntil(() => a.Core.WaitingCounts.Receivers == 1 && b.Core.WaitingCounts.Receivers == 1, "both arms wait");
+        TestWaits.Until(() => a.Core.WaitingCounts.Receivers == 1 && b.Core.WaitingCounts.Receivers == 1, "both arms wait");
 
         time.Advance(TimeSpan.FromSeconds(2));
 
@@ -59,7 +59,7 @@ public sealed class FailingTimerTests
         int got = 0;
         var selector = new Selector(time).Receive(a, x => got = x).Receive(b, _ => { }).Timeout(TimeSpan.FromHours(1), () => { });
         var select = selector.SelectAsync().AsTask();
-        WaitUntil(() => a.Core.WaitingCounts.Receivers == 1 && b.Core.WaitingCounts.Receivers == 1, "both arms wait");
+        TestWaits.Until(() => a.Core.WaitingCounts.Receivers == 1 && b.Core.WaitingCounts.Receivers == 1, "both arms wait");
 
         aTx.Send(5);
 
@@ -67,16 +67,6 @@ public sealed class FailingTimerTests
         Assert.Equal(5, got);
         Assert.Equal((0, 0, 0, 0), b.Core.QueuedNodes);
         Assert.True(time.Failures > 0, "the timer's stop was attempted and failed");
-    }
-
-    private static void WaitUntil(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting until " + what);
-            Thread.Sleep(1);
-        }
     }
 
     /// <summary>A fake clock whose timers throw whenever they are stopped: Change to infinite, or Dispose.</summary>

@@ -14,7 +14,7 @@ public sealed class RefusingContextTests
         var (tx, rx) = Chan.Bounded<int>(1);
         var refused = StartUnder(new RefusingContext(), () => ReceiveOnce(rx));
         var plain = rx.ReceiveAsync().AsTask();
-        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 2, "both receivers wait");
+        TestWaits.Until(() => rx.Core.WaitingCounts.Receivers == 2, "both receivers wait");
 
         tx.Dispose(); // wakes both: must neither throw nor stop at the refusing one
 
@@ -28,7 +28,7 @@ public sealed class RefusingContextTests
     {
         var (tx, rx) = Chan.Rendezvous<int>();
         var refused = StartUnder(new RefusingContext(), () => ReceiveOnce(rx));
-        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1, "the receiver waits");
+        TestWaits.Until(() => rx.Core.WaitingCounts.Receivers == 1, "the receiver waits");
 
         tx.Send(42); // the item moves to the receiver's node; the wake must not throw here
 
@@ -41,7 +41,7 @@ public sealed class RefusingContextTests
         var context = new CountingContext();
         var (tx, rx) = Chan.Rendezvous<int>();
         var received = StartUnder(context, () => ReceiveOnce(rx));
-        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1, "the receiver waits");
+        TestWaits.Until(() => rx.Core.WaitingCounts.Receivers == 1, "the receiver waits");
         tx.Send(5);
         Assert.Equal(5, await received.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(1, context.Posts);
@@ -61,16 +61,6 @@ public sealed class RefusingContextTests
         finally
         {
             SynchronizationContext.SetSynchronizationContext(previous);
-        }
-    }
-
-    private static void WaitUntil(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting until " + what);
-            Thread.Sleep(1);
         }
     }
 
