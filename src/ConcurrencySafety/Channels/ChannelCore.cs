@@ -17,7 +17,8 @@
 //   order hold as before.
 //
 // The lock is held only for O(1) work (plus skipping stale select registrations, and a rare
-// buffer growth) and never while user code runs. A hand-over claims the partner and writes its
+// buffer growth), never while user code runs, and never taken twice by one thread: it is our own
+// non-recursive lock (ChannelLock.cs), which records no owner and so costs no thread-static read. A hand-over claims the partner and writes its
 // node under the lock, and wakes it after releasing the lock (Wake): the woken party usually
 // takes the lock again at once. By default an asynchronous party's code never runs inside the
 // waking call: it runs next on the waking pool thread once the waker's code returns to it, or
@@ -47,13 +48,8 @@ namespace ConcurrencySafety.Channels;
 /// <summary>The state and the waiter protocol shared by the rendezvous, bounded and unbounded flavours.</summary>
 internal abstract class ChannelCore<T>
 {
-#if NET9_0_OR_GREATER
-    /// <summary>Guards the buffer, both queues and both counts.</summary>
-    private protected readonly Lock _sync = new();
-#else
-    /// <summary>Guards the buffer, both queues and both counts.</summary>
-    private protected readonly object _sync = new();
-#endif
+    /// <summary>Guards the buffer, both queues and both counts (ChannelLock.cs: not recursive).</summary>
+    private protected readonly ChannelLock _sync = new();
 
     /// <summary>Blocked senders (and select send arms), oldest first. Under <see cref="_sync"/>.</summary>
     private WaitQueue<T> _senders;
@@ -327,7 +323,7 @@ internal abstract class ChannelCore<T>
 
     private void SignalDrainedIfDrained()
     {
-        lock (_sync)
+        using (_sync.EnterScope())
         {
             Freeze();
             if (IsDrained)
@@ -361,7 +357,7 @@ internal abstract class ChannelCore<T>
                 }
             }
 
-            lock (_sync)
+            using (_sync.EnterScope())
             {
                 Freeze();
                 count = BufferCount;
@@ -397,7 +393,7 @@ internal abstract class ChannelCore<T>
     /// <summary>Counts one more sender handle (a clone).</summary>
     public void AddSender()
     {
-        lock (_sync)
+        using (_sync.EnterScope())
         {
             Debug.Assert(_senderCount > 0, "a clone is made from a live handle");
             _senderCount++;
@@ -407,7 +403,7 @@ internal abstract class ChannelCore<T>
     /// <summary>Counts one more receiver handle (a clone).</summary>
     public void AddReceiver()
     {
-        lock (_sync)
+        using (_sync.EnterScope())
         {
             Debug.Assert(_receiverCount > 0, "a clone is made from a live handle");
             _receiverCount++;
@@ -417,7 +413,7 @@ internal abstract class ChannelCore<T>
     /// <summary>Drops a sender handle; the last one closes the channel.</summary>
     public void ReleaseSender()
     {
-        lock (_sync)
+        using (_sync.EnterScope())
         {
             Debug.Assert(_senderCount > 0);
             Freeze();
@@ -453,7 +449,7 @@ internal abstract class ChannelCore<T>
     {
         get
         {
-            lock (_sync)
+            using (_sync.EnterScope())
             {
                 Freeze();
                 if (IsDrained)
@@ -490,7 +486,7 @@ internal abstract class ChannelCore<T>
     public void ReleaseReceiver()
     {
         bool last = false;
-        lock (_sync)
+        using (_sync.EnterScope())
         {
             Debug.Assert(_receiverCount > 0);
 
@@ -546,7 +542,7 @@ internal abstract class ChannelCore<T>
     {
         SendStatus status;
         WaitNode<T>? partner;
-        lock (_sync)
+        using (_sync.EnterScope())
         {
             Freeze();
             status = TrySendLocked(item, out partner);
@@ -637,7 +633,7 @@ internal abstract class ChannelCore<T>
     {
         ReceiveStatus status;
         WaitNode<T>? partner;
-        lock (_sync)
+        using (_sync.EnterScope())
         {
             Freeze();
             status = TryReceiveLocked(out item, out partner);
@@ -761,7 +757,7 @@ internal abstract class ChannelCore<T>
         WaitNode<T>? node = null;
         SendStatus status;
         WaitNode<T>? partner;
-        lock (_sync)
+        using (_sync.EnterScope())
         {
             Freeze();
             status = TrySendLocked(item, out partner);
@@ -822,7 +818,7 @@ internal abstract class ChannelCore<T>
         WaitNode<T>? node = null;
         ReceiveStatus status;
         WaitNode<T>? partner;
-        lock (_sync)
+        using (_sync.EnterScope())
         {
             Freeze();
             status = TryReceiveLocked(out item, out partner);
@@ -982,7 +978,7 @@ internal abstract class ChannelCore<T>
         SendStatus status;
         WaitNode<T>? partner;
         short version = 0;
-        lock (_sync)
+        using (_sync.EnterScope())
         {
             Freeze();
             status = TrySendLocked(item, out partner);
@@ -1027,7 +1023,7 @@ internal abstract class ChannelCore<T>
         WaitNode<T>? partner;
         T item;
         short version = 0;
-        lock (_sync)
+        using (_sync.EnterScope())
         {
             Freeze();
             status = TryReceiveLocked(out item, out partner);
@@ -1119,7 +1115,7 @@ internal abstract class ChannelCore<T>
         WaitNode<T>? node = null;
         SendStatus status;
         WaitNode<T>? partner;
-        lock (_sync)
+        using (_sync.EnterScope())
         {
             Freeze();
             status = TrySendLocked(item, out partner);
@@ -1184,7 +1180,7 @@ internal abstract class ChannelCore<T>
         ReceiveStatus status;
         WaitNode<T>? partner;
         T item;
-        lock (_sync)
+        using (_sync.EnterScope())
         {
             Freeze();
             status = TryReceiveLocked(out item, out partner);
@@ -1335,7 +1331,7 @@ internal abstract class ChannelCore<T>
         }
 
         WaitNode<T> node;
-        lock (_sync)
+        using (_sync.EnterScope())
         {
             Freeze();
             bool? ready = ReadyState(read);
@@ -1397,7 +1393,7 @@ internal abstract class ChannelCore<T>
             // A watcher only learns "something changed", which it may drop: always rethrow.
             node.CompletedDespiteFailure(failure);
             arming.Disarm();
-            lock (_sync)
+            using (_sync.EnterScope())
             {
                 RemoveWatcher(node, read);
                 ThawIfIdle();
@@ -1417,7 +1413,7 @@ internal abstract class ChannelCore<T>
 
         int outcome = node.Outcome;
         bool result;
-        lock (_sync)
+        using (_sync.EnterScope())
         {
             Freeze();
             RemoveWatcher(node, read);
@@ -1457,7 +1453,7 @@ internal abstract class ChannelCore<T>
     /// </summary>
     internal bool RegisterReceiver(WaitNode<T> node)
     {
-        lock (_sync)
+        using (_sync.EnterScope())
         {
             Freeze();
             if (!BufferIsEmpty || _senderCount == 0 || _senders.PeekClaimable(node.Owner) is not null)
@@ -1478,7 +1474,7 @@ internal abstract class ChannelCore<T>
     /// </summary>
     internal bool RegisterSender(WaitNode<T> node)
     {
-        lock (_sync)
+        using (_sync.EnterScope())
         {
             Freeze();
             if (_receiverCount == 0 || HasRoom() || _receivers.PeekClaimable(node.Owner) is not null)
@@ -1506,7 +1502,7 @@ internal abstract class ChannelCore<T>
     /// </remarks>
     internal void Unregister(WaitNode<T> node, bool sender)
     {
-        lock (_sync)
+        using (_sync.EnterScope())
         {
             if (sender)
             {
@@ -1527,7 +1523,7 @@ internal abstract class ChannelCore<T>
     {
         get
         {
-            lock (_sync)
+            using (_sync.EnterScope())
             {
                 return (CountClaimable(_senders.Head), CountClaimable(_receivers.Head));
             }
@@ -1557,7 +1553,7 @@ internal abstract class ChannelCore<T>
     {
         get
         {
-            lock (_sync)
+            using (_sync.EnterScope())
             {
                 return (Length(_senders.Head), Length(_receivers.Head), Length(_readWatchers.Head), Length(_writeWatchers.Head));
             }
