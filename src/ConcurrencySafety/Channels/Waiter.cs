@@ -393,32 +393,24 @@ internal class Waiter : IValueTaskSource, IThreadPoolWorkItem
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool PostToSchedulingContext()
     {
-        switch (_schedulingContext)
+        try
         {
-            case SynchronizationContext sc:
-                try
-                {
+            switch (_schedulingContext)
+            {
+                case SynchronizationContext sc:
                     sc.Post(static s => ((Waiter)s!).RunContinuation(), this);
-                }
-                catch
-                {
-                    RefusedBySchedulingContext();
-                }
-
-                return true;
-            case TaskScheduler ts:
-                try
-                {
+                    return true;
+                case TaskScheduler ts:
                     Task.Factory.StartNew(static s => ((Waiter)s!).RunContinuation(), this, CancellationToken.None, TaskCreationOptions.DenyChildAttach, ts);
-                }
-                catch
-                {
-                    RefusedBySchedulingContext();
-                }
-
-                return true;
-            default:
-                return false;
+                    return true;
+                default:
+                    return false;
+            }
+        }
+        catch
+        {
+            RefusedBySchedulingContext();
+            return true;
         }
     }
 
