@@ -20,8 +20,8 @@
 // a plain release store followed by a read of a separate waiter count can be reordered with
 // the parker's own write on x86 (store-load), and the wake-up would be lost.
 //
-// Contended entry: spin a little first (the owner's region is O(1), so on a multi-core machine
-// it is usually over within the spin), then park. Parking is the classic three-state futex
+// Contended entry: poll first (the owner's region is O(1), so on a multi-core machine it is
+// usually over within the first polls), then park. Parking is the classic three-state futex
 // mutex with a monitor as the futex: under the gate, the parker exchanges the state to
 // Contended; if the lock was Free it now owns it (the state says Contended although nobody may
 // be parked: that only costs the next owner one harmless pulse), otherwise it waits on the gate.
@@ -47,8 +47,14 @@ internal sealed class ChannelLock
     private const int Held = 1;
     private const int Contended = 2;
 
-    /// <summary>How many polls a contended entry makes before it parks (multi-core machines only).</summary>
-    private const int SpinPolls = 40;
+    /// <summary>
+    /// How many polls a contended entry makes before it parks (multi-core machines only): about
+    /// 53 µs on the 2-core machine of bench/README.md. Chosen by alternated runs against 0, 40
+    /// and 1,000 ("Session 13" there): parking at once and 40 polls were slower for the async
+    /// hand-over, mostly with the machine oversubscribed, where a parked pool thread costs a
+    /// futex sleep and wake; 1,000 was slower for the blocking forms under load.
+    /// </summary>
+    private const int SpinPolls = 200;
 
     /// <summary>Free, Held or Contended (see the file header).</summary>
     private int _state;
@@ -112,7 +118,8 @@ internal sealed class ChannelLock
     {
         if (s_multiCore)
         {
-            // The owner runs O(1) work, so it usually leaves within a few polls. Only a Free
+            // The owner runs O(1) work, so it usually leaves within a few polls; the long tail
+            // of the poll budget covers an owner that was briefly descheduled. Only a Free
             // state is worth a compare-and-swap: a failed one moves the cache line for nothing.
             for (int i = 0; i < SpinPolls; i++)
             {
