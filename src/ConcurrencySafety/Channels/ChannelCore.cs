@@ -17,8 +17,11 @@
 //   order hold as before.
 //
 // The lock is held only for O(1) work (plus skipping stale select registrations, and a rare
-// buffer growth), never while user code runs, and never taken twice by one thread: it is our own
-// non-recursive lock (ChannelLock.cs), which records no owner and so costs no thread-static read. A hand-over claims the partner and writes its
+// buffer growth; a bulk wake is O(waiters)), never while user code runs (except that a bulk
+// wake hands a continuation that captured a SynchronizationContext or TaskScheduler to its Post or
+// QueueTask, which by contract only queue it), and never taken twice by one thread: it is our
+// own non-recursive lock (ChannelLock.cs), which records no owner and so costs no thread-static
+// read. A hand-over claims the partner and writes its
 // node under the lock, and wakes it after releasing the lock (Wake): the woken party usually
 // takes the lock again at once. By default an asynchronous party's code never runs inside the
 // waking call: it runs next on the waking pool thread once the waker's code returns to it, or

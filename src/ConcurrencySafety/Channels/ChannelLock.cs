@@ -4,8 +4,8 @@
 // Why not System.Threading.Lock: that lock records its owner's thread id (a thread-static read,
 // which on Linux is a call into the dynamic loader, __tls_get_addr), supports recursion and
 // checks the owner on exit. The channel needs none of that: every locked region in
-// ChannelCore is O(1) work that never calls user code and never takes the channel's lock again
-// (checked in debug builds below). On the async hand-over the lock is entered about twice per
+// ChannelCore is short (O(1), or O(waiters) for a bulk wake) and never takes the channel's lock
+// again (checked in debug builds below). On the async hand-over the lock is entered about twice per
 // item, and in a cycles profile of cs-async mpsc bounded(1) Lock.EnterAndGetCurrentThreadId,
 // Lock.Exit and the loader's thread-static lookup were together about 16 % (bench/README.md,
 // "Session 13").
@@ -31,11 +31,15 @@
 // lock by spinning meanwhile) is harmless too, since a parker always re-examines the state
 // before it waits.
 //
-// Thread.Interrupt: a monitor wait throws ThreadInterruptedException, which would leave the
-// channel's caller with neither the lock nor a clear failure, and could swallow the pulse meant
-// for another parked thread. So the wait here is not interruptible: an interrupt is noted,
-// waiting goes on until the lock is taken, and the interrupt is raised again on the thread
-// afterwards, so that the caller's next blocking wait (usually the channel's own) sees it.
+// Thread.Interrupt: a monitor wait (or a contended monitor entry) throws
+// ThreadInterruptedException. Thrown out of the lock's wait, it would fail a caller that may be
+// a cleanup path which must not fail (an unregistration after a wait, a handle's release), and
+// an interrupted wait may have used up the pulse meant for it. So waiting here is not
+// interruptible: an interrupt is noted, waiting goes on until the lock is taken, and the lock
+// owes the thread its interrupt. It is raised again only in Exit, after the lock is released,
+// never inside the locked region: a region that completes waiters must not be cut short by an
+// exception half-way (the waiter's own pulse, Waiter.Signal, is uninterruptible for the same
+// reason). The caller's next blocking wait then sees it.
 using System.Runtime.CompilerServices;
 
 namespace ConcurrencySafety.Channels;
@@ -61,6 +65,13 @@ internal sealed class ChannelLock
 
     /// <summary>The monitor that parked threads wait on; only the slow paths touch it.</summary>
     private readonly object _gate = new();
+
+    /// <summary>
+    /// Set by an owner whose wait for the lock swallowed a Thread.Interrupt; read and cleared by
+    /// that owner in <see cref="Exit"/>, which raises the interrupt again once the lock is free.
+    /// Only the owner touches it, so the lock itself guards it.
+    /// </summary>
+    private bool _interruptOwed;
 
     private static readonly bool s_multiCore = Environment.ProcessorCount > 1;
 
@@ -101,11 +112,25 @@ internal sealed class ChannelLock
         Debug.Assert(_owner == Environment.CurrentManagedThreadId, "the channel lock is released by a thread that does not hold it");
         _owner = 0;
 #endif
+        bool owed = _interruptOwed;
+        if (owed)
+        {
+            _interruptOwed = false; // before the release: the next owner must find it clear
+        }
+
         if (Interlocked.Exchange(ref _state, Free) == Contended)
         {
             WakeOne();
         }
+
+        if (owed)
+        {
+            RaiseOwedInterrupt();
+        }
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RaiseOwedInterrupt() => Thread.CurrentThread.Interrupt();
 
     /// <summary>Gets whether some thread holds the lock (a snapshot, for assertions and tests).</summary>
     internal bool IsHeld => Volatile.Read(ref _state) != Free;
@@ -131,45 +156,31 @@ internal sealed class ChannelLock
             }
         }
 
-        bool interrupted = false;
-        while (true)
+        if (UnderGate(park: true))
         {
-            try
-            {
-                lock (_gate)
-                {
-                    // From here on this thread may be parked, so it enters as Contended: the
-                    // owner it waits for will then pulse on leaving. Exchanging from Free means
-                    // it owns the lock.
-                    while (Interlocked.Exchange(ref _state, Contended) != Free)
-                    {
-                        Monitor.Wait(_gate);
-                    }
-                }
-
-                break;
-            }
-            catch (ThreadInterruptedException)
-            {
-                // Not interruptible (see the file header). An interrupted Wait may have used up
-                // the pulse meant for this thread, so it examines the state again, under the
-                // gate, before it waits again.
-                interrupted = true;
-            }
-        }
-
-        if (interrupted)
-        {
-            Thread.CurrentThread.Interrupt();
+            _interruptOwed = true; // this thread owns the lock now; Exit raises it
         }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void WakeOne()
     {
-        // Taking the gate orders this pulse after any parker's exchange-then-wait (see the file
-        // header). A parker woken here exchanges the state again: if a spinner took the lock
-        // in between, it parks again as Contended, so that spinner's exit pulses in turn.
+        // A parker woken here exchanges the state again: if a poller took the lock in between,
+        // it parks again as Contended, so that poller's exit pulses in turn.
+        if (UnderGate(park: false))
+        {
+            RaiseOwedInterrupt(); // Exit's region is over: the lock is already free
+        }
+    }
+
+    /// <summary>
+    /// Parks until this thread takes the lock (<paramref name="park"/>), or pulses one parked
+    /// thread, under the gate and without being interruptible (see the file header). Taking the
+    /// gate orders a pulse after any parker's exchange-then-wait. Returns whether an interrupt
+    /// was swallowed, which the caller must raise again once it holds no lock.
+    /// </summary>
+    private bool UnderGate(bool park)
+    {
         bool interrupted = false;
         while (true)
         {
@@ -177,22 +188,31 @@ internal sealed class ChannelLock
             {
                 lock (_gate)
                 {
-                    Monitor.Pulse(_gate);
+                    if (park)
+                    {
+                        // From here on this thread may be parked, so it enters as Contended:
+                        // the owner it waits for will then pulse on leaving. Exchanging from
+                        // Free means it owns the lock.
+                        while (Interlocked.Exchange(ref _state, Contended) != Free)
+                        {
+                            Monitor.Wait(_gate);
+                        }
+                    }
+                    else
+                    {
+                        Monitor.Pulse(_gate);
+                    }
                 }
 
-                break;
+                return interrupted;
             }
             catch (ThreadInterruptedException)
             {
-                // Taking the gate can be interrupted; the pulse must still be sent, or a parked
-                // thread would sleep on a free lock.
+                // An interrupted Wait may have used up the pulse meant for this thread, and an
+                // interrupted entry has not pulsed yet: either way the loop examines the state
+                // again under the gate (or pulses) before it waits again.
                 interrupted = true;
             }
-        }
-
-        if (interrupted)
-        {
-            Thread.CurrentThread.Interrupt();
         }
     }
 

@@ -214,10 +214,39 @@ internal class Waiter : IValueTaskSource, IThreadPoolWorkItem
         if (Volatile.Read(ref _blocked) != 0)
         {
             Backoff.NoteWokeParked(); // our own next wait will see its reply only after it wakes up
-            lock (this)
+            PulseOwner();
+        }
+    }
+
+    /// <summary>
+    /// Pulses the blocked owner. Taking the monitor can throw ThreadInterruptedException when it
+    /// is contended and this thread has an interrupt pending; the pulse must still happen (the
+    /// item has moved, and the owner would sleep for ever), so the interrupt is held until the
+    /// pulse is done and raised again after it, for this thread's next blocking wait.
+    /// </summary>
+    private void PulseOwner()
+    {
+        bool interrupted = false;
+        while (true)
+        {
+            try
             {
-                Monitor.PulseAll(this);
+                lock (this)
+                {
+                    Monitor.PulseAll(this);
+                }
+
+                break;
             }
+            catch (ThreadInterruptedException)
+            {
+                interrupted = true;
+            }
+        }
+
+        if (interrupted)
+        {
+            Thread.CurrentThread.Interrupt();
         }
     }
 

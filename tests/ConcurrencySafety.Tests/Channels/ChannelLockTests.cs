@@ -75,13 +75,14 @@ public class ChannelLockTests
     }
 
     [Fact]
-    public void An_interrupt_of_a_parked_thread_is_held_until_it_owns_the_lock_and_no_other_parked_thread_loses_its_wake()
+    public void An_interrupt_of_a_parked_thread_is_held_until_it_leaves_the_lock_and_no_other_parked_thread_loses_its_wake()
     {
         var gate = new ChannelLock();
         gate.Enter();
         int owned = 0;
         Exception? interruptedFailure = null;
         bool interruptRaisedAfterwards = false;
+        bool raisedInsideRegion = false;
         var interrupted = new Thread(() =>
         {
             try
@@ -95,10 +96,19 @@ public class ChannelLockTests
             }
 
             Interlocked.Increment(ref owned);
+            try
+            {
+                Thread.Sleep(0); // an interrupt pending here, inside the locked region, would throw
+            }
+            catch (ThreadInterruptedException)
+            {
+                raisedInsideRegion = true;
+            }
+
             gate.Exit();
             try
             {
-                Thread.Sleep(TimeSpan.FromSeconds(10)); // the interrupt held back during Enter lands here
+                Thread.Sleep(TimeSpan.FromSeconds(10)); // the interrupt held back during Enter lands here, after Exit
             }
             catch (ThreadInterruptedException)
             {
@@ -125,7 +135,8 @@ public class ChannelLockTests
         Assert.True(other.Join(TimeSpan.FromSeconds(20)), "the other parked thread was never woken");
         Assert.Null(interruptedFailure);
         Assert.Equal(2, owned);
-        Assert.True(interruptRaisedAfterwards, "the interrupt was swallowed instead of raised again after Enter");
+        Assert.False(raisedInsideRegion, "the held-back interrupt was raised inside the locked region");
+        Assert.True(interruptRaisedAfterwards, "the interrupt was swallowed instead of raised again after Exit");
         Assert.False(gate.IsHeld);
     }
 }
