@@ -1660,6 +1660,11 @@ internal abstract class ChannelCore<T>
     [Conditional("DEBUG")]
     private protected void AssertInvariants()
     {
+#if DEBUG
+        // ChannelLock is a class, so a stray `lock (_sync)` would compile and take an unrelated
+        // monitor that excludes nobody; every locked region ends here, so this catches it.
+        Debug.Assert(_sync.IsHeldByCurrentThread, "a locked region must take the channel lock with using (_sync.EnterScope()), not lock (_sync)");
+#endif
         Debug.Assert(_senderCount >= 0 && _receiverCount >= 0);
         Debug.Assert(IsFrozen || (_senders.IsEmpty && _receivers.IsEmpty && _readWatchers.IsEmpty && _writeWatchers.IsEmpty), "while any node is queued the fast paths are frozen");
         if (!IsFrozen)

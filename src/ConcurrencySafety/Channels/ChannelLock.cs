@@ -135,6 +135,11 @@ internal sealed class ChannelLock
     /// <summary>Gets whether some thread holds the lock (a snapshot, for assertions and tests).</summary>
     internal bool IsHeld => Volatile.Read(ref _state) != Free;
 
+#if DEBUG
+    /// <summary>Gets whether this thread holds the lock (debug builds, for assertions).</summary>
+    internal bool IsHeldByCurrentThread => IsHeld && Volatile.Read(ref _owner) == Environment.CurrentManagedThreadId;
+#endif
+
     /// <summary>Gets whether the lock is held and some thread may be parked on it (a snapshot, for tests).</summary>
     internal bool IsContended => Volatile.Read(ref _state) == Contended;
 
