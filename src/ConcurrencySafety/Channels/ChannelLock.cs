@@ -39,7 +39,8 @@
 // owes the thread its interrupt. It is raised again only in Exit, after the lock is released,
 // never inside the locked region: a region that completes waiters must not be cut short by an
 // exception half-way (the waiter's own pulse, Waiter.Signal, is uninterruptible for the same
-// reason). The caller's next blocking wait then sees it.
+// reason). The caller's next blocking wait then sees it. The waits and pulses themselves are
+// Uninterruptible.cs's, which Scope.Run's wait for its children shares.
 using System.Runtime.CompilerServices;
 
 namespace ConcurrencySafety.Channels;
@@ -161,7 +162,10 @@ internal sealed class ChannelLock
             }
         }
 
-        if (UnderGate(park: true))
+        // From here on this thread may be parked, so it enters as Contended: the owner it waits
+        // for will then pulse on leaving. Exchanging from Free means it owns the lock. The
+        // exchange runs under the gate, which orders it against the owner's pulse.
+        if (Uninterruptible.WaitUntil(_gate, this, static l => Interlocked.Exchange(ref l._state, Contended) == Free))
         {
             _interruptOwed = true; // this thread owns the lock now; Exit raises it
         }
@@ -172,52 +176,9 @@ internal sealed class ChannelLock
     {
         // A parker woken here exchanges the state again: if a poller took the lock in between,
         // it parks again as Contended, so that poller's exit pulses in turn.
-        if (UnderGate(park: false))
+        if (Uninterruptible.Pulse(_gate, all: false))
         {
             RaiseOwedInterrupt(); // Exit's region is over: the lock is already free
-        }
-    }
-
-    /// <summary>
-    /// Parks until this thread takes the lock (<paramref name="park"/>), or pulses one parked
-    /// thread, under the gate and without being interruptible (see the file header). Taking the
-    /// gate orders a pulse after any parker's exchange-then-wait. Returns whether an interrupt
-    /// was swallowed, which the caller must raise again once it holds no lock.
-    /// </summary>
-    private bool UnderGate(bool park)
-    {
-        bool interrupted = false;
-        while (true)
-        {
-            try
-            {
-                lock (_gate)
-                {
-                    if (park)
-                    {
-                        // From here on this thread may be parked, so it enters as Contended:
-                        // the owner it waits for will then pulse on leaving. Exchanging from
-                        // Free means it owns the lock.
-                        while (Interlocked.Exchange(ref _state, Contended) != Free)
-                        {
-                            Monitor.Wait(_gate);
-                        }
-                    }
-                    else
-                    {
-                        Monitor.Pulse(_gate);
-                    }
-                }
-
-                return interrupted;
-            }
-            catch (ThreadInterruptedException)
-            {
-                // An interrupted Wait may have used up the pulse meant for this thread, and an
-                // interrupted entry has not pulsed yet: either way the loop examines the state
-                // again under the gate (or pulses) before it waits again.
-                interrupted = true;
-            }
         }
     }
 

@@ -219,32 +219,13 @@ internal class Waiter : IValueTaskSource, IThreadPoolWorkItem
     }
 
     /// <summary>
-    /// Pulses the blocked owner. Taking the monitor can throw ThreadInterruptedException when it
-    /// is contended and this thread has an interrupt pending; the pulse must still happen (the
-    /// item has moved, and the owner would sleep for ever), so the interrupt is held until the
-    /// pulse is done and raised again after it, for this thread's next blocking wait.
+    /// Pulses the blocked owner. The pulse must happen even if this thread has an interrupt
+    /// pending (the item has moved, and the owner would sleep for ever), so the interrupt is held
+    /// until the pulse is done and raised again after it, for this thread's next blocking wait.
     /// </summary>
     private void PulseOwner()
     {
-        bool interrupted = false;
-        while (true)
-        {
-            try
-            {
-                lock (this)
-                {
-                    Monitor.PulseAll(this);
-                }
-
-                break;
-            }
-            catch (ThreadInterruptedException)
-            {
-                interrupted = true;
-            }
-        }
-
-        if (interrupted)
+        if (Uninterruptible.Pulse(this, all: true))
         {
             Thread.CurrentThread.Interrupt();
         }

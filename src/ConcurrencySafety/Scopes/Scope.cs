@@ -201,29 +201,7 @@ public sealed class Scope
     /// (<see cref="Thread.Interrupt"/>) does not end the wait: a scope never returns while a
     /// child runs. Returns true if one arrived, for the caller to re-raise.
     /// </summary>
-    private bool WaitForEnd()
-    {
-        bool interrupted = false;
-        while (true)
-        {
-            try
-            {
-                lock (_gate)
-                {
-                    while (!_live.HasEnded) Monitor.Wait(_gate);
-                }
-
-                return interrupted;
-            }
-            catch (ThreadInterruptedException)
-            {
-                // From Monitor.Enter or Monitor.Wait: either way the lock is not held here
-                // (a Wait that throws re-acquires it first and the lock statement releases it),
-                // and the end is re-checked under the lock, so no pulse is lost.
-                interrupted = true;
-            }
-        }
-    }
+    private bool WaitForEnd() => Uninterruptible.WaitUntil(_gate, this, static scope => scope._live.HasEnded); // the scope, not its LiveCount: that is a struct, and a copy would never end
 
     /// <summary>Throws the failures nobody observed (the body's, and thread children's not seen through Join).</summary>
     private void ThrowUnobservedFailures()
