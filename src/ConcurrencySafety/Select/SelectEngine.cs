@@ -17,6 +17,7 @@
 // A waiter is reused across rounds; its generation changes on every reset, so a stale node
 // left in some queue can never be claimed for a later round.
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using ConcurrencySafety.Channels;
 
@@ -95,9 +96,10 @@ internal sealed class SelectEngine
     /// <param name="claimed">True when <see cref="ClaimForCall"/> has claimed the engine for this select.</param>
     internal int Run(CancellationToken cancellationToken, bool claimed = false)
     {
-        Enter(cancellationToken, claimed);
+        Enter(claimed);
         try
         {
+            Begin(cancellationToken);
             bool spun = false;
             while (true)
             {
@@ -162,27 +164,67 @@ internal sealed class SelectEngine
     /// </summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <param name="claimed">As for <see cref="Run"/>.</param>
+    /// <remarks>
+    /// A misuse (a disposed handle, nothing to wait for, a select already running) throws here,
+    /// synchronously, as a send on a disposed handle does. Everything that happens during the
+    /// select goes into the returned task instead, on the ready path as on the waiting one: a
+    /// cancelled token, a failing clock or value factory, a disconnected arm without a handler,
+    /// a handler that throws. Before, the ready path threw those synchronously, so the same
+    /// select failed in two ways depending on timing.
+    /// </remarks>
     internal ValueTask<int> RunAsync(CancellationToken cancellationToken, bool claimed = false)
     {
-        Enter(cancellationToken, claimed);
+        Enter(claimed);
         int chosen;
         try
         {
+            Begin(cancellationToken);
             chosen = TryPhase();
             if (chosen == NoneReady)
             {
                 return RunSlowAsync(cancellationToken); // exits the engine itself
             }
         }
-        catch
+        catch (Exception failure)
         {
             Exit();
-            throw;
+            return Failed(failure);
         }
 
         Exit();
-        _onChosen?.Invoke(chosen);
+        if (_onChosen is { } onChosen)
+        {
+            try
+            {
+                onChosen(chosen);
+            }
+            catch (Exception failure)
+            {
+                return Failed(failure);
+            }
+        }
+
         return new ValueTask<int>(chosen);
+    }
+
+    /// <summary>
+    /// A select that failed before it waited, as a task that has failed the way an async method's
+    /// would: cancelled for an <see cref="OperationCanceledException"/> (the exception object
+    /// itself is rethrown by the await), faulted for anything else.
+    /// </summary>
+    private static ValueTask<int> Failed(Exception failure)
+    {
+        var captured = ExceptionDispatchInfo.Capture(failure);
+        return Rethrow(captured);
+
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+#pragma warning disable CS1998 // no await: the builder turns the rethrow into the task's outcome
+        static async ValueTask<int> Rethrow(ExceptionDispatchInfo failure)
+#pragma warning restore CS1998
+        {
+            failure.Throw();
+            return NoneReady;
+        }
     }
 
     /// <summary>
@@ -266,7 +308,11 @@ internal sealed class SelectEngine
 
     private const int NoneReady = int.MinValue;
 
-    private void Enter(CancellationToken cancellationToken, bool claimed)
+    /// <summary>
+    /// Claims the engine and checks for misuse: a disposed handle, or a select with nothing to
+    /// wait for. Throws with the engine free again.
+    /// </summary>
+    private void Enter(bool claimed)
     {
         // Claimed first, so that the checks below run on an engine no other select can touch
         // (Add is not synchronized with a select either; adding during one is a caller bug).
@@ -299,41 +345,36 @@ internal sealed class SelectEngine
             Volatile.Write(ref _busy, 0);
             ThrowWouldWaitForever();
         }
+    }
 
-        if (cancellationToken.IsCancellationRequested)
-        {
-            Volatile.Write(ref _busy, 0);
-            cancellationToken.ThrowIfCancellationRequested();
-        }
+    /// <summary>
+    /// Starts the select that <see cref="Enter"/> admitted: the cancellation check, then the user
+    /// code a select runs before its try phase. If any of it throws, the select does not start;
+    /// the caller (inside the region whose exit frees the engine) reports the failure.
+    /// </summary>
+    private void Begin(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
 
         if (_timeout != System.Threading.Timeout.InfiniteTimeSpan || _hasValueFactories)
         {
             // User code last (a TimeProvider's clock, send arms' value factories), run only for
-            // a select that goes ahead. If any of it throws, the select does not start and the
-            // engine is free again.
-            try
+            // a select that goes ahead.
+            // The clock is read only when a timeout needs it (it costs as much as a ready select).
+            if (_timeout != System.Threading.Timeout.InfiniteTimeSpan)
             {
-                // The clock is read only when a timeout needs it (it costs as much as a ready select).
-                if (_timeout != System.Threading.Timeout.InfiniteTimeSpan)
-                {
-                    Volatile.Write(ref _startTimestamp, _time.GetTimestamp());
-                }
+                Volatile.Write(ref _startTimestamp, _time.GetTimestamp());
+            }
 
-                if (_hasValueFactories)
+            if (_hasValueFactories)
+            {
+                foreach (var arm in CollectionsMarshal.AsSpan(_arms))
                 {
-                    foreach (var arm in CollectionsMarshal.AsSpan(_arms))
+                    if (arm.NeedsBegin)
                     {
-                        if (arm.NeedsBegin)
-                        {
-                            arm.Begin();
-                        }
+                        arm.Begin();
                     }
                 }
-            }
-            catch
-            {
-                Volatile.Write(ref _busy, 0);
-                throw;
             }
         }
     }

@@ -394,6 +394,53 @@ public class SelectorTests
     }
 
     [Fact]
+    public async Task SelectAsync_reports_a_failure_during_a_ready_select_through_its_task_and_a_misuse_at_once()
+    {
+        var (tx, rx) = Chan.Bounded<int>(4);
+        var (_, other) = Chan.Bounded<int>(4);
+        tx.Send(1);
+        var selector = new Selector().Receive(rx, x => throw new FormatException($"handler got {x}"));
+
+        // The arm is ready, so the select completes without waiting; the handler's exception
+        // is the task's, not the call's (as it is when the select had to wait).
+        ValueTask<int> failed = selector.SelectAsync();
+        Assert.True(failed.IsFaulted);
+        var thrown = await Assert.ThrowsAsync<FormatException>(async () => await failed);
+        Assert.Equal("handler got 1", thrown.Message);
+
+        // An already cancelled token: a cancelled task, the ready item left in the channel.
+        tx.Send(2);
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        ValueTask<int> cancelled = selector.SelectAsync(cts.Token);
+        Assert.True(cancelled.IsCanceled);
+        var oce = await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await cancelled);
+        Assert.Equal(cts.Token, oce.CancellationToken);
+        Assert.Equal(1, rx.Count);
+
+        // A disconnected arm without a handler, chosen at once: the task carries the error.
+        var (lonelyTx, lonely) = Chan.Bounded<int>(1);
+        lonelyTx.Dispose();
+        var strict = new Selector().Receive(lonely, _ => { });
+        ValueTask<int> disconnected = strict.SelectAsync();
+        Assert.True(disconnected.IsFaulted);
+        await Assert.ThrowsAsync<ChannelDisconnectedException>(async () => await disconnected);
+
+        // A misuse is still reported by the call itself, as a send on a disposed handle is.
+        var withDisposed = new Selector().Receive(rx, _ => { }).Receive(other, _ => { });
+        other.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => { _ = withDisposed.SelectAsync(); });
+
+        // Every failed select left its selector free: the next one runs and takes the item.
+        int got = 0;
+        var fine = new Selector().Receive(rx, x => got = x);
+        Assert.Equal(0, await fine.SelectAsync());
+        Assert.Equal(2, got);
+        tx.Send(3);
+        Assert.Throws<FormatException>(() => selector.Select()); // free again, and still failing in the handler
+    }
+
+    [Fact]
     public void A_value_factory_runs_once_per_select_and_a_throwing_one_sends_nothing()
     {
         var (aTx, a) = Chan.Bounded<int>(8);
