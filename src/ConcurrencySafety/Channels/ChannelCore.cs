@@ -41,6 +41,10 @@
 //   when the buffer is empty, so nothing is left to drain). Disposing the last receiver wakes
 //   every waiting sender with "disconnected"; their items stay in their nodes and go back to
 //   the callers.
+// - Either dispose also ends the waits of its own side, which came through handles that are now
+//   all disposed and which nothing could complete any more, as "abandoned"
+//   (ObjectDisposedException); an operation of that side that arrives afterwards is refused
+//   before it registers (AbandonAll, RefuseIfSideGone).
 // Invariant (checked in debug builds at the end of every locked region): while a claimable
 // receiver waits, the buffer is empty; while a claimable sender waits, the buffer is full; while
 // any node is queued, the fast paths are frozen.
@@ -433,6 +437,12 @@ internal abstract class ChannelCore<T>
                 }
 
                 WakeAll(ref _readWatchers);
+
+                // A send still waiting came through a sender that is now disposed (this was the
+                // last): it can never complete, and an item that a receiver could still take
+                // from it would arrive after Drained said nothing more will (Go's send on a
+                // closed channel fails the same way).
+                AbandonAll(ref _senders);
                 if (BufferIsEmpty)
                 {
                     SignalDrained();
@@ -511,6 +521,11 @@ internal abstract class ChannelCore<T>
 
                 ClearBuffer();
                 WakeAll(ref _writeWatchers);
+
+                // A receive still waiting came through a receiver that is now disposed (this was
+                // the last): no send can reach it any more, so it would wait for ever.
+                AbandonAll(ref _receivers);
+                AbandonAll(ref _readWatchers);
                 last = true;
             }
 
@@ -772,6 +787,7 @@ internal abstract class ChannelCore<T>
                     return SendStatus.Timeout;
                 }
 
+                RefuseIfSideGone(sender: true);
                 node = SyncNodeCache.Rent();
                 node.PrepareSingle(isAsync: false);
                 node.Item = item;
@@ -789,11 +805,10 @@ internal abstract class ChannelCore<T>
         }
 
         int outcome = WaitSync(node, millisecondsTimeout, cancellationToken, sender: true);
-        var result = outcome >= Waiter.SelectedBase
-            ? (node.Status == NodeStatus.Done ? SendStatus.Sent : SendStatus.Disconnected)
-            : SendStatus.Timeout;
+        var nodeStatus = outcome >= Waiter.SelectedBase ? node.Status : NodeStatus.None;
         node.Item = default!;
         SyncNodeCache.Return(node);
+        var result = outcome >= Waiter.SelectedBase ? SentOrNot(nodeStatus) : SendStatus.Timeout;
         if (outcome == Waiter.Cancelled)
         {
             throw new OperationCanceledException(cancellationToken);
@@ -833,6 +848,7 @@ internal abstract class ChannelCore<T>
                     return ReceiveStatus.Timeout;
                 }
 
+                RefuseIfSideGone(sender: false);
                 node = SyncNodeCache.Rent();
                 node.PrepareSingle(isAsync: false);
                 EnqueueReceiver(node);
@@ -850,6 +866,7 @@ internal abstract class ChannelCore<T>
 
         int outcome = WaitSync(node, millisecondsTimeout, cancellationToken, sender: false);
         ReceiveStatus result;
+        bool abandoned = false;
         if (outcome >= Waiter.SelectedBase && node.Status == NodeStatus.Done)
         {
             item = node.Item;
@@ -857,6 +874,7 @@ internal abstract class ChannelCore<T>
         }
         else
         {
+            abandoned = outcome >= Waiter.SelectedBase && node.Status == NodeStatus.Abandoned;
             result = outcome >= Waiter.SelectedBase ? ReceiveStatus.Disconnected : ReceiveStatus.Timeout;
         }
 
@@ -865,6 +883,11 @@ internal abstract class ChannelCore<T>
         if (outcome == Waiter.Cancelled)
         {
             throw new OperationCanceledException(cancellationToken);
+        }
+
+        if (abandoned)
+        {
+            throw ChannelErrors.ReceiverAbandoned<T>();
         }
 
         return result;
@@ -987,6 +1010,7 @@ internal abstract class ChannelCore<T>
             status = TrySendLocked(item, out partner);
             if (status == SendStatus.Full)
             {
+                RefuseIfSideGone(sender: true);
                 node = RentAsyncNode();
                 node.PrepareSingle(isAsync: true);
                 node.Item = item;
@@ -1032,6 +1056,7 @@ internal abstract class ChannelCore<T>
             status = TryReceiveLocked(out item, out partner);
             if (status == ReceiveStatus.Empty)
             {
+                RefuseIfSideGone(sender: false);
                 node = RentAsyncNode();
                 node.PrepareSingle(isAsync: true);
                 version = node.Version; // read before a completer can see the node
@@ -1130,6 +1155,7 @@ internal abstract class ChannelCore<T>
                     return new ValueTask<SendStatus>(SendStatus.Timeout);
                 }
 
+                RefuseIfSideGone(sender: true);
                 node = RentAsyncNode();
                 node.PrepareSingle(isAsync: true);
                 node.Item = item;
@@ -1153,11 +1179,10 @@ internal abstract class ChannelCore<T>
     private async ValueTask<SendStatus> SendSlowAsync(WaitNode<T> node, long millisecondsTimeout, CancellationToken cancellationToken)
     {
         int outcome = await WaitAsync(node, millisecondsTimeout, cancellationToken, sender: true).ConfigureAwait(false);
-        var result = outcome >= Waiter.SelectedBase
-            ? (node.Status == NodeStatus.Done ? SendStatus.Sent : SendStatus.Disconnected)
-            : SendStatus.Timeout;
+        var status = outcome >= Waiter.SelectedBase ? node.Status : NodeStatus.None;
         node.Item = default!;
         ReturnAsyncNode(node);
+        var result = outcome >= Waiter.SelectedBase ? SentOrNot(status) : SendStatus.Timeout;
         if (outcome == Waiter.Cancelled)
         {
             throw new OperationCanceledException(cancellationToken);
@@ -1195,6 +1220,7 @@ internal abstract class ChannelCore<T>
                     return new ValueTask<ReceiveResult<T>>(ReceiveResult<T>.Of(ReceiveStatus.Timeout));
                 }
 
+                RefuseIfSideGone(sender: false);
                 node = RentAsyncNode();
                 node.PrepareSingle(isAsync: true);
                 EnqueueReceiver(node);
@@ -1218,8 +1244,10 @@ internal abstract class ChannelCore<T>
     {
         int outcome = await WaitAsync(node, millisecondsTimeout, cancellationToken, sender: false).ConfigureAwait(false);
         ReceiveResult<T> result;
+        bool abandoned = false;
         if (outcome >= Waiter.SelectedBase)
         {
+            abandoned = node.Status == NodeStatus.Abandoned;
             result = node.Status == NodeStatus.Done
                 ? new ReceiveResult<T>(ReceiveStatus.Received, node.Item)
                 : ReceiveResult<T>.Of(ReceiveStatus.Disconnected);
@@ -1234,6 +1262,11 @@ internal abstract class ChannelCore<T>
         if (outcome == Waiter.Cancelled)
         {
             throw new OperationCanceledException(cancellationToken);
+        }
+
+        if (abandoned)
+        {
+            throw ChannelErrors.ReceiverAbandoned<T>();
         }
 
         return result;
@@ -1304,6 +1337,45 @@ internal abstract class ChannelCore<T>
         }
     }
 
+    /// <summary>The outcome of a send that a partner or a disconnection completed; throws for an abandoned one (see <see cref="AbandonAll"/>).</summary>
+    private static SendStatus SentOrNot(NodeStatus status) => status switch
+    {
+        NodeStatus.Done => SendStatus.Sent,
+        NodeStatus.Abandoned => throw ChannelErrors.SenderAbandoned<T>(),
+        _ => SendStatus.Disconnected,
+    };
+
+    /// <summary>
+    /// Completes every claimable node of a queue of this side as <see cref="NodeStatus.Abandoned"/>:
+    /// the side's last handle is gone (see <see cref="ReleaseSender"/> and <see cref="ReleaseReceiver"/>).
+    /// </summary>
+    private static void AbandonAll(ref WaitQueue<T> queue)
+    {
+        while (queue.Dequeue() is { } node)
+        {
+            if (node.TryClaim())
+            {
+                node.Complete(NodeStatus.Abandoned);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Before an operation registers to wait: refuses it if its own side has no handle left.
+    /// That side's last handle was disposed after the operation passed its handle's disposal
+    /// check, so the operation came through a disposed handle, and once registered nothing would
+    /// ever complete it (<see cref="AbandonAll"/> ran already). Call under <see cref="_sync"/>,
+    /// frozen, before renting a node; the fast paths are thawed again before the exception leaves.
+    /// </summary>
+    private void RefuseIfSideGone(bool sender)
+    {
+        if (sender ? _senderCount == 0 : _receiverCount == 0)
+        {
+            ThawIfIdle();
+            throw sender ? ChannelErrors.SenderAbandoned<T>() : ChannelErrors.ReceiverAbandoned<T>();
+        }
+    }
+
     /// <summary>Completes every claimable node of a queue (watchers, or all waiters on disconnect).</summary>
     private static void WakeAll(ref WaitQueue<T> queue)
     {
@@ -1342,6 +1414,14 @@ internal abstract class ChannelCore<T>
             {
                 ThawIfIdle();
                 return new ValueTask<bool>(known);
+            }
+
+            if (read && _receiverCount == 0)
+            {
+                // Every receiver is gone (the adapter's own clone too): nothing would ever wake a
+                // read watcher (see RefuseIfSideGone).
+                ThawIfIdle();
+                return ValueTask.FromException<bool>(ChannelErrors.ReceiverAbandoned<T>());
             }
 
             node = RentAsyncNode();
@@ -1426,10 +1506,16 @@ internal abstract class ChannelCore<T>
             ThawIfIdle();
         }
 
+        bool abandoned = outcome >= Waiter.SelectedBase && node.Status == NodeStatus.Abandoned;
         ReturnAsyncNode(node);
         if (outcome == Waiter.Cancelled)
         {
             throw new OperationCanceledException(cancellationToken);
+        }
+
+        if (abandoned)
+        {
+            throw ChannelErrors.ReceiverAbandoned<T>(); // only read watchers are abandoned
         }
 
         return result;
@@ -1465,6 +1551,7 @@ internal abstract class ChannelCore<T>
                 return false;
             }
 
+            RefuseIfSideGone(sender: false);
             EnqueueReceiver(node);
             AssertInvariants();
             return true;
@@ -1486,6 +1573,7 @@ internal abstract class ChannelCore<T>
                 return false;
             }
 
+            RefuseIfSideGone(sender: true);
             EnqueueSender(node);
             AssertInvariants();
             return true;
@@ -1666,6 +1754,8 @@ internal abstract class ChannelCore<T>
         Debug.Assert(_sync.IsHeldByCurrentThread, "a locked region must take the channel lock with using (_sync.EnterScope()), not lock (_sync)");
 #endif
         Debug.Assert(_senderCount >= 0 && _receiverCount >= 0);
+        Debug.Assert(_senderCount > 0 || _senders.PeekClaimable(null) is null, "no send waits once the last sender is gone (AbandonAll, RefuseIfSideGone)");
+        Debug.Assert(_receiverCount > 0 || _receivers.PeekClaimable(null) is null, "no receive waits once the last receiver is gone (AbandonAll, RefuseIfSideGone)");
         Debug.Assert(IsFrozen || (_senders.IsEmpty && _receivers.IsEmpty && _readWatchers.IsEmpty && _writeWatchers.IsEmpty), "while any node is queued the fast paths are frozen");
         if (!IsFrozen)
         {

@@ -13,6 +13,13 @@ internal enum NodeStatus : byte
 
     /// <summary>The other side went away: all receivers (for a send) or all senders (for a receive).</summary>
     Disconnected,
+
+    /// <summary>
+    /// This side went away while the operation waited: the last sender (for a send) or the last
+    /// receiver (for a receive) was disposed, so the handle the operation came through is
+    /// disposed and nothing can ever complete it. Reported as an ObjectDisposedException.
+    /// </summary>
+    Abandoned,
 }
 
 /// <summary>
@@ -119,7 +126,7 @@ internal sealed class WaitNode<T> : Waiter, IValueTaskSource<T>
 
         if (status != NodeStatus.Done)
         {
-            throw ChannelErrors.SendDisconnected();
+            throw status == NodeStatus.Abandoned ? ChannelErrors.SenderAbandoned<T>() : ChannelErrors.SendDisconnected();
         }
     }
 
@@ -132,7 +139,12 @@ internal sealed class WaitNode<T> : Waiter, IValueTaskSource<T>
             throw new OperationCanceledException(cancellationToken);
         }
 
-        return status == NodeStatus.Done ? item : throw ChannelErrors.ReceiveDisconnected();
+        return status switch
+        {
+            NodeStatus.Done => item,
+            NodeStatus.Abandoned => throw ChannelErrors.ReceiverAbandoned<T>(),
+            _ => throw ChannelErrors.ReceiveDisconnected(),
+        };
     }
 
     ValueTaskSourceStatus IValueTaskSource<T>.GetStatus(short token) => GetStatusCore(token);

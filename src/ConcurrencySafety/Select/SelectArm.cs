@@ -114,10 +114,17 @@ internal sealed class ReceiveArm<T> : SelectArm
 
     internal override void TakeResult()
     {
-        Result = _node.Status == NodeStatus.Done
+        var status = _node.Status;
+        Result = status == NodeStatus.Done
             ? new ReceiveResult<T>(ReceiveStatus.Received, _node.Item)
             : ReceiveResult<T>.Of(ReceiveStatus.Disconnected);
         _node.Item = default!;
+        if (status == NodeStatus.Abandoned)
+        {
+            // The channel's last receiver (this arm's among them) was disposed during the select.
+            Result = default;
+            throw ChannelErrors.ReceiverAbandoned<T>();
+        }
     }
 
     internal override void Invoke()
@@ -217,8 +224,16 @@ internal sealed class SendArm<T> : SelectArm
 
     internal override void TakeResult()
     {
-        Result = new SendResult<T>(_node.Status == NodeStatus.Done ? SendStatus.Sent : SendStatus.Disconnected, Value);
+        var status = _node.Status;
         _node.Item = default!;
+        if (status == NodeStatus.Abandoned)
+        {
+            // The channel's last sender (this arm's among them) was disposed during the select: nothing was sent.
+            Result = default;
+            throw ChannelErrors.SenderAbandoned<T>();
+        }
+
+        Result = new SendResult<T>(status == NodeStatus.Done ? SendStatus.Sent : SendStatus.Disconnected, Value);
     }
 
     internal override void Invoke()

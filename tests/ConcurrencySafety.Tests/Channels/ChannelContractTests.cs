@@ -468,6 +468,102 @@ public abstract class ChannelContractTests
         }
     }
 
+    [Fact]
+    public async Task Disposing_the_last_receiver_while_receives_wait_through_it_fails_them_with_ObjectDisposedException()
+    {
+        var (tx, rx) = Create();
+        using (tx)
+        {
+            // Before: each of these waited for ever, since no send can reach a channel whose
+            // receivers are all gone.
+            var blocking = Task.Run(() => rx.Receive());
+            var timed = Task.Run(() => rx.TryReceive(Long));
+            var asynchronous = rx.ReceiveAsync().AsTask();
+            WaitUntil(() => rx.Core.WaitingCounts.Receivers == 3, "three receives wait");
+
+            rx.Dispose();
+            foreach (var receive in new Task[] { blocking, timed, asynchronous })
+            {
+                var error = await Assert.ThrowsAsync<ObjectDisposedException>(() => receive.WaitAsync(Long));
+                Assert.Contains("last receiver", error.Message);
+            }
+
+            Assert.Equal(0, rx.Core.WaitingCounts.Receivers);
+            Assert.True(tx.TrySend(1).Status == SendStatus.Disconnected);
+        }
+    }
+
+    [Fact]
+    public void A_receive_that_passed_its_handle_check_before_the_last_receiver_was_disposed_is_refused_instead_of_registered()
+    {
+        // The race of the test above, made deterministic: the operation reaches the channel only
+        // after the last receiver is gone (the handle check it passed came before the dispose).
+        var (tx, rx) = Create();
+        using (tx)
+        {
+            var core = rx.Core;
+            rx.Dispose();
+            Assert.Throws<ObjectDisposedException>(() => core.Receive(out _, Timeout.Infinite, CancellationToken.None));
+            Assert.Throws<ObjectDisposedException>(() => { _ = core.ReceiveAsync(Timeout.Infinite, CancellationToken.None); });
+            Assert.Equal(0, core.WaitingCounts.Receivers);
+            Assert.True(tx.TrySend(1).Status == SendStatus.Disconnected);
+        }
+    }
+
+    [Fact]
+    public async Task Disposing_a_receiver_while_another_one_lives_leaves_the_waiting_receive_to_complete()
+    {
+        // The correct twin: only the side's last handle abandons the waits.
+        var (tx, rx) = Create();
+        using (tx)
+        using (var other = rx.Clone())
+        {
+            var receive = rx.ReceiveAsync().AsTask();
+            WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1, "the receive waits");
+            rx.Dispose();
+            Assert.False(receive.IsCompleted);
+            tx.Send(42);
+            Assert.Equal(42, await receive.WaitAsync(Long));
+        }
+    }
+
+    [Fact]
+    public async Task Disposing_the_last_sender_while_sends_wait_through_it_fails_them_and_nothing_arrives_after_the_close()
+    {
+        if (Capacity is null)
+        {
+            return; // an unbounded send never waits
+        }
+
+        var (tx, rx) = Create();
+        using (rx)
+        {
+            FillToCapacity(tx);
+            var blocking = Task.Run(() => tx.Send(1000));
+            var asynchronous = tx.SendAsync(1001).AsTask();
+            WaitUntil(() => rx.Core.WaitingCounts.Senders == 2, "two sends wait");
+
+            // Before: a receiver could still take these items after the channel reported itself
+            // closed and drained (on a rendezvous channel at once).
+            tx.Dispose();
+            foreach (var send in new Task[] { blocking, asynchronous })
+            {
+                var error = await Assert.ThrowsAsync<ObjectDisposedException>(() => send.WaitAsync(Long));
+                Assert.Contains("last sender", error.Message);
+            }
+
+            var received = new List<int>();
+            while (rx.TryReceive() is { IsReceived: true } got)
+            {
+                received.Add(got.Value);
+            }
+
+            Assert.Equal(Enumerable.Range(0, Capacity.Value), received); // the buffered items only
+            Assert.True(rx.TryReceive().IsDisconnected);
+            await rx.AsChannelReader().Completion.WaitAsync(Long);
+        }
+    }
+
     protected void FillToCapacity(Sender<int> tx)
     {
         for (int i = 0; i < (Capacity ?? 0); i++)

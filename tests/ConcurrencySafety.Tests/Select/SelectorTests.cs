@@ -441,6 +441,30 @@ public class SelectorTests
     }
 
     [Fact]
+    public async Task Disposing_the_last_handle_of_an_arm_while_the_select_waits_fails_the_select_with_ObjectDisposedException()
+    {
+        // A receive arm: its channel's last receiver is the arm's own, disposed by another party.
+        var (tx, rx) = Chan.Rendezvous<int>();
+        var (_, idle) = Chan.Rendezvous<int>();
+        var selector = new Selector().Receive(rx, _ => { }).Receive(idle, _ => { });
+        var waiting = selector.SelectAsync().AsTask();
+        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1 && idle.Core.WaitingCounts.Receivers == 1, "the select waits on both arms");
+        rx.Dispose();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, idle.Core.WaitingCounts.Receivers); // every arm was unregistered
+        Assert.True(tx.TrySend(1).Status == SendStatus.Disconnected);
+
+        // A send arm, blocking: nothing was sent, and a receiver finds the channel closed.
+        var (stx, srx) = Chan.Rendezvous<int>();
+        var sending = new Selector().Send(stx, 7, () => { });
+        var blocked = Task.Run(() => sending.Select());
+        WaitUntil(() => srx.Core.WaitingCounts.Senders == 1, "the send arm waits");
+        stx.Dispose();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => blocked.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(srx.TryReceive().IsDisconnected);
+    }
+
+    [Fact]
     public void A_value_factory_runs_once_per_select_and_a_throwing_one_sends_nothing()
     {
         var (aTx, a) = Chan.Bounded<int>(8);
