@@ -17,9 +17,10 @@
 //   order hold as before.
 //
 // The lock is held only for O(1) work (plus skipping stale select registrations, and a rare
-// buffer growth; a bulk wake is O(waiters)), never while user code runs (except that a bulk
-// wake hands a continuation that captured a SynchronizationContext or TaskScheduler to its Post or
-// QueueTask, which by contract only queue it), and never taken twice by one thread: it is our
+// buffer growth; a bulk wake is O(waiters)), never while user code runs (a captured
+// SynchronizationContext's Post or TaskScheduler's QueueTask counts as user code: a bulk wake
+// posts from the pool instead, Waiter.SignalUnderLock, and Drained is completed after the
+// release, CompleteDrainedIfDue), and never taken twice by one thread: it is our
 // own non-recursive lock (ChannelLock.cs), which records no owner and so costs no thread-static
 // read. A hand-over claims the partner and writes its
 // node under the lock, and wakes it after releasing the lock (Wake): the woken party usually
@@ -340,6 +341,8 @@ internal abstract class ChannelCore<T>
 
             ThawIfIdle();
         }
+
+        CompleteDrainedIfDue();
     }
 
     /// <summary>Gets the number of buffered items.</summary>
@@ -452,6 +455,8 @@ internal abstract class ChannelCore<T>
             ThawIfIdle();
             AssertInvariants();
         }
+
+        CompleteDrainedIfDue();
     }
 
     /// <summary>
@@ -462,6 +467,7 @@ internal abstract class ChannelCore<T>
     {
         get
         {
+            Task task;
             using (_sync.EnterScope())
             {
                 Freeze();
@@ -471,7 +477,6 @@ internal abstract class ChannelCore<T>
                     return Task.CompletedTask;
                 }
 
-                // Continuations run asynchronously: the task is completed under the lock.
                 var drained = _drained;
                 if (drained is null)
                 {
@@ -483,17 +488,60 @@ internal abstract class ChannelCore<T>
                 // _drained before we set it (see TryReceiveUnlocked).
                 if (IsDrained)
                 {
-                    drained.TrySetResult();
+                    SignalDrained();
                 }
 
                 ThawIfIdle();
-                return drained.Task;
+                task = drained.Task;
             }
+
+            CompleteDrainedIfDue();
+            return task;
         }
     }
 
-    /// <summary>Completes <see cref="Drained"/> if somebody asked for it. Caller holds the lock.</summary>
-    private void SignalDrained() => _drained?.TrySetResult();
+    /// <summary>
+    /// Notes, under the lock, that <see cref="Drained"/> is due; the caller completes it with
+    /// <see cref="CompleteDrainedIfDue"/> after releasing the lock. Not completed here: the task
+    /// runs its continuations asynchronously, but that means handing each one to the context or
+    /// scheduler its await captured (Post, QueueTask), which is user code and must not run under
+    /// the lock (see Waiter.SignalUnderLock).
+    /// </summary>
+    private void SignalDrained()
+    {
+        if (_drained is not null)
+        {
+            _drainedDue = true;
+        }
+    }
+
+    /// <summary>Set under the lock by <see cref="SignalDrained"/>; cleared by whichever thread completes <see cref="Drained"/> after its release (completing twice is harmless).</summary>
+    private bool _drainedDue;
+
+    /// <summary>After the lock is released: completes <see cref="Drained"/> if a locked region found the channel drained.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CompleteDrainedIfDue()
+    {
+        if (_drainedDue)
+        {
+            CompleteDrained();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void CompleteDrained()
+    {
+        _drainedDue = false;
+        Volatile.Read(ref _drained)?.TrySetResult();
+    }
+
+    /// <summary>Wakes the partner of a receive step and completes <see cref="Drained"/> if that step took the last item of a closed channel. After the lock is released.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void WakeAfterReceive(WaitNode<T>? partner)
+    {
+        Wake(partner);
+        CompleteDrainedIfDue();
+    }
 
     /// <summary>Drops a receiver handle; the last one disconnects every sender.</summary>
     public void ReleaseReceiver()
@@ -659,7 +707,7 @@ internal abstract class ChannelCore<T>
             AssertInvariants();
         }
 
-        Wake(partner);
+        WakeAfterReceive(partner);
         return status;
     }
 
@@ -860,7 +908,7 @@ internal abstract class ChannelCore<T>
 
         if (node is null)
         {
-            Wake(partner);
+            WakeAfterReceive(partner);
             return status;
         }
 
@@ -1073,7 +1121,7 @@ internal abstract class ChannelCore<T>
             return WaitFaults.AnyInstalled && WaitFailedDirect(node, sender: false) is { } failure ? ValueTask.FromException<T>(failure) : new ValueTask<T>(node, version);
         }
 
-        Wake(partner);
+        WakeAfterReceive(partner);
         return status == ReceiveStatus.Received ? new ValueTask<T>(item) : ValueTask.FromException<T>(ChannelErrors.ReceiveDisconnected());
     }
 
@@ -1232,7 +1280,7 @@ internal abstract class ChannelCore<T>
 
         if (node is null)
         {
-            Wake(partner);
+            WakeAfterReceive(partner);
             return new ValueTask<ReceiveResult<T>>(new ReceiveResult<T>(status, item));
         }
 

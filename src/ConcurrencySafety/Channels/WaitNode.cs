@@ -166,7 +166,7 @@ internal sealed class WaitNode<T> : Waiter, IValueTaskSource<T>
     internal void Complete(NodeStatus status)
     {
         Status = status;
-        Owner.Signal();
+        Owner.SignalUnderLock();
     }
 }
 

@@ -73,6 +73,9 @@ internal class Waiter : IValueTaskSource, IThreadPoolWorkItem
     /// <summary>Written by the winner of the claim before it signals: may the continuation run inline (the channel's opt-in)?</summary>
     private bool _inlineAllowed;
 
+    /// <summary>Written by the winner of the claim before it signals: does it signal under a channel lock (<see cref="SignalUnderLock"/>)?</summary>
+    private bool _signalledUnderLock;
+
     /// <summary>The core's continuation: the owner has been signalled, now dispatch its continuation.</summary>
     private static readonly Action<object?> s_dispatch = static state => ((Waiter)state!).Dispatch();
 
@@ -103,6 +106,7 @@ internal class Waiter : IValueTaskSource, IThreadPoolWorkItem
         _isAsync = isAsync;
         _signaled = 0;
         _blocked = 0;
+        _signalledUnderLock = false;
         if (isAsync)
         {
             Debug.Assert(_continuation is null, "the previous continuation was dispatched before the owner reused the waiter");
@@ -182,6 +186,20 @@ internal class Waiter : IValueTaskSource, IThreadPoolWorkItem
 
     /// <summary>Publishes the results written by the winner and wakes the owner; an async owner's continuation never runs on this thread before the call returns.</summary>
     internal void Signal() => Signal(allowInline: false);
+
+    /// <summary>
+    /// <see cref="Signal()"/> for a completer that holds a channel lock (a bulk wake: a close,
+    /// woken watchers). Besides never running the continuation here, it keeps the owner's
+    /// synchronization context or task scheduler out of the locked region: their Post and
+    /// QueueTask are user code, and one that runs the callback inline (which breaks their
+    /// contract, but test schedulers do it) would re-enter the channel on this thread and
+    /// deadlock on the channel's non-recursive lock. The continuation is posted from the pool.
+    /// </summary>
+    internal void SignalUnderLock()
+    {
+        _signalledUnderLock = true;
+        Signal(allowInline: false);
+    }
 
     /// <summary>
     /// Publishes the results written by the winner and wakes the owner. With
@@ -359,7 +377,8 @@ internal class Waiter : IValueTaskSource, IThreadPoolWorkItem
     /// inside <see cref="Signal(bool)"/> (on the completer's thread, possibly under a channel
     /// lock unless inline is allowed), or from the pool when the owner awaited after the signal.
     /// The policy, strongest rule first:
-    /// 1. a captured synchronization context or task scheduler gets the continuation posted;
+    /// 1. a captured synchronization context or task scheduler gets the continuation posted
+    ///    (from the pool if the completer holds a channel lock: <see cref="SignalUnderLock"/>);
     /// 2. with the channel's opt-in, it runs here, now (nesting-limited);
     /// 3. without an execution context to restore, it is parked in this thread's runner queue,
     ///    to run once the completer's code has returned to the runner loop (HandOff.TryPark);
@@ -370,6 +389,13 @@ internal class Waiter : IValueTaskSource, IThreadPoolWorkItem
         Debug.Assert(_continuation is not null);
         if (_schedulingContext is not null) // tested first: the type tests in PostToSchedulingContext cost a cast helper call each
         {
+            if (_signalledUnderLock)
+            {
+                // Not under the lock (see SignalUnderLock): post from the pool instead.
+                ThreadPool.UnsafeQueueUserWorkItem(static w => w.PostFromPool(), this, preferLocal: false);
+                return;
+            }
+
             if (PostToSchedulingContext())
             {
                 return;
@@ -397,6 +423,15 @@ internal class Waiter : IValueTaskSource, IThreadPoolWorkItem
         }
 
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
+    }
+
+    /// <summary>Rule 1 of <see cref="Dispatch"/> for a waiter signalled under a channel lock, run by the pool.</summary>
+    private void PostFromPool()
+    {
+        if (!PostToSchedulingContext())
+        {
+            RunContinuation(); // not reached: the captured object is a context or a scheduler
+        }
     }
 
     /// <summary>Rule 1 of <see cref="Dispatch"/>, kept out of it (its exception handling would weigh on the common path): false if the captured object is neither a context nor a scheduler.</summary>
