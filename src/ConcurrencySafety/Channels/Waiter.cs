@@ -452,9 +452,18 @@ internal class Waiter : IValueTaskSource, IThreadPoolWorkItem
                     return false;
             }
         }
-        catch
+        catch (Exception refusal)
         {
             RefusedBySchedulingContext();
+            if (refusal is ThreadInterruptedException)
+            {
+                // Not a refusal of the context's: this thread was interrupted while Post or
+                // QueueTask blocked (on a lock of theirs, say). The continuation still runs (on
+                // the pool); the interrupt is raised again for this thread's next blocking wait
+                // rather than swallowed.
+                Thread.CurrentThread.Interrupt();
+            }
+
             return true;
         }
     }

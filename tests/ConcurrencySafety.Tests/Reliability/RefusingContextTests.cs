@@ -36,6 +36,32 @@ public sealed class RefusingContextTests
     }
 
     [Fact]
+    public async Task An_interrupt_that_cuts_a_post_short_is_raised_again_on_the_completing_thread_and_the_item_arrives()
+    {
+        var (tx, rx) = Chan.Rendezvous<int>();
+        var received = StartUnder(new InterruptedContext(), () => ReceiveOnce(rx));
+        TestWaits.Until(() => rx.Core.WaitingCounts.Receivers == 1, "the receiver waits");
+
+        Exception? raised = null;
+        var completer = new Thread(() =>
+        {
+            tx.Send(7); // the wake's Post throws ThreadInterruptedException; the send itself succeeds
+            try
+            {
+                Thread.Sleep(1); // the next blocking wait sees the interrupt again
+            }
+            catch (ThreadInterruptedException e)
+            {
+                raised = e;
+            }
+        });
+        completer.Start();
+        Assert.True(completer.Join(TimeSpan.FromSeconds(10)));
+        Assert.NotNull(raised);
+        Assert.Equal(7, await received.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
     public async Task A_working_context_still_gets_the_continuation()
     {
         var context = new CountingContext();
@@ -68,6 +94,13 @@ public sealed class RefusingContextTests
     {
         public override void Post(SendOrPostCallback d, object? state) =>
             throw new InvalidOperationException("this context has shut down");
+    }
+
+    /// <summary>A context whose Post is cut short by an interrupt of the posting thread.</summary>
+    private sealed class InterruptedContext : SynchronizationContext
+    {
+        public override void Post(SendOrPostCallback d, object? state) =>
+            throw new ThreadInterruptedException("interrupted while posting");
     }
 
     private sealed class CountingContext : SynchronizationContext
