@@ -399,7 +399,37 @@ internal sealed class HandOff
     {
         if (Interlocked.Exchange(ref s_armed, 1) == 0)
         {
-            s_watchdog.Change(WatchdogPeriod, Timeout.Infinite);
+            StartTick();
+        }
+    }
+
+    /// <summary>
+    /// Starts one watchdog period, whatever happens. Change takes the timer queue's monitor,
+    /// which throws ThreadInterruptedException on an interrupted thread when it is contended.
+    /// Let out, that would leave s_armed set with no tick coming, and no later park would arm
+    /// the watchdog again: parked waiters of a blocked runner would never move. The interrupt is
+    /// raised again afterwards, for this thread's next blocking wait (the waits a caller may
+    /// still meet under a channel lock, its park and a waiter's pulse, ignore it: Uninterruptible.cs).
+    /// </summary>
+    private static void StartTick()
+    {
+        bool interrupted = false;
+        while (true)
+        {
+            try
+            {
+                s_watchdog.Change(WatchdogPeriod, Timeout.Infinite);
+                break;
+            }
+            catch (ThreadInterruptedException)
+            {
+                interrupted = true; // Change had not taken the monitor: nothing changed yet
+            }
+        }
+
+        if (interrupted)
+        {
+            Thread.CurrentThread.Interrupt();
         }
     }
 
@@ -455,7 +485,7 @@ internal sealed class HandOff
 
         if (anyParked)
         {
-            s_watchdog.Change(WatchdogPeriod, Timeout.Infinite);
+            StartTick();
             return;
         }
 
