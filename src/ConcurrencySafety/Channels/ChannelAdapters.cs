@@ -40,7 +40,22 @@ internal sealed class SenderChannelWriter<T> : ChannelWriter<T>
 
     public SenderChannelWriter(Sender<T> sender) => _sender = sender;
 
-    public override bool TryWrite(T item) => Volatile.Read(ref _completed) == 0 && _sender.TrySend(item).IsSent;
+    public override bool TryWrite(T item)
+    {
+        if (Volatile.Read(ref _completed) != 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            return _sender.TrySend(item).IsSent;
+        }
+        catch (ObjectDisposedException) when (Volatile.Read(ref _completed) != 0)
+        {
+            return false; // completed just now, by another thread: a completed writer refuses writes
+        }
+    }
 
     public override ValueTask<bool> WaitToWriteAsync(CancellationToken cancellationToken = default)
     {
@@ -64,7 +79,18 @@ internal sealed class SenderChannelWriter<T> : ChannelWriter<T>
             throw new ChannelClosedException();
         }
 
-        var result = await _sender.TrySendAsync(item, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+        SendResult<T> result;
+        try
+        {
+            result = await _sender.TrySendAsync(item, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException disposed) when (Volatile.Read(ref _completed) != 0)
+        {
+            // Completed meanwhile (TryComplete disposed this writer's sender while the write
+            // waited, or just before it started): the BCL's contract reports that as closed.
+            throw new ChannelClosedException("The writer was completed while this write waited; the item was not written.", disposed);
+        }
+
         if (!result.IsSent)
         {
             throw new ChannelClosedException("Every receiver of the channel is gone.");

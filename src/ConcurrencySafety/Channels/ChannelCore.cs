@@ -27,8 +27,10 @@
 // takes the lock again at once. By default an asynchronous party's code never runs inside the
 // waking call: it runs next on the waking pool thread once the waker's code returns to it, or
 // on the pool (HandOff.cs); with ChanOptions.AllowSynchronousContinuations it runs on the
-// waking thread right there. Bulk wakes (closing the channel, interop watchers)
-// signal under the lock and always dispatch asynchronous continuations to the thread pool.
+// waking thread right there. Bulk wakes (closing the channel, interop watchers, abandoned
+// waits) signal under the lock and never run a continuation there: it is parked on the waking
+// runner thread (HandOff.cs) or queued to the thread pool, and one that captured a context or
+// scheduler is posted to it from the pool.
 //
 // Who wakes whom:
 // - A sender that finds a waiting receiver hands the item to it directly (claim, write, signal).
@@ -405,7 +407,13 @@ internal abstract class ChannelCore<T>
     {
         using (_sync.EnterScope())
         {
-            Debug.Assert(_senderCount > 0, "a clone is made from a live handle");
+            if (_senderCount == 0)
+            {
+                // The handle passed its disposal check, then another thread disposed it, the
+                // last sender: the channel has closed, and a clone must not reopen it.
+                throw ChannelErrors.CloneOfClosedSide<T>(sender: true);
+            }
+
             _senderCount++;
         }
     }
@@ -415,7 +423,12 @@ internal abstract class ChannelCore<T>
     {
         using (_sync.EnterScope())
         {
-            Debug.Assert(_receiverCount > 0, "a clone is made from a live handle");
+            if (_receiverCount == 0)
+            {
+                // As in AddSender: every sender was disconnected already, a clone must not undo that.
+                throw ChannelErrors.CloneOfClosedSide<T>(sender: false);
+            }
+
             _receiverCount++;
         }
     }
@@ -440,6 +453,7 @@ internal abstract class ChannelCore<T>
                 }
 
                 WakeAll(ref _readWatchers);
+                WakeAll(ref _writeWatchers); // they learn "never again" (ReadyState)
 
                 // A send still waiting came through a sender that is now disposed (this was the
                 // last): it can never complete, and an item that a receiver could still take
@@ -522,7 +536,9 @@ internal abstract class ChannelCore<T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CompleteDrainedIfDue()
     {
-        if (_drainedDue)
+        // Volatile: the flag is set under the lock by another thread, and this read must not be
+        // reordered after CompleteDrained's read of _drained (weak memory models reorder loads).
+        if (Volatile.Read(ref _drainedDue))
         {
             CompleteDrained();
         }
@@ -531,7 +547,7 @@ internal abstract class ChannelCore<T>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void CompleteDrained()
     {
-        _drainedDue = false;
+        Volatile.Write(ref _drainedDue, false);
         Volatile.Read(ref _drained)?.TrySetResult();
     }
 
@@ -568,6 +584,11 @@ internal abstract class ChannelCore<T>
                 }
 
                 ClearBuffer();
+                if (_senderCount == 0)
+                {
+                    SignalDrained(); // closed before, and the items left are dropped: nothing more to read
+                }
+
                 WakeAll(ref _writeWatchers);
 
                 // A receive still waiting came through a receiver that is now disposed (this was
@@ -581,6 +602,7 @@ internal abstract class ChannelCore<T>
             AssertInvariants();
         }
 
+        CompleteDrainedIfDue();
         if (last)
         {
             ReceiversGone?.Invoke();
@@ -724,6 +746,10 @@ internal abstract class ChannelCore<T>
         {
             return SendStatus.Disconnected;
         }
+
+        // A send through a handle disposed meanwhile (it passed its check before the last
+        // sender went): refused, so that nothing is buffered after the close on this path.
+        RefuseIfSideGone(sender: true);
 
         while (_receivers.Dequeue() is { } receiver)
         {
@@ -1466,8 +1492,8 @@ internal abstract class ChannelCore<T>
 
             if (read && _receiverCount == 0)
             {
-                // Every receiver is gone (the adapter's own clone too): nothing would ever wake a
-                // read watcher (see RefuseIfSideGone).
+                // Every receiver is gone (a reader adapter reads through a receiver, so that one is
+                // disposed too): nothing would ever wake a read watcher (see RefuseIfSideGone).
                 ThawIfIdle();
                 return ValueTask.FromException<bool>(ChannelErrors.ReceiverAbandoned<T>());
             }
@@ -1501,9 +1527,9 @@ internal abstract class ChannelCore<T>
             return _senderCount == 0 ? false : null;
         }
 
-        if (_receiverCount == 0)
+        if (_receiverCount == 0 || _senderCount == 0)
         {
-            return false;
+            return false; // nobody will receive, or nobody is left to send
         }
 
         return HasRoom() || _receivers.PeekClaimable(null) is not null ? true : null;

@@ -9,11 +9,16 @@ internal static class ChannelErrors
     public static ChannelDisconnectedException ReceiveDisconnected() =>
         new("Cannot receive: every sender of this channel was disposed and the buffer is drained, so no item will ever arrive. Use TryReceive or foreach to end cleanly instead of an exception.");
 
-    /// <summary>A send waited through the channel's last sender, and that sender was disposed meanwhile (or just before the send registered).</summary>
+    /// <summary>A send came through a sender that was disposed while the send ran, and no sender of the channel is left.</summary>
     public static ObjectDisposedException SenderAbandoned<T>() =>
-        new(typeof(Sender<T>).FullName, "This sender was disposed while a send through it was waiting, and it was the channel's last sender, so the send can never complete: the item was not sent. Dispose a sender only after its sends have returned (clone it for each producer).");
+        new(typeof(Sender<T>).FullName, "The sender this send came through was disposed while the send was running, and no sender of the channel is left, so the send can never complete: the item was not sent. Dispose a sender only after its sends have returned (clone it for each producer).");
 
-    /// <summary>A receive waited through the channel's last receiver, and that receiver was disposed meanwhile (or just before the receive registered).</summary>
+    /// <summary>A receive came through a receiver that was disposed while the receive ran, and no receiver of the channel is left.</summary>
     public static ObjectDisposedException ReceiverAbandoned<T>() =>
-        new(typeof(Receiver<T>).FullName, "This receiver was disposed while a receive through it was waiting, and it was the channel's last receiver, so the receive can never complete. Dispose a receiver only after its receives have returned (clone it for each consumer).");
+        new(typeof(Receiver<T>).FullName, "The receiver this receive came through was disposed while the receive was running, and no receiver of the channel is left, so the receive can never complete. Dispose a receiver only after its receives have returned (clone it for each consumer).");
+
+    /// <summary>A clone of a handle that another thread disposed meanwhile, and it was the last of its side.</summary>
+    public static ObjectDisposedException CloneOfClosedSide<T>(bool sender) => sender
+        ? new(typeof(Sender<T>).FullName, "This sender was disposed while it was being cloned, and no sender of the channel is left: the channel is closed and a clone cannot reopen it. Clone a sender before disposing it.")
+        : new(typeof(Receiver<T>).FullName, "This receiver was disposed while it was being cloned, and no receiver of the channel is left: the channel is disconnected and a clone cannot undo that. Clone a receiver before disposing it.");
 }

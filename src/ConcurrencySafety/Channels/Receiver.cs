@@ -73,7 +73,7 @@ public sealed class Receiver<T> : IEnumerable<T>, IDisposable
     /// <returns>The item.</returns>
     /// <exception cref="ChannelDisconnectedException">Every sender is gone and the buffer is drained.</exception>
     /// <exception cref="OperationCanceledException">Cancelled before an item arrived, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
-    /// <exception cref="ObjectDisposedException">This handle was disposed, or it was the channel's last receiver and another thread disposed it while this receive waited (the receive can then never complete).</exception>
+    /// <exception cref="ObjectDisposedException">This handle was disposed, or another thread disposed it while this receive ran and no receiver of the channel is left (the receive can then never complete).</exception>
     public T Receive(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -90,7 +90,7 @@ public sealed class Receiver<T> : IEnumerable<T>, IDisposable
     /// <returns>The item.</returns>
     /// <exception cref="ChannelDisconnectedException">Every sender is gone and the buffer is drained.</exception>
     /// <exception cref="OperationCanceledException">Cancelled before an item arrived, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
-    /// <exception cref="ObjectDisposedException">This handle was disposed, or it was the channel's last receiver and another thread disposed it while this receive waited (the receive can then never complete).</exception>
+    /// <exception cref="ObjectDisposedException">This handle was disposed, or another thread disposed it while this receive ran and no receiver of the channel is left (the receive can then never complete).</exception>
     public ValueTask<T> ReceiveAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -123,7 +123,7 @@ public sealed class Receiver<T> : IEnumerable<T>, IDisposable
     /// <returns>Received (with the item), Timeout or Disconnected.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than <see cref="Timeout.InfiniteTimeSpan"/>).</exception>
     /// <exception cref="OperationCanceledException">Cancelled before an item arrived, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
-    /// <exception cref="ObjectDisposedException">This handle was disposed, or it was the channel's last receiver and another thread disposed it while this receive waited (the receive can then never complete).</exception>
+    /// <exception cref="ObjectDisposedException">This handle was disposed, or another thread disposed it while this receive ran and no receiver of the channel is left (the receive can then never complete).</exception>
     public ReceiveResult<T> TryReceive(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -137,7 +137,7 @@ public sealed class Receiver<T> : IEnumerable<T>, IDisposable
     /// <param name="cancellationToken">Cancels the wait; no item is taken then.</param>
     /// <returns>Received (with the item), Timeout or Disconnected.</returns>
     /// <exception cref="OperationCanceledException">Cancelled before an item arrived, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
-    /// <exception cref="ObjectDisposedException">This handle was disposed, or it was the channel's last receiver and another thread disposed it while this receive waited (the receive can then never complete).</exception>
+    /// <exception cref="ObjectDisposedException">This handle was disposed, or another thread disposed it while this receive ran and no receiver of the channel is left (the receive can then never complete).</exception>
     public ReceiveResult<T> TryReceiveUntil(DateTimeOffset deadline, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -151,7 +151,7 @@ public sealed class Receiver<T> : IEnumerable<T>, IDisposable
     /// <returns>Received (with the item), Timeout or Disconnected.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than <see cref="Timeout.InfiniteTimeSpan"/>).</exception>
     /// <exception cref="OperationCanceledException">Cancelled before an item arrived, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
-    /// <exception cref="ObjectDisposedException">This handle was disposed, or it was the channel's last receiver and another thread disposed it while this receive waited (the receive can then never complete).</exception>
+    /// <exception cref="ObjectDisposedException">This handle was disposed, or another thread disposed it while this receive ran and no receiver of the channel is left (the receive can then never complete).</exception>
     public ValueTask<ReceiveResult<T>> TryReceiveAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -164,7 +164,7 @@ public sealed class Receiver<T> : IEnumerable<T>, IDisposable
     /// <param name="cancellationToken">Cancels the wait; no item is taken then.</param>
     /// <returns>Received (with the item), Timeout or Disconnected.</returns>
     /// <exception cref="OperationCanceledException">Cancelled before an item arrived, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
-    /// <exception cref="ObjectDisposedException">This handle was disposed, or it was the channel's last receiver and another thread disposed it while this receive waited (the receive can then never complete).</exception>
+    /// <exception cref="ObjectDisposedException">This handle was disposed, or another thread disposed it while this receive ran and no receiver of the channel is left (the receive can then never complete).</exception>
     public ValueTask<ReceiveResult<T>> TryReceiveUntilAsync(DateTimeOffset deadline, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();

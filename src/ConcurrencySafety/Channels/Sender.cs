@@ -66,7 +66,7 @@ public sealed class Sender<T> : IDisposable
     /// <param name="cancellationToken">Cancels the wait; the item is then not sent.</param>
     /// <exception cref="ChannelDisconnectedException">Every receiver is gone.</exception>
     /// <exception cref="OperationCanceledException">Cancelled before the item was sent, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
-    /// <exception cref="ObjectDisposedException">This handle was disposed, or it was the channel's last sender and another thread disposed it while this send waited (the send can then never complete).</exception>
+    /// <exception cref="ObjectDisposedException">This handle was disposed, or another thread disposed it while this send ran and no sender of the channel is left (the send can then never complete).</exception>
     public void Send(T item, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -82,7 +82,7 @@ public sealed class Sender<T> : IDisposable
     /// <returns>A task that completes once the item is sent.</returns>
     /// <exception cref="ChannelDisconnectedException">Every receiver is gone.</exception>
     /// <exception cref="OperationCanceledException">Cancelled before the item was sent, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
-    /// <exception cref="ObjectDisposedException">This handle was disposed, or it was the channel's last sender and another thread disposed it while this send waited (the send can then never complete).</exception>
+    /// <exception cref="ObjectDisposedException">This handle was disposed, or another thread disposed it while this send ran and no sender of the channel is left (the send can then never complete).</exception>
     public ValueTask SendAsync(T item, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -106,7 +106,7 @@ public sealed class Sender<T> : IDisposable
     /// <returns>Sent, Timeout or Disconnected; the item comes back when not sent.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than <see cref="Timeout.InfiniteTimeSpan"/>).</exception>
     /// <exception cref="OperationCanceledException">Cancelled before the item was sent, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
-    /// <exception cref="ObjectDisposedException">This handle was disposed, or it was the channel's last sender and another thread disposed it while this send waited (the send can then never complete).</exception>
+    /// <exception cref="ObjectDisposedException">This handle was disposed, or another thread disposed it while this send ran and no sender of the channel is left (the send can then never complete).</exception>
     public SendResult<T> TrySend(T item, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -120,7 +120,7 @@ public sealed class Sender<T> : IDisposable
     /// <param name="cancellationToken">Cancels the wait; the item is then not sent.</param>
     /// <returns>Sent, Timeout or Disconnected; the item comes back when not sent.</returns>
     /// <exception cref="OperationCanceledException">Cancelled before the item was sent, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
-    /// <exception cref="ObjectDisposedException">This handle was disposed, or it was the channel's last sender and another thread disposed it while this send waited (the send can then never complete).</exception>
+    /// <exception cref="ObjectDisposedException">This handle was disposed, or another thread disposed it while this send ran and no sender of the channel is left (the send can then never complete).</exception>
     public SendResult<T> TrySendUntil(T item, DateTimeOffset deadline, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -134,7 +134,7 @@ public sealed class Sender<T> : IDisposable
     /// <returns>Sent, Timeout or Disconnected; the item comes back when not sent.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative (other than <see cref="Timeout.InfiniteTimeSpan"/>).</exception>
     /// <exception cref="OperationCanceledException">Cancelled before the item was sent, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
-    /// <exception cref="ObjectDisposedException">This handle was disposed, or it was the channel's last sender and another thread disposed it while this send waited (the send can then never complete).</exception>
+    /// <exception cref="ObjectDisposedException">This handle was disposed, or another thread disposed it while this send ran and no sender of the channel is left (the send can then never complete).</exception>
     public ValueTask<SendResult<T>> TrySendAsync(T item, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
@@ -148,7 +148,7 @@ public sealed class Sender<T> : IDisposable
     /// <param name="cancellationToken">Cancels the wait; the item is then not sent.</param>
     /// <returns>Sent, Timeout or Disconnected; the item comes back when not sent.</returns>
     /// <exception cref="OperationCanceledException">Cancelled before the item was sent, or the token was already cancelled when the call started (then nothing happens, even if the operation could complete at once).</exception>
-    /// <exception cref="ObjectDisposedException">This handle was disposed, or it was the channel's last sender and another thread disposed it while this send waited (the send can then never complete).</exception>
+    /// <exception cref="ObjectDisposedException">This handle was disposed, or another thread disposed it while this send ran and no sender of the channel is left (the send can then never complete).</exception>
     public ValueTask<SendResult<T>> TrySendUntilAsync(T item, DateTimeOffset deadline, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();

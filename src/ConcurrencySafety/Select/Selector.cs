@@ -222,11 +222,14 @@ public sealed class Selector
 
     /// <summary>Waits asynchronously until one arm completes (or the default or timeout runs), then runs its handler.</summary>
     /// <param name="cancellationToken">Cancels the wait; no arm completes then.</param>
-    /// <remarks>A misuse (<see cref="ArgumentException"/>, <see cref="ObjectDisposedException"/>,
+    /// <remarks>A misuse found as the call starts (<see cref="ArgumentException"/>, an arm's handle
+    /// already disposed: <see cref="ObjectDisposedException"/>, a select already running:
     /// <see cref="InvalidOperationException"/>) is thrown by the call itself, as a send on a disposed
     /// handle throws. Everything else is reported by the returned task, whether or not the select had
     /// to wait: cancellation (a cancelled task), a handler's exception, a disconnected arm without a
-    /// handler, and a failing clock or value factory.</remarks>
+    /// handler, a failing clock or value factory, and an arm whose handle another thread disposed
+    /// during the select when no handle of that side of its channel is left
+    /// (<see cref="ObjectDisposedException"/>).</remarks>
     /// <returns>The index of the chosen arm in the order arms were added; -1 for the default arm, -2 for the timeout.</returns>
     /// <exception cref="ArgumentException">The selector has no arm, no default and no timeout: it would wait forever.</exception>
     /// <exception cref="ObjectDisposedException">An arm's handle was disposed.</exception>

@@ -485,7 +485,7 @@ public abstract class ChannelContractTests
             foreach (var receive in new Task[] { blocking, timed, asynchronous })
             {
                 var error = await Assert.ThrowsAsync<ObjectDisposedException>(() => receive.WaitAsync(Long));
-                Assert.Contains("last receiver", error.Message);
+                Assert.Contains("no receiver of the channel is left", error.Message);
             }
 
             Assert.Equal(0, rx.Core.WaitingCounts.Receivers);
@@ -508,6 +508,77 @@ public abstract class ChannelContractTests
             Assert.Equal(0, core.WaitingCounts.Receivers);
             Assert.True(tx.TrySend(1).Status == SendStatus.Disconnected);
         }
+    }
+
+    [Fact]
+    public void A_send_or_a_clone_that_passed_its_handle_check_before_the_last_sender_was_disposed_is_refused()
+    {
+        var (tx, rx) = Create();
+        using (rx)
+        {
+            var core = tx.Core;
+            tx.Dispose();
+            Assert.Throws<ObjectDisposedException>(() => core.AddSender()); // a closed channel never reopens
+            if (Capacity == 0)
+            {
+                // No lock-free path on a rendezvous channel: the locked path refuses the send.
+                Assert.Throws<ObjectDisposedException>(() => core.TrySend(1));
+            }
+
+            Assert.True(rx.TryReceive().IsDisconnected);
+        }
+
+        var (tx2, rx2) = Create();
+        using (tx2)
+        {
+            var core = rx2.Core;
+            rx2.Dispose();
+            Assert.Throws<ObjectDisposedException>(() => core.AddReceiver());
+            Assert.True(tx2.TrySend(1).Status == SendStatus.Disconnected);
+        }
+    }
+
+    [Fact]
+    public async Task Completing_the_writer_ends_its_waiting_write_as_closed_and_its_waiting_WaitToWriteAsync_with_false()
+    {
+        if (Capacity is null)
+        {
+            return; // an unbounded write never waits
+        }
+
+        var (tx, rx) = Create();
+        using (rx)
+        {
+            FillToCapacity(tx);
+            var writer = tx.AsChannelWriter(); // owns a clone: the only sender once tx goes
+            tx.Dispose();
+            var waitToWrite = writer.WaitToWriteAsync().AsTask();
+            var write = writer.WriteAsync(99).AsTask();
+            WaitUntil(() => rx.Core.WaitingCounts.Senders == 1, "the write waits");
+            Assert.False(waitToWrite.IsCompleted);
+
+            Assert.True(writer.TryComplete());
+            Assert.False(await waitToWrite.WaitAsync(Long)); // waited for ever before
+            await Assert.ThrowsAsync<ChannelClosedException>(() => write.WaitAsync(Long));
+            Assert.Equal(Capacity.Value, rx.Count); // 99 was not written
+        }
+    }
+
+    [Fact]
+    public async Task Disposing_the_last_receiver_of_a_closed_channel_with_items_left_completes_the_reader_completion()
+    {
+        if (Capacity == 0)
+        {
+            return; // nothing can be left in a rendezvous channel
+        }
+
+        var (tx, rx) = Create();
+        var completion = rx.AsChannelReader().Completion;
+        tx.Send(1);
+        tx.Dispose();
+        Assert.False(completion.IsCompleted); // closed, an item left to read
+        rx.Dispose(); // the item is dropped: nothing more will ever be read
+        await completion.WaitAsync(Long); // stayed pending for ever before
     }
 
     [Fact]
@@ -549,7 +620,7 @@ public abstract class ChannelContractTests
             foreach (var send in new Task[] { blocking, asynchronous })
             {
                 var error = await Assert.ThrowsAsync<ObjectDisposedException>(() => send.WaitAsync(Long));
-                Assert.Contains("last sender", error.Message);
+                Assert.Contains("no sender of the channel is left", error.Message);
             }
 
             var received = new List<int>();
