@@ -47,7 +47,7 @@
 // - Either dispose also ends the waits of its own side, which came through handles that are now
 //   all disposed and which nothing could complete any more, as "abandoned"
 //   (ObjectDisposedException); an operation of that side that arrives afterwards is refused
-//   before it registers (AbandonAll, RefuseIfSideGone).
+//   before it registers (CompleteAll with Abandoned, RefuseIfSideGone).
 // Invariant (checked in debug builds at the end of every locked region): while a claimable
 // receiver waits, the buffer is empty; while a claimable sender waits, the buffer is full; while
 // any node is queued, the fast paths are frozen.
@@ -444,22 +444,16 @@ internal abstract class ChannelCore<T>
             {
                 // Receivers wait only while the buffer is empty, so each of them (and every
                 // select receive arm) learns now that nothing will ever arrive.
-                while (_receivers.Dequeue() is { } node)
-                {
-                    if (node.TryClaim())
-                    {
-                        node.Complete(NodeStatus.Disconnected);
-                    }
-                }
+                CompleteAll(ref _receivers, NodeStatus.Disconnected);
 
-                WakeAll(ref _readWatchers);
-                WakeAll(ref _writeWatchers); // they learn "never again" (ReadyState)
+                CompleteAll(ref _readWatchers, NodeStatus.Done);
+                CompleteAll(ref _writeWatchers, NodeStatus.Done); // they learn "never again" (ReadyState)
 
                 // A send still waiting came through a sender that is now disposed (this was the
                 // last): it can never complete, and an item that a receiver could still take
                 // from it would arrive after Drained said nothing more will (Go's send on a
                 // closed channel fails the same way).
-                AbandonAll(ref _senders);
+                CompleteAll(ref _senders, NodeStatus.Abandoned);
                 if (BufferIsEmpty)
                 {
                     SignalDrained();
@@ -575,13 +569,7 @@ internal abstract class ChannelCore<T>
             {
                 // Waiting senders keep their items (the node still holds them) and report
                 // Disconnected; buffered items can never be received and are dropped.
-                while (_senders.Dequeue() is { } node)
-                {
-                    if (node.TryClaim())
-                    {
-                        node.Complete(NodeStatus.Disconnected);
-                    }
-                }
+                CompleteAll(ref _senders, NodeStatus.Disconnected);
 
                 ClearBuffer();
                 if (_senderCount == 0)
@@ -589,12 +577,12 @@ internal abstract class ChannelCore<T>
                     SignalDrained(); // closed before, and the items left are dropped: nothing more to read
                 }
 
-                WakeAll(ref _writeWatchers);
+                CompleteAll(ref _writeWatchers, NodeStatus.Done);
 
                 // A receive still waiting came through a receiver that is now disposed (this was
                 // the last): no send can reach it any more, so it would wait for ever.
-                AbandonAll(ref _receivers);
-                AbandonAll(ref _readWatchers);
+                CompleteAll(ref _receivers, NodeStatus.Abandoned);
+                CompleteAll(ref _readWatchers, NodeStatus.Abandoned);
                 last = true;
             }
 
@@ -768,7 +756,7 @@ internal abstract class ChannelCore<T>
         {
             if (!_readWatchers.IsEmpty)
             {
-                WakeAll(ref _readWatchers);
+                CompleteAll(ref _readWatchers, NodeStatus.Done);
             }
 
             return SendStatus.Sent;
@@ -810,7 +798,7 @@ internal abstract class ChannelCore<T>
             // The slot stays free: writers waiting for room may proceed.
             if (!_writeWatchers.IsEmpty)
             {
-                WakeAll(ref _writeWatchers);
+                CompleteAll(ref _writeWatchers, NodeStatus.Done);
             }
 
             return ReceiveStatus.Received;
@@ -1396,7 +1384,7 @@ internal abstract class ChannelCore<T>
         _senders.Enqueue(node);
         if (!_readWatchers.IsEmpty)
         {
-            WakeAll(ref _readWatchers);
+            CompleteAll(ref _readWatchers, NodeStatus.Done);
         }
     }
 
@@ -1407,11 +1395,11 @@ internal abstract class ChannelCore<T>
         _receivers.Enqueue(node);
         if (!_writeWatchers.IsEmpty)
         {
-            WakeAll(ref _writeWatchers);
+            CompleteAll(ref _writeWatchers, NodeStatus.Done);
         }
     }
 
-    /// <summary>The outcome of a send that a partner or a disconnection completed; throws for an abandoned one (see <see cref="AbandonAll"/>).</summary>
+    /// <summary>The outcome of a send that a partner or a disconnection completed; throws for an abandoned one (see <see cref="CompleteAll"/>).</summary>
     private static SendStatus SentOrNot(NodeStatus status) => status switch
     {
         NodeStatus.Done => SendStatus.Sent,
@@ -1420,25 +1408,10 @@ internal abstract class ChannelCore<T>
     };
 
     /// <summary>
-    /// Completes every claimable node of a queue of this side as <see cref="NodeStatus.Abandoned"/>:
-    /// the side's last handle is gone (see <see cref="ReleaseSender"/> and <see cref="ReleaseReceiver"/>).
-    /// </summary>
-    private static void AbandonAll(ref WaitQueue<T> queue)
-    {
-        while (queue.Dequeue() is { } node)
-        {
-            if (node.TryClaim())
-            {
-                node.Complete(NodeStatus.Abandoned);
-            }
-        }
-    }
-
-    /// <summary>
     /// Before an operation registers to wait: refuses it if its own side has no handle left.
     /// That side's last handle was disposed after the operation passed its handle's disposal
     /// check, so the operation came through a disposed handle, and once registered nothing would
-    /// ever complete it (<see cref="AbandonAll"/> ran already). Call under <see cref="_sync"/>,
+    /// ever complete it (<see cref="CompleteAll"/> abandoned the waits already). Call under <see cref="_sync"/>,
     /// frozen, before renting a node; the fast paths are thawed again before the exception leaves.
     /// </summary>
     private void RefuseIfSideGone(bool sender)
@@ -1450,14 +1423,20 @@ internal abstract class ChannelCore<T>
         }
     }
 
-    /// <summary>Completes every claimable node of a queue (watchers, or all waiters on disconnect).</summary>
-    private static void WakeAll(ref WaitQueue<T> queue)
+    /// <summary>
+    /// Empties a queue, completing every node still claimable with <paramref name="status"/>: Done
+    /// for woken watchers, Disconnected for the waiters of the other side when a side's last
+    /// handle goes, Abandoned for that side's own waiters (see <see cref="ReleaseSender"/> and
+    /// <see cref="ReleaseReceiver"/>). A node that fails the claim is stale (cancelled, timed out,
+    /// or its select completed through another arm) and is just dropped. Under <see cref="_sync"/>.
+    /// </summary>
+    private static void CompleteAll(ref WaitQueue<T> queue, NodeStatus status)
     {
         while (queue.Dequeue() is { } node)
         {
             if (node.TryClaim())
             {
-                node.Complete(NodeStatus.Done);
+                node.Complete(status);
             }
         }
     }
@@ -1828,8 +1807,8 @@ internal abstract class ChannelCore<T>
         Debug.Assert(_sync.IsHeldByCurrentThread, "a locked region must take the channel lock with using (_sync.EnterScope()), not lock (_sync)");
 #endif
         Debug.Assert(_senderCount >= 0 && _receiverCount >= 0);
-        Debug.Assert(_senderCount > 0 || _senders.PeekClaimable(null) is null, "no send waits once the last sender is gone (AbandonAll, RefuseIfSideGone)");
-        Debug.Assert(_receiverCount > 0 || _receivers.PeekClaimable(null) is null, "no receive waits once the last receiver is gone (AbandonAll, RefuseIfSideGone)");
+        Debug.Assert(_senderCount > 0 || _senders.PeekClaimable(null) is null, "no send waits once the last sender is gone (CompleteAll with Abandoned, RefuseIfSideGone)");
+        Debug.Assert(_receiverCount > 0 || _receivers.PeekClaimable(null) is null, "no receive waits once the last receiver is gone (CompleteAll with Abandoned, RefuseIfSideGone)");
         Debug.Assert(IsFrozen || (_senders.IsEmpty && _receivers.IsEmpty && _readWatchers.IsEmpty && _writeWatchers.IsEmpty), "while any node is queued the fast paths are frozen");
         if (!IsFrozen)
         {
