@@ -26,14 +26,14 @@
 // return, and for the parked waiters ahead of it. If that code blocks in one of this library's
 // own waits, the wait first gives every parked waiter to the pool (FlushParked), since the
 // party it waits for may be one parked here. If it blocks anywhere else or keeps computing,
-// the watchdog (a timer that ticks every millisecond while anything is parked) moves all of
-// this runner's parked waiters to the thread pool when the runner made no progress for a whole
-// tick, or when a waiter that was parked at the previous tick is still parked (the
-// continuations ahead of it keep the runner busy). The delay is then one to two timer periods
-// where the system timer has millisecond resolution (Linux; about 15.6 ms periods on Windows'
-// default timer), and longer if the thread pool itself is starved, since the watchdog's
-// callback runs on the pool: when every pool thread is blocked, it runs only once the pool has
-// injected a thread. Delayed, then, never stuck: no deadlock even when the completer waits for
+// the watchdog (a thread of its own that wakes every millisecond while anything is parked, and
+// sleeps on an event otherwise) moves all of this runner's parked waiters to the thread pool
+// when the runner made no progress for a whole tick, or when a waiter that was parked at the
+// previous tick is still parked (the continuations ahead of it keep the runner busy). The delay
+// is then one to two periods where sleeps have millisecond resolution (Linux; about 15.6 ms on
+// Windows' default timer), and longer if the thread pool itself is starved: the watchdog
+// notices on time, but the moved waiters run only once a pool thread is free. Delayed, then,
+// never stuck: no deadlock even when the completer waits for
 // a party it woke, or a woken party for one parked behind it, but code that blocks after each
 // wake outside this library pays a watchdog period per hand-over, and parties woken together
 // that each compute for long start on other cores only after that period (with the one-waiter
@@ -48,22 +48,23 @@
 // waiting (ThreadPool.PendingWorkItemCount: the global queue and every worker's local queue).
 // If some is, it gives its parked waiters back to the pool and returns, so that parties handing
 // over forever cannot keep a pool thread from the rest of the pool's work. If none is, it goes
-// on for another budget, up to MaxRenewals times, and then returns anyway. Returning queues the
-// parked waiters, which asks the pool for a thread: an idle worker wakes and steals some of
-// them, so the parties end up spread over two runners. On a quiet machine that costs a wake-up
-// and cross-core traffic for nothing; on an oversubscribed one the figures below say it pays,
-// most likely because the parties keep moving on one runner while the other one's thread is
-// preempted (the watchdog reacts only after a whole tick; not proven by a profile).
-// Measured in session 10 (6 alternated rounds, cs-async bounded(0)/(1), spsc, mpsc and mpmc;
-// bench/README.md, "Session 10"), against returning after every budget (the design until
-// then): never returning while nothing waits took quiet 0.84-1.05 of the time but loaded
-// (--load 2) 0.78-1.33, mpmc 1.27 and 1.33; at most three renewals took quiet 0.91-1.08 and
-// loaded 0.79-1.09 (a second run: 0.83-0.99 and 0.80-1.07; a sweep of the cap from 1 to 15 in a
-// third moved the geometric means little, quiet 0.86-0.98 and loaded 1.04-1.11). Gating the
-// renewals on the watchdog instead (none while it recently moved parties off this runner) was
-// faster quiet and slower loaded than the cap (not kept). The question costs one pass over the
-// pool's queues per budget. A timer callback (the watchdog's too) is pool work like any other,
-// so a runner still yields within a budget of the moment one is queued.
+// on for another budget, for as long as that stays so.
+//
+// Why the watchdog is a thread and not a timer, and why there is no cap on the renewals (issue
+// 16, session 15; bench/README.md has the figures). Until then the watchdog was a
+// System.Threading.Timer, and a timer's callback is pool work: every tick queued a work item,
+// and a runner that asked at the end of its budget found that item waiting, so it gave its
+// parties back and returned about once a millisecond during any long hand-over (counted: 362
+// of 1,243 loop ends in one spsc bounded(0) run, and every one of 416 once the cap below was
+// lifted). Returning spreads the parties over two runners: an idle worker wakes and steals
+// some, and until they drift back onto one thread each hand-over crosses cores. A cap of three
+// renewals (session 10) made runners return every 1,024 continuations even with the timer
+// silent. With the watchdog on its own thread and no cap, a quiet run kept one runner for the
+// whole case, and the alternated cs-async rendezvous and one-slot cases took 0.60-0.97 of the
+// time (select_rx 0.68-0.70); under --load 2 the same comparison moved 0.79-1.31 either way,
+// most often a little slower (mpmc, where two runners on two cores get a larger share of a
+// contended machine). A timer callback of the user's, or any other queued work, still makes a
+// runner yield within a budget of the moment it is queued.
 namespace ConcurrencySafety.Channels;
 
 /// <summary>Per-thread "run next" queue for woken asynchronous waiters, and the loop that runs them.</summary>
@@ -71,9 +72,6 @@ internal sealed class HandOff
 {
     /// <summary>How many continuations a runner runs before it asks whether to return to the pool (one budget).</summary>
     internal const int RunBudget = 256;
-
-    /// <summary>How many more budgets one runner loop takes at most, each only while the pool has no other work waiting (see "Fairness" in the file header).</summary>
-    internal const int MaxRenewals = 3;
 
     /// <summary>How many woken waiters one runner holds at most (a power of two); a wake beyond it goes to the pool.</summary>
     internal const int QueueCapacity = 8;
@@ -97,6 +95,9 @@ internal sealed class HandOff
     /// pool), each with an exchange, so that exactly one of them gets each waiter.
     /// </summary>
     private readonly Slot[] _queue = new Slot[QueueCapacity];
+
+    /// <summary>How many waiters this runner may hold: <see cref="QueueCapacity"/>, or 0 if the watchdog could not be started (see <see cref="Register"/>).</summary>
+    private int _room;
 
     /// <summary>Count of slots this thread has taken (run or found stolen). Written by this thread only.</summary>
     private int _head;
@@ -133,26 +134,67 @@ internal sealed class HandOff
     /// <summary>Every runner ever made, weakly (a runner dies with its thread). Under its own lock.</summary>
     private static readonly List<WeakReference<HandOff>> s_all = [];
 
-    /// <summary>1 while the watchdog timer is armed.</summary>
+    /// <summary>1 while the watchdog ticks (armed); 0 while its thread sleeps on <see cref="s_wake"/>.</summary>
     private static int s_armed;
 
-    private static readonly Timer s_watchdog = CreateWatchdog();
+    /// <summary>
+    /// Set to start the watchdog's ticks (ArmWatchdog). An auto-reset kernel event, not a
+    /// monitor or a SemaphoreSlim: its Set never throws ThreadInterruptedException, so a
+    /// completer with an interrupt pending can arm the watchdog from inside a channel operation
+    /// (TryPark) and keep its interrupt for its next blocking wait.
+    /// </summary>
+    private static readonly AutoResetEvent s_wake = new(initialState: false);
+
+    /// <summary>The watchdog's thread once it runs; written under the lock of <see cref="s_all"/>.</summary>
+    private static Thread? s_watchdogThread;
 
     /// <summary>
-    /// Creates the watchdog timer without the creating thread's ExecutionContext: a timer keeps
-    /// the context it captured for its lifetime, here the process's, and with it the AsyncLocal
-    /// values of whichever completer happened to touch this class first.
+    /// Starts the watchdog's thread unless it runs already; false if it cannot be started. A
+    /// thread of its own, not a pool timer: see "Why the watchdog is a thread" in the file
+    /// header. Started without the caller's ExecutionContext (UnsafeStart), which it would
+    /// otherwise keep for the life of the process along with whatever AsyncLocal values the
+    /// first runner's thread happened to hold. A background thread: it never keeps the process
+    /// alive, and while nothing is parked it sleeps on <see cref="s_wake"/>.
     /// </summary>
-    private static Timer CreateWatchdog()
+    private static bool EnsureWatchdog()
     {
-        if (ExecutionContext.IsFlowSuppressed())
+        if (Volatile.Read(ref s_watchdogThread) is not null)
         {
-            return new Timer(static _ => Watch(), null, Timeout.Infinite, Timeout.Infinite);
+            return true;
         }
 
-        using (ExecutionContext.SuppressFlow())
+        lock (s_all)
         {
-            return new Timer(static _ => Watch(), null, Timeout.Infinite, Timeout.Infinite);
+            if (s_watchdogThread is null)
+            {
+                var thread = new Thread(WatchdogLoop) { IsBackground = true, Name = "ConcurrencySafety hand-off watchdog" };
+                try
+                {
+                    thread.UnsafeStart();
+                }
+                catch (Exception e) when (e is OutOfMemoryException or ThreadStartException)
+                {
+                    return false; // the caller's runner never parks (Register); a later runner tries again
+                }
+
+                Volatile.Write(ref s_watchdogThread, thread);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The watchdog's thread: asleep until armed, then one Watch per period for as long as anything is parked.</summary>
+    private static void WatchdogLoop()
+    {
+        while (true)
+        {
+            s_wake.WaitOne();
+            do
+            {
+                Thread.Sleep(WatchdogPeriod);
+            }
+            while (Watch());
         }
     }
 
@@ -237,7 +279,7 @@ internal sealed class HandOff
     internal static bool TryPark(Waiter waiter)
     {
         var runner = t_active;
-        if (runner is null || runner._tail - runner._head == QueueCapacity)
+        if (runner is null || runner._tail - runner._head >= runner._room)
         {
             return false;
         }
@@ -293,7 +335,7 @@ internal sealed class HandOff
     /// <summary>
     /// The runner loop: runs <paramref name="first"/>'s continuation, then whatever that code
     /// parked here, oldest first, and so on, up to <see cref="RunBudget"/> continuations, or
-    /// <see cref="MaxRenewals"/> more budgets of them while the pool has no other work waiting.
+    /// more budgets of them for as long as the pool has no other work waiting.
     /// Called by the pool.
     /// </summary>
     internal static void Run(Waiter first)
@@ -316,7 +358,6 @@ internal sealed class HandOff
         try
         {
             int budget = RunBudget;
-            int renewalsLeft = MaxRenewals;
             do
             {
                 current.RunContinuation();
@@ -325,14 +366,13 @@ internal sealed class HandOff
                 ResetThreadContexts(clean);
                 if (--budget == 0)
                 {
-                    // Nobody else wants this thread: keep it, a few budgets at most (see
-                    // "Fairness" in the file header). The pool is asked only when a renewal is left.
-                    if (renewalsLeft == 0 || runner.OtherWorkPending())
+                    // Give the thread back if other pool work waits; otherwise keep it for
+                    // another budget (see "Fairness" in the file header).
+                    if (runner.OtherWorkPending())
                     {
                         break;
                     }
 
-                    renewalsLeft--;
                     runner._renewals++;
                     budget = RunBudget;
                 }
@@ -384,7 +424,10 @@ internal sealed class HandOff
 
     private static HandOff Register()
     {
-        var runner = new HandOff();
+        // Parking is safe only with a watchdog to move a stuck runner's parties: without one
+        // (its thread could not be started), this runner's wakes go to the pool, as every wake
+        // did before runners existed.
+        var runner = new HandOff { _room = EnsureWatchdog() ? QueueCapacity : 0 };
         t_mine = runner;
         lock (s_all)
         {
@@ -395,41 +438,16 @@ internal sealed class HandOff
         return runner;
     }
 
+    /// <summary>
+    /// Starts the watchdog's ticks unless they run already. Never throws (see <see cref="s_wake"/>),
+    /// and the watchdog's thread exists: a runner parks only once it was started (Register).
+    /// </summary>
     private static void ArmWatchdog()
     {
         if (Interlocked.Exchange(ref s_armed, 1) == 0)
         {
-            StartTick();
-        }
-    }
-
-    /// <summary>
-    /// Starts one watchdog period, whatever happens. Change takes the timer queue's monitor,
-    /// which throws ThreadInterruptedException on an interrupted thread when it is contended.
-    /// Let out, that would leave s_armed set with no tick coming, and no later park would arm
-    /// the watchdog again: parked waiters of a blocked runner would never move. The interrupt is
-    /// raised again afterwards, for this thread's next blocking wait (the waits a caller may
-    /// still meet under a channel lock, its park and a waiter's pulse, ignore it: Uninterruptible.cs).
-    /// </summary>
-    private static void StartTick()
-    {
-        bool interrupted = false;
-        while (true)
-        {
-            try
-            {
-                s_watchdog.Change(WatchdogPeriod, Timeout.Infinite);
-                break;
-            }
-            catch (ThreadInterruptedException)
-            {
-                interrupted = true; // Change had not taken the monitor: nothing changed yet
-            }
-        }
-
-        if (interrupted)
-        {
-            Thread.CurrentThread.Interrupt();
+            Debug.Assert(s_watchdogThread is not null, "a runner parks only once the watchdog runs");
+            s_wake.Set();
         }
     }
 
@@ -438,9 +456,9 @@ internal sealed class HandOff
     /// continuation since the previous tick (it is blocked or busy in its current one), or when
     /// a waiter that was already parked at the previous tick is still there (the continuations
     /// ahead of it keep the runner busy). Either way no waiter stays parked longer than about
-    /// two periods. Re-arms while anything is parked.
+    /// two periods. Returns true to tick again (something is still parked); false once disarmed.
     /// </summary>
-    private static void Watch()
+    private static bool Watch()
     {
         bool anyParked = false;
         lock (s_all)
@@ -485,8 +503,7 @@ internal sealed class HandOff
 
         if (anyParked)
         {
-            StartTick();
-            return;
+            return true; // still armed: the loop sleeps one period and calls again
         }
 
         // Disarm, then look once more: a waiter parked after the scan above saw the watchdog
@@ -501,11 +518,13 @@ internal sealed class HandOff
             {
                 if (weak.TryGetTarget(out var runner) && runner.AnyParked())
                 {
-                    ArmWatchdog();
-                    return;
+                    ArmWatchdog(); // sets the event: the loop's next wait returns at once
+                    return false;
                 }
             }
         }
+
+        return false;
     }
 
     /// <summary>For tests: whether a runner loop is active on this thread.</summary>
