@@ -31,9 +31,10 @@ public sealed class ChanOptions
     /// one thread with no thread-pool hop, as Go's scheduler runs a woken goroutine on the
     /// waker's processor. If the completing code blocks in one of this library's waits, the
     /// woken code goes to the pool first. If it blocks elsewhere or keeps its thread busy, a
-    /// watchdog moves the woken code to another pool thread after one to two timer periods
-    /// (a millisecond each on Linux; longer on Windows' default timer, or while the thread pool
-    /// is starved), so it is delayed, never stuck: even a completer that blocks until the party it woke has run
+    /// watchdog moves the woken code to another pool thread after one to two of its periods
+    /// (a millisecond each on Linux; longer under Windows' default timer resolution and while
+    /// every core is busy; if the thread pool is starved, the moved code then also waits for a
+    /// free pool thread), so it is delayed, never stuck: even a completer that blocks until the party it woke has run
     /// does not deadlock. In every other case (a completion from a dedicated thread, a timer or
     /// a cancellation, a wake while eight woken parties are already waiting to run there, an
     /// <c>OnCompleted</c> that flows an <see cref="ExecutionContext"/>) the woken code is

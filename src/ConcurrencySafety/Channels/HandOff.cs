@@ -31,9 +31,10 @@
 // when the runner made no progress for a whole tick, or when a waiter that was parked at the
 // previous tick is still parked (the continuations ahead of it keep the runner busy). The delay
 // is then one to two periods where sleeps have millisecond resolution (Linux; about 15.6 ms on
-// Windows' default timer), and longer if the thread pool itself is starved: the watchdog
-// notices on time, but the moved waiters run only once a pool thread is free. Delayed, then,
-// never stuck: no deadlock even when the completer waits for
+// Windows' default timer), and longer on a machine whose cores are all busy (the watchdog is a
+// thread like any other and waits for a core too) or whose thread pool is starved (the watchdog
+// needs no pool thread to notice, but the moved waiters run only once one is free). Delayed,
+// then, never stuck: no deadlock even when the completer waits for
 // a party it woke, or a woken party for one parked behind it, but code that blocks after each
 // wake outside this library pays a watchdog period per hand-over, and parties woken together
 // that each compute for long start on other cores only after that period (with the one-waiter
@@ -55,16 +56,22 @@
 // System.Threading.Timer, and a timer's callback is pool work: every tick queued a work item,
 // and a runner that asked at the end of its budget found that item waiting, so it gave its
 // parties back and returned about once a millisecond during any long hand-over (counted: 362
-// of 1,243 loop ends in one spsc bounded(0) run, and every one of 416 once the cap below was
+// of 1,243 loop ends in one spsc bounded(0) run, and 416 of 417 once the cap below was
 // lifted). Returning spreads the parties over two runners: an idle worker wakes and steals
 // some, and until they drift back onto one thread each hand-over crosses cores. A cap of three
 // renewals (session 10) made runners return every 1,024 continuations even with the timer
 // silent. With the watchdog on its own thread and no cap, a quiet run kept one runner for the
-// whole case, and the alternated cs-async rendezvous and one-slot cases took 0.60-0.97 of the
-// time (select_rx 0.68-0.70); under --load 2 the same comparison moved 0.79-1.31 either way,
-// most often a little slower (mpmc, where two runners on two cores get a larger share of a
-// contended machine). A timer callback of the user's, or any other queued work, still makes a
-// runner yield within a budget of the moment it is queued.
+// whole case, and the alternated cs-async rendezvous and one-slot cases mostly took 0.60-0.97
+// of the time (select_rx 0.68-0.94; single cases up to 1.26 in one run); under --load 2 the
+// same comparisons moved 0.79-1.43 either way, and mpmc was slower in every loaded run
+// (bounded(1) 1.10-1.43, bounded(0) 1.03-1.27; most likely because two runners on two cores
+// get a larger share of a contended machine, not proven by a profile). A timer callback of
+// the user's, or any other queued work, still makes a runner yield within a budget of the
+// moment it is queued.
+//
+// The watchdog's thread, once started, lives as long as the process, asleep in this library's
+// code while nothing is parked. A collectible AssemblyLoadContext that loaded this library
+// therefore cannot unload (the timer it replaced, disarmed, did not hold one back).
 namespace ConcurrencySafety.Channels;
 
 /// <summary>Per-thread "run next" queue for woken asynchronous waiters, and the loop that runs them.</summary>
@@ -163,25 +170,65 @@ internal sealed class HandOff
             return true;
         }
 
-        lock (s_all)
+        bool interrupted = false;
+        bool taken = false;
+        try
         {
+            EnterRegistry(ref taken, ref interrupted);
             if (s_watchdogThread is null)
             {
-                var thread = new Thread(WatchdogLoop) { IsBackground = true, Name = "ConcurrencySafety hand-off watchdog" };
                 try
                 {
+                    var thread = new Thread(WatchdogLoop) { IsBackground = true, Name = "ConcurrencySafety hand-off watchdog" };
                     thread.UnsafeStart();
+                    Volatile.Write(ref s_watchdogThread, thread);
                 }
-                catch (Exception e) when (e is OutOfMemoryException or ThreadStartException)
+                catch (Exception)
                 {
-                    return false; // the caller's runner never parks (Register); a later runner tries again
+                    // Out of memory, no thread to be had, or a platform without threads: this
+                    // thread's runner never parks (Register); runners made later on other
+                    // threads try again.
+                    return false;
                 }
+            }
 
-                Volatile.Write(ref s_watchdogThread, thread);
+            return true;
+        }
+        finally
+        {
+            if (taken)
+            {
+                Monitor.Exit(s_all);
+            }
+
+            if (interrupted)
+            {
+                Thread.CurrentThread.Interrupt(); // for the caller's next blocking wait
             }
         }
+    }
 
-        return true;
+    /// <summary>
+    /// Takes the lock of <see cref="s_all"/> on a pool thread that is about to become a runner,
+    /// even if an interrupt is pending there: Monitor.Enter throws ThreadInterruptedException
+    /// when the lock is contended and the thread has one, and let out of Register that would end
+    /// the runner loop before its first waiter ran (the waiter would be lost, and the exception
+    /// would be unhandled in a pool work item). The interrupt is consumed by the throw, so the
+    /// retry waits normally; the caller raises it again once the lock is released.
+    /// </summary>
+    private static void EnterRegistry(ref bool taken, ref bool interrupted)
+    {
+        while (!taken)
+        {
+            try
+            {
+                Monitor.Enter(s_all, ref taken);
+            }
+            catch (ThreadInterruptedException)
+            {
+                interrupted = true;
+            }
+        }
     }
 
     /// <summary>The watchdog's thread: asleep until armed, then one Watch per period for as long as anything is parked.</summary>
@@ -427,14 +474,31 @@ internal sealed class HandOff
         // Parking is safe only with a watchdog to move a stuck runner's parties: without one
         // (its thread could not be started), this runner's wakes go to the pool, as every wake
         // did before runners existed.
+        // Registered with the watchdog before it is this thread's runner: a runner the watchdog
+        // does not know of could hold parked waiters that nothing moves.
         var runner = new HandOff { _room = EnsureWatchdog() ? QueueCapacity : 0 };
-        t_mine = runner;
-        lock (s_all)
+        bool interrupted = false;
+        bool taken = false;
+        try
         {
+            EnterRegistry(ref taken, ref interrupted);
             s_all.RemoveAll(static w => !w.TryGetTarget(out _)); // runners of threads that ended
             s_all.Add(new WeakReference<HandOff>(runner));
         }
+        finally
+        {
+            if (taken)
+            {
+                Monitor.Exit(s_all);
+            }
 
+            if (interrupted)
+            {
+                Thread.CurrentThread.Interrupt(); // for the first continuation's next blocking wait
+            }
+        }
+
+        t_mine = runner;
         return runner;
     }
 
@@ -444,9 +508,9 @@ internal sealed class HandOff
     /// </summary>
     private static void ArmWatchdog()
     {
+        Debug.Assert(s_watchdogThread is not null, "a runner parks only once the watchdog runs");
         if (Interlocked.Exchange(ref s_armed, 1) == 0)
         {
-            Debug.Assert(s_watchdogThread is not null, "a runner parks only once the watchdog runs");
             s_wake.Set();
         }
     }
