@@ -152,82 +152,37 @@ internal sealed class HandOff
     /// </summary>
     private static readonly AutoResetEvent s_wake = new(initialState: false);
 
-    /// <summary>The watchdog's thread once it runs; written under the lock of <see cref="s_all"/>.</summary>
+    /// <summary>The watchdog's thread once it runs; written under the lock of <see cref="s_all"/>, read by ArmWatchdog's debug check.</summary>
     private static Thread? s_watchdogThread;
 
     /// <summary>
-    /// Starts the watchdog's thread unless it runs already; false if it cannot be started. A
-    /// thread of its own, not a pool timer: see "Why the watchdog is a thread" in the file
-    /// header. Started without the caller's ExecutionContext (UnsafeStart), which it would
-    /// otherwise keep for the life of the process along with whatever AsyncLocal values the
-    /// first runner's thread happened to hold. A background thread: it never keeps the process
-    /// alive, and while nothing is parked it sleeps on <see cref="s_wake"/>.
+    /// Starts the watchdog's thread unless it runs already; false if it cannot be started.
+    /// Under the lock of <see cref="s_all"/> (Register). A thread of its own, not a pool timer:
+    /// see "Why the watchdog is a thread" in the file header. Started without the caller's
+    /// ExecutionContext (UnsafeStart), which it would otherwise keep for the life of the process
+    /// along with whatever AsyncLocal values the first runner's thread happened to hold. A
+    /// background thread: it never keeps the process alive, and while nothing is parked it
+    /// sleeps on <see cref="s_wake"/>.
     /// </summary>
-    private static bool EnsureWatchdog()
+    private static bool StartWatchdogLocked()
     {
-        if (Volatile.Read(ref s_watchdogThread) is not null)
+        if (s_watchdogThread is not null)
         {
             return true;
         }
 
-        bool interrupted = false;
-        bool taken = false;
         try
         {
-            EnterRegistry(ref taken, ref interrupted);
-            if (s_watchdogThread is null)
-            {
-                try
-                {
-                    var thread = new Thread(WatchdogLoop) { IsBackground = true, Name = "ConcurrencySafety hand-off watchdog" };
-                    thread.UnsafeStart();
-                    Volatile.Write(ref s_watchdogThread, thread);
-                }
-                catch (Exception)
-                {
-                    // Out of memory, no thread to be had, or a platform without threads: this
-                    // thread's runner never parks (Register); runners made later on other
-                    // threads try again.
-                    return false;
-                }
-            }
-
+            var thread = new Thread(WatchdogLoop) { IsBackground = true, Name = "ConcurrencySafety hand-off watchdog" };
+            thread.UnsafeStart();
+            Volatile.Write(ref s_watchdogThread, thread);
             return true;
         }
-        finally
+        catch (Exception)
         {
-            if (taken)
-            {
-                Monitor.Exit(s_all);
-            }
-
-            if (interrupted)
-            {
-                Thread.CurrentThread.Interrupt(); // for the caller's next blocking wait
-            }
-        }
-    }
-
-    /// <summary>
-    /// Takes the lock of <see cref="s_all"/> on a pool thread that is about to become a runner,
-    /// even if an interrupt is pending there: Monitor.Enter throws ThreadInterruptedException
-    /// when the lock is contended and the thread has one, and let out of Register that would end
-    /// the runner loop before its first waiter ran (the waiter would be lost, and the exception
-    /// would be unhandled in a pool work item). The interrupt is consumed by the throw, so the
-    /// retry waits normally; the caller raises it again once the lock is released.
-    /// </summary>
-    private static void EnterRegistry(ref bool taken, ref bool interrupted)
-    {
-        while (!taken)
-        {
-            try
-            {
-                Monitor.Enter(s_all, ref taken);
-            }
-            catch (ThreadInterruptedException)
-            {
-                interrupted = true;
-            }
+            // Out of memory, no thread to be had, or a platform without threads: the caller's
+            // runner never parks (Register); runners made later on other threads try again.
+            return false;
         }
     }
 
@@ -471,17 +426,36 @@ internal sealed class HandOff
 
     private static HandOff Register()
     {
-        // Parking is safe only with a watchdog to move a stuck runner's parties: without one
-        // (its thread could not be started), this runner's wakes go to the pool, as every wake
-        // did before runners existed.
-        // Registered with the watchdog before it is this thread's runner: a runner the watchdog
-        // does not know of could hold parked waiters that nothing moves.
-        var runner = new HandOff { _room = EnsureWatchdog() ? QueueCapacity : 0 };
+        var runner = new HandOff();
         bool interrupted = false;
         bool taken = false;
         try
         {
-            EnterRegistry(ref taken, ref interrupted);
+            // The lock is taken even if an interrupt is pending on this pool thread:
+            // Monitor.Enter throws ThreadInterruptedException when the lock is contended and the
+            // thread has one, and let out of here that would end the runner loop before its
+            // first waiter ran (the waiter would be lost, the exception unhandled in a pool work
+            // item). The throw consumes the interrupt, so the retry waits normally; it is raised
+            // again below, once the lock is released.
+            while (!taken)
+            {
+                try
+                {
+                    Monitor.Enter(s_all, ref taken);
+                }
+                catch (ThreadInterruptedException)
+                {
+                    interrupted = true;
+                }
+            }
+
+            // Parking is safe only with a watchdog to move a stuck runner's parties: without one
+            // (its thread could not be started), this runner's wakes go to the pool, as every
+            // wake did before runners existed.
+            runner._room = StartWatchdogLocked() ? QueueCapacity : 0;
+
+            // Registered with the watchdog before it is this thread's runner: a runner the
+            // watchdog does not know of could hold parked waiters that nothing moves.
             s_all.RemoveAll(static w => !w.TryGetTarget(out _)); // runners of threads that ended
             s_all.Add(new WeakReference<HandOff>(runner));
         }
