@@ -166,6 +166,11 @@ internal sealed class HandOff
     /// </summary>
     private static bool StartWatchdogLocked()
     {
+        if (t_watchdogStartFailsForTests)
+        {
+            return false; // a test stands in for a thread that could not be started
+        }
+
         if (s_watchdogThread is not null)
         {
             return true;
@@ -567,4 +572,26 @@ internal sealed class HandOff
 
     /// <summary>For tests: whether a runner loop is active on this thread.</summary>
     internal static bool IsRunnerThread => t_active is not null;
+
+    /// <summary>For tests: makes the watchdog's start fail for a runner registered on this thread from now on (one that is not registered yet).</summary>
+    [ThreadStatic]
+    private static bool t_watchdogStartFailsForTests;
+
+    /// <summary>
+    /// For tests: the next runner registered on this thread finds that the watchdog's thread
+    /// could not be started (as if its construction or start had thrown), whether or not the
+    /// watchdog runs already. Call it on a thread that has not run a runner loop yet.
+    /// </summary>
+    internal static void FailWatchdogStartOnThisThreadForTests()
+    {
+        if (t_mine is not null)
+        {
+            throw new InvalidOperationException("This thread has a runner already: call this on a thread that has not run a runner loop.");
+        }
+
+        t_watchdogStartFailsForTests = true;
+    }
+
+    /// <summary>For tests: the lock that guards the watchdog's registry, which registering a runner takes.</summary>
+    internal static object RegistryLockForTests => s_all;
 }

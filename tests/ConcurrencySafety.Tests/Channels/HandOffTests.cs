@@ -366,6 +366,178 @@ public class HandOffTests
         return (renewalsBefore, [.. seen]);
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> as the first continuation of a runner loop on a new
+    /// dedicated thread, which registers a runner of its own (the pool's threads may have
+    /// registered theirs long ago). On that thread <paramref name="before"/> runs first and
+    /// <paramref name="after"/> once the loop has returned; whatever escapes goes to
+    /// <paramref name="escaped"/>.
+    /// </summary>
+    private static Thread StartFreshRunner(Action body, Action? before, Action? after, Action<Exception> escaped)
+    {
+        var first = new Waiter();
+        first.Reset(isAsync: true);
+        first.AsValueTask().GetAwaiter().UnsafeOnCompleted(body); // stored only: nothing signals this waiter
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                before?.Invoke();
+                ((IThreadPoolWorkItem)first).Execute(); // what a pool thread does with a queued waiter
+                after?.Invoke();
+            }
+            catch (Exception e)
+            {
+                escaped(e);
+            }
+        });
+        thread.Start();
+        return thread;
+    }
+
+    [Fact]
+    public void A_new_runner_with_an_interrupt_pending_waits_out_a_contended_registry_lock_and_runs_its_first_waiter()
+    {
+        // Registering takes the watchdog's registry lock. Contended, Monitor.Enter throws
+        // ThreadInterruptedException on a thread with an interrupt pending; until session 15
+        // that throw left the runner loop before its first waiter ran (the waiter was lost).
+        // Registration now retries and raises the interrupt again once it holds no lock.
+        bool ran = false, ranInRunner = false, interruptKept = false;
+        Exception? escaped = null;
+        Thread runner;
+        lock (HandOff.RegistryLockForTests)
+        {
+            runner = StartFreshRunner(
+                body: () =>
+                {
+                    Volatile.Write(ref ran, true);
+                    ranInRunner = HandOff.IsRunnerThread;
+                },
+                before: () => Thread.CurrentThread.Interrupt(), // pending until this thread's next blocking wait
+                after: () =>
+                {
+                    try
+                    {
+                        Thread.Sleep(1);
+                    }
+                    catch (ThreadInterruptedException)
+                    {
+                        interruptKept = true;
+                    }
+                },
+                escaped: e => escaped = e);
+
+            // The only wait on the way into the loop is the contended registry lock. Its first
+            // wait throws at once (the interrupt); a thread still waiting a while later is
+            // waiting in the retry.
+            WaitUntil(() => (runner.ThreadState & ThreadState.WaitSleepJoin) != 0 || !runner.IsAlive, "the new runner waits for the registry lock");
+            Assert.True(runner.IsAlive, $"the new runner ended while the registry lock was held: {escaped}");
+            Thread.Sleep(50);
+            Assert.True((runner.ThreadState & ThreadState.WaitSleepJoin) != 0, "the new runner stopped waiting for the registry lock while it was held");
+            Assert.False(Volatile.Read(ref ran), "the first waiter ran before its runner was registered");
+        }
+
+        Assert.True(runner.Join(Long));
+        Assert.Null(escaped);
+        Assert.True(ran, "the first waiter was lost");
+        Assert.True(ranInRunner, "the first waiter ran outside a runner loop");
+        Assert.True(interruptKept, "the interrupt that the registry lock's wait consumed was not raised again");
+    }
+
+    [Fact]
+    public void A_runner_whose_watchdog_could_not_start_parks_nothing_and_its_wakes_go_to_the_pool()
+    {
+        // Parking is safe only with a watchdog to move a stuck runner's parties; a runner whose
+        // watchdog thread could not be started hands every wake to the pool.
+        var (tx, rx) = Chan.Rendezvous<int>();
+        int receiverThread = 0;
+        var receiving = Receive();
+        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1, "the receiver waits");
+
+        bool sent = false, received = false;
+        int parkedAfterSend = -2, runnerThread = 0;
+        Exception? escaped = null;
+        var runner = StartFreshRunner(
+            body: () =>
+            {
+                runnerThread = Environment.CurrentManagedThreadId;
+                sent = tx.TrySend(1).IsSent; // wakes the receiver
+                parkedAfterSend = HandOff.ParkedOnThisThread;
+
+                // Blocks this runner until the receiver has run: it can, since it is on the pool.
+                received = receiving.Wait(Long);
+            },
+            before: HandOff.FailWatchdogStartOnThisThreadForTests,
+            after: null,
+            escaped: e => escaped = e);
+
+        Assert.True(runner.Join(Long));
+        Assert.Null(escaped);
+        Assert.True(sent);
+        Assert.Equal(0, parkedAfterSend);
+        Assert.True(received, "the woken receiver did not run while its waker's runner was busy");
+        Assert.NotEqual(runnerThread, receiverThread);
+
+        async Task Receive()
+        {
+            Assert.Equal(1, await rx.ReceiveAsync().ConfigureAwait(false));
+            receiverThread = Environment.CurrentManagedThreadId;
+        }
+    }
+
+    [Fact]
+    public async Task A_new_runner_on_a_dedicated_thread_parks_the_party_it_wakes()
+    {
+        // The twin of the test above, with the watchdog: the same wake is parked on the runner
+        // and runs there once the waker's code has returned to the loop.
+        var (tx, rx) = Chan.Rendezvous<int>();
+        int receiverThread = 0;
+        var receiving = Receive();
+        WaitUntil(() => rx.Core.WaitingCounts.Receivers == 1, "the receiver waits");
+
+        bool sent = false;
+        int parkedAfterSend = -2, runnerThread = 0;
+        Exception? escaped = null;
+        var runner = StartFreshRunner(
+            body: () =>
+            {
+                runnerThread = Environment.CurrentManagedThreadId;
+                sent = tx.TrySend(1).IsSent;
+                parkedAfterSend = HandOff.ParkedOnThisThread;
+            },
+            before: null,
+            after: null,
+            escaped: e => escaped = e);
+
+        Assert.True(runner.Join(Long));
+        await receiving.WaitAsync(Long);
+        Assert.Null(escaped);
+        Assert.True(sent);
+        Assert.Equal(1, parkedAfterSend);
+        Assert.Equal(runnerThread, receiverThread);
+
+        async Task Receive()
+        {
+            Assert.Equal(1, await rx.ReceiveAsync().ConfigureAwait(false));
+            receiverThread = Environment.CurrentManagedThreadId;
+        }
+    }
+
+    [Fact]
+    public void Failing_the_watchdog_start_for_a_thread_that_has_a_runner_is_rejected()
+    {
+        Exception? error = null;
+        var runner = StartFreshRunner(
+            body: () => { },
+            before: null,
+            after: () => error = Record.Exception(HandOff.FailWatchdogStartOnThisThreadForTests),
+            escaped: e => error = e);
+
+        Assert.True(runner.Join(Long));
+        var rejected = Assert.IsType<InvalidOperationException>(error);
+        Assert.Contains("has a runner already", rejected.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Setting_a_pending_work_probe_outside_a_runner_loop_is_rejected()
     {
