@@ -38,8 +38,15 @@ IEnumerable<Workload>[] registered =
 // with four, alternated in one quiet run (session 4). CHANNELBENCH_WARMUPS=K sets the number.
 // Set CHANNELBENCH_COLD=1 for cold figures (one run per case, as the BCL anchor measures itself).
 bool warmUp = Environment.GetEnvironmentVariable("CHANNELBENCH_COLD") != "1";
-int WarmUpRuns = int.TryParse(Environment.GetEnvironmentVariable("CHANNELBENCH_WARMUPS"), out int warmUps) ? warmUps : 4;
-const int WarmUpPauseMilliseconds = 250;
+// On one processor (a process pinned with taskset, a container with one CPU) the runtime
+// multiplies the call-counting delay by 10 (TC_DelaySingleProcMultiplier), the delay restarts
+// at each new tier-0 compilation, and the background compiler shares the one core with the
+// workload: with four runs and 250 ms pauses, and with four runs and 1.1 s pauses, the timed
+// run was still mostly tier-0 code (perf). Eight runs with 1.1 s pauses reached tier 1
+// (bench/README.md, session 16), so that is the default there.
+bool singleProcessor = Environment.ProcessorCount == 1;
+int WarmUpRuns = int.TryParse(Environment.GetEnvironmentVariable("CHANNELBENCH_WARMUPS"), out int warmUps) ? warmUps : singleProcessor ? 8 : 4;
+int WarmUpPauseMilliseconds = singleProcessor ? 1_100 : 250;
 
 // The workloads are driven from the main thread, which blocks while each one runs. Awaiting
 // them here instead would move this loop onto a thread-pool thread after the first await, and
