@@ -432,28 +432,14 @@ internal sealed class HandOff
     private static HandOff Register()
     {
         var runner = new HandOff();
-        bool interrupted = false;
-        bool taken = false;
+
+        // The lock is taken even if an interrupt is pending on this pool thread: let out of
+        // here, the ThreadInterruptedException of a contended Monitor.Enter would end the runner
+        // loop before its first waiter ran (the waiter would be lost, the exception unhandled in
+        // a pool work item). The interrupt is raised again below, once the lock is released.
+        bool interrupted = Uninterruptible.Enter(s_all);
         try
         {
-            // The lock is taken even if an interrupt is pending on this pool thread:
-            // Monitor.Enter throws ThreadInterruptedException when the lock is contended and the
-            // thread has one, and let out of here that would end the runner loop before its
-            // first waiter ran (the waiter would be lost, the exception unhandled in a pool work
-            // item). The throw consumes the interrupt, so the retry waits normally; it is raised
-            // again below, once the lock is released.
-            while (!taken)
-            {
-                try
-                {
-                    Monitor.Enter(s_all, ref taken);
-                }
-                catch (ThreadInterruptedException)
-                {
-                    interrupted = true;
-                }
-            }
-
             // Parking is safe only with a watchdog to move a stuck runner's parties: without one
             // (its thread could not be started), this runner's wakes go to the pool, as every
             // wake did before runners existed.
@@ -466,11 +452,7 @@ internal sealed class HandOff
         }
         finally
         {
-            if (taken)
-            {
-                Monitor.Exit(s_all);
-            }
-
+            Monitor.Exit(s_all);
             if (interrupted)
             {
                 Thread.CurrentThread.Interrupt(); // for the first continuation's next blocking wait
